@@ -1,0 +1,137 @@
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Sign in to AWS IAM Identity Center (AWS SSO) and get role credentials.
+#[derive(Debug, Parser)]
+#[command(name = "aws-sso-auth", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// More log output on stderr (-v info, -vv debug).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+/// Which instance to use, when not the remembered default.
+#[derive(Debug, Clone, Args)]
+pub struct InstanceArgs {
+    /// AWS access portal start URL (default: the one of the last `login`).
+    #[arg(long, env = "AWS_SSO_START_URL", requires = "region")]
+    pub start_url: Option<String>,
+    /// Region of the IAM Identity Center instance.
+    #[arg(long, env = "AWS_SSO_REGION")]
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sign in, and remember the instance as the default.
+    Login {
+        /// AWS access portal start URL, such as https://my-org.awsapps.com/start.
+        #[arg(long)]
+        start_url: String,
+        /// Region of the IAM Identity Center instance, such as eu-west-1.
+        #[arg(long)]
+        region: String,
+        /// Print the URL instead of opening a browser.
+        #[arg(long)]
+        no_browser: bool,
+        /// Use the device code flow (for SSH sessions and machines without a browser).
+        #[arg(long, conflicts_with = "pkce")]
+        device_code: bool,
+        /// Use the authorization code flow with PKCE on a loopback port.
+        #[arg(long)]
+        pkce: bool,
+    },
+    /// List the accounts you can reach.
+    Accounts {
+        /// Only accounts whose name matches this glob (case-insensitive), such as '*prod*'.
+        #[arg(long)]
+        name: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        instance: InstanceArgs,
+    },
+    /// List your roles in one account.
+    Roles {
+        /// Account id (12 digits).
+        #[arg(long, required_unless_present = "account_name")]
+        account: Option<String>,
+        /// Instead of an id: a glob matching exactly one account name.
+        #[arg(long, conflicts_with = "account")]
+        account_name: Option<String>,
+        /// Only roles matching this glob.
+        #[arg(long)]
+        role: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        instance: InstanceArgs,
+    },
+    /// Print credentials for one role.
+    Credentials {
+        /// Account id (12 digits).
+        #[arg(long)]
+        account: String,
+        /// Role name, such as ReadOnlyAccess.
+        #[arg(long)]
+        role: String,
+        /// `process`: credential_process JSON; `env`: shell exports; `json`: an object.
+        #[arg(long, value_enum, default_value_t = Format::Process)]
+        format: Format,
+        #[command(flatten)]
+        instance: InstanceArgs,
+    },
+    /// End the session: sign out on the server and remove it from the keychain.
+    Logout {
+        #[command(flatten)]
+        instance: InstanceArgs,
+    },
+    /// Run a local AWS SSO emulator for demos and tests.
+    #[cfg(feature = "emulator")]
+    Emulator(EmulatorArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Process,
+    Env,
+    Json,
+}
+
+#[cfg(feature = "emulator")]
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 4566)]
+    pub port: u16,
+    /// Accounts in the organisation.
+    #[arg(long, default_value_t = 24)]
+    pub accounts: usize,
+    /// Roles per account (1–10).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=10))]
+    pub roles: u8,
+    /// Approve every sign-in at once, without the approval page.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Allow this many requests per second, answering 429 past it.
+    #[arg(long)]
+    pub throttle: Option<f64>,
+    /// Milliseconds added to every request.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Share of requests (0–1) that fail with InternalServerException.
+    #[arg(long, default_value_t = 0.0)]
+    pub fault_rate: f64,
+    /// Access token lifetime in seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub token_lifetime: u64,
+    /// Role credentials lifetime in seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub credentials_lifetime: u64,
+    /// Issue no refresh tokens (like a registration without scopes).
+    #[arg(long)]
+    pub no_refresh_tokens: bool,
+}

@@ -1,0 +1,283 @@
+mod args;
+mod browser;
+mod output;
+
+use args::{Cli, Command, Format, InstanceArgs};
+use aws_sso_device_auth_provider::settings::{config_dir, Settings};
+use aws_sso_device_auth_provider::{
+    AwsSsoDeviceAuthProvider, Endpoints, Error, Instance, SignInFlow, SignInPrompt,
+};
+use clap::Parser;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit code when a sign-in is needed, so scripts can tell it from other failures.
+const EXIT_SIGN_IN_REQUIRED: u8 = 3;
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("aws-sso-auth: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let message = e.to_string();
+            eprintln!("aws-sso-auth: {message}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                let cause = s.to_string();
+                if !message.contains(&cause) {
+                    eprintln!("  caused by: {cause}");
+                }
+                source = s.source();
+            }
+            match e {
+                Error::SignInRequired { .. } | Error::Unauthorized { .. } => {
+                    ExitCode::from(EXIT_SIGN_IN_REQUIRED)
+                }
+                _ => ExitCode::FAILURE,
+            }
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("AWS_SSO_AUTH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+fn env(k: &str) -> Option<String> {
+    std::env::var(k).ok()
+}
+
+fn settings_path() -> Result<PathBuf, Error> {
+    config_dir(env)
+        .map(|d| d.join("settings.json"))
+        .ok_or_else(|| Error::Settings {
+            path: PathBuf::from("$HOME/.config/aws-sso-tray/settings.json"),
+            detail: "neither XDG_CONFIG_HOME nor HOME is set".into(),
+        })
+}
+
+/// The instance from the flags, else the remembered default.
+fn instance(args: &InstanceArgs) -> Result<Instance, Error> {
+    if let (Some(url), Some(region)) = (&args.start_url, &args.region) {
+        return Instance::new(url, region);
+    }
+    let settings = Settings::load(&settings_path()?)?;
+    match settings.default_instance() {
+        Some(i) => Instance::new(&i.start_url, &i.region),
+        None => Err(Error::SignInRequired {
+            start_url: "any instance (none remembered yet; pass --start-url and --region to login)"
+                .into(),
+        }),
+    }
+}
+
+fn provider(
+    instance: &Instance,
+    flow: SignInFlow,
+    on_demand: bool,
+) -> Result<AwsSsoDeviceAuthProvider, Error> {
+    AwsSsoDeviceAuthProvider::builder()
+        .start_url(instance.start_url())
+        .region(instance.region())
+        .endpoints(Endpoints::from_env(env)?)
+        .flow(flow)
+        .sign_in_on_demand(on_demand)
+        .build()
+}
+
+async fn run(command: Command) -> Result<(), Error> {
+    match command {
+        Command::Login {
+            start_url,
+            region,
+            no_browser,
+            device_code,
+            pkce,
+        } => login(&start_url, &region, no_browser, device_code, pkce).await,
+        Command::Accounts {
+            name,
+            json,
+            instance: i,
+        } => {
+            let sso = provider(&instance(&i)?, SignInFlow::Device, false)?;
+            let accounts = sso.accounts_matching(&[], name.as_deref()).await?;
+            output::accounts(&accounts, json);
+            Ok(())
+        }
+        Command::Roles {
+            account,
+            account_name,
+            role,
+            json,
+            instance: i,
+        } => {
+            let sso = provider(&instance(&i)?, SignInFlow::Device, false)?;
+            // clap requires one of the two.
+            let account = match account {
+                Some(id) => id,
+                None => {
+                    sso.account_id_for_name(account_name.as_deref().unwrap_or_default())
+                        .await?
+                }
+            };
+            let roles = sso.roles(&account, role.as_deref()).await?;
+            if roles.is_empty() && role.is_some() {
+                return Err(Error::RoleNotFound {
+                    account_id: account,
+                    role: role.unwrap_or_default(),
+                });
+            }
+            output::roles(&roles, json);
+            Ok(())
+        }
+        Command::Credentials {
+            account,
+            role,
+            format,
+            instance: i,
+        } => {
+            let sso = provider(&instance(&i)?, SignInFlow::Device, false)?;
+            let creds = sso.role_credentials(&account, &role).await?;
+            output::credentials(&creds, &account, &role, format);
+            Ok(())
+        }
+        Command::Logout { instance: i } => {
+            let instance = instance(&i)?;
+            provider(&instance, SignInFlow::Device, false)?
+                .sign_out()
+                .await?;
+            eprintln!("Signed out of {instance}.");
+            Ok(())
+        }
+        #[cfg(feature = "emulator")]
+        Command::Emulator(a) => emulator(a).await,
+    }
+}
+
+async fn login(
+    start_url: &str,
+    region: &str,
+    no_browser: bool,
+    device_code: bool,
+    pkce: bool,
+) -> Result<(), Error> {
+    let instance = Instance::new(start_url, region)?;
+    let flow = if pkce || !(device_code || no_browser || !browser::local_browser_likely(env)) {
+        SignInFlow::Pkce
+    } else {
+        SignInFlow::Device
+    };
+    let sso = AwsSsoDeviceAuthProvider::builder()
+        .start_url(instance.start_url())
+        .region(instance.region())
+        .endpoints(Endpoints::from_env(env)?)
+        .flow(flow)
+        .on_prompt(move |p| show_prompt(p, no_browser))
+        .build()?;
+    eprintln!("Signing in to {instance}.");
+    let session = sso.sign_in().await?;
+    let path = settings_path()?;
+    let mut settings = Settings::load(&path)?;
+    settings.remember_default(&instance);
+    settings.save(&path)?;
+    let renew = if session.renewable {
+        "it renews itself with its refresh token"
+    } else {
+        "sign in again then"
+    };
+    eprintln!(
+        "Signed in. The session token is valid until {} ({renew}).",
+        aws_sso_device_auth_provider::clock::rfc3339(session.expires_at)
+    );
+    Ok(())
+}
+
+fn show_prompt(p: &SignInPrompt, no_browser: bool) {
+    match p {
+        SignInPrompt::DeviceCode {
+            user_code,
+            verification_uri,
+            ..
+        } => {
+            eprintln!("Open {verification_uri}");
+            eprintln!("and check that it shows this code: {user_code}");
+        }
+        SignInPrompt::Browser { url, .. } => {
+            eprintln!("Approve the sign-in in your browser:");
+            eprintln!("{url}");
+        }
+    }
+    if no_browser {
+        return;
+    }
+    if let Err(e) = browser::open(p.browser_url()) {
+        eprintln!("(could not open a browser: {e}; open the address above yourself)");
+    }
+    eprintln!("Waiting for approval…");
+}
+
+#[cfg(feature = "emulator")]
+async fn emulator(a: args::EmulatorArgs) -> Result<(), Error> {
+    use aws_sso_device_auth_provider::emulator::{Emulator, EmulatorConfig};
+    use std::time::Duration;
+    let config = EmulatorConfig {
+        accounts: a.accounts,
+        roles_per_account: usize::from(a.roles),
+        auto_approve: a.auto_approve,
+        throttle_rps: a.throttle,
+        latency: Duration::from_millis(a.latency_ms),
+        fault_rate: a.fault_rate.clamp(0.0, 1.0),
+        access_token_lifetime: Duration::from_secs(a.token_lifetime),
+        role_credentials_lifetime: Duration::from_secs(a.credentials_lifetime),
+        refresh_tokens: !a.no_refresh_tokens,
+        ..EmulatorConfig::default()
+    };
+    let clock = std::sync::Arc::new(aws_sso_device_auth_provider::clock::SystemClock);
+    let emu = Emulator::start_with(("127.0.0.1", a.port), config, clock)
+        .await
+        .map_err(|source| Error::Io {
+            action: "listen on",
+            path: format!("127.0.0.1:{}", a.port).into(),
+            source,
+        })?;
+    let url = emu.endpoint();
+    println!("AWS SSO emulator listening on {url}");
+    println!(
+        "  {} accounts × {} roles; approve sign-ins at {url}/device",
+        a.accounts, a.roles
+    );
+    println!();
+    println!("In another terminal:");
+    println!("  export AWS_ENDPOINT_URL_SSO={url} AWS_ENDPOINT_URL_SSO_OIDC={url}");
+    println!(
+        "  aws-sso-auth login --start-url https://example.awsapps.com/start --region us-east-1"
+    );
+    println!("Stop with Ctrl-C.");
+    emu.run_until_ctrl_c().await.map_err(|source| Error::Io {
+        action: "wait for Ctrl-C in",
+        path: "the emulator".into(),
+        source,
+    })
+}

@@ -1,0 +1,76 @@
+//! What the commands print: tables for people, JSON for programs.
+
+use super::Format;
+use aws_sso_device_auth_provider::clock::rfc3339;
+use aws_sso_device_auth_provider::{Account, Role, RoleCredentials};
+use serde_json::json;
+
+fn print_json(v: &serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}
+
+pub fn accounts(accounts: &[Account], as_json: bool) {
+    if as_json {
+        print_json(&json!(accounts));
+        return;
+    }
+    let width = accounts
+        .iter()
+        .map(|a| a.account_name.len())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    println!("{:<12}  {:<width$}  EMAIL", "ACCOUNT", "NAME");
+    for a in accounts {
+        println!(
+            "{:<12}  {:<width$}  {}",
+            a.account_id,
+            a.account_name,
+            a.email_address.as_deref().unwrap_or("")
+        );
+    }
+}
+
+pub fn roles(roles: &[Role], as_json: bool) {
+    if as_json {
+        print_json(&json!(roles));
+        return;
+    }
+    println!("{:<12}  ROLE", "ACCOUNT");
+    for r in roles {
+        println!("{:<12}  {}", r.account_id, r.role_name);
+    }
+}
+
+pub fn credentials(c: &RoleCredentials, account: &str, role: &str, format: Format) {
+    let expiration = rfc3339(c.expiration);
+    match format {
+        Format::Process => println!(
+            "{}",
+            json!({
+                "Version": 1,
+                "AccessKeyId": c.access_key_id,
+                "SecretAccessKey": c.secret_access_key.expose(),
+                "SessionToken": c.session_token.expose(),
+                "Expiration": expiration,
+            })
+        ),
+        Format::Env => {
+            println!("export AWS_ACCESS_KEY_ID='{}'", c.access_key_id);
+            println!(
+                "export AWS_SECRET_ACCESS_KEY='{}'",
+                c.secret_access_key.expose()
+            );
+            println!("export AWS_SESSION_TOKEN='{}'", c.session_token.expose());
+            println!("export AWS_CREDENTIAL_EXPIRATION='{expiration}'");
+        }
+        Format::Json => print_json(&json!({
+            "accountId": account,
+            "roleName": role,
+            "accessKeyId": c.access_key_id,
+            "secretAccessKey": c.secret_access_key.expose(),
+            "sessionToken": c.session_token.expose(),
+            "expiration": expiration,
+        })),
+    }
+}

@@ -1,0 +1,109 @@
+//! Wall-clock time, injected so that expiry decisions can be tested with a fixed clock.
+
+use std::fmt::Debug;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+/// A source of wall-clock time.
+pub trait Clock: Send + Sync + Debug {
+    /// The current wall-clock time.
+    fn now(&self) -> SystemTime;
+}
+
+/// The operating system's clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        #[allow(clippy::disallowed_methods)]
+        SystemTime::now()
+    }
+}
+
+/// A clock that moves only when told to; for tests and simulations.
+#[derive(Debug, Clone)]
+pub struct ManualClock(Arc<Mutex<SystemTime>>);
+
+impl ManualClock {
+    /// A clock showing `start`.
+    pub fn new(start: SystemTime) -> Self {
+        Self(Arc::new(Mutex::new(start)))
+    }
+
+    /// A clock starting at the operating system's current time.
+    pub fn starting_now() -> Self {
+        Self::new(SystemClock.now())
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&self, by: Duration) {
+        let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *now += by;
+    }
+
+    /// Sets the clock to `to`, forwards or backwards.
+    pub fn set(&self, to: SystemTime) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = to;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> SystemTime {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Seconds since the Unix epoch, saturating at zero for times before it.
+pub fn epoch_seconds(t: SystemTime) -> i64 {
+    match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(_) => 0,
+    }
+}
+
+/// The time `secs` seconds after the Unix epoch (negative values clamp to the epoch).
+pub fn from_epoch_seconds(secs: i64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).unwrap_or(0))
+}
+
+/// The time `ms` milliseconds after the Unix epoch (negative values clamp to the epoch).
+pub fn from_epoch_millis(ms: i64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
+/// RFC 3339 in UTC with a `Z` suffix, whole seconds: `2026-11-26T12:00:00Z`.
+pub fn rfc3339(t: SystemTime) -> String {
+    let dt = aws_smithy_types::DateTime::from_secs(epoch_seconds(t));
+    dt.fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
+}
+
+/// How long from `now` until `then`, zero if `then` is past.
+pub fn until(now: SystemTime, then: SystemTime) -> Duration {
+    then.duration_since(now).unwrap_or(Duration::ZERO)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manual_clock_moves_only_when_told() {
+        let c = ManualClock::new(from_epoch_seconds(1_000));
+        assert_eq!(epoch_seconds(c.now()), 1_000);
+        c.advance(Duration::from_secs(5));
+        assert_eq!(epoch_seconds(c.now()), 1_005);
+        c.set(from_epoch_seconds(10));
+        assert_eq!(epoch_seconds(c.now()), 10);
+    }
+
+    #[test]
+    fn rfc3339_is_utc_with_z() {
+        assert_eq!(
+            rfc3339(from_epoch_seconds(1_795_694_400)),
+            "2026-11-26T12:00:00Z"
+        );
+        assert_eq!(epoch_seconds(from_epoch_millis(1_500)), 1);
+    }
+}

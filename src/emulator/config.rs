@@ -1,0 +1,55 @@
+use std::time::Duration;
+
+/// The emulator's knobs. All can be changed while it runs through [`super::Emulator::configure`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmulatorConfig {
+    /// Accounts in the organisation.
+    pub accounts: usize,
+    /// Roles per account (at most 10).
+    pub roles_per_account: usize,
+    /// Lifetime of access tokens.
+    pub access_token_lifetime: Duration,
+    /// Lifetime of role credentials.
+    pub role_credentials_lifetime: Duration,
+    /// Lifetime of client registrations.
+    pub registration_lifetime: Duration,
+    /// Lifetime of device codes and authorization requests.
+    pub device_code_lifetime: Duration,
+    /// The polling interval handed out, in seconds (0 sends none).
+    pub poll_interval_secs: i32,
+    /// Issue refresh tokens to registrations with scopes.
+    pub refresh_tokens: bool,
+    /// Approve every device code and authorization request at once.
+    pub auto_approve: bool,
+    /// Answer the first N polls of each device code with `SlowDownException`.
+    pub slow_down_polls: u32,
+    /// Requests per second allowed across all operations; `None`: unthrottled.
+    pub throttle_rps: Option<f64>,
+    /// Burst allowance of the throttle, in requests (default: one second's worth).
+    pub throttle_burst: Option<f64>,
+    /// Added to every request.
+    pub latency: Duration,
+    /// Probability (0–1) that a request fails with `InternalServerException`.
+    pub fault_rate: f64,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        Self {
+            accounts: 24,
+            roles_per_account: 3,
+            access_token_lifetime: Duration::from_secs(3600),
+            role_credentials_lifetime: Duration::from_secs(3600),
+            registration_lifetime: Duration::from_secs(90 * 24 * 3600),
+            device_code_lifetime: Duration::from_secs(600),
+            poll_interval_secs: 1,
+            refresh_tokens: true,
+            auto_approve: false,
+            slow_down_polls: 0,
+            throttle_rps: None,
+            throttle_burst: None,
+            latency: Duration::ZERO,
+            fault_rate: 0.0,
+        }
+    }
+}

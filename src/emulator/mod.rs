@@ -1,0 +1,162 @@
+//! A local AWS IAM Identity Center (SSO OIDC + portal) that the unmodified official SDK
+//! clients accept: the operations, paths, JSON shapes, status codes and error headers of
+//! the real service, pages where a person approves a sign-in, a generated organisation,
+//! and knobs for lifetimes, throttling, latency and faults.
+//!
+//! Both services answer on one loopback port; point `AWS_ENDPOINT_URL_SSO` and
+//! `AWS_ENDPOINT_URL_SSO_OIDC` (or [`crate::Endpoints::both`]) at [`Emulator::endpoint`].
+
+mod config;
+mod org;
+mod pages;
+mod routes;
+mod state;
+
+pub use config::EmulatorConfig;
+pub use org::OrgAccount;
+pub use state::CountersSnapshot;
+
+use crate::clock::{Clock, SystemClock};
+use state::Service;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// A running emulator; it stops when dropped.
+pub struct Emulator {
+    addr: SocketAddr,
+    service: Arc<Service>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// Starts on a free loopback port.
+    pub async fn start(config: EmulatorConfig) -> std::io::Result<Self> {
+        Self::start_with(("127.0.0.1", 0), config, Arc::new(SystemClock)).await
+    }
+
+    /// Starts on `addr` with `clock` deciding every expiry.
+    pub async fn start_with(
+        addr: impl tokio::net::ToSocketAddrs,
+        config: EmulatorConfig,
+        clock: Arc<dyn Clock>,
+    ) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let service = Arc::new(Service::new(config, clock));
+        let app = routes::router(service.clone(), format!("http://{addr}"));
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "emulator stopped");
+            }
+        });
+        Ok(Self {
+            addr,
+            service,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
+    }
+
+    /// The base URL of both services, `http://127.0.0.1:<port>`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Request counters.
+    pub fn counters(&self) -> CountersSnapshot {
+        self.service.counters.snapshot()
+    }
+
+    /// The current knobs.
+    pub fn config(&self) -> EmulatorConfig {
+        self.service.config()
+    }
+
+    /// Changes knobs while running. A change of organisation size regenerates it.
+    pub fn configure(&self, change: impl FnOnce(&mut EmulatorConfig)) {
+        let mut cfg = self
+            .service
+            .config
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        let before = (cfg.accounts, cfg.roles_per_account);
+        change(&mut cfg);
+        if before != (cfg.accounts, cfg.roles_per_account) {
+            *self.service.org.write().unwrap_or_else(|e| e.into_inner()) =
+                Arc::new(org::generate(cfg.accounts, cfg.roles_per_account));
+        }
+    }
+
+    /// The organisation it serves.
+    pub fn organisation(&self) -> Arc<Vec<OrgAccount>> {
+        self.service.org()
+    }
+
+    /// User codes waiting for approval.
+    pub fn pending_user_codes(&self) -> Vec<String> {
+        self.service.pending_user_codes()
+    }
+
+    /// Approves (or denies) a pending user code, as the person on the page would.
+    pub fn decide(&self, user_code: &str, allow: bool) -> bool {
+        self.service.decide_device(user_code, allow)
+    }
+
+    /// Ends every session: refresh tokens stop working, access tokens are refused.
+    pub fn revoke_sessions(&self) {
+        self.service.revoke_sessions();
+    }
+
+    /// Forgets every client registration.
+    pub fn expire_registrations(&self) {
+        self.service.expire_registrations();
+    }
+
+    /// Serves until Ctrl-C (for the command line).
+    pub async fn run_until_ctrl_c(mut self) -> std::io::Result<()> {
+        tokio::signal::ctrl_c().await?;
+        self.stop().await;
+        Ok(())
+    }
+
+    /// Stops serving and waits for the server to finish.
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

@@ -1,0 +1,809 @@
+//! The emulated service's state and rules, free of HTTP.
+
+use super::config::EmulatorConfig;
+use super::org::{generate, OrgAccount};
+use crate::clock::{epoch_seconds, Clock};
+use rand::distributions::{Alphanumeric, DistString};
+use rand::Rng;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime};
+
+/// An error reply: HTTP status, the modelled error type, a message, and for OIDC the
+/// OAuth error code of the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: u16,
+    pub type_name: &'static str,
+    pub message: String,
+    pub oauth_code: Option<&'static str>,
+}
+
+impl ApiError {
+    fn oidc(
+        status: u16,
+        type_name: &'static str,
+        oauth: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            type_name,
+            message: message.into(),
+            oauth_code: Some(oauth),
+        }
+    }
+    fn portal(status: u16, type_name: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            type_name,
+            message: message.into(),
+            oauth_code: None,
+        }
+    }
+    pub fn invalid_request(oidc: bool, message: impl Into<String>) -> Self {
+        if oidc {
+            Self::oidc(400, "InvalidRequestException", "invalid_request", message)
+        } else {
+            Self::portal(400, "InvalidRequestException", message)
+        }
+    }
+    fn unauthorized() -> Self {
+        Self::portal(
+            401,
+            "UnauthorizedException",
+            "Session token not found or invalid",
+        )
+    }
+}
+
+/// Request counters a test can read.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub register_client: AtomicU64,
+    pub start_device_authorization: AtomicU64,
+    pub create_token: AtomicU64,
+    pub tokens_from_device_code: AtomicU64,
+    pub tokens_from_authorization_code: AtomicU64,
+    pub tokens_from_refresh: AtomicU64,
+    pub authorize: AtomicU64,
+    pub list_accounts: AtomicU64,
+    pub list_account_roles: AtomicU64,
+    pub get_role_credentials: AtomicU64,
+    pub logout: AtomicU64,
+    pub slow_down: AtomicU64,
+    pub throttled: AtomicU64,
+    pub faults: AtomicU64,
+}
+
+/// A copy of the counters at one moment.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub struct CountersSnapshot {
+    pub register_client: u64,
+    pub start_device_authorization: u64,
+    pub create_token: u64,
+    pub tokens_from_device_code: u64,
+    pub tokens_from_authorization_code: u64,
+    pub tokens_from_refresh: u64,
+    pub authorize: u64,
+    pub list_accounts: u64,
+    pub list_account_roles: u64,
+    pub get_role_credentials: u64,
+    pub logout: u64,
+    pub slow_down: u64,
+    pub throttled: u64,
+    pub faults: u64,
+}
+
+impl Counters {
+    pub fn snapshot(&self) -> CountersSnapshot {
+        let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        CountersSnapshot {
+            register_client: g(&self.register_client),
+            start_device_authorization: g(&self.start_device_authorization),
+            create_token: g(&self.create_token),
+            tokens_from_device_code: g(&self.tokens_from_device_code),
+            tokens_from_authorization_code: g(&self.tokens_from_authorization_code),
+            tokens_from_refresh: g(&self.tokens_from_refresh),
+            authorize: g(&self.authorize),
+            list_accounts: g(&self.list_accounts),
+            list_account_roles: g(&self.list_account_roles),
+            get_role_credentials: g(&self.get_role_credentials),
+            logout: g(&self.logout),
+            slow_down: g(&self.slow_down),
+            throttled: g(&self.throttled),
+            faults: g(&self.faults),
+        }
+    }
+}
+
+pub(crate) fn bump(c: &AtomicU64) {
+    c.fetch_add(1, Ordering::Relaxed);
+}
+
+struct Client {
+    secret: String,
+    expires_at: SystemTime,
+    scopes: Vec<String>,
+    grant_types: Vec<String>,
+    redirect_uris: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decision {
+    Pending,
+    Approved,
+    Denied,
+}
+
+struct Device {
+    client_id: String,
+    user_code: String,
+    expires_at: SystemTime,
+    decision: Decision,
+    interval: Duration,
+    last_poll: Option<Instant>,
+    polls: u32,
+}
+
+/// A PKCE authorization request waiting for the user's decision.
+pub struct AuthorizeRequest {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub state: String,
+    challenge: String,
+    scopes: Vec<String>,
+    expires_at: SystemTime,
+}
+
+struct AuthCode {
+    client_id: String,
+    redirect_uri: String,
+    challenge: String,
+    scopes: Vec<String>,
+    expires_at: SystemTime,
+}
+
+struct Session {
+    client_id: String,
+    scopes: Vec<String>,
+    revoked: bool,
+}
+
+struct AccessToken {
+    session: u64,
+    expires_at: SystemTime,
+}
+
+#[derive(Default)]
+struct Inner {
+    clients: HashMap<String, Client>,
+    devices: HashMap<String, Device>,
+    authorize_requests: HashMap<String, AuthorizeRequest>,
+    auth_codes: HashMap<String, AuthCode>,
+    sessions: HashMap<u64, Session>,
+    access_tokens: HashMap<String, AccessToken>,
+    refresh_tokens: HashMap<String, u64>,
+    next_session: u64,
+    bucket: Option<(f64, Instant)>,
+}
+
+/// The whole emulated service.
+pub struct Service {
+    pub config: RwLock<EmulatorConfig>,
+    pub org: RwLock<Arc<Vec<OrgAccount>>>,
+    pub counters: Counters,
+    pub clock: Arc<dyn Clock>,
+    inner: Mutex<Inner>,
+}
+
+fn random(n: usize) -> String {
+    Alphanumeric.sample_string(&mut rand::thread_rng(), n)
+}
+
+fn user_code() -> String {
+    // Like the real service: two groups of four letters without confusable characters.
+    const LETTERS: &[u8] = b"BCDFGHJKLMNPQRSTVWXZ";
+    let mut rng = rand::thread_rng();
+    let mut pick = || LETTERS[rng.gen_range(0..LETTERS.len())] as char;
+    let a: String = (0..4).map(|_| pick()).collect();
+    let b: String = (0..4).map(|_| pick()).collect();
+    format!("{a}-{b}")
+}
+
+const GRANT_DEVICE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+/// What a successful CreateToken returns.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenReply {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+/// The fields of CreateToken the emulator reads.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenRequest {
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub grant_type: Option<String>,
+    pub device_code: Option<String>,
+    pub code: Option<String>,
+    pub refresh_token: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
+}
+
+impl Service {
+    pub fn new(config: EmulatorConfig, clock: Arc<dyn Clock>) -> Self {
+        let org = Arc::new(generate(config.accounts, config.roles_per_account));
+        Self {
+            config: RwLock::new(config),
+            org: RwLock::new(org),
+            counters: Counters::default(),
+            clock,
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+
+    pub fn config(&self) -> EmulatorConfig {
+        self.config
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn org(&self) -> Arc<Vec<OrgAccount>> {
+        self.org.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Throttle and fault injection, before any operation. `Err` is the reply to send.
+    pub fn admit(&self) -> Result<(), ApiError> {
+        let config = self.config();
+        if let Some(rps) = config.throttle_rps.filter(|r| *r > 0.0) {
+            let burst = config.throttle_burst.unwrap_or(rps).max(1.0);
+            let mut inner = self.inner();
+            let now = Instant::now();
+            let (tokens, last) = inner.bucket.unwrap_or((burst, now));
+            let tokens = (tokens + now.duration_since(last).as_secs_f64() * rps).min(burst);
+            if tokens < 1.0 {
+                inner.bucket = Some((tokens, now));
+                bump(&self.counters.throttled);
+                return Err(ApiError::portal(
+                    429,
+                    "TooManyRequestsException",
+                    "Rate exceeded",
+                ));
+            }
+            inner.bucket = Some((tokens - 1.0, now));
+        }
+        if config.fault_rate > 0.0 && rand::thread_rng().gen::<f64>() < config.fault_rate {
+            bump(&self.counters.faults);
+            return Err(ApiError::oidc(
+                500,
+                "InternalServerException",
+                "server_error",
+                "Injected fault",
+            ));
+        }
+        Ok(())
+    }
+
+    // ---- OIDC ----
+
+    pub fn register_client(
+        &self,
+        name: Option<&str>,
+        client_type: Option<&str>,
+        scopes: Vec<String>,
+        grant_types: Vec<String>,
+        redirect_uris: Vec<String>,
+    ) -> Result<(String, String, i64, i64), ApiError> {
+        if name.is_none_or(str::is_empty) || client_type.is_none_or(str::is_empty) {
+            return Err(ApiError::invalid_request(
+                true,
+                "clientName and clientType are required",
+            ));
+        }
+        if client_type != Some("public") {
+            return Err(ApiError::oidc(
+                400,
+                "InvalidClientMetadataException",
+                "invalid_client_metadata",
+                "clientType must be public",
+            ));
+        }
+        if let Some(bad) = redirect_uris
+            .iter()
+            .find(|u| !u.starts_with("http://127.0.0.1"))
+        {
+            return Err(ApiError::oidc(
+                400,
+                "InvalidRedirectUriException",
+                "invalid_redirect_uri",
+                format!("Unsupported redirect URI {bad}"),
+            ));
+        }
+        let now = self.clock.now();
+        let id = random(22);
+        let secret = format!("eyJraWQiOiJrZXkiLCJhbGciOiJIUzM4NCJ9.{}", random(900));
+        let expires_at = now + self.config().registration_lifetime;
+        self.inner().clients.insert(
+            id.clone(),
+            Client {
+                secret: secret.clone(),
+                expires_at,
+                scopes,
+                grant_types,
+                redirect_uris,
+            },
+        );
+        Ok((id, secret, epoch_seconds(now), epoch_seconds(expires_at)))
+    }
+
+    fn check_client(
+        inner: &Inner,
+        id: Option<&str>,
+        secret: Option<&str>,
+        now: SystemTime,
+    ) -> Result<(), ApiError> {
+        let (Some(id), Some(secret)) = (id, secret) else {
+            return Err(ApiError::invalid_request(
+                true,
+                "clientId and clientSecret are required",
+            ));
+        };
+        match inner.clients.get(id) {
+            Some(c) if c.secret == secret && now < c.expires_at => Ok(()),
+            _ => Err(ApiError::oidc(
+                401,
+                "InvalidClientException",
+                "invalid_client",
+                "Invalid client provided",
+            )),
+        }
+    }
+
+    pub fn start_device_authorization(
+        &self,
+        client_id: Option<&str>,
+        client_secret: Option<&str>,
+        start_url: Option<&str>,
+    ) -> Result<(String, String, i64, i32), ApiError> {
+        if start_url.is_none_or(str::is_empty) {
+            return Err(ApiError::invalid_request(true, "startUrl is required"));
+        }
+        let config = self.config();
+        let now = self.clock.now();
+        let mut inner = self.inner();
+        Self::check_client(&inner, client_id, client_secret, now)?;
+        let device_code = random(64);
+        let code = user_code();
+        let decision = if config.auto_approve {
+            Decision::Approved
+        } else {
+            Decision::Pending
+        };
+        inner.devices.insert(
+            device_code.clone(),
+            Device {
+                client_id: client_id.unwrap_or_default().to_owned(),
+                user_code: code.clone(),
+                expires_at: now + config.device_code_lifetime,
+                decision,
+                interval: Duration::from_secs(
+                    u64::try_from(config.poll_interval_secs).unwrap_or(0),
+                ),
+                last_poll: None,
+                polls: 0,
+            },
+        );
+        Ok((
+            device_code,
+            code,
+            config.device_code_lifetime.as_secs() as i64,
+            config.poll_interval_secs,
+        ))
+    }
+
+    /// Records the person's decision on a user code; false when no such pending code.
+    pub fn decide_device(&self, user_code: &str, allow: bool) -> bool {
+        let now = self.clock.now();
+        let mut inner = self.inner();
+        let wanted = user_code.trim().to_ascii_uppercase();
+        match inner.devices.values_mut().find(|d| {
+            d.user_code == wanted && d.decision == Decision::Pending && now < d.expires_at
+        }) {
+            Some(d) => {
+                d.decision = if allow {
+                    Decision::Approved
+                } else {
+                    Decision::Denied
+                };
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// User codes waiting for a decision.
+    pub fn pending_user_codes(&self) -> Vec<String> {
+        let now = self.clock.now();
+        self.inner()
+            .devices
+            .values()
+            .filter(|d| d.decision == Decision::Pending && now < d.expires_at)
+            .map(|d| d.user_code.clone())
+            .collect()
+    }
+
+    pub fn create_token(&self, req: &TokenRequest) -> Result<TokenReply, ApiError> {
+        let config = self.config();
+        let now = self.clock.now();
+        let mut inner = self.inner();
+        Self::check_client(
+            &inner,
+            req.client_id.as_deref(),
+            req.client_secret.as_deref(),
+            now,
+        )?;
+        let client_id = req.client_id.clone().unwrap_or_default();
+        let invalid_grant =
+            |m: &str| ApiError::oidc(400, "InvalidGrantException", "invalid_grant", m);
+        let session = match req.grant_type.as_deref() {
+            Some(GRANT_DEVICE) => {
+                let Some(code) = req.device_code.as_deref() else {
+                    return Err(ApiError::invalid_request(true, "deviceCode is required"));
+                };
+                let Some(d) = inner
+                    .devices
+                    .get_mut(code)
+                    .filter(|d| d.client_id == client_id)
+                else {
+                    return Err(invalid_grant("Invalid device code provided"));
+                };
+                d.polls += 1;
+                let too_fast = d
+                    .last_poll
+                    .is_some_and(|t| t.elapsed() + Duration::from_millis(50) < d.interval);
+                d.last_poll = Some(Instant::now());
+                if now >= d.expires_at {
+                    return Err(ApiError::oidc(
+                        400,
+                        "ExpiredTokenException",
+                        "expired_token",
+                        "Device code has expired",
+                    ));
+                }
+                if d.polls <= config.slow_down_polls || too_fast {
+                    d.interval += Duration::from_secs(5);
+                    bump(&self.counters.slow_down);
+                    return Err(ApiError::oidc(
+                        400,
+                        "SlowDownException",
+                        "slow_down",
+                        "Client is polling too quickly",
+                    ));
+                }
+                match d.decision {
+                    Decision::Pending => {
+                        return Err(ApiError::oidc(
+                            400,
+                            "AuthorizationPendingException",
+                            "authorization_pending",
+                            "Authorization is still pending",
+                        ))
+                    }
+                    Decision::Denied => {
+                        inner.devices.remove(code);
+                        return Err(ApiError::oidc(
+                            400,
+                            "AccessDeniedException",
+                            "access_denied",
+                            "The user denied the request",
+                        ));
+                    }
+                    Decision::Approved => {}
+                }
+                inner.devices.remove(code);
+                bump(&self.counters.tokens_from_device_code);
+                Self::new_session(&mut inner, &client_id)
+            }
+            Some("authorization_code") => {
+                let (Some(code), Some(verifier), Some(redirect)) = (
+                    req.code.as_deref(),
+                    req.code_verifier.as_deref(),
+                    req.redirect_uri.as_deref(),
+                ) else {
+                    return Err(ApiError::invalid_request(
+                        true,
+                        "code, codeVerifier and redirectUri are required",
+                    ));
+                };
+                let Some(ac) = inner.auth_codes.remove(code) else {
+                    return Err(invalid_grant("Invalid authorization code"));
+                };
+                if ac.client_id != client_id || ac.redirect_uri != redirect || now >= ac.expires_at
+                {
+                    return Err(invalid_grant(
+                        "Authorization code does not match this request",
+                    ));
+                }
+                if crate::oidc::pkce::challenge_for(verifier) != ac.challenge {
+                    return Err(invalid_grant("Code verifier does not match the challenge"));
+                }
+                bump(&self.counters.tokens_from_authorization_code);
+                let id = Self::new_session(&mut inner, &client_id);
+                if let Some(s) = inner.sessions.get_mut(&id) {
+                    s.scopes = ac.scopes;
+                }
+                id
+            }
+            Some("refresh_token") => {
+                let Some(rt) = req.refresh_token.as_deref() else {
+                    return Err(ApiError::invalid_request(true, "refreshToken is required"));
+                };
+                let Some(session) = inner.refresh_tokens.remove(rt) else {
+                    return Err(invalid_grant("Invalid refresh token provided"));
+                };
+                match inner.sessions.get(&session) {
+                    Some(s) if !s.revoked && s.client_id == client_id => {}
+                    _ => return Err(invalid_grant("Invalid refresh token provided")),
+                }
+                bump(&self.counters.tokens_from_refresh);
+                session
+            }
+            Some(_) => {
+                return Err(ApiError::oidc(
+                    400,
+                    "UnsupportedGrantTypeException",
+                    "unsupported_grant_type",
+                    "Unsupported grant type",
+                ))
+            }
+            None => return Err(ApiError::invalid_request(true, "grantType is required")),
+        };
+        let access_token = format!("aoa{}", random(300));
+        inner.access_tokens.insert(
+            access_token.clone(),
+            AccessToken {
+                session,
+                expires_at: now + config.access_token_lifetime,
+            },
+        );
+        let scoped = inner
+            .sessions
+            .get(&session)
+            .is_some_and(|s| !s.scopes.is_empty());
+        let refresh_token = (config.refresh_tokens && scoped).then(|| {
+            let rt = format!("aor{}", random(400));
+            inner.refresh_tokens.insert(rt.clone(), session);
+            rt
+        });
+        Ok(TokenReply {
+            access_token,
+            token_type: "Bearer",
+            expires_in: config.access_token_lifetime.as_secs() as i64,
+            refresh_token,
+        })
+    }
+
+    fn new_session(inner: &mut Inner, client_id: &str) -> u64 {
+        inner.next_session += 1;
+        let id = inner.next_session;
+        let scopes = inner
+            .clients
+            .get(client_id)
+            .map(|c| c.scopes.clone())
+            .unwrap_or_default();
+        inner.sessions.insert(
+            id,
+            Session {
+                client_id: client_id.to_owned(),
+                scopes,
+                revoked: false,
+            },
+        );
+        id
+    }
+
+    /// Validates an /authorize request; returns the request id waiting for a decision.
+    pub fn authorize(&self, q: &HashMap<String, String>) -> Result<String, ApiError> {
+        let get = |k: &str| q.get(k).map(String::as_str).filter(|v| !v.is_empty());
+        let now = self.clock.now();
+        let config = self.config();
+        let (Some(client_id), Some(redirect_uri), Some(state), Some(challenge)) = (
+            get("client_id"),
+            get("redirect_uri"),
+            get("state"),
+            get("code_challenge"),
+        ) else {
+            return Err(ApiError::invalid_request(
+                true,
+                "client_id, redirect_uri, state and code_challenge are required",
+            ));
+        };
+        if get("response_type") != Some("code") || get("code_challenge_method") != Some("S256") {
+            return Err(ApiError::invalid_request(
+                true,
+                "response_type=code and code_challenge_method=S256 are required",
+            ));
+        }
+        let mut inner = self.inner();
+        let Some(client) = inner.clients.get(client_id).filter(|c| now < c.expires_at) else {
+            return Err(ApiError::oidc(
+                401,
+                "InvalidClientException",
+                "invalid_client",
+                "Invalid client provided",
+            ));
+        };
+        if !client.grant_types.iter().any(|g| g == "authorization_code") {
+            return Err(ApiError::oidc(
+                400,
+                "UnauthorizedClientException",
+                "unauthorized_client",
+                "Client not registered for authorization_code",
+            ));
+        }
+        // Loopback redirects match whatever the port (RFC 8252 §7.3).
+        let without_port = |u: &str| {
+            url::Url::parse(u).ok().map(|mut u| {
+                let _ = u.set_port(None);
+                u.to_string()
+            })
+        };
+        let wanted = without_port(redirect_uri);
+        if wanted.is_none()
+            || !client
+                .redirect_uris
+                .iter()
+                .any(|r| without_port(r) == wanted)
+        {
+            return Err(ApiError::oidc(
+                400,
+                "InvalidRedirectUriException",
+                "invalid_redirect_uri",
+                "redirect_uri is not registered",
+            ));
+        }
+        let scopes = get("scopes")
+            .map(|s| s.split(' ').map(str::to_owned).collect())
+            .unwrap_or_default();
+        let id = random(24);
+        inner.authorize_requests.insert(
+            id.clone(),
+            AuthorizeRequest {
+                client_id: client_id.to_owned(),
+                redirect_uri: redirect_uri.to_owned(),
+                state: state.to_owned(),
+                challenge: challenge.to_owned(),
+                scopes,
+                expires_at: now + config.device_code_lifetime,
+            },
+        );
+        Ok(id)
+    }
+
+    /// The person's decision on an authorize request: the URL to send the browser to.
+    pub fn decide_authorize(&self, request_id: &str, allow: bool) -> Option<String> {
+        let now = self.clock.now();
+        let mut inner = self.inner();
+        let req = inner
+            .authorize_requests
+            .remove(request_id)
+            .filter(|r| now < r.expires_at)?;
+        let mut target = url::Url::parse(&req.redirect_uri).ok()?;
+        if allow {
+            let code = random(48);
+            inner.auth_codes.insert(
+                code.clone(),
+                AuthCode {
+                    client_id: req.client_id,
+                    redirect_uri: req.redirect_uri.clone(),
+                    challenge: req.challenge,
+                    scopes: req.scopes,
+                    expires_at: now + Duration::from_secs(300),
+                },
+            );
+            target
+                .query_pairs_mut()
+                .append_pair("code", &code)
+                .append_pair("state", &req.state);
+        } else {
+            target
+                .query_pairs_mut()
+                .append_pair("error", "access_denied")
+                .append_pair("state", &req.state);
+        }
+        Some(target.to_string())
+    }
+
+    /// Authorization requests waiting for a decision: (id, client id).
+    pub fn pending_authorizations(&self) -> Vec<String> {
+        self.inner().authorize_requests.keys().cloned().collect()
+    }
+
+    // ---- portal ----
+
+    pub fn authenticate(&self, bearer: Option<&str>) -> Result<(), ApiError> {
+        let now = self.clock.now();
+        let inner = self.inner();
+        let ok = bearer
+            .and_then(|t| inner.access_tokens.get(t))
+            .is_some_and(|t| {
+                now < t.expires_at && inner.sessions.get(&t.session).is_some_and(|s| !s.revoked)
+            });
+        if ok {
+            Ok(())
+        } else {
+            Err(ApiError::unauthorized())
+        }
+    }
+
+    pub fn role_credentials(
+        &self,
+        account_id: &str,
+        role: &str,
+    ) -> Result<(String, String, String, i64), ApiError> {
+        let org = self.org();
+        let assigned = org
+            .iter()
+            .any(|a| a.account_id == account_id && a.roles.iter().any(|r| r == role));
+        if !assigned {
+            return Err(ApiError::portal(
+                404,
+                "ResourceNotFoundException",
+                "No access",
+            ));
+        }
+        let lifetime = self.config().role_credentials_lifetime;
+        let expires = self.clock.now() + lifetime;
+        let millis = expires
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        Ok((
+            format!("ASIA{}", random(16).to_ascii_uppercase()),
+            random(40),
+            format!("IQoJb3JpZ2luX2Vj{}", random(600)),
+            millis,
+        ))
+    }
+
+    pub fn logout(&self, bearer: Option<&str>) {
+        let mut inner = self.inner();
+        if let Some(session) = bearer
+            .and_then(|t| inner.access_tokens.remove(t))
+            .map(|t| t.session)
+        {
+            if let Some(s) = inner.sessions.get_mut(&session) {
+                s.revoked = true;
+            }
+        }
+    }
+
+    /// Ends every session, as an administrator revoking them would.
+    pub fn revoke_sessions(&self) {
+        for s in self.inner().sessions.values_mut() {
+            s.revoked = true;
+        }
+    }
+
+    /// Lets every registration expire (the next use gets `InvalidClientException`).
+    pub fn expire_registrations(&self) {
+        self.inner().clients.clear();
+    }
+}

@@ -1,0 +1,159 @@
+//! An IAM Identity Center instance: a start URL and its region, validated.
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// One IAM Identity Center instance. Every cache key and keychain item includes both
+/// fields, so two organisations (or one organisation in two regions) never collide.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Instance {
+    start_url: String,
+    region: String,
+}
+
+impl Instance {
+    /// Validates and builds an instance.
+    ///
+    /// The start URL must be an `https` URL with a host (plain `http` is accepted only for
+    /// loopback hosts, for local emulators); the region must look like `eu-west-1`.
+    pub fn new(start_url: &str, region: &str) -> Result<Self> {
+        Ok(Self {
+            start_url: validate_start_url(start_url)?,
+            region: validate_region(region)?,
+        })
+    }
+
+    /// The start URL, as given (trimmed).
+    pub fn start_url(&self) -> &str {
+        &self.start_url
+    }
+
+    /// The region.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// A stable key naming this instance in the keychain and caches.
+    pub fn key(&self) -> String {
+        format!("{}|{}", self.region, self.start_url)
+    }
+}
+
+impl fmt::Display for Instance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.start_url, self.region)
+    }
+}
+
+fn validate_start_url(raw: &str) -> Result<String> {
+    let raw = raw.trim();
+    let invalid = |reason| Error::InvalidStartUrl {
+        url: raw.chars().take(200).collect(),
+        reason,
+    };
+    if raw.is_empty() {
+        return Err(invalid("it is empty"));
+    }
+    if raw.chars().any(char::is_control) {
+        return Err(invalid("it contains control characters"));
+    }
+    let url = url::Url::parse(raw).map_err(|_| invalid("it does not parse as a URL"))?;
+    let host = url.host_str().ok_or_else(|| invalid("it has no host"))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(host) => {}
+        "http" => return Err(invalid("it must use https")),
+        _ => return Err(invalid("it must be an https URL")),
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid("it must not contain a user name or password"));
+    }
+    Ok(raw.to_owned())
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+fn validate_region(raw: &str) -> Result<String> {
+    let region = raw.trim();
+    // Partition prefix, optional qualifiers, a number: us-east-1, us-gov-west-1, eu-isoe-west-1.
+    let parts: Vec<&str> = region.split('-').collect();
+    let shaped = parts.len() >= 3
+        && parts.len() <= 5
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts[parts.len() - 1]
+            .parse::<u8>()
+            .is_ok_and(|n| (1..=20).contains(&n));
+    if shaped {
+        Ok(region.to_owned())
+    } else {
+        Err(Error::InvalidRegion {
+            region: region.chars().take(64).collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_real_shapes() {
+        for (url, region) in [
+            ("https://d-1234567890.awsapps.com/start", "us-east-1"),
+            ("https://my-org.awsapps.com/start/#/", "eu-west-1"),
+            (
+                "https://start.us-gov-home.awsapps.com/directory/x",
+                "us-gov-west-1",
+            ),
+            ("http://127.0.0.1:4566/start", "eu-central-1"),
+            ("http://localhost/start", "ap-southeast-2"),
+        ] {
+            let i = Instance::new(url, region).expect(url);
+            assert_eq!(i.start_url(), url);
+            assert_eq!(i.key(), format!("{region}|{url}"));
+        }
+    }
+
+    #[test]
+    fn refuses_bad_start_urls_with_a_reason() {
+        for (url, why) in [
+            ("", "empty"),
+            ("my-org.awsapps.com/start", "does not parse"),
+            ("ftp://my-org.awsapps.com/start", "https"),
+            ("http://my-org.awsapps.com/start", "must use https"),
+            ("https://user:pw@my-org.awsapps.com/start", "user name"),
+            ("https://my-org.awsapps.com/\nstart", "control"),
+        ] {
+            let err = Instance::new(url, "us-east-1").unwrap_err().to_string();
+            assert!(err.contains(why), "{url:?}: {err}");
+            assert!(err.contains("https://my-org.awsapps.com/start"), "{err}");
+        }
+    }
+
+    #[test]
+    fn refuses_bad_regions() {
+        for r in [
+            "",
+            "us-east",
+            "US-EAST-1",
+            "useast1",
+            "us-east-0",
+            "us-east-1; rm",
+            "eu west 1",
+        ] {
+            let err = Instance::new("https://x.awsapps.com/start", r).unwrap_err();
+            assert!(matches!(err, Error::InvalidRegion { .. }), "{r}");
+            assert!(err.to_string().contains("us-east-1"));
+        }
+    }
+}

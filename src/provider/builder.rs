@@ -1,0 +1,178 @@
+use super::{AwsSsoDeviceAuthProvider, Margins};
+use crate::clock::{Clock, SystemClock};
+use crate::error::Result;
+use crate::instance::Instance;
+use crate::oidc::poll::PollPolicy;
+use crate::oidc::{OidcClient, PromptSink, RegistrationOptions, SignInPrompt};
+use crate::portal::pacer::PacerConfig;
+use crate::portal::{PortalClient, RetryPolicy};
+use crate::sdk::{self, Endpoints};
+use crate::store::{KeychainStore, SecretStore, SignInFlow};
+use aws_types::SdkConfig;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Builds an [`AwsSsoDeviceAuthProvider`]. Only the start URL and region are required.
+#[derive(Default)]
+pub struct Builder {
+    start_url: Option<String>,
+    region: Option<String>,
+    store: Option<Arc<dyn SecretStore>>,
+    registration: RegistrationOptions,
+    sdk_config: Option<SdkConfig>,
+    endpoints: Endpoints,
+    clock: Option<Arc<dyn Clock>>,
+    flow: Option<SignInFlow>,
+    poll: PollPolicy,
+    prompt: Option<PromptSink>,
+    margins: Margins,
+    pacer: PacerConfig,
+    retry: RetryPolicy,
+    no_sign_in_on_demand: bool,
+}
+
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("start_url", &self.start_url)
+            .field("region", &self.region)
+            .field("endpoints", &self.endpoints)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Builder {
+    /// The AWS access portal start URL (`https://my-org.awsapps.com/start`).
+    pub fn start_url(mut self, url: impl Into<String>) -> Self {
+        self.start_url = Some(url.into());
+        self
+    }
+
+    /// The region of the IAM Identity Center instance.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// Where the session's secrets live (default: the OS keychain).
+    pub fn store(mut self, store: Arc<dyn SecretStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// How the OIDC client registers (name, scopes, grant types).
+    pub fn registration(mut self, options: RegistrationOptions) -> Self {
+        self.registration = options;
+        self
+    }
+
+    /// A base SDK configuration (HTTP client, proxy, timeouts); the region is always the
+    /// instance's.
+    pub fn sdk_config(mut self, config: SdkConfig) -> Self {
+        self.sdk_config = Some(config);
+        self
+    }
+
+    /// Endpoint overrides, such as [`Endpoints::from_env`] or a local emulator.
+    pub fn endpoints(mut self, endpoints: Endpoints) -> Self {
+        self.endpoints = endpoints;
+        self
+    }
+
+    /// The wall clock used for every expiry decision.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// The sign-in flow (default: device code).
+    pub fn flow(mut self, flow: SignInFlow) -> Self {
+        self.flow = Some(flow);
+        self
+    }
+
+    /// Device-flow polling rules.
+    pub fn poll_policy(mut self, policy: PollPolicy) -> Self {
+        self.poll = policy;
+        self
+    }
+
+    /// Receives the code or URL the user must act on during a sign-in.
+    pub fn on_prompt(mut self, sink: impl Fn(&SignInPrompt) + Send + Sync + 'static) -> Self {
+        self.prompt = Some(Arc::new(sink));
+        self
+    }
+
+    /// Refresh the access token this long before it expires (default 15 minutes).
+    pub fn token_refresh_margin(mut self, margin: Duration) -> Self {
+        self.margins.token = margin;
+        self
+    }
+
+    /// Fetch new role credentials this long before the cached ones expire (default 5 minutes).
+    pub fn credentials_refresh_margin(mut self, margin: Duration) -> Self {
+        self.margins.credentials = margin;
+        self
+    }
+
+    /// Concurrency and back-off limits for portal calls.
+    pub fn pacing(mut self, pacer: PacerConfig, retry: RetryPolicy) -> Self {
+        self.pacer = pacer;
+        self.retry = retry;
+        self
+    }
+
+    /// Whether portal calls (accounts, roles, credentials) may start an interactive sign-in
+    /// when the session is over (default `true`). With `false` they fail with
+    /// [`crate::Error::SignInRequired`]: right for background work and `credential_process`.
+    pub fn sign_in_on_demand(mut self, allowed: bool) -> Self {
+        self.no_sign_in_on_demand = !allowed;
+        self
+    }
+
+    /// Validates the settings and builds the provider. Makes no network call.
+    pub fn build(self) -> Result<AwsSsoDeviceAuthProvider> {
+        let instance = Instance::new(
+            self.start_url.as_deref().unwrap_or_default(),
+            self.region.as_deref().unwrap_or_default(),
+        )?;
+        let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let region = instance.region().to_owned();
+        let base = self.sdk_config.as_ref();
+        let oidc = OidcClient::new(
+            sdk::oidc_client(base, &region, self.endpoints.oidc.as_deref()),
+            self.endpoints.oidc_url(&region),
+            clock.clone(),
+        );
+        let portal = PortalClient::new(
+            sdk::portal_client(base, &region, self.endpoints.portal.as_deref()),
+            self.endpoints.portal_url(&region),
+            self.pacer,
+            self.retry,
+        );
+        let prompt = self.prompt.unwrap_or_else(|| {
+            Arc::new(|p: &SignInPrompt| {
+                tracing::info!(url = p.browser_url(), "sign-in waiting for approval")
+            })
+        });
+        Ok(AwsSsoDeviceAuthProvider {
+            instance,
+            store: self.store.unwrap_or_else(|| Arc::new(KeychainStore::new())),
+            oidc,
+            portal,
+            clock,
+            registration: self.registration,
+            flow: self.flow.unwrap_or(SignInFlow::Device),
+            poll: self.poll,
+            prompt,
+            margins: self.margins,
+            interaction: if self.no_sign_in_on_demand {
+                super::Interaction::Forbidden
+            } else {
+                super::Interaction::Allowed
+            },
+            session_lock: tokio::sync::Mutex::new(()),
+            credentials_cache: Default::default(),
+        })
+    }
+}

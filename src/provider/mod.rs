@@ -1,0 +1,489 @@
+//! [`AwsSsoDeviceAuthProvider`]: sign-in, session, accounts, roles and role credentials
+//! for one IAM Identity Center instance, composed from the modules below it.
+
+mod builder;
+pub mod decide;
+
+pub use builder::Builder;
+
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::instance::Instance;
+use crate::oidc::poll::PollPolicy;
+use crate::oidc::{registration_usable, OidcClient, PromptSink, Refreshed, RegistrationOptions};
+use crate::portal::{
+    Account, AccountFilter, AccountRoles, NameGlob, PortalClient, Role, RoleCredentials,
+};
+use crate::secret::Secret;
+use crate::store::{ClientRegistration, SecretStore, SessionRecord, SignInFlow, TokenSet};
+use decide::{decide, still_usable, TokenAction};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+/// Default margin before role credentials' expiry at which new ones are fetched.
+pub const DEFAULT_CREDENTIALS_REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
+
+#[derive(Debug, Clone, Copy)]
+struct Margins {
+    token: Duration,
+    credentials: Duration,
+}
+
+impl Default for Margins {
+    fn default() -> Self {
+        Self {
+            token: decide::DEFAULT_TOKEN_REFRESH_MARGIN,
+            credentials: DEFAULT_CREDENTIALS_REFRESH_MARGIN,
+        }
+    }
+}
+
+/// The state of the stored session, for status displays. Holds no secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// When the access token expires.
+    pub expires_at: SystemTime,
+    /// Whether a refresh token is kept (the session can be renewed without the user).
+    pub renewable: bool,
+}
+
+/// Whether a call may start an interactive sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Interaction {
+    Allowed,
+    Forbidden,
+}
+
+/// Sign-in, session and portal access for one IAM Identity Center instance.
+///
+/// Cheap to share behind an `Arc`; every method takes `&self`. Calls that need a token
+/// serialise on one lock, so concurrent callers never start two sign-ins or spend a
+/// rotating refresh token twice within this process.
+pub struct AwsSsoDeviceAuthProvider {
+    instance: Instance,
+    store: Arc<dyn SecretStore>,
+    oidc: OidcClient,
+    portal: PortalClient,
+    clock: Arc<dyn Clock>,
+    registration: RegistrationOptions,
+    flow: SignInFlow,
+    poll: PollPolicy,
+    prompt: PromptSink,
+    margins: Margins,
+    interaction: Interaction,
+    session_lock: tokio::sync::Mutex<()>,
+    credentials_cache: Mutex<HashMap<(String, String), RoleCredentials>>,
+}
+
+impl std::fmt::Debug for AwsSsoDeviceAuthProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsSsoDeviceAuthProvider")
+            .field("instance", &self.instance)
+            .field("flow", &self.flow)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AwsSsoDeviceAuthProvider {
+    /// A builder; only the start URL and region are required.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// The instance this provider signs in to.
+    pub fn instance(&self) -> &Instance {
+        &self.instance
+    }
+
+    /// The sign-in flow in use.
+    pub fn flow(&self) -> SignInFlow {
+        self.flow
+    }
+
+    // ---- the secret store, off the async threads ----
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        action: &'static str,
+        f: impl FnOnce(&dyn SecretStore) -> std::result::Result<T, crate::error::BoxError>
+            + Send
+            + 'static,
+    ) -> Result<T> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(|e| Error::Store {
+                action,
+                source: Box::new(e),
+            })?
+            .map_err(|source| Error::Store { action, source })
+    }
+
+    async fn load(&self) -> Result<SessionRecord> {
+        let key = self.instance.key();
+        let secret = self
+            .blocking("read the saved session", move |s| s.get(&key))
+            .await?;
+        match secret {
+            None => Ok(SessionRecord::default()),
+            Some(secret) => SessionRecord::from_secret(&secret).or_else(|detail| {
+                tracing::warn!(%detail, instance = %self.instance, "saved session unreadable; it will be replaced at the next sign-in");
+                Ok(SessionRecord::default())
+            }),
+        }
+    }
+
+    async fn save(&self, record: &SessionRecord) -> Result<()> {
+        let key = self.instance.key();
+        let secret = record.to_secret();
+        self.blocking("save the session", move |s| s.set(&key, &secret))
+            .await
+    }
+
+    // ---- the session ----
+
+    /// A valid access token: the stored one while it is not near expiry; else refreshed;
+    /// else, or when the refresh token is dead, a new interactive sign-in.
+    pub async fn access_token(&self) -> Result<Secret> {
+        self.token(Interaction::Allowed).await
+    }
+
+    /// Like [`Self::access_token`], but never starts a sign-in: fails with
+    /// [`Error::SignInRequired`] instead. For background work and `credential_process`.
+    pub async fn access_token_silent(&self) -> Result<Secret> {
+        self.token(Interaction::Forbidden).await
+    }
+
+    /// Whether portal calls may start a sign-in when the session is over (builder's
+    /// [`Builder::sign_in_on_demand`]).
+    pub fn signs_in_on_demand(&self) -> bool {
+        self.interaction == Interaction::Allowed
+    }
+
+    async fn token(&self, interaction: Interaction) -> Result<Secret> {
+        let _guard = self.session_lock.lock().await;
+        let mut record = self.load().await?;
+        let now = self.clock.now();
+        let can_refresh = record
+            .registration
+            .as_ref()
+            .is_some_and(|r| now < r.expires_at);
+        match decide(record.tokens.as_ref(), can_refresh, now, self.margins.token) {
+            TokenAction::Use => {
+                if let Some(t) = record.tokens {
+                    return Ok(t.access_token);
+                }
+            }
+            TokenAction::Refresh => {
+                if let Some(token) = self.try_refresh(&mut record).await? {
+                    return Ok(token);
+                }
+            }
+            TokenAction::SignIn => {}
+        }
+        if interaction == Interaction::Forbidden {
+            return Err(Error::SignInRequired {
+                start_url: self.instance.start_url().to_owned(),
+            });
+        }
+        self.sign_in_locked(record).await.map(|t| t.access_token)
+    }
+
+    /// Refreshes; `Ok(None)` when the session is over and a sign-in is needed.
+    async fn try_refresh(&self, record: &mut SessionRecord) -> Result<Option<Secret>> {
+        let (Some(reg), Some(tokens)) = (record.registration.clone(), record.tokens.clone()) else {
+            return Ok(None);
+        };
+        let Some(refresh_token) = tokens.refresh_token.as_ref() else {
+            return Ok(None);
+        };
+        match self.oidc.refresh(&reg, refresh_token).await {
+            Ok(Refreshed::Tokens(new)) => {
+                tracing::info!(instance = %self.instance, expires_at = %crate::clock::rfc3339(new.expires_at), "access token refreshed");
+                let token = new.access_token.clone();
+                record.tokens = Some(new);
+                self.save(record).await?;
+                Ok(Some(token))
+            }
+            Ok(outcome) => {
+                tracing::info!(instance = %self.instance, ?outcome, "session cannot be refreshed; a sign-in is needed");
+                if matches!(outcome, Refreshed::ClientDead) {
+                    record.registration = None;
+                }
+                record.tokens = None;
+                self.save(record).await?;
+                Ok(None)
+            }
+            // The network or the service failed, not the session: keep using the token
+            // while it lasts; the next call tries the refresh again.
+            Err(e) if still_usable(&tokens, self.clock.now()) => {
+                tracing::warn!(error = %e, "refresh failed; using the current token until it expires");
+                Ok(Some(tokens.access_token))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Starts a new interactive sign-in now, whatever is stored.
+    pub async fn sign_in(&self) -> Result<SessionInfo> {
+        let _guard = self.session_lock.lock().await;
+        let record = self.load().await?;
+        let tokens = self.sign_in_locked(record).await?;
+        Ok(SessionInfo {
+            expires_at: tokens.expires_at,
+            renewable: tokens.refresh_token.is_some(),
+        })
+    }
+
+    async fn sign_in_locked(&self, mut record: SessionRecord) -> Result<TokenSet> {
+        let start_url = self.instance.start_url();
+        let mut reg = self.registration_for(&mut record).await?;
+        let mut registered_now = false;
+        loop {
+            let result = match self.flow {
+                SignInFlow::Device => {
+                    self.oidc
+                        .device_flow(&reg, start_url, &self.poll, &self.prompt)
+                        .await
+                }
+                SignInFlow::Pkce => {
+                    self.oidc
+                        .pkce_flow(
+                            &reg,
+                            &self.registration.scopes,
+                            self.poll.max_wait,
+                            &self.prompt,
+                        )
+                        .await
+                }
+            };
+            match result {
+                Ok(tokens) => {
+                    record.tokens = Some(tokens.clone());
+                    self.save(&record).await?;
+                    self.credentials_cache().clear();
+                    tracing::info!(instance = %self.instance, expires_at = %crate::clock::rfc3339(tokens.expires_at), "signed in");
+                    return Ok(tokens);
+                }
+                // A registration the service no longer knows: register once more, then give up.
+                Err(Error::Service { code, .. })
+                    if code == "InvalidClientException" && !registered_now =>
+                {
+                    tracing::info!("client registration rejected; registering again");
+                    record.registration = None;
+                    reg = self.registration_for(&mut record).await?;
+                    registered_now = true;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn registration_for(&self, record: &mut SessionRecord) -> Result<ClientRegistration> {
+        let start_url = self.instance.start_url();
+        let now = self.clock.now();
+        if let Some(reg) = &record.registration {
+            if registration_usable(reg, &self.registration, self.flow, start_url, now) {
+                return Ok(reg.clone());
+            }
+        }
+        let reg = self
+            .oidc
+            .register(&self.registration, self.flow, start_url)
+            .await?;
+        record.registration = Some(reg.clone());
+        // A new registration invalidates refresh tokens issued to the old one.
+        record.tokens = None;
+        self.save(record).await?;
+        Ok(reg)
+    }
+
+    /// The stored session's state, without any network call.
+    pub async fn session(&self) -> Result<Option<SessionInfo>> {
+        Ok(self.load().await?.tokens.map(|t| SessionInfo {
+            expires_at: t.expires_at,
+            renewable: t.refresh_token.is_some(),
+        }))
+    }
+
+    /// Ends the session: Logout on the server (best effort), then the keychain item and
+    /// every cached credential are removed.
+    pub async fn sign_out(&self) -> Result<()> {
+        let _guard = self.session_lock.lock().await;
+        let record = self.load().await?;
+        if let Some(t) = record.tokens {
+            if let Err(e) = self.portal.logout(&t.access_token).await {
+                tracing::warn!(error = %e, "server-side logout failed; removing the local session anyway");
+            }
+        }
+        let key = self.instance.key();
+        self.blocking("remove the saved session", move |s| s.delete(&key))
+            .await?;
+        self.credentials_cache().clear();
+        Ok(())
+    }
+
+    /// Runs `f` with a valid token; when the portal refuses it, the token is dropped and
+    /// `f` runs once more with a refreshed one (or after a new sign-in, where allowed).
+    async fn with_token<T, F, Fut>(&self, f: F) -> Result<T>
+    where
+        F: Fn(Secret) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let interaction = self.interaction;
+        let token = self.token(interaction).await?;
+        match f(token).await {
+            Err(Error::Unauthorized { operation }) => {
+                tracing::info!(operation, "portal refused the access token; renewing it");
+                self.expire_stored_token().await?;
+                f(self.token(interaction).await?).await
+            }
+            other => other,
+        }
+    }
+
+    async fn expire_stored_token(&self) -> Result<()> {
+        let _guard = self.session_lock.lock().await;
+        let mut record = self.load().await?;
+        if let Some(t) = record.tokens.as_mut() {
+            t.expires_at = std::time::UNIX_EPOCH;
+            self.save(&record).await?;
+        }
+        Ok(())
+    }
+
+    // ---- accounts and roles ----
+
+    /// Every account the user can reach that passes `filter`, all pages.
+    pub async fn accounts(&self, filter: &AccountFilter) -> Result<Vec<Account>> {
+        let all = self
+            .with_token(|t| async move { self.portal.list_accounts(&t).await })
+            .await?;
+        Ok(all.into_iter().filter(|a| filter.matches(a)).collect())
+    }
+
+    /// Accounts by id list and/or name glob (`None`/empty: no filter).
+    pub async fn accounts_matching(
+        &self,
+        ids: &[String],
+        name_glob: Option<&str>,
+    ) -> Result<Vec<Account>> {
+        let filter = AccountFilter {
+            ids: ids.to_vec(),
+            name: name_glob.map(NameGlob::new).transpose()?,
+        };
+        self.accounts(&filter).await
+    }
+
+    /// The one account id whose name matches `name_glob`; distinct errors for none and several.
+    pub async fn account_id_for_name(&self, name_glob: &str) -> Result<String> {
+        let matches = self.accounts_matching(&[], Some(name_glob)).await?;
+        match matches.as_slice() {
+            [one] => Ok(one.account_id.clone()),
+            [] => Err(Error::AccountNotFound {
+                pattern: name_glob.to_owned(),
+            }),
+            many => Err(Error::AmbiguousAccount {
+                pattern: name_glob.to_owned(),
+                matches: many
+                    .iter()
+                    .map(|a| format!("{} ({})", a.account_name, a.account_id))
+                    .collect(),
+            }),
+        }
+    }
+
+    /// The roles of `account_id`, optionally only those whose name matches `role_glob`.
+    pub async fn roles(&self, account_id: &str, role_glob: Option<&str>) -> Result<Vec<Role>> {
+        let glob = role_glob.map(NameGlob::new).transpose()?;
+        let roles = self
+            .with_token(|t| async move { self.portal.list_roles(&t, account_id).await })
+            .await?;
+        Ok(roles
+            .into_iter()
+            .filter(|r| glob.as_ref().is_none_or(|g| g.is_match(&r.role_name)))
+            .collect())
+    }
+
+    /// The roles of every account whose name matches `account_glob`, filtered by `role_glob`.
+    pub async fn roles_by_account_name(
+        &self,
+        account_glob: &str,
+        role_glob: Option<&str>,
+    ) -> Result<Vec<AccountRoles>> {
+        let filter = AccountFilter {
+            ids: vec![],
+            name: Some(NameGlob::new(account_glob)?),
+        };
+        self.accounts_with_roles(&filter, role_glob).await
+    }
+
+    /// Discovery: accounts passing `filter`, each with its roles (filtered by `role_glob`),
+    /// looked up concurrently under the portal's pacer.
+    pub async fn accounts_with_roles(
+        &self,
+        filter: &AccountFilter,
+        role_glob: Option<&str>,
+    ) -> Result<Vec<AccountRoles>> {
+        let glob = role_glob.map(NameGlob::new).transpose()?;
+        let accounts = self.accounts(filter).await?;
+        let mut found = self
+            .with_token(|t| {
+                let accounts = accounts.clone();
+                async move { self.portal.list_roles_of(&t, accounts).await }
+            })
+            .await?;
+        if let Some(g) = &glob {
+            for a in &mut found {
+                a.roles.retain(|r| g.is_match(&r.role_name));
+            }
+        }
+        Ok(found)
+    }
+
+    // ---- role credentials ----
+
+    fn credentials_cache(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(String, String), RoleCredentials>> {
+        self.credentials_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Credentials for (`account_id`, `role_name`), served from memory until they are
+    /// within the refresh margin of expiry.
+    pub async fn role_credentials(
+        &self,
+        account_id: &str,
+        role_name: &str,
+    ) -> Result<RoleCredentials> {
+        let key = (account_id.to_owned(), role_name.to_owned());
+        let now = self.clock.now();
+        if let Some(c) = self.credentials_cache().get(&key) {
+            if now + self.margins.credentials < c.expiration {
+                return Ok(c.clone());
+            }
+        }
+        let creds = self
+            .with_token(|t| async move {
+                self.portal
+                    .role_credentials(&t, account_id, role_name)
+                    .await
+            })
+            .await?;
+        self.credentials_cache().insert(key, creds.clone());
+        Ok(creds)
+    }
+
+    /// An AWS SDK credentials provider for one role, backed by this provider.
+    pub fn credentials_provider(
+        self: &Arc<Self>,
+        account_id: &str,
+        role_name: &str,
+    ) -> crate::credentials::RoleCredentialsProvider {
+        crate::credentials::RoleCredentialsProvider::new(self.clone(), account_id, role_name)
+    }
+}

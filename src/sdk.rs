@@ -1,0 +1,287 @@
+//! Building the two official SDK clients, and turning their errors into something the
+//! rest of the library can decide on.
+
+use crate::error::{BoxError, Error, Result};
+use aws_sdk_ssooidc::error::ProvideErrorMetadata;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::retry::RetryConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
+use aws_types::region::Region;
+use aws_types::SdkConfig;
+use std::time::Duration;
+
+/// Endpoint overrides for the two services (for local emulators, proxies, FIPS endpoints).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Endpoints {
+    /// The SSO OIDC (sign-in) endpoint.
+    pub oidc: Option<String>,
+    /// The SSO portal (accounts, roles, credentials) endpoint.
+    pub portal: Option<String>,
+}
+
+impl Endpoints {
+    /// Both services at one URL, as the emulator serves them.
+    pub fn both(url: impl Into<String>) -> Self {
+        let url = url.into();
+        Self {
+            oidc: Some(url.clone()),
+            portal: Some(url),
+        }
+    }
+
+    /// Reads `AWS_ENDPOINT_URL_SSO_OIDC`, `AWS_ENDPOINT_URL_SSO` and the global fallback
+    /// `AWS_ENDPOINT_URL` through `get` (pass `|k| std::env::var(k).ok()`).
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let read = |name: &str| -> Result<Option<String>> {
+            match get(name).filter(|v| !v.trim().is_empty()) {
+                Some(v) => validate_endpoint(v.trim(), name).map(Some),
+                None => Ok(None),
+            }
+        };
+        let global = read("AWS_ENDPOINT_URL")?;
+        Ok(Self {
+            oidc: read("AWS_ENDPOINT_URL_SSO_OIDC")?.or_else(|| global.clone()),
+            portal: read("AWS_ENDPOINT_URL_SSO")?.or(global),
+        })
+    }
+
+    /// The OIDC endpoint for `region`: the override, or the public one.
+    pub fn oidc_url(&self, region: &str) -> String {
+        self.oidc
+            .clone()
+            .unwrap_or_else(|| format!("https://oidc.{region}.amazonaws.com"))
+    }
+
+    /// The portal endpoint for `region`: the override, or the public one.
+    pub fn portal_url(&self, region: &str) -> String {
+        self.portal
+            .clone()
+            .unwrap_or_else(|| format!("https://portal.sso.{region}.amazonaws.com"))
+    }
+}
+
+/// Checks an endpoint override is an http(s) URL.
+pub fn validate_endpoint(url: &str, origin: &str) -> Result<String> {
+    match url::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+            Ok(url.trim_end_matches('/').to_owned())
+        }
+        _ => Err(Error::InvalidEndpoint {
+            url: url.chars().take(200).collect(),
+            origin: origin.to_owned(),
+        }),
+    }
+}
+
+fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .read_timeout(Duration::from_secs(30))
+        .operation_attempt_timeout(Duration::from_secs(30))
+        .build()
+}
+
+/// The OIDC client. The SDK's standard retries cover 5xx and throttling; it never retries
+/// the polling replies, which the device flow owns.
+pub fn oidc_client(
+    base: Option<&SdkConfig>,
+    region: &str,
+    endpoint: Option<&str>,
+) -> aws_sdk_ssooidc::Client {
+    let mut b = match base {
+        Some(c) => aws_sdk_ssooidc::config::Builder::from(c),
+        None => aws_sdk_ssooidc::config::Builder::new()
+            .behavior_version(aws_sdk_ssooidc::config::BehaviorVersion::latest()),
+    };
+    b = b
+        .region(Region::new(region.to_owned()))
+        .timeout_config(timeouts())
+        .retry_config(RetryConfig::standard().with_max_attempts(3));
+    if let Some(url) = endpoint {
+        b = b.endpoint_url(url);
+    }
+    aws_sdk_ssooidc::Client::from_conf(b.build())
+}
+
+/// The portal client, with the SDK's retries off: the portal layer owns back-off, so that
+/// throttling is paced once, across all concurrent calls.
+pub fn portal_client(
+    base: Option<&SdkConfig>,
+    region: &str,
+    endpoint: Option<&str>,
+) -> aws_sdk_sso::Client {
+    let mut b = match base {
+        Some(c) => aws_sdk_sso::config::Builder::from(c),
+        None => aws_sdk_sso::config::Builder::new()
+            .behavior_version(aws_sdk_sso::config::BehaviorVersion::latest()),
+    };
+    b = b
+        .region(Region::new(region.to_owned()))
+        .timeout_config(timeouts())
+        .retry_config(RetryConfig::disabled());
+    if let Some(url) = endpoint {
+        b = b.endpoint_url(url);
+    }
+    aws_sdk_sso::Client::from_conf(b.build())
+}
+
+/// What an SDK call's failure means for us.
+#[derive(Debug)]
+pub(crate) enum CallError {
+    /// The service answered with an error code.
+    Service {
+        code: String,
+        message: Option<String>,
+        status: u16,
+    },
+    /// The request never got an answer (connect refused, DNS, timeout).
+    Network(BoxError),
+    /// The answer could not be parsed.
+    Unexpected(String),
+}
+
+impl CallError {
+    pub(crate) fn code(&self) -> Option<&str> {
+        match self {
+            CallError::Service { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// Worth trying again: no answer, a server fault, or throttling.
+    pub(crate) fn is_transient(&self) -> bool {
+        match self {
+            CallError::Network(_) => true,
+            CallError::Service { status, code, .. } => {
+                *status >= 500 || code == "InternalServerException" || self.is_throttle()
+            }
+            CallError::Unexpected(_) => false,
+        }
+    }
+
+    pub(crate) fn is_throttle(&self) -> bool {
+        matches!(self, CallError::Service { status, code, .. }
+            if *status == 429 || code == "TooManyRequestsException" || code == "ThrottlingException")
+    }
+
+    /// The error for callers, once no retry is left.
+    pub(crate) fn into_error(self, operation: &'static str, endpoint: &str) -> Error {
+        match self {
+            CallError::Network(source) => Error::Network {
+                operation,
+                endpoint: endpoint.to_owned(),
+                source,
+            },
+            CallError::Service { code, .. } if code == "UnauthorizedException" => {
+                Error::Unauthorized { operation }
+            }
+            CallError::Service { code, message, .. } => Error::Service {
+                operation,
+                code,
+                message,
+            },
+            CallError::Unexpected(detail) => Error::UnexpectedReply { operation, detail },
+        }
+    }
+}
+
+pub(crate) fn classify<E>(err: SdkError<E, HttpResponse>) -> CallError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match err {
+        SdkError::ServiceError(ctx) => {
+            let status = raw_status(ctx.raw());
+            let e = ctx.err();
+            match e.code() {
+                Some(code) => CallError::Service {
+                    code: code.to_owned(),
+                    message: e.message().map(|m| m.chars().take(300).collect()),
+                    status,
+                },
+                None if status >= 500 => CallError::Service {
+                    code: "InternalServerException".into(),
+                    message: None,
+                    status,
+                },
+                None => CallError::Unexpected(format!(
+                    "an error reply (HTTP {status}) with no error code"
+                )),
+            }
+        }
+        SdkError::TimeoutError(_) => CallError::Network("the request timed out".into()),
+        SdkError::DispatchFailure(f) => CallError::Network(dispatch_reason(&f)),
+        SdkError::ResponseError(r) => {
+            let status = raw_status(r.raw());
+            if status >= 500 {
+                CallError::Service {
+                    code: "InternalServerException".into(),
+                    message: None,
+                    status,
+                }
+            } else {
+                CallError::Unexpected(format!(
+                    "a reply that is not valid JSON for this operation (HTTP {status})"
+                ))
+            }
+        }
+        other => CallError::Unexpected(
+            aws_smithy_types::error::display::DisplayErrorContext(&other).to_string(),
+        ),
+    }
+}
+
+fn dispatch_reason(f: &aws_smithy_runtime_api::client::result::DispatchFailure) -> BoxError {
+    let kind = if f.is_timeout() {
+        "timed out"
+    } else if f.is_io() {
+        "connection failed"
+    } else {
+        "request failed"
+    };
+    match f.as_connector_error() {
+        Some(c) => format!(
+            "{kind}: {}",
+            aws_smithy_types::error::display::DisplayErrorContext(c)
+        )
+        .into(),
+        None => kind.into(),
+    }
+}
+
+fn raw_status(raw: &HttpResponse) -> u16 {
+    raw.status().as_u16()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_from_env_prefer_the_service_variable() {
+        let env = |k: &str| match k {
+            "AWS_ENDPOINT_URL" => Some("http://127.0.0.1:9/".to_owned()),
+            "AWS_ENDPOINT_URL_SSO" => Some("http://127.0.0.1:8".to_owned()),
+            _ => None,
+        };
+        let e = Endpoints::from_env(env).unwrap();
+        assert_eq!(e.portal.as_deref(), Some("http://127.0.0.1:8"));
+        assert_eq!(e.oidc.as_deref(), Some("http://127.0.0.1:9"));
+        assert_eq!(
+            Endpoints::default().oidc_url("eu-west-1"),
+            "https://oidc.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(
+            Endpoints::default().portal_url("eu-west-1"),
+            "https://portal.sso.eu-west-1.amazonaws.com"
+        );
+    }
+
+    #[test]
+    fn bad_endpoint_override_is_named() {
+        let env = |k: &str| (k == "AWS_ENDPOINT_URL_SSO").then(|| "not a url".to_owned());
+        let err = Endpoints::from_env(env).unwrap_err().to_string();
+        assert!(err.contains("AWS_ENDPOINT_URL_SSO"), "{err}");
+    }
+}
