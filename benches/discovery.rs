@@ -1,1 +1,104 @@
-fn main() {}
+//! Benchmark: discovery at scale: 1,000 accounts × 3 roles against the emulator throttled at 5, 20
+//! and 50 requests/s, against the ideal (requests ÷ rate).
+//!
+//! `cargo bench --features emulator --bench discovery [-- RATE…]`
+
+use aws_sso_device_auth_provider::emulator::{Emulator, EmulatorConfig};
+use aws_sso_device_auth_provider::{
+    AccountFilter, AwsSsoDeviceAuthProvider, Endpoints, MemoryStore,
+};
+use std::sync::Arc;
+use std::time::Instant;
+
+const ACCOUNTS: usize = 1_000;
+const ROLES: usize = 3;
+
+struct Row {
+    rate: f64,
+    requests: u64,
+    throttled: u64,
+    failed: u64,
+    seconds: f64,
+}
+
+async fn measure(rate: f64) -> Row {
+    let emu = Emulator::start(EmulatorConfig {
+        accounts: ACCOUNTS,
+        roles_per_account: ROLES,
+        auto_approve: true,
+        ..EmulatorConfig::default()
+    })
+    .await
+    .expect("emulator");
+    let sso = AwsSsoDeviceAuthProvider::builder()
+        .start_url("https://bench.awsapps.com/start")
+        .region("us-east-1")
+        .endpoints(Endpoints::both(emu.endpoint()))
+        .store(Arc::new(MemoryStore::new()))
+        .build()
+        .expect("provider");
+    sso.access_token().await.expect("sign-in");
+    emu.configure(|c| c.throttle_rps = Some(rate));
+    let before = emu.counters();
+    let started = Instant::now();
+    let result = sso
+        .accounts_with_roles(&AccountFilter::default(), None)
+        .await;
+    let seconds = started.elapsed().as_secs_f64();
+    let after = emu.counters();
+    let failed = match &result {
+        Ok(found) => {
+            assert_eq!(found.len(), ACCOUNTS);
+            assert!(found.iter().all(|a| a.roles.len() == ROLES));
+            0
+        }
+        Err(e) => {
+            eprintln!("discovery at {rate} req/s failed: {e}");
+            1
+        }
+    };
+    let throttled = after.throttled - before.throttled;
+    let sent = (after.list_accounts - before.list_accounts)
+        + (after.list_account_roles - before.list_account_roles);
+    Row {
+        rate,
+        requests: sent - throttled,
+        throttled,
+        failed,
+        seconds,
+    }
+}
+
+fn main() {
+    let rates: Vec<f64> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let rates = if rates.is_empty() {
+        vec![5.0, 20.0, 50.0]
+    } else {
+        rates
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    println!("discovery of {ACCOUNTS} accounts x {ROLES} roles (burst = 1 s of the rate)");
+    println!("| rate (req/s) | requests | 429s | failed | seconds | ideal (req/rate) | ratio |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    for rate in rates {
+        let r = runtime.block_on(measure(rate));
+        let ideal = r.requests as f64 / r.rate;
+        println!(
+            "| {} | {} | {} | {} | {:.1} | {:.1} | {:.3} |",
+            r.rate,
+            r.requests,
+            r.throttled,
+            r.failed,
+            r.seconds,
+            ideal,
+            r.seconds / ideal
+        );
+    }
+}

@@ -110,12 +110,12 @@ pub enum Error {
     },
 
     /// The service kept throttling past the retry budget.
-    #[error("AWS SSO kept throttling {operation} after {attempts} attempts; wait a minute and try again")]
+    #[error(
+        "AWS SSO kept throttling {operation} (too many requests); wait a minute and try again"
+    )]
     Throttled {
         /// The operation.
         operation: &'static str,
-        /// Attempts made.
-        attempts: u32,
     },
 
     /// The service could not be reached.

@@ -29,6 +29,7 @@ pub mod clock;
 pub mod credentials;
 pub mod error;
 pub mod instance;
+pub mod logging;
 pub mod oidc;
 pub mod one_shot;
 pub mod portal;

@@ -167,6 +167,9 @@ impl CallError {
 
     /// The error for callers, once no retry is left.
     pub(crate) fn into_error(self, operation: &'static str, endpoint: &str) -> Error {
+        if self.is_throttle() {
+            return Error::Throttled { operation };
+        }
         match self {
             CallError::Network(source) => Error::Network {
                 operation,
@@ -240,12 +243,15 @@ fn dispatch_reason(f: &aws_smithy_runtime_api::client::result::DispatchFailure) 
     } else {
         "request failed"
     };
-    match f.as_connector_error() {
-        Some(c) => format!(
-            "{kind}: {}",
-            aws_smithy_types::error::display::DisplayErrorContext(c)
-        )
-        .into(),
+    // The innermost cause says it plainly ("Connection refused (os error 111)"); the
+    // layers above it repeat it wrapped in Debug output.
+    let mut inner: Option<&(dyn std::error::Error + 'static)> =
+        f.as_connector_error().map(|c| c as _);
+    while let Some(next) = inner.and_then(std::error::Error::source) {
+        inner = Some(next);
+    }
+    match inner {
+        Some(cause) => format!("{kind}: {cause}").into(),
         None => kind.into(),
     }
 }

@@ -56,13 +56,7 @@ fn init_logging(verbose: u8) {
         1 => "info",
         _ => "debug",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("AWS_SSO_AUTH_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+    aws_sso_device_auth_provider::logging::init_stderr("AWS_SSO_AUTH_LOG", default);
 }
 
 fn env(k: &str) -> Option<String> {

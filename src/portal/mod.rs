@@ -128,7 +128,7 @@ impl AccountFilter {
 pub struct RetryPolicy {
     /// Attempts for a call that fails with no answer or a server fault.
     pub transient_attempts: u32,
-    /// How long one call keeps retrying while throttled.
+    /// How long calls keep retrying while the service throttles and no call succeeds.
     pub throttle_budget: Duration,
 }
 
@@ -174,9 +174,7 @@ impl PortalClient {
         Fut: Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>,
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        let started = tokio::time::Instant::now();
         let mut transient_failures = 0u32;
-        let mut throttles = 0u32;
         loop {
             let permit = self.pacer.acquire().await;
             match call().await.map_err(classify) {
@@ -186,12 +184,12 @@ impl PortalClient {
                 }
                 Err(e) if e.is_throttle() => {
                     permit.throttled();
-                    throttles += 1;
-                    if started.elapsed() >= self.retry.throttle_budget {
-                        return Err(Error::Throttled {
-                            operation,
-                            attempts: throttles + transient_failures,
-                        });
+                    if self
+                        .pacer
+                        .stalled_for()
+                        .is_some_and(|d| d >= self.retry.throttle_budget)
+                    {
+                        return Err(Error::Throttled { operation });
                     }
                 }
                 Err(e) if e.is_transient() => {

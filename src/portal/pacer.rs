@@ -1,8 +1,20 @@
-//! Pacing of portal calls: a concurrency limit that grows additively on success and halves
-//! on throttling (AIMD), and a shared, jittered cool-down after each throttle, so that all
-//! concurrent callers back off together instead of feeding a 429 storm.
+//! Pacing of portal calls against a throttle whose rate nobody publishes.
+//!
+//! - Concurrency is bounded and adapts (AIMD): +1/limit per success, halved once per
+//!   throttle wave.
+//! - Once throttled, requests are paced at the rate the service was seen to allow: the
+//!   successes of the last second, less 5%. The pace then rises 5% per second of calls
+//!   until the next throttle, so it tracks the limit from just below it. When that first
+//!   measurement covers less than a second (the service's burst allowance ran out at
+//!   once), it says little about the sustained rate: the pace then grows by slow start,
+//!   about ×1.7 per second, until the next throttle measures it properly.
+//! - Only when throttle waves follow each other with no success in between does everyone
+//!   cool down, with jittered exponential back-off.
+//!
+//! A throttled call is simply retried through the pacer; nobody sleeps on their own.
 
 use rand::Rng;
+use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -15,7 +27,7 @@ pub struct PacerConfig {
     pub initial_concurrency: f64,
     /// Concurrency never exceeds this.
     pub max_concurrency: f64,
-    /// First cool-down after a throttle; doubles with each consecutive throttle.
+    /// First cool-down after throttle waves with no success between them; doubles each time.
     pub base_backoff: Duration,
     /// Longest cool-down.
     pub max_backoff: Duration,
@@ -26,18 +38,42 @@ impl Default for PacerConfig {
         Self {
             initial_concurrency: 4.0,
             max_concurrency: 16.0,
-            base_backoff: Duration::from_millis(100),
+            base_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(10),
         }
     }
 }
 
+/// One throttle per this window counts as one wave.
+const WAVE: Duration = Duration::from_secs(1);
+/// Window over which the allowed rate is observed.
+const RATE_WINDOW: Duration = Duration::from_secs(1);
+/// Pace below the observed rate by this factor after a throttle.
+const BACK_OFF_FACTOR: f64 = 0.95;
+/// The pace grows by this share of itself per second of successes.
+const PROBE_PER_SECOND: f64 = 0.05;
+/// During slow start the pace grows by this much per success: ×(1 + ln 2) per second.
+const SLOW_START_PER_SUCCESS: f64 = std::f64::consts::LN_2;
+/// Never pace slower than this (requests per second).
+const MIN_RATE: f64 = 0.2;
+
 #[derive(Debug)]
 struct State {
     limit: f64,
     in_flight: usize,
+    /// Requests per second, once throttled.
+    rate: Option<f64>,
+    next_slot: Instant,
+    successes: VecDeque<Instant>,
+    last_wave: Option<Instant>,
+    /// The first throttle since the last success.
+    throttled_since: Option<Instant>,
+    /// When the first call succeeded: how much history a rate measurement has.
+    first_success: Option<Instant>,
+    /// The pace came from less than a window of history: grow it fast.
+    slow_start: bool,
+    waves_without_success: u32,
     cooldown_until: Option<Instant>,
-    consecutive_throttles: u32,
 }
 
 /// Shared by every call of one portal client.
@@ -64,10 +100,19 @@ impl Pacer {
     pub fn new(config: PacerConfig) -> Self {
         Self {
             state: Mutex::new(State {
-                limit: config.initial_concurrency.max(1.0),
+                limit: config
+                    .initial_concurrency
+                    .clamp(1.0, config.max_concurrency.max(1.0)),
                 in_flight: 0,
+                rate: None,
+                next_slot: Instant::now(),
+                successes: VecDeque::new(),
+                last_wave: None,
+                throttled_since: None,
+                first_success: None,
+                slow_start: false,
+                waves_without_success: 0,
                 cooldown_until: None,
-                consecutive_throttles: 0,
             }),
             config,
             released: Notify::new(),
@@ -89,11 +134,18 @@ impl Pacer {
                 let now = Instant::now();
                 match s.cooldown_until {
                     Some(until) if until > now => Wait::Until(until),
-                    _ if (s.in_flight as f64) < s.limit.floor() => {
-                        s.in_flight += 1;
-                        return Permit { pacer: self };
-                    }
-                    _ => Wait::Release,
+                    _ if (s.in_flight as f64) >= s.limit.floor() => Wait::Release,
+                    _ => match s.rate {
+                        Some(_) if s.next_slot > now => Wait::Until(s.next_slot),
+                        rate => {
+                            if let Some(rate) = rate {
+                                s.next_slot =
+                                    s.next_slot.max(now) + Duration::from_secs_f64(1.0 / rate);
+                            }
+                            s.in_flight += 1;
+                            return Permit { pacer: self };
+                        }
+                    },
                 }
             };
             match wait {
@@ -107,30 +159,85 @@ impl Pacer {
     pub fn limit(&self) -> f64 {
         self.state().limit
     }
+
+    /// How long the service has throttled with no call succeeding since; `None` when the
+    /// last outcome was a success. Calls give up on this, not on their own waiting time,
+    /// so a long queue behind a slow pace never fails while the service makes progress.
+    pub fn stalled_for(&self) -> Option<Duration> {
+        self.state().throttled_since.map(|t| t.elapsed())
+    }
+
+    /// The current pace in requests per second, `None` while never throttled.
+    pub fn rate(&self) -> Option<f64> {
+        self.state().rate
+    }
 }
 
 impl Permit<'_> {
-    /// The request succeeded: widen a little.
+    /// The request succeeded: widen a little, and let the pace probe upwards.
     pub fn succeeded(self) {
-        let mut s = self.pacer.state();
-        s.limit = (s.limit + 1.0 / s.limit).min(self.pacer.config.max_concurrency);
-        s.consecutive_throttles = 0;
-    }
-
-    /// The request was throttled: halve, and make everyone wait a jittered while.
-    pub fn throttled(self) {
+        let now = Instant::now();
         let c = &self.pacer.config;
         let mut s = self.pacer.state();
+        s.limit = (s.limit + 1.0 / s.limit).min(c.max_concurrency);
+        s.waves_without_success = 0;
+        s.throttled_since = None;
+        s.first_success.get_or_insert(now);
+        s.successes.push_back(now);
+        while s
+            .successes
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > RATE_WINDOW)
+        {
+            s.successes.pop_front();
+        }
+        if let Some(rate) = s.rate {
+            // At pace r there are r successes a second: +0.05 each is +5% per second.
+            let step = if s.slow_start {
+                SLOW_START_PER_SUCCESS
+            } else {
+                PROBE_PER_SECOND
+            };
+            s.rate = Some(rate + step);
+        }
+    }
+
+    /// The request was throttled. The first throttle of a wave sets the pace to what the
+    /// service was seen to allow and halves concurrency; later ones in the wave only retry.
+    pub fn throttled(self) {
+        let now = Instant::now();
+        let c = &self.pacer.config;
+        let mut s = self.pacer.state();
+        s.throttled_since.get_or_insert(now);
+        if s.last_wave.is_some_and(|t| now.duration_since(t) < WAVE) {
+            return;
+        }
+        s.last_wave = Some(now);
+        while s
+            .successes
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > RATE_WINDOW)
+        {
+            s.successes.pop_front();
+        }
+        let observed = s.successes.len() as f64 / RATE_WINDOW.as_secs_f64();
+        s.slow_start = s
+            .first_success
+            .is_none_or(|t| now.duration_since(t) < RATE_WINDOW);
+        let rate = if observed >= 1.0 {
+            observed * BACK_OFF_FACTOR
+        } else {
+            s.rate.map_or(1.0, |r| r / 2.0)
+        };
+        s.rate = Some(rate.max(MIN_RATE));
+        s.next_slot = now + Duration::from_secs_f64(1.0 / rate.max(MIN_RATE));
         s.limit = (s.limit / 2.0).max(1.0);
-        s.consecutive_throttles = s.consecutive_throttles.saturating_add(1);
-        let backoff = backoff(c.base_backoff, c.max_backoff, s.consecutive_throttles);
-        let until = Instant::now() + backoff;
-        s.cooldown_until = Some(s.cooldown_until.map_or(until, |u| u.max(until)));
-        tracing::debug!(
-            limit = s.limit,
-            backoff_ms = backoff.as_millis() as u64,
-            "portal throttled"
-        );
+        s.waves_without_success = s.waves_without_success.saturating_add(1);
+        if s.waves_without_success >= 2 {
+            let pause = backoff(c.base_backoff, c.max_backoff, s.waves_without_success - 1);
+            s.cooldown_until = Some(now + pause);
+        }
+        tracing::debug!(rate = s.rate, limit = s.limit, "portal throttled; pacing");
     }
 }
 
@@ -157,6 +264,15 @@ pub fn backoff(base: Duration, max: Duration, attempt: u32) -> Duration {
 mod tests {
     use super::*;
 
+    fn config() -> PacerConfig {
+        PacerConfig {
+            initial_concurrency: 2.0,
+            max_concurrency: 3.0,
+            base_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(1),
+        }
+    }
+
     #[test]
     fn backoff_grows_is_capped_and_jittered() {
         let base = Duration::from_millis(100);
@@ -171,30 +287,90 @@ mod tests {
         assert!(samples.len() > 1, "jitter must vary");
     }
 
-    #[tokio::test]
-    async fn aimd_limit_and_concurrency_bound() {
-        let p = Pacer::new(PacerConfig {
-            initial_concurrency: 2.0,
-            max_concurrency: 3.0,
-            base_backoff: Duration::from_millis(1),
-            max_backoff: Duration::from_millis(2),
-        });
+    #[tokio::test(start_paused = true)]
+    async fn concurrency_is_bounded_and_adapts() {
+        let p = Pacer::new(config());
         let a = p.acquire().await;
         let b = p.acquire().await;
-        // A third must wait until one is released.
         let third = tokio::time::timeout(Duration::from_millis(50), p.acquire()).await;
         assert!(third.is_err(), "limit 2 let a third request through");
         a.succeeded();
         assert!((p.limit() - 2.5).abs() < 1e-9);
         let c = tokio::time::timeout(Duration::from_secs(1), p.acquire())
             .await
-            .expect("released permit wakes a waiter");
+            .expect("a release wakes a waiter");
         c.throttled();
-        assert!((p.limit() - 1.25).abs() < 1e-9);
-        drop(b);
-        for _ in 0..10 {
-            p.acquire().await.throttled();
+        assert!(
+            (p.limit() - 1.25).abs() < 1e-9,
+            "halved on the wave's first throttle"
+        );
+        b.throttled();
+        assert!(
+            (p.limit() - 1.25).abs() < 1e-9,
+            "a second throttle in the same wave changes nothing"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_a_throttle_the_pace_is_the_observed_rate() {
+        let p = Pacer::new(PacerConfig {
+            initial_concurrency: 16.0,
+            ..config()
+        });
+        // Successes every 100 ms for over a second (ten of them within the last second),
+        // then a throttle: pace at 9.5/s.
+        for _ in 0..11 {
+            p.acquire().await.succeeded();
+            tokio::time::advance(Duration::from_millis(100)).await;
         }
-        assert!((p.limit() - 1.0).abs() < 1e-9, "never below one");
+        assert_eq!(p.rate(), None, "unpaced until throttled");
+        p.acquire().await.throttled();
+        let rate = p.rate().expect("paced");
+        assert!((rate - 9.5).abs() < 1e-9, "{rate}");
+        let start = Instant::now();
+        for _ in 0..20 {
+            p.acquire().await.succeeded();
+        }
+        let took = start.elapsed().as_secs_f64();
+        // 20 slots at ~9.5-10.5/s from the first slot one interval away: about 2.1 s.
+        assert!((1.8..2.3).contains(&took), "{took}");
+        assert!(p.rate().expect("paced") > rate, "the pace probes upwards");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_throttle_right_after_the_start_grows_the_pace_fast() {
+        let p = Pacer::new(PacerConfig {
+            initial_concurrency: 16.0,
+            ..config()
+        });
+        // The burst allowance: two successes within a millisecond, then a throttle.
+        p.acquire().await.succeeded();
+        p.acquire().await.succeeded();
+        p.acquire().await.throttled();
+        let first = p.rate().expect("paced");
+        assert!((first - 1.9).abs() < 1e-9, "{first}");
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(3) {
+            p.acquire().await.succeeded();
+        }
+        let grown = p.rate().expect("paced");
+        assert!(grown > 4.0 * first, "slow start: {first} -> {grown} in 3 s");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waves_without_success_cool_everyone_down() {
+        let p = Pacer::new(config());
+        p.acquire().await.throttled();
+        tokio::time::advance(WAVE).await;
+        p.acquire().await.throttled();
+        let start = Instant::now();
+        assert!(p.stalled_for().is_some_and(|d| d >= WAVE));
+        p.acquire().await.succeeded();
+        assert!(
+            start.elapsed() >= Duration::from_millis(50),
+            "cooled down {:?}",
+            start.elapsed()
+        );
+        assert_eq!(p.stalled_for(), None, "a success ends the stall");
     }
 }

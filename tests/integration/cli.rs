@@ -1,0 +1,380 @@
+//! The `aws-sso-auth` command line, as a user runs it, against the emulator and the real
+//! Secret Service of the test session.
+
+use crate::util::{emulator, unique_start_url};
+use aws_sso_device_auth_provider::emulator::{Emulator, EmulatorConfig};
+use std::process::{Output, Stdio};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+struct Cli {
+    home: tempfile::TempDir,
+    endpoint: String,
+}
+
+impl Cli {
+    fn new(emu: &Emulator) -> Self {
+        Self {
+            home: tempfile::tempdir().expect("home"),
+            endpoint: emu.endpoint(),
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_aws-sso-auth"));
+        c.args(args)
+            .env("HOME", self.home.path())
+            .env("AWS_ENDPOINT_URL_SSO", &self.endpoint)
+            .env("AWS_ENDPOINT_URL_SSO_OIDC", &self.endpoint)
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("AWS_ENDPOINT_URL")
+            .env_remove("AWS_SSO_START_URL")
+            .env_remove("AWS_SSO_REGION")
+            .env_remove("SSH_CONNECTION")
+            .env_remove("SSH_TTY")
+            .env_remove("BROWSER")
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        c
+    }
+
+    async fn run(&self, args: &[&str]) -> Output {
+        tokio::time::timeout(Duration::from_secs(60), self.command(args).output())
+            .await
+            .expect("finishes")
+            .expect("runs")
+    }
+
+    /// Signs in with the device flow, approving the printed code on the emulator's page.
+    async fn login(&self, start_url: &str) {
+        let mut child = self
+            .command(&[
+                "login",
+                "--start-url",
+                start_url,
+                "--region",
+                "eu-west-1",
+                "--device-code",
+                "--no-browser",
+            ])
+            .stderr(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+        let mut transcript = String::new();
+        let mut approved = false;
+        while let Ok(Some(line)) = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("output in time")
+        {
+            transcript.push_str(&line);
+            transcript.push('\n');
+            if let Some(code) = line.split("shows this code: ").nth(1) {
+                let r = reqwest::Client::new()
+                    .post(format!("{}/device/decision", self.endpoint))
+                    .form(&[("user_code", code.trim()), ("decision", "allow")])
+                    .send()
+                    .await
+                    .expect("approve");
+                assert!(r.status().is_success());
+                approved = true;
+            }
+        }
+        let status = child.wait().await.expect("exit");
+        assert!(approved, "the code was printed:\n{transcript}");
+        assert!(status.success(), "login failed:\n{transcript}");
+        assert!(transcript.contains("Signed in."), "{transcript}");
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A failure: non-zero exit, no panic, nothing on stdout, and a message with `expected`.
+fn assert_clear_failure(out: &Output, code: i32, expected: &str) {
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "exit code; stderr: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.stdout.is_empty(), "stdout: {}", text(&out.stdout));
+    assert!(err.contains(expected), "expected {expected:?} in: {err}");
+    let said: Vec<_> = err
+        .lines()
+        .filter(|l| l.starts_with("aws-sso-auth: "))
+        .collect();
+    assert_eq!(said.len(), 1, "one error sentence: {err}");
+    assert!(
+        !err.contains("ConnectorError") && !err.contains("{ kind"),
+        "no Debug dumps: {err}"
+    );
+}
+
+#[tokio::test]
+async fn login_then_accounts_roles_and_credentials() {
+    let emu = emulator(EmulatorConfig::default()).await;
+    let cli = Cli::new(&emu);
+    cli.login(&unique_start_url()).await;
+    let settings =
+        std::fs::read_to_string(cli.home.path().join(".config/aws-sso-tray/settings.json"))
+            .expect("settings");
+    assert!(settings.contains("\"defaultInstance\""), "{settings}");
+
+    let out = cli.run(&["accounts", "--json"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let accounts: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(accounts.as_array().expect("array").len(), 24);
+
+    let out = cli.run(&["accounts", "--name", "*-staging"]).await;
+    let table = text(&out.stdout);
+    assert!(table.starts_with("ACCOUNT"), "{table}");
+    assert_eq!(table.lines().count(), 1 + 3, "{table}");
+
+    let account = accounts[5]["accountId"].as_str().expect("id").to_owned();
+    let out = cli.run(&["roles", "--account", &account, "--json"]).await;
+    let roles: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(roles.as_array().expect("array").len(), 3);
+    let out = cli
+        .run(&[
+            "roles",
+            "--account-name",
+            "payments-prod",
+            "--role",
+            "Read*",
+        ])
+        .await;
+    assert!(
+        text(&out.stdout).contains("ReadOnlyAccess")
+            && !text(&out.stdout).contains("Administrator")
+    );
+
+    let out = cli
+        .run(&[
+            "credentials",
+            "--account",
+            &account,
+            "--role",
+            "ReadOnlyAccess",
+        ])
+        .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let p: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("credential_process JSON");
+    assert_eq!(p["Version"], 1);
+    assert!(p["AccessKeyId"].as_str().expect("key").starts_with("ASIA"));
+    assert!(p["SecretAccessKey"].as_str().is_some_and(|s| s.len() == 40));
+    let exp = p["Expiration"].as_str().expect("expiration");
+    assert!(exp.len() == 20 && exp.ends_with('Z'), "{exp}");
+
+    let out = cli
+        .run(&[
+            "credentials",
+            "--account",
+            &account,
+            "--role",
+            "ReadOnlyAccess",
+            "--format",
+            "env",
+        ])
+        .await;
+    let env = text(&out.stdout);
+    for var in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_CREDENTIAL_EXPIRATION",
+    ] {
+        assert!(env.contains(&format!("export {var}='")), "{env}");
+    }
+    let out = cli
+        .run(&[
+            "credentials",
+            "--account",
+            &account,
+            "--role",
+            "ReadOnlyAccess",
+            "--format",
+            "json",
+        ])
+        .await;
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(j["accountId"], account.as_str());
+
+    // Bad input with a live session.
+    let out = cli
+        .run(&["credentials", "--account", &account, "--role", "NoSuchRole"])
+        .await;
+    assert_clear_failure(&out, 1, "no role 'NoSuchRole'");
+    let out = cli.run(&["roles", "--account-name", "*-prod"]).await;
+    assert_clear_failure(&out, 1, "matches 16 accounts");
+    let out = cli.run(&["roles", "--account", "000000000000"]).await;
+    assert_clear_failure(&out, 1, "no account matches '000000000000'");
+
+    // Logout removes the session; the next command asks for a sign-in (exit 3).
+    let out = cli.run(&["logout"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(emu.counters().logout, 1);
+    let out = cli.run(&["accounts"]).await;
+    assert_clear_failure(&out, 3, "sign in first");
+}
+
+#[tokio::test]
+async fn login_with_pkce_through_the_browser() {
+    let emu = emulator(EmulatorConfig {
+        auto_approve: true,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let cli = Cli::new(&emu);
+    // A "browser" that follows the authorization URL back to the loopback redirect.
+    let browser = cli.home.path().join("browser");
+    std::fs::write(
+        &browser,
+        "#!/bin/sh\nexec python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1]).read()' \"$1\"\n",
+    )
+    .expect("write");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let out = tokio::time::timeout(
+        Duration::from_secs(60),
+        cli.command(&[
+            "login",
+            "--start-url",
+            &unique_start_url(),
+            "--region",
+            "eu-west-1",
+        ])
+        .env("BROWSER", &browser)
+        .output(),
+    )
+    .await
+    .expect("in time")
+    .expect("runs");
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("/authorize?"), "{err}");
+    let c = emu.counters();
+    assert_eq!(
+        (
+            c.tokens_from_authorization_code,
+            c.start_device_authorization
+        ),
+        (1, 0)
+    );
+    let out = cli.run(&["accounts", "--json"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[tokio::test]
+async fn bad_input_gives_one_sentence_and_a_non_zero_exit() {
+    let emu = emulator(EmulatorConfig::default()).await;
+    let cli = Cli::new(&emu);
+    let login = |url: &'static str, region: &'static str| {
+        [
+            "login",
+            "--start-url",
+            url,
+            "--region",
+            region,
+            "--device-code",
+            "--no-browser",
+        ]
+    };
+
+    let out = cli
+        .run(&login("my-org.awsapps.com/start", "eu-west-1"))
+        .await;
+    assert_clear_failure(&out, 1, "is not a valid AWS access portal start URL");
+    let out = cli
+        .run(&login("http://my-org.awsapps.com/start", "eu-west-1"))
+        .await;
+    assert_clear_failure(&out, 1, "must use https");
+    let out = cli
+        .run(&login("https://my-org.awsapps.com/start", "moon-base-one"))
+        .await;
+    assert_clear_failure(&out, 1, "is not an AWS region name");
+    let out = cli.run(&["accounts"]).await;
+    assert_clear_failure(&out, 3, "sign in first");
+    let out = cli
+        .run(&[
+            "accounts",
+            "--name",
+            "[unclosed",
+            "--start-url",
+            "https://x.awsapps.com/start",
+            "--region",
+            "eu-west-1",
+        ])
+        .await;
+    assert_clear_failure(&out, 1, "is not a valid glob");
+
+    let out = cli
+        .command(&login("https://x.awsapps.com/start", "eu-west-1"))
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", "not a url")
+        .output()
+        .await
+        .expect("runs");
+    assert_clear_failure(&out, 1, "AWS_ENDPOINT_URL_SSO_OIDC");
+
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let out = cli
+        .command(&login("https://x.awsapps.com/start", "eu-west-1"))
+        .env(
+            "AWS_ENDPOINT_URL_SSO_OIDC",
+            format!("http://127.0.0.1:{closed}"),
+        )
+        .output()
+        .await
+        .expect("runs");
+    assert_clear_failure(&out, 1, "could not reach AWS SSO");
+
+    std::fs::create_dir_all(cli.home.path().join(".config/aws-sso-tray")).expect("dir");
+    std::fs::write(
+        cli.home.path().join(".config/aws-sso-tray/settings.json"),
+        "{ broken",
+    )
+    .expect("write");
+    let out = cli.run(&["accounts"]).await;
+    assert_clear_failure(&out, 1, "settings.json is not valid");
+}
+
+#[tokio::test]
+async fn emulator_command_serves_on_the_port_it_prints() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aws-sso-auth"))
+        .args([
+            "emulator",
+            "--port",
+            "0",
+            "--accounts",
+            "7",
+            "--auto-approve",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let first = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        .await
+        .expect("prints in time")
+        .expect("read")
+        .expect("a line");
+    let url = first.split_whitespace().last().expect("url").to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{first}");
+    let counters: serde_json::Value = reqwest::get(format!("{url}/_emulator/counters"))
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(counters["listAccounts"], 0);
+    child.kill().await.expect("kill");
+}

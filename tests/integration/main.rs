@@ -1,0 +1,9 @@
+//! Integration tests: the library, the emulator and the CLI, against the emulator and a
+//! real Secret Service. One binary, shared helpers in `util`.
+
+mod cli;
+mod credentials_provider;
+mod emulator_sdk;
+mod provider;
+mod store;
+mod util;
