@@ -1,7 +1,10 @@
 //! Benchmark: discovery at scale: 1,000 accounts × 3 roles against the emulator throttled at 5, 20
 //! and 50 requests/s, against the ideal (requests ÷ rate).
 //!
-//! `cargo bench --features emulator --bench discovery [-- RATE…]`
+//! `cargo bench --features emulator --bench discovery [-- [--burst N] RATE…]`
+//!
+//! The throttle is a token bucket refilled at RATE; its burst allowance defaults to one
+//! second's worth (RATE requests). `--burst 1` is the strictest service there can be.
 
 use aws_sso_device_auth_provider::emulator::{Emulator, EmulatorConfig};
 use aws_sso_device_auth_provider::{
@@ -21,7 +24,7 @@ struct Row {
     seconds: f64,
 }
 
-async fn measure(rate: f64) -> Row {
+async fn measure(rate: f64, burst: Option<f64>) -> Row {
     let emu = Emulator::start(EmulatorConfig {
         accounts: ACCOUNTS,
         roles_per_account: ROLES,
@@ -38,7 +41,10 @@ async fn measure(rate: f64) -> Row {
         .build()
         .expect("provider");
     sso.access_token().await.expect("sign-in");
-    emu.configure(|c| c.throttle_rps = Some(rate));
+    emu.configure(|c| {
+        c.throttle_rps = Some(rate);
+        c.throttle_burst = burst;
+    });
     let before = emu.counters();
     let started = Instant::now();
     let result = sso
@@ -70,10 +76,17 @@ async fn measure(rate: f64) -> Row {
 }
 
 fn main() {
-    let rates: Vec<f64> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
-        .filter_map(|a| a.parse().ok())
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let burst: Option<f64> = args
+        .iter()
+        .position(|a| a == "--burst")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|b| b.parse().ok());
+    let rates: Vec<f64> = args
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| !a.starts_with("--") && (*i == 0 || args[i - 1] != "--burst"))
+        .filter_map(|(_, a)| a.parse().ok())
         .collect();
     let rates = if rates.is_empty() {
         vec![5.0, 20.0, 50.0]
@@ -84,11 +97,18 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    println!("discovery of {ACCOUNTS} accounts x {ROLES} roles (burst = 1 s of the rate)");
+    match burst {
+        Some(b) => println!(
+            "discovery of {ACCOUNTS} accounts x {ROLES} roles (throttle burst = {b} requests)"
+        ),
+        None => println!(
+            "discovery of {ACCOUNTS} accounts x {ROLES} roles (throttle burst = 1 s of the rate)"
+        ),
+    }
     println!("| rate (req/s) | requests | 429s | failed | seconds | ideal (req/rate) | ratio |");
     println!("|---:|---:|---:|---:|---:|---:|---:|");
     for rate in rates {
-        let r = runtime.block_on(measure(rate));
+        let r = runtime.block_on(measure(rate, burst));
         let ideal = r.requests as f64 / r.rate;
         println!(
             "| {} | {} | {} | {} | {:.1} | {:.1} | {:.3} |",

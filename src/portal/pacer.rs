@@ -2,12 +2,15 @@
 //!
 //! - Concurrency is bounded and adapts (AIMD): +1/limit per success, halved once per
 //!   throttle wave.
-//! - Once throttled, requests are paced at the rate the service was seen to allow: the
-//!   successes of the last second, less 5%. The pace then rises 5% per second of calls
-//!   until the next throttle, so it tracks the limit from just below it. When that first
-//!   measurement covers less than a second (the service's burst allowance ran out at
-//!   once), it says little about the sustained rate: the pace then grows by slow start,
-//!   about ×1.7 per second, until the next throttle measures it properly.
+//! - Once throttled, requests are paced just below the limit the service showed: the
+//!   successes of the last second less 5% (after a slow-start ramp: the rate of the last
+//!   few sends less 10%, as the limit was just crossed). The pace then rises 5% per
+//!   second of calls until the next throttle, so it tracks the limit from just below it.
+//! - When that first measurement covers less than a second (the burst allowance ran out
+//!   at once), it says little about the sustained rate: the pace then starts at no less
+//!   than 4 requests/s and grows by slow start, about ×7 per second, until the next
+//!   throttle measures it properly. Overshooting is self-limiting: past the limit nothing
+//!   succeeds, so nothing grows.
 //! - Only when throttle waves follow each other with no success in between does everyone
 //!   cool down, with jittered exponential back-off.
 //!
@@ -48,12 +51,18 @@ impl Default for PacerConfig {
 const WAVE: Duration = Duration::from_secs(1);
 /// Window over which the allowed rate is observed.
 const RATE_WINDOW: Duration = Duration::from_secs(1);
-/// Pace below the observed rate by this factor after a throttle.
+/// Pace below the observed success rate by this factor after a throttle.
 const BACK_OFF_FACTOR: f64 = 0.95;
+/// Or below the rate that was being sent when the throttle came, by this factor.
+const SENT_BACK_OFF_FACTOR: f64 = 0.9;
 /// The pace grows by this share of itself per second of successes.
 const PROBE_PER_SECOND: f64 = 0.05;
-/// During slow start the pace grows by this much per success: ×(1 + ln 2) per second.
-const SLOW_START_PER_SUCCESS: f64 = std::f64::consts::LN_2;
+/// During slow start the pace grows by this much per success: at pace r that is r·2 per
+/// second, so the pace grows as e^(2t), about ×7 per second.
+const SLOW_START_PER_SUCCESS: f64 = 2.0;
+/// Slow start never starts below this pace: a guess too high costs a few throttled
+/// requests and is corrected within a wave; a guess too low costs whole seconds.
+const SLOW_START_FLOOR: f64 = 4.0;
 /// Never pace slower than this (requests per second).
 const MIN_RATE: f64 = 0.2;
 
@@ -65,6 +74,7 @@ struct State {
     rate: Option<f64>,
     next_slot: Instant,
     successes: VecDeque<Instant>,
+    sent: VecDeque<Instant>,
     last_wave: Option<Instant>,
     /// The first throttle since the last success.
     throttled_since: Option<Instant>,
@@ -107,6 +117,7 @@ impl Pacer {
                 rate: None,
                 next_slot: Instant::now(),
                 successes: VecDeque::new(),
+                sent: VecDeque::new(),
                 last_wave: None,
                 throttled_since: None,
                 first_success: None,
@@ -143,6 +154,8 @@ impl Pacer {
                                     s.next_slot.max(now) + Duration::from_secs_f64(1.0 / rate);
                             }
                             s.in_flight += 1;
+                            s.sent.push_back(now);
+                            prune(&mut s.sent, now);
                             return Permit { pacer: self };
                         }
                     },
@@ -184,13 +197,7 @@ impl Permit<'_> {
         s.throttled_since = None;
         s.first_success.get_or_insert(now);
         s.successes.push_back(now);
-        while s
-            .successes
-            .front()
-            .is_some_and(|t| now.duration_since(*t) > RATE_WINDOW)
-        {
-            s.successes.pop_front();
-        }
+        prune(&mut s.successes, now);
         if let Some(rate) = s.rate {
             // At pace r there are r successes a second: +0.05 each is +5% per second.
             let step = if s.slow_start {
@@ -213,21 +220,28 @@ impl Permit<'_> {
             return;
         }
         s.last_wave = Some(now);
-        while s
-            .successes
-            .front()
-            .is_some_and(|t| now.duration_since(*t) > RATE_WINDOW)
-        {
-            s.successes.pop_front();
-        }
-        let observed = s.successes.len() as f64 / RATE_WINDOW.as_secs_f64();
+        prune(&mut s.successes, now);
+        prune(&mut s.sent, now);
+        let window = RATE_WINDOW.as_secs_f64();
+        let succeeded = s.successes.len() as f64 / window;
+        // Right after a slow-start ramp, both one-second averages lag far behind the pace
+        // that crossed the limit; the last few sends show it. In steady state the average
+        // of successes is the better measure (a few bunched retries skew the last sends).
+        let ramped = s.slow_start;
         s.slow_start = s
             .first_success
             .is_none_or(|t| now.duration_since(t) < RATE_WINDOW);
-        let rate = if observed >= 1.0 {
-            observed * BACK_OFF_FACTOR
+        let rate = match recent_rate(&s.sent) {
+            Some(sent) if ramped && sent * SENT_BACK_OFF_FACTOR > succeeded * BACK_OFF_FACTOR => {
+                sent * SENT_BACK_OFF_FACTOR
+            }
+            _ if succeeded >= 1.0 => succeeded * BACK_OFF_FACTOR,
+            _ => s.rate.map_or(1.0, |r| r / 2.0),
+        };
+        let rate = if s.slow_start {
+            rate.max(SLOW_START_FLOOR)
         } else {
-            s.rate.map_or(1.0, |r| r / 2.0)
+            rate
         };
         s.rate = Some(rate.max(MIN_RATE));
         s.next_slot = now + Duration::from_secs_f64(1.0 / rate.max(MIN_RATE));
@@ -247,6 +261,26 @@ impl Drop for Permit<'_> {
         s.in_flight = s.in_flight.saturating_sub(1);
         drop(s);
         self.pacer.released.notify_waiters();
+    }
+}
+
+/// Requests per second over the last few instants of `times`, if there are enough.
+fn recent_rate(times: &VecDeque<Instant>) -> Option<f64> {
+    const SAMPLES: usize = 8;
+    let n = times.len().min(SAMPLES);
+    let first = times.get(times.len().checked_sub(n)?)?;
+    let last = times.back()?;
+    let span = last.duration_since(*first).as_secs_f64();
+    (n >= 3 && span > 0.0).then(|| (n - 1) as f64 / span)
+}
+
+/// Drops the instants older than the rate window.
+fn prune(times: &mut VecDeque<Instant>, now: Instant) {
+    while times
+        .front()
+        .is_some_and(|t| now.duration_since(*t) > RATE_WINDOW)
+    {
+        times.pop_front();
     }
 }
 
@@ -348,7 +382,10 @@ mod tests {
         p.acquire().await.succeeded();
         p.acquire().await.throttled();
         let first = p.rate().expect("paced");
-        assert!((first - 1.9).abs() < 1e-9, "{first}");
+        assert!(
+            (first - SLOW_START_FLOOR).abs() < 1e-9,
+            "two successes say little: {first}"
+        );
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(3) {
             p.acquire().await.succeeded();
