@@ -75,6 +75,10 @@ pub enum Error {
         start_url: String,
     },
 
+    /// No instance was named and none is remembered.
+    #[error("no AWS SSO instance chosen yet; sign in once with: aws-sso-auth login --start-url URL --region REGION (or pass --start-url and --region)")]
+    NoInstance,
+
     /// The portal refused the access token (expired or revoked on the server).
     #[error(
         "AWS SSO rejected the session token for {operation}; sign in again (aws-sso-auth login)"

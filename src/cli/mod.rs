@@ -3,6 +3,7 @@ mod browser;
 mod output;
 
 use args::{Cli, Command, Format, InstanceArgs};
+use aws_sso_device_auth_provider::provider::Builder;
 use aws_sso_device_auth_provider::settings::{config_dir, Settings};
 use aws_sso_device_auth_provider::{
     AwsSsoDeviceAuthProvider, Endpoints, Error, Instance, SignInFlow, SignInPrompt,
@@ -41,7 +42,7 @@ pub fn main() -> ExitCode {
                 source = s.source();
             }
             match e {
-                Error::SignInRequired { .. } | Error::Unauthorized { .. } => {
+                Error::SignInRequired { .. } | Error::Unauthorized { .. } | Error::NoInstance => {
                     ExitCode::from(EXIT_SIGN_IN_REQUIRED)
                 }
                 _ => ExitCode::FAILURE,
@@ -80,25 +81,20 @@ fn instance(args: &InstanceArgs) -> Result<Instance, Error> {
     let settings = Settings::load(&settings_path()?)?;
     match settings.default_instance() {
         Some(i) => Instance::new(&i.start_url, &i.region),
-        None => Err(Error::SignInRequired {
-            start_url: "any instance (none remembered yet; pass --start-url and --region to login)"
-                .into(),
-        }),
+        None => Err(Error::NoInstance),
     }
 }
 
-fn provider(
-    instance: &Instance,
-    flow: SignInFlow,
-    on_demand: bool,
-) -> Result<AwsSsoDeviceAuthProvider, Error> {
-    AwsSsoDeviceAuthProvider::builder()
+fn builder(instance: &Instance) -> Result<Builder, Error> {
+    Ok(AwsSsoDeviceAuthProvider::builder()
         .start_url(instance.start_url())
         .region(instance.region())
-        .endpoints(Endpoints::from_env(env)?)
-        .flow(flow)
-        .sign_in_on_demand(on_demand)
-        .build()
+        .endpoints(Endpoints::from_env(env)?))
+}
+
+/// A provider for the commands other than `login`: they never start a sign-in.
+fn provider(instance: &Instance) -> Result<AwsSsoDeviceAuthProvider, Error> {
+    builder(instance)?.sign_in_on_demand(false).build()
 }
 
 async fn run(command: Command) -> Result<(), Error> {
@@ -115,7 +111,7 @@ async fn run(command: Command) -> Result<(), Error> {
             json,
             instance: i,
         } => {
-            let sso = provider(&instance(&i)?, SignInFlow::Device, false)?;
+            let sso = provider(&instance(&i)?)?;
             let accounts = sso.accounts_matching(&[], name.as_deref()).await?;
             output::accounts(&accounts, json);
             Ok(())
@@ -127,7 +123,7 @@ async fn run(command: Command) -> Result<(), Error> {
             json,
             instance: i,
         } => {
-            let sso = provider(&instance(&i)?, SignInFlow::Device, false)?;
+            let sso = provider(&instance(&i)?)?;
             // clap requires one of the two.
             let account = match account {
                 Some(id) => id,
@@ -152,16 +148,14 @@ async fn run(command: Command) -> Result<(), Error> {
             format,
             instance: i,
         } => {
-            let sso = provider(&instance(&i)?, SignInFlow::Device, false)?;
+            let sso = provider(&instance(&i)?)?;
             let creds = sso.role_credentials(&account, &role).await?;
             output::credentials(&creds, &account, &role, format);
             Ok(())
         }
         Command::Logout { instance: i } => {
             let instance = instance(&i)?;
-            provider(&instance, SignInFlow::Device, false)?
-                .sign_out()
-                .await?;
+            provider(&instance)?.sign_out().await?;
             eprintln!("Signed out of {instance}.");
             Ok(())
         }
@@ -183,10 +177,7 @@ async fn login(
     } else {
         SignInFlow::Device
     };
-    let sso = AwsSsoDeviceAuthProvider::builder()
-        .start_url(instance.start_url())
-        .region(instance.region())
-        .endpoints(Endpoints::from_env(env)?)
+    let sso = builder(&instance)?
         .flow(flow)
         .on_prompt(move |p| show_prompt(p, no_browser))
         .build()?;

@@ -286,12 +286,7 @@ async fn list_account_roles(
     };
     let org = c.svc.org();
     let Some(account) = org.iter().find(|a| &a.account_id == account_id) else {
-        return Err(ApiError {
-            status: 404,
-            type_name: "ResourceNotFoundException",
-            message: "Account not found".into(),
-            oauth_code: None,
-        });
+        return Err(ApiError::not_found("Account not found"));
     };
     let (items, next) = page(&account.roles, &q)?;
     let list: Vec<_> = items

@@ -50,6 +50,9 @@ impl ApiError {
             Self::portal(400, "InvalidRequestException", message)
         }
     }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::portal(404, "ResourceNotFoundException", message)
+    }
     fn unauthorized() -> Self {
         Self::portal(
             401,
@@ -216,6 +219,10 @@ fn user_code() -> String {
 }
 
 const GRANT_DEVICE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+fn invalid_grant(message: &str) -> ApiError {
+    ApiError::oidc(400, "InvalidGrantException", "invalid_grant", message)
+}
 
 /// What a successful CreateToken returns.
 #[derive(Debug, Serialize)]
@@ -449,6 +456,7 @@ impl Service {
             .collect()
     }
 
+    /// CreateToken: checks the client, runs the grant, issues tokens for its session.
     pub fn create_token(&self, req: &TokenRequest) -> Result<TokenReply, ApiError> {
         let config = self.config();
         let now = self.clock.now();
@@ -459,112 +467,11 @@ impl Service {
             req.client_secret.as_deref(),
             now,
         )?;
-        let client_id = req.client_id.clone().unwrap_or_default();
-        let invalid_grant =
-            |m: &str| ApiError::oidc(400, "InvalidGrantException", "invalid_grant", m);
+        let client_id = req.client_id.as_deref().unwrap_or_default();
         let session = match req.grant_type.as_deref() {
-            Some(GRANT_DEVICE) => {
-                let Some(code) = req.device_code.as_deref() else {
-                    return Err(ApiError::invalid_request(true, "deviceCode is required"));
-                };
-                let Some(d) = inner
-                    .devices
-                    .get_mut(code)
-                    .filter(|d| d.client_id == client_id)
-                else {
-                    return Err(invalid_grant("Invalid device code provided"));
-                };
-                d.polls += 1;
-                let too_fast = d
-                    .last_poll
-                    .is_some_and(|t| t.elapsed() + Duration::from_millis(50) < d.interval);
-                d.last_poll = Some(Instant::now());
-                if now >= d.expires_at {
-                    return Err(ApiError::oidc(
-                        400,
-                        "ExpiredTokenException",
-                        "expired_token",
-                        "Device code has expired",
-                    ));
-                }
-                if d.polls <= config.slow_down_polls || too_fast {
-                    d.interval += Duration::from_secs(5);
-                    bump(&self.counters.slow_down);
-                    return Err(ApiError::oidc(
-                        400,
-                        "SlowDownException",
-                        "slow_down",
-                        "Client is polling too quickly",
-                    ));
-                }
-                match d.decision {
-                    Decision::Pending => {
-                        return Err(ApiError::oidc(
-                            400,
-                            "AuthorizationPendingException",
-                            "authorization_pending",
-                            "Authorization is still pending",
-                        ))
-                    }
-                    Decision::Denied => {
-                        inner.devices.remove(code);
-                        return Err(ApiError::oidc(
-                            400,
-                            "AccessDeniedException",
-                            "access_denied",
-                            "The user denied the request",
-                        ));
-                    }
-                    Decision::Approved => {}
-                }
-                inner.devices.remove(code);
-                bump(&self.counters.tokens_from_device_code);
-                Self::new_session(&mut inner, &client_id)
-            }
-            Some("authorization_code") => {
-                let (Some(code), Some(verifier), Some(redirect)) = (
-                    req.code.as_deref(),
-                    req.code_verifier.as_deref(),
-                    req.redirect_uri.as_deref(),
-                ) else {
-                    return Err(ApiError::invalid_request(
-                        true,
-                        "code, codeVerifier and redirectUri are required",
-                    ));
-                };
-                let Some(ac) = inner.auth_codes.remove(code) else {
-                    return Err(invalid_grant("Invalid authorization code"));
-                };
-                if ac.client_id != client_id || ac.redirect_uri != redirect || now >= ac.expires_at
-                {
-                    return Err(invalid_grant(
-                        "Authorization code does not match this request",
-                    ));
-                }
-                if crate::oidc::pkce::challenge_for(verifier) != ac.challenge {
-                    return Err(invalid_grant("Code verifier does not match the challenge"));
-                }
-                bump(&self.counters.tokens_from_authorization_code);
-                let id = Self::new_session(&mut inner, &client_id);
-                if let Some(s) = inner.sessions.get_mut(&id) {
-                    s.scopes = ac.scopes;
-                }
-                id
-            }
-            Some("refresh_token") => {
-                let Some(rt) = req.refresh_token.as_deref() else {
-                    return Err(ApiError::invalid_request(true, "refreshToken is required"));
-                };
-                let Some(session) = inner.refresh_tokens.remove(rt) else {
-                    return Err(invalid_grant("Invalid refresh token provided"));
-                };
-                match inner.sessions.get(&session) {
-                    Some(s) if !s.revoked && s.client_id == client_id => {}
-                    _ => return Err(invalid_grant("Invalid refresh token provided")),
-                }
-                bump(&self.counters.tokens_from_refresh);
-                session
-            }
+            Some(GRANT_DEVICE) => self.device_grant(&mut inner, req, client_id, &config, now)?,
+            Some("authorization_code") => self.code_grant(&mut inner, req, client_id, now)?,
+            Some("refresh_token") => self.refresh_grant(&mut inner, req, client_id)?,
             Some(_) => {
                 return Err(ApiError::oidc(
                     400,
@@ -598,6 +505,133 @@ impl Service {
             expires_in: config.access_token_lifetime.as_secs() as i64,
             refresh_token,
         })
+    }
+
+    /// The device-code grant, by RFC 8628's rules: a poll sooner than the interval (which
+    /// grows 5 s with each slow-down) is told to slow down.
+    fn device_grant(
+        &self,
+        inner: &mut Inner,
+        req: &TokenRequest,
+        client_id: &str,
+        config: &EmulatorConfig,
+        now: SystemTime,
+    ) -> Result<u64, ApiError> {
+        let Some(code) = req.device_code.as_deref() else {
+            return Err(ApiError::invalid_request(true, "deviceCode is required"));
+        };
+        let Some(d) = inner
+            .devices
+            .get_mut(code)
+            .filter(|d| d.client_id == client_id)
+        else {
+            return Err(invalid_grant("Invalid device code provided"));
+        };
+        d.polls += 1;
+        let too_fast = d
+            .last_poll
+            .is_some_and(|t| t.elapsed() + Duration::from_millis(50) < d.interval);
+        d.last_poll = Some(Instant::now());
+        if now >= d.expires_at {
+            return Err(ApiError::oidc(
+                400,
+                "ExpiredTokenException",
+                "expired_token",
+                "Device code has expired",
+            ));
+        }
+        if d.polls <= config.slow_down_polls || too_fast {
+            d.interval += Duration::from_secs(5);
+            bump(&self.counters.slow_down);
+            return Err(ApiError::oidc(
+                400,
+                "SlowDownException",
+                "slow_down",
+                "Client is polling too quickly",
+            ));
+        }
+        match d.decision {
+            Decision::Pending => Err(ApiError::oidc(
+                400,
+                "AuthorizationPendingException",
+                "authorization_pending",
+                "Authorization is still pending",
+            )),
+            Decision::Denied => {
+                inner.devices.remove(code);
+                Err(ApiError::oidc(
+                    400,
+                    "AccessDeniedException",
+                    "access_denied",
+                    "The user denied the request",
+                ))
+            }
+            Decision::Approved => {
+                inner.devices.remove(code);
+                bump(&self.counters.tokens_from_device_code);
+                Ok(Self::new_session(inner, client_id))
+            }
+        }
+    }
+
+    /// The authorization-code grant: the code is single-use and bound to the client, the
+    /// redirect URI and the PKCE challenge.
+    fn code_grant(
+        &self,
+        inner: &mut Inner,
+        req: &TokenRequest,
+        client_id: &str,
+        now: SystemTime,
+    ) -> Result<u64, ApiError> {
+        let (Some(code), Some(verifier), Some(redirect)) = (
+            req.code.as_deref(),
+            req.code_verifier.as_deref(),
+            req.redirect_uri.as_deref(),
+        ) else {
+            return Err(ApiError::invalid_request(
+                true,
+                "code, codeVerifier and redirectUri are required",
+            ));
+        };
+        let Some(ac) = inner.auth_codes.remove(code) else {
+            return Err(invalid_grant("Invalid authorization code"));
+        };
+        if ac.client_id != client_id || ac.redirect_uri != redirect || now >= ac.expires_at {
+            return Err(invalid_grant(
+                "Authorization code does not match this request",
+            ));
+        }
+        if crate::oidc::pkce::challenge_for(verifier) != ac.challenge {
+            return Err(invalid_grant("Code verifier does not match the challenge"));
+        }
+        bump(&self.counters.tokens_from_authorization_code);
+        let id = Self::new_session(inner, client_id);
+        if let Some(s) = inner.sessions.get_mut(&id) {
+            s.scopes = ac.scopes;
+        }
+        Ok(id)
+    }
+
+    /// The refresh grant: refresh tokens rotate (each works once) and die with the session.
+    fn refresh_grant(
+        &self,
+        inner: &mut Inner,
+        req: &TokenRequest,
+        client_id: &str,
+    ) -> Result<u64, ApiError> {
+        let Some(rt) = req.refresh_token.as_deref() else {
+            return Err(ApiError::invalid_request(true, "refreshToken is required"));
+        };
+        let Some(session) = inner.refresh_tokens.remove(rt) else {
+            return Err(invalid_grant("Invalid refresh token provided"));
+        };
+        match inner.sessions.get(&session) {
+            Some(s) if !s.revoked && s.client_id == client_id => {
+                bump(&self.counters.tokens_from_refresh);
+                Ok(session)
+            }
+            _ => Err(invalid_grant("Invalid refresh token provided")),
+        }
     }
 
     fn new_session(inner: &mut Inner, client_id: &str) -> u64 {
@@ -763,11 +797,7 @@ impl Service {
             .iter()
             .any(|a| a.account_id == account_id && a.roles.iter().any(|r| r == role));
         if !assigned {
-            return Err(ApiError::portal(
-                404,
-                "ResourceNotFoundException",
-                "No access",
-            ));
+            return Err(ApiError::not_found("No access"));
         }
         let lifetime = self.config().role_credentials_lifetime;
         let expires = self.clock.now() + lifetime;

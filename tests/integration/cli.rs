@@ -298,7 +298,7 @@ async fn bad_input_gives_one_sentence_and_a_non_zero_exit() {
         .await;
     assert_clear_failure(&out, 1, "is not an AWS region name");
     let out = cli.run(&["accounts"]).await;
-    assert_clear_failure(&out, 3, "sign in first");
+    assert_clear_failure(&out, 3, "no AWS SSO instance chosen yet");
     let out = cli
         .run(&[
             "accounts",
