@@ -201,12 +201,8 @@ async fn login(
 
 fn show_prompt(p: &SignInPrompt, no_browser: bool) {
     match p {
-        SignInPrompt::DeviceCode {
-            user_code,
-            verification_uri,
-            ..
-        } => {
-            eprintln!("Open {verification_uri}");
+        SignInPrompt::DeviceCode { user_code, .. } => {
+            eprintln!("Open {}", p.browser_url());
             eprintln!("and check that it shows this code: {user_code}");
         }
         SignInPrompt::Browser { url, .. } => {
