@@ -1,17 +1,18 @@
 //! Benchmark: discovery at scale: 1,000 accounts × 3 roles against the emulator throttled at 5, 20
 //! and 50 requests/s, against the ideal (requests ÷ rate).
 //!
-//! `cargo bench --features emulator --bench discovery [-- [--burst N] RATE…]`
+//! `cargo bench --features emulator --bench discovery [-- [--burst N] [--latency-ms MS] RATE…]`
 //!
 //! The throttle is a token bucket refilled at RATE; its burst allowance defaults to one
 //! second's worth (RATE requests). `--burst 1` is the strictest service there can be.
+//! `--latency-ms` adds that much to every reply, as a real network would.
 
 use aws_sso_device_auth_provider::emulator::{Emulator, EmulatorConfig};
 use aws_sso_device_auth_provider::{
     AccountFilter, AwsSsoDeviceAuthProvider, Endpoints, MemoryStore,
 };
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 const ACCOUNTS: usize = 1_000;
 const ROLES: usize = 3;
@@ -24,7 +25,7 @@ struct Row {
     seconds: f64,
 }
 
-async fn measure(rate: f64, burst: Option<f64>) -> Row {
+async fn measure(rate: f64, burst: Option<f64>, latency: Duration) -> Row {
     let emu = Emulator::start(EmulatorConfig {
         accounts: ACCOUNTS,
         roles_per_account: ROLES,
@@ -44,6 +45,7 @@ async fn measure(rate: f64, burst: Option<f64>) -> Row {
     emu.configure(|c| {
         c.throttle_rps = Some(rate);
         c.throttle_burst = burst;
+        c.latency = latency;
     });
     let before = emu.counters();
     let started = Instant::now();
@@ -77,15 +79,16 @@ async fn measure(rate: f64, burst: Option<f64>) -> Row {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let burst: Option<f64> = args
-        .iter()
-        .position(|a| a == "--burst")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|b| b.parse().ok());
+    let option = |name: &str| -> Option<f64> {
+        let i = args.iter().position(|a| a == name)?;
+        args.get(i + 1)?.parse().ok()
+    };
+    let burst = option("--burst");
+    let latency = Duration::from_millis(option("--latency-ms").unwrap_or(0.0) as u64);
     let rates: Vec<f64> = args
         .iter()
         .enumerate()
-        .filter(|(i, a)| !a.starts_with("--") && (*i == 0 || args[i - 1] != "--burst"))
+        .filter(|(i, a)| !a.starts_with("--") && (*i == 0 || !args[i - 1].starts_with("--")))
         .filter_map(|(_, a)| a.parse().ok())
         .collect();
     let rates = if rates.is_empty() {
@@ -97,18 +100,15 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    match burst {
-        Some(b) => println!(
-            "discovery of {ACCOUNTS} accounts x {ROLES} roles (throttle burst = {b} requests)"
-        ),
-        None => println!(
-            "discovery of {ACCOUNTS} accounts x {ROLES} roles (throttle burst = 1 s of the rate)"
-        ),
-    }
+    let burst_text = burst.map_or("1 s of the rate".to_owned(), |b| format!("{b} requests"));
+    println!(
+        "discovery of {ACCOUNTS} accounts x {ROLES} roles (throttle burst = {burst_text}, latency = {} ms)",
+        latency.as_millis()
+    );
     println!("| rate (req/s) | requests | 429s | failed | seconds | ideal (req/rate) | ratio |");
     println!("|---:|---:|---:|---:|---:|---:|---:|");
     for rate in rates {
-        let r = runtime.block_on(measure(rate, burst));
+        let r = runtime.block_on(measure(rate, burst, latency));
         let ideal = r.requests as f64 / r.rate;
         println!(
             "| {} | {} | {} | {} | {:.1} | {:.1} | {:.3} |",
