@@ -64,12 +64,27 @@ pub fn epoch_seconds(t: SystemTime) -> i64 {
 
 /// The time `secs` seconds after the Unix epoch (negative values clamp to the epoch).
 pub fn from_epoch_seconds(secs: i64) -> SystemTime {
-    SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).unwrap_or(0))
+    after_epoch(Duration::from_secs(u64::try_from(secs).unwrap_or(0)))
 }
 
 /// The time `ms` milliseconds after the Unix epoch (negative values clamp to the epoch).
 pub fn from_epoch_millis(ms: i64) -> SystemTime {
-    SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+    after_epoch(Duration::from_millis(u64::try_from(ms).unwrap_or(0)))
+}
+
+/// The epoch plus `d`, saturating at the year 9999: a server that sends milliseconds for
+/// seconds must not crash us where `SystemTime` is narrow.
+fn after_epoch(d: Duration) -> SystemTime {
+    const FAR_FUTURE: Duration = Duration::from_secs(253_402_300_799);
+    SystemTime::UNIX_EPOCH
+        .checked_add(d.min(FAR_FUTURE))
+        .unwrap_or(SystemTime::UNIX_EPOCH + Duration::from_secs(i32::MAX as u64))
+}
+
+/// `t` plus `d`, saturating instead of panicking.
+pub fn later(t: SystemTime, d: Duration) -> SystemTime {
+    t.checked_add(d)
+        .unwrap_or_else(|| after_epoch(Duration::MAX))
 }
 
 /// RFC 3339 in UTC with a `Z` suffix, whole seconds: `2026-11-26T12:00:00Z`.
@@ -105,5 +120,9 @@ mod tests {
             "2026-11-26T12:00:00Z"
         );
         assert_eq!(epoch_seconds(from_epoch_millis(1_500)), 1);
+        // Seconds sent as milliseconds, and worse: no panic, a far-future time.
+        assert!(epoch_seconds(from_epoch_seconds(1_800_000_000_000)) > 1_800_000_000);
+        assert!(epoch_seconds(from_epoch_millis(i64::MAX)) > 1_800_000_000);
+        assert!(later(SystemClock.now(), Duration::MAX) > SystemClock.now());
     }
 }

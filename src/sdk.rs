@@ -64,11 +64,23 @@ impl Endpoints {
 /// Checks an endpoint override is an http(s) URL.
 pub fn validate_endpoint(url: &str, origin: &str) -> Result<String> {
     match url::Url::parse(url) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+        Ok(u)
+            if matches!(u.scheme(), "http" | "https")
+                && u.host().is_some()
+                && u.username().is_empty()
+                && u.password().is_none() =>
+        {
             Ok(url.trim_end_matches('/').to_owned())
         }
+        // Not echoed whole: it may carry a user name and password.
         _ => Err(Error::InvalidEndpoint {
-            url: url.chars().take(200).collect(),
+            url: url
+                .rsplit('@')
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .take(200)
+                .collect(),
             origin: origin.to_owned(),
         }),
     }
@@ -289,5 +301,10 @@ mod tests {
         let env = |k: &str| (k == "AWS_ENDPOINT_URL_SSO").then(|| "not a url".to_owned());
         let err = Endpoints::from_env(env).unwrap_err().to_string();
         assert!(err.contains("AWS_ENDPOINT_URL_SSO"), "{err}");
+        let env = |k: &str| {
+            (k == "AWS_ENDPOINT_URL").then(|| "https://me:hunter2@proxy.example".to_owned())
+        };
+        let err = Endpoints::from_env(env).unwrap_err().to_string();
+        assert!(!err.contains("hunter2"), "{err}");
     }
 }

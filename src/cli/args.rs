@@ -125,11 +125,11 @@ pub struct EmulatorArgs {
     /// Share of requests (0–1) that fail with InternalServerException.
     #[arg(long, default_value_t = 0.0)]
     pub fault_rate: f64,
-    /// Access token lifetime in seconds.
-    #[arg(long, default_value_t = 3600)]
+    /// Access token lifetime in seconds (1 to 31,536,000).
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
     pub token_lifetime: u64,
-    /// Role credentials lifetime in seconds.
-    #[arg(long, default_value_t = 3600)]
+    /// Role credentials lifetime in seconds (1 to 31,536,000).
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
     pub credentials_lifetime: u64,
     /// Issue no refresh tokens (like a registration without scopes).
     #[arg(long)]

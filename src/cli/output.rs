@@ -56,13 +56,19 @@ pub fn credentials(c: &RoleCredentials, account: &str, role: &str, format: Forma
             })
         ),
         Format::Env => {
-            println!("export AWS_ACCESS_KEY_ID='{}'", c.access_key_id);
+            println!("export AWS_ACCESS_KEY_ID={}", shell_quote(&c.access_key_id));
             println!(
-                "export AWS_SECRET_ACCESS_KEY='{}'",
-                c.secret_access_key.expose()
+                "export AWS_SECRET_ACCESS_KEY={}",
+                shell_quote(c.secret_access_key.expose())
             );
-            println!("export AWS_SESSION_TOKEN='{}'", c.session_token.expose());
-            println!("export AWS_CREDENTIAL_EXPIRATION='{expiration}'");
+            println!(
+                "export AWS_SESSION_TOKEN={}",
+                shell_quote(c.session_token.expose())
+            );
+            println!(
+                "export AWS_CREDENTIAL_EXPIRATION={}",
+                shell_quote(&expiration)
+            );
         }
         Format::Json => print_json(&json!({
             "accountId": account,
@@ -72,5 +78,29 @@ pub fn credentials(c: &RoleCredentials, account: &str, role: &str, format: Forma
             "sessionToken": c.session_token.expose(),
             "expiration": expiration,
         })),
+    }
+}
+
+/// Single-quotes `value` for a POSIX shell: what the service sent can never end the quote
+/// and run as a command under `eval "$(aws-sso-auth credentials --format env)"`.
+fn shell_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shell_quote_cannot_be_escaped() {
+        assert_eq!(super::shell_quote("AKIA123"), "'AKIA123'");
+        assert_eq!(super::shell_quote("x';y"), r"'x'\'';y'");
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "printf %s {}",
+                super::shell_quote("a'b;echo pwned")
+            ))
+            .output()
+            .expect("sh");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "a'b;echo pwned");
     }
 }

@@ -210,7 +210,7 @@ impl OidcClient {
         let lifetime = Duration::from_secs(u64::try_from(out.expires_in()).unwrap_or(0));
         Ok(TokenSet {
             access_token: Secret::new(at),
-            expires_at: self.clock.now() + lifetime,
+            expires_at: crate::clock::later(self.clock.now(), lifetime),
             refresh_token: out
                 .refresh_token()
                 .filter(|t| !t.is_empty())
@@ -253,18 +253,21 @@ impl OidcClient {
         });
         let deadline = tokio::time::Instant::now() + wait;
         let mut interval = policy.initial_interval(out.interval());
+        let gave_up = || {
+            if u64::try_from(out.expires_in())
+                .is_ok_and(|s| s > 0 && Duration::from_secs(s) <= wait)
+            {
+                Error::SignInExpired
+            } else {
+                Error::SignInTimedOut { waited: wait }
+            }
+        };
         loop {
+            // A poll sooner than the interval would only be told to slow down: when the
+            // next one falls past the deadline, the sign-in ends at the deadline.
             if tokio::time::Instant::now() + interval > deadline {
                 tokio::time::sleep_until(deadline).await;
-                return Err(
-                    if u64::try_from(out.expires_in())
-                        .is_ok_and(|s| s > 0 && Duration::from_secs(s) <= wait)
-                    {
-                        Error::SignInExpired
-                    } else {
-                        Error::SignInTimedOut { waited: wait }
-                    },
-                );
+                return Err(gave_up());
             }
             tokio::time::sleep(interval).await;
             let reply = self
@@ -283,6 +286,8 @@ impl OidcClient {
                     e if e.code() == Some("SlowDownException") => PollReply::SlowDown,
                     e if e.code() == Some("ExpiredTokenException") => PollReply::Expired,
                     e if e.code() == Some("AccessDeniedException") => PollReply::Denied,
+                    // Throttled while polling: slow down, as RFC 8628 asks of SlowDown.
+                    e if e.is_throttle() => PollReply::SlowDown,
                     e if e.is_transient() => {
                         tracing::warn!(error = %e.into_error("CreateToken", &self.endpoint), "poll failed; polling on");
                         PollReply::Transient

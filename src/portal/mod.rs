@@ -141,6 +141,22 @@ impl Default for RetryPolicy {
     }
 }
 
+/// The next page's token; an error when the service hands out a token it already gave
+/// (it would page forever).
+fn next_page(
+    seen: &mut std::collections::HashSet<String>,
+    token: Option<&str>,
+) -> Result<Option<String>> {
+    match token.filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) if seen.insert(t.to_owned()) => Ok(Some(t.to_owned())),
+        Some(_) => Err(Error::UnexpectedReply {
+            operation: "paging",
+            detail: "the same nextToken came back twice".into(),
+        }),
+    }
+}
+
 /// The SSO portal client.
 #[derive(Debug, Clone)]
 pub struct PortalClient {
@@ -219,6 +235,7 @@ impl PortalClient {
     pub async fn list_accounts(&self, token: &Secret) -> Result<Vec<Account>> {
         let mut accounts = Vec::new();
         let mut next: Option<String> = None;
+        let mut seen = std::collections::HashSet::new();
         loop {
             let page = self
                 .call("ListAccounts", || {
@@ -237,10 +254,7 @@ impl PortalClient {
                     email_address: a.email_address().map(str::to_owned),
                 })
             }));
-            next = page
-                .next_token()
-                .filter(|t| !t.is_empty())
-                .map(str::to_owned);
+            next = next_page(&mut seen, page.next_token())?;
             if next.is_none() {
                 return Ok(accounts);
             }
@@ -251,6 +265,7 @@ impl PortalClient {
     pub async fn list_roles(&self, token: &Secret, account_id: &str) -> Result<Vec<Role>> {
         let mut roles = Vec::new();
         let mut next: Option<String> = None;
+        let mut seen = std::collections::HashSet::new();
         loop {
             let page = self
                 .call("ListAccountRoles", || {
@@ -277,10 +292,7 @@ impl PortalClient {
                     role_name: r.role_name()?.to_owned(),
                 })
             }));
-            next = page
-                .next_token()
-                .filter(|t| !t.is_empty())
-                .map(str::to_owned);
+            next = next_page(&mut seen, page.next_token())?;
             if next.is_none() {
                 return Ok(roles);
             }
@@ -370,5 +382,25 @@ impl PortalClient {
         })
         .await
         .map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repeated_next_token_ends_paging_with_an_error() {
+        let mut seen = std::collections::HashSet::new();
+        assert_eq!(
+            next_page(&mut seen, Some("a")).unwrap().as_deref(),
+            Some("a")
+        );
+        assert_eq!(next_page(&mut seen, Some("")).unwrap(), None);
+        assert_eq!(next_page(&mut seen, None).unwrap(), None);
+        assert!(matches!(
+            next_page(&mut seen, Some("a")),
+            Err(Error::UnexpectedReply { .. })
+        ));
     }
 }

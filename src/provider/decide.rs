@@ -29,7 +29,7 @@ pub fn decide(
     let Some(t) = tokens else {
         return TokenAction::SignIn;
     };
-    if now + margin < t.expires_at {
+    if crate::clock::later(now, margin) < t.expires_at {
         TokenAction::Use
     } else if t.refresh_token.is_some() && can_refresh {
         TokenAction::Refresh

@@ -334,20 +334,25 @@ impl AwsSsoDeviceAuthProvider {
     {
         let interaction = self.interaction;
         let token = self.token(interaction).await?;
-        match f(token).await {
+        match f(token.clone()).await {
             Err(Error::Unauthorized { operation }) => {
                 tracing::info!(operation, "portal refused the access token; renewing it");
-                self.expire_stored_token().await?;
+                self.expire_stored_token(&token).await?;
                 f(self.token(interaction).await?).await
             }
             other => other,
         }
     }
 
-    async fn expire_stored_token(&self) -> Result<()> {
+    /// Marks `rejected` expired, unless another caller has already replaced it.
+    async fn expire_stored_token(&self, rejected: &Secret) -> Result<()> {
         let _guard = self.session_lock.lock().await;
         let mut record = self.load().await?;
-        if let Some(t) = record.tokens.as_mut() {
+        if let Some(t) = record
+            .tokens
+            .as_mut()
+            .filter(|t| &t.access_token == rejected)
+        {
             t.expires_at = std::time::UNIX_EPOCH;
             self.save(&record).await?;
         }
@@ -463,7 +468,7 @@ impl AwsSsoDeviceAuthProvider {
         let key = (account_id.to_owned(), role_name.to_owned());
         let now = self.clock.now();
         if let Some(c) = self.credentials_cache().get(&key) {
-            if now + self.margins.credentials < c.expiration {
+            if crate::clock::later(now, self.margins.credentials) < c.expiration {
                 return Ok(c.clone());
             }
         }
