@@ -101,19 +101,33 @@ impl LoopbackRedirect {
     }
 
     /// Waits up to `wait` for the browser's callback carrying `state`, and returns the code.
-    /// Requests for other paths or with another state are answered and ignored.
+    /// Each connection is served on its own, so an idle speculative connection a browser
+    /// opens never holds up the real callback; requests for other paths or with another
+    /// state are answered and ignored.
     pub async fn wait_for_code(&self, state: &str, wait: Duration) -> Result<Secret> {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Secret>>(1);
+        let mut connections = tokio::task::JoinSet::new();
         let outcome = tokio::time::timeout(wait, async {
             loop {
-                let Ok((stream, _)) = self.listener.accept().await else {
-                    continue;
-                };
-                if let Some(result) = handle_callback(stream, state).await {
-                    return result;
+                tokio::select! {
+                    accepted = self.listener.accept() => match accepted {
+                        Ok((stream, _)) => {
+                            let (tx, state) = (tx.clone(), state.to_owned());
+                            connections.spawn(async move {
+                                if let Some(result) = handle_callback(stream, &state).await {
+                                    let _ = tx.send(result).await;
+                                }
+                            });
+                        }
+                        // Out of file descriptors and the like: do not spin.
+                        Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                    },
+                    Some(result) = rx.recv() => return result,
                 }
             }
         })
         .await;
+        connections.abort_all();
         outcome.unwrap_or(Err(Error::SignInTimedOut { waited: wait }))
     }
 }
@@ -288,6 +302,38 @@ mod tests {
             .unwrap();
         assert_eq!(code.expose(), "c2");
         assert!(client.await.unwrap().starts_with("HTTP/1.1 200"));
+    }
+
+    #[tokio::test]
+    async fn an_idle_connection_does_not_hold_up_the_callback() {
+        let lb = LoopbackRedirect::bind().await.unwrap();
+        let addr = lb
+            .redirect_uri()
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .unwrap()
+            .to_owned();
+        // A browser's speculative connection: opened, never used.
+        let _idle = TcpStream::connect(&addr).await.unwrap();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let mut s = TcpStream::connect(addr).await.unwrap();
+            s.write_all(b"GET /oauth/callback?code=c&state=st HTTP/1.1\r\n\r\n")
+                .await
+                .unwrap();
+        });
+        let started = tokio::time::Instant::now();
+        let code = lb
+            .wait_for_code("st", Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert_eq!(code.expose(), "c");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[tokio::test]
