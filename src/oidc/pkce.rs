@@ -228,6 +228,10 @@ async fn respond(stream: &mut TcpStream, status: u16, message: &str) {
 mod tests {
     use super::*;
 
+    fn addr(lb: &LoopbackRedirect) -> std::net::SocketAddr {
+        lb.listener.local_addr().unwrap()
+    }
+
     #[test]
     fn challenge_matches_rfc7636_appendix_b() {
         assert_eq!(
@@ -270,27 +274,18 @@ mod tests {
     #[tokio::test]
     async fn callback_checks_state_and_returns_code() {
         let lb = LoopbackRedirect::bind().await.unwrap();
-        let uri = lb.redirect_uri().to_owned();
+        let addr = addr(&lb);
         let client = tokio::spawn(async move {
-            let get = |q: String| {
-                let uri = uri.clone();
-                async move {
-                    let addr = uri
-                        .trim_start_matches("http://")
-                        .split('/')
-                        .next()
-                        .unwrap()
-                        .to_owned();
-                    let mut s = TcpStream::connect(addr).await.unwrap();
-                    s.write_all(
-                        format!("GET /oauth/callback?{q} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
-                    )
-                    .await
-                    .unwrap();
-                    let mut out = String::new();
-                    s.read_to_string(&mut out).await.unwrap();
-                    out
-                }
+            let get = |q: String| async move {
+                let mut s = TcpStream::connect(addr).await.unwrap();
+                s.write_all(
+                    format!("GET /oauth/callback?{q} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
+                )
+                .await
+                .unwrap();
+                let mut out = String::new();
+                s.read_to_string(&mut out).await.unwrap();
+                out
             };
             let wrong = get("code=c1&state=forged".into()).await;
             assert!(wrong.starts_with("HTTP/1.1 400"), "{wrong}");
@@ -307,13 +302,7 @@ mod tests {
     #[tokio::test]
     async fn an_idle_connection_does_not_hold_up_the_callback() {
         let lb = LoopbackRedirect::bind().await.unwrap();
-        let addr = lb
-            .redirect_uri()
-            .trim_start_matches("http://")
-            .split('/')
-            .next()
-            .unwrap()
-            .to_owned();
+        let addr = addr(&lb);
         // A browser's speculative connection: opened, never used.
         let _idle = TcpStream::connect(&addr).await.unwrap();
         tokio::spawn(async move {
@@ -339,13 +328,7 @@ mod tests {
     #[tokio::test]
     async fn callback_error_and_timeout() {
         let lb = LoopbackRedirect::bind().await.unwrap();
-        let addr = lb
-            .redirect_uri()
-            .trim_start_matches("http://")
-            .split('/')
-            .next()
-            .unwrap()
-            .to_owned();
+        let addr = addr(&lb);
         tokio::spawn(async move {
             let mut s = TcpStream::connect(addr).await.unwrap();
             s.write_all(b"GET /oauth/callback?error=access_denied&state=st HTTP/1.1\r\n\r\n")

@@ -89,11 +89,18 @@ async fn sts_with(
     aws_sdk_sts::Client::from_conf(conf)
 }
 
-#[tokio::test]
-async fn a_real_sdk_client_signs_with_the_role_credentials() {
-    let emu = emulator(EmulatorConfig::default()).await;
+/// A provider for `emu`, and an STS client signing with ReadOnlyAccess in its second
+/// account through it, against the recording stand-in.
+async fn signed_sts(
+    emu: &aws_sso_device_auth_provider::emulator::Emulator,
+) -> (
+    Arc<aws_sso_device_auth_provider::AwsSsoDeviceAuthProvider>,
+    String,
+    aws_sdk_sts::Client,
+    Arc<Mutex<Vec<String>>>,
+) {
     let sso = Arc::new(
-        builder(&emu)
+        builder(emu)
             .store(memory_store())
             .on_prompt(approving(true))
             .build()
@@ -106,6 +113,13 @@ async fn a_real_sdk_client_signs_with_the_role_credentials() {
         &sts_url,
     )
     .await;
+    (sso, account, sts, seen)
+}
+
+#[tokio::test]
+async fn a_real_sdk_client_signs_with_the_role_credentials() {
+    let emu = emulator(EmulatorConfig::default()).await;
+    let (sso, account, sts, seen) = signed_sts(&emu).await;
     let who = sts.get_caller_identity().send().await.expect("signed call");
     assert_eq!(who.account(), Some("123456789012"));
     sts.get_caller_identity().send().await.expect("second call");
@@ -134,20 +148,7 @@ async fn short_lived_credentials_are_renewed_before_expiry() {
         ..EmulatorConfig::default()
     })
     .await;
-    let sso = Arc::new(
-        builder(&emu)
-            .store(memory_store())
-            .on_prompt(approving(true))
-            .build()
-            .expect("provider"),
-    );
-    let account = emu.organisation()[1].account_id.clone();
-    let (sts_url, seen) = recording_sts().await;
-    let sts = sts_with(
-        sso.credentials_provider(&account, "ReadOnlyAccess"),
-        &sts_url,
-    )
-    .await;
+    let (_sso, _account, sts, seen) = signed_sts(&emu).await;
     sts.get_caller_identity().send().await.expect("first");
     sts.get_caller_identity().send().await.expect("second");
     let seen = seen.lock().expect("lock").clone();

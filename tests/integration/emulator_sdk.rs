@@ -66,6 +66,19 @@ async fn register(c: &aws_sdk_ssooidc::Client, scopes: bool) -> Registered {
     }
 }
 
+async fn start(
+    c: &aws_sdk_ssooidc::Client,
+    r: &Registered,
+) -> aws_sdk_ssooidc::operation::start_device_authorization::StartDeviceAuthorizationOutput {
+    c.start_device_authorization()
+        .client_id(&r.id)
+        .client_secret(&r.secret)
+        .start_url("https://x.awsapps.com/start")
+        .send()
+        .await
+        .expect("StartDeviceAuthorization")
+}
+
 async fn device_token(
     c: &aws_sdk_ssooidc::Client,
     r: &Registered,
@@ -86,14 +99,7 @@ async fn device_flow_paging_credentials_refresh_and_logout() {
     let emu = emulator(EmulatorConfig::default()).await;
     let c = oidc(&emu);
     let r = register(&c, true).await;
-    let auth = c
-        .start_device_authorization()
-        .client_id(&r.id)
-        .client_secret(&r.secret)
-        .start_url("https://x.awsapps.com/start")
-        .send()
-        .await
-        .expect("StartDeviceAuthorization");
+    let auth = start(&c, &r).await;
     assert_eq!(auth.expires_in(), 600);
     assert_eq!(auth.interval(), 1);
     let user_code = auth.user_code().expect("user code").to_owned();
@@ -246,14 +252,7 @@ async fn polling_errors_are_typed() {
     .await;
     let c = oidc(&emu);
     let r = register(&c, false).await;
-    let start = || {
-        c.start_device_authorization()
-            .client_id(&r.id)
-            .client_secret(&r.secret)
-            .start_url("https://x.awsapps.com/start")
-            .send()
-    };
-    let a = start().await.expect("start");
+    let a = start(&c, &r).await;
     let code = a.device_code().expect("device code");
     assert!(device_token(&c, &r, code)
         .await
@@ -267,14 +266,14 @@ async fn polling_errors_are_typed() {
     assert_eq!(emu.counters().slow_down, 2);
     emu.configure(|c| c.slow_down_polls = 0);
 
-    let denied = start().await.expect("start");
+    let denied = start(&c, &r).await;
     assert!(emu.decide(denied.user_code().expect("code"), false));
     let err = device_token(&c, &r, denied.device_code().expect("code"))
         .await
         .unwrap_err();
     assert!(err.is_access_denied_exception(), "{err:?}");
 
-    let expiring = start().await.expect("start");
+    let expiring = start(&c, &r).await;
     clock.advance(Duration::from_secs(601));
     let err = device_token(&c, &r, expiring.device_code().expect("code"))
         .await
@@ -282,7 +281,7 @@ async fn polling_errors_are_typed() {
     assert!(err.is_expired_token_exception(), "{err:?}");
 
     // Without scopes: the legacy token, no refresh token.
-    let legacy = start().await.expect("start");
+    let legacy = start(&c, &r).await;
     assert!(emu.decide(legacy.user_code().expect("code"), true));
     let tok = device_token(&c, &r, legacy.device_code().expect("code"))
         .await
@@ -500,14 +499,7 @@ async fn verification_page_for_a_person() {
     // The control API, for tests in other processes.
     let c = oidc(&emu);
     let r = register(&c, true).await;
-    let auth = c
-        .start_device_authorization()
-        .client_id(&r.id)
-        .client_secret(&r.secret)
-        .start_url("https://x.awsapps.com/start")
-        .send()
-        .await
-        .expect("start");
+    let auth = start(&c, &r).await;
     let pending: serde_json::Value = http
         .get(format!("{}/_emulator/pending", emu.endpoint()))
         .send()

@@ -32,6 +32,24 @@ fn clocked(
     (sso, clock)
 }
 
+/// A provider that gives up after one second of throttling with no success.
+fn impatient(
+    emu: &aws_sso_device_auth_provider::emulator::Emulator,
+) -> aws_sso_device_auth_provider::AwsSsoDeviceAuthProvider {
+    builder(emu)
+        .store(memory_store())
+        .on_prompt(approving(true))
+        .pacing(
+            PacerConfig::default(),
+            RetryPolicy {
+                transient_attempts: 2,
+                throttle_budget: Duration::from_secs(1),
+            },
+        )
+        .build()
+        .expect("provider")
+}
+
 fn stored(
     store: &Arc<dyn SecretStore>,
     sso: &aws_sso_device_auth_provider::AwsSsoDeviceAuthProvider,
@@ -527,18 +545,7 @@ async fn a_queue_longer_than_the_throttle_budget_still_completes() {
         ..EmulatorConfig::default()
     })
     .await;
-    let sso = builder(&emu)
-        .store(memory_store())
-        .on_prompt(approving(true))
-        .pacing(
-            PacerConfig::default(),
-            RetryPolicy {
-                transient_attempts: 2,
-                throttle_budget: Duration::from_secs(1),
-            },
-        )
-        .build()
-        .expect("provider");
+    let sso = impatient(&emu);
     sso.access_token().await.expect("signed in");
     emu.configure(|c| {
         c.throttle_rps = Some(20.0);
@@ -558,18 +565,7 @@ async fn a_queue_longer_than_the_throttle_budget_still_completes() {
 #[tokio::test]
 async fn throttled_past_the_budget_is_a_clear_error() {
     let emu = emulator(EmulatorConfig::default()).await;
-    let sso = builder(&emu)
-        .store(memory_store())
-        .on_prompt(approving(true))
-        .pacing(
-            PacerConfig::default(),
-            RetryPolicy {
-                transient_attempts: 2,
-                throttle_budget: Duration::from_secs(1),
-            },
-        )
-        .build()
-        .expect("provider");
+    let sso = impatient(&emu);
     sso.access_token().await.expect("signed in");
     emu.configure(|c| {
         c.throttle_rps = Some(0.01);
