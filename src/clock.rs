@@ -94,6 +94,13 @@ pub fn rfc3339(t: SystemTime) -> String {
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
 }
 
+/// Reads an RFC 3339 date-time (`2026-11-26T12:00:00Z`, offsets and fractions allowed).
+pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
+    let dt = aws_smithy_types::DateTime::from_str(s, aws_smithy_types::date_time::Format::DateTime)
+        .ok()?;
+    Some(from_epoch_seconds(dt.secs()))
+}
+
 /// How long from `now` until `then`, zero if `then` is past.
 pub fn until(now: SystemTime, then: SystemTime) -> Duration {
     then.duration_since(now).unwrap_or(Duration::ZERO)
@@ -120,6 +127,11 @@ mod tests {
             "2026-11-26T12:00:00Z"
         );
         assert_eq!(epoch_seconds(from_epoch_millis(1_500)), 1);
+        assert_eq!(
+            parse_rfc3339("2026-11-26T12:00:00Z").map(epoch_seconds),
+            Some(1_795_694_400)
+        );
+        assert_eq!(parse_rfc3339("tomorrow"), None);
         // Seconds sent as milliseconds, and worse: no panic, a far-future time.
         assert!(epoch_seconds(from_epoch_seconds(1_800_000_000_000)) > 1_800_000_000);
         assert!(epoch_seconds(from_epoch_millis(i64::MAX)) > 1_800_000_000);

@@ -20,7 +20,7 @@ pub enum Error {
     },
 
     /// The region name is not shaped like an AWS region.
-    #[error("'{region}' is not an AWS region name; use the region of your IAM Identity Center instance, such as us-east-1 or eu-west-1")]
+    #[error("'{region}' is not an AWS region name, such as us-east-1 or eu-west-1")]
     InvalidRegion {
         /// What the caller gave.
         region: String,
@@ -185,6 +185,87 @@ pub enum Error {
         /// The OS error.
         #[source]
         source: std::io::Error,
+    },
+
+    /// A credentials or config file that the AWS SDKs cannot read either.
+    #[error("{path} line {line} is {reason}, which the AWS CLI and SDKs cannot read either; fix that line and try again (nothing was changed)")]
+    UnreadableProfileFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The line, from 1.
+        line: usize,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+
+    /// A profile of that name exists and this project did not write it.
+    #[error("{path} line {line} already has a profile '{name}' that aws-sso-tray did not write; choose another name, or use --force to replace it (nothing was changed)")]
+    ProfileNotOurs {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The line of its section header.
+        line: usize,
+        /// The profile name.
+        name: String,
+    },
+
+    /// The config file's profile of that name would be used instead of our credentials.
+    #[error("profile '{name}' in {path} (line {line}) sets {key}, which the AWS CLI and SDKs would use instead of the credentials written here; choose another name, or use --force to replace that profile (nothing was changed)")]
+    ProfileShadowed {
+        /// The config file.
+        path: std::path::PathBuf,
+        /// The line of the setting.
+        line: usize,
+        /// The profile name.
+        name: String,
+        /// The setting, such as `sso_session` or `credential_process`.
+        key: String,
+    },
+
+    /// The name cannot be a profile name.
+    #[error(
+        "{name:?} cannot be a profile name: {reason}; use letters, digits and - _ . / % @ : +"
+    )]
+    InvalidProfileName {
+        /// What the caller gave (shown escaped).
+        name: String,
+        /// Why.
+        reason: &'static str,
+    },
+
+    /// A value to write would not read back as written.
+    #[error("refusing to write {key} for profile '{profile}': it contains whitespace or control characters, which the AWS SDKs would misread")]
+    InvalidProfileValue {
+        /// The profile.
+        profile: String,
+        /// The key (never the value).
+        key: &'static str,
+    },
+
+    /// The file is marked read-only.
+    #[error("{path} is read-only; make it writable (chmod u+w '{path}') and try again (nothing was changed)")]
+    ReadOnlyFile {
+        /// The file.
+        path: std::path::PathBuf,
+    },
+
+    /// Replacing a file failed; the old file is intact.
+    #[error("could not write {path}: {source}; the file is unchanged")]
+    WriteFailed {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Where the AWS files are cannot be known.
+    #[error("cannot tell where the AWS {what} file is: HOME is not set; set HOME, or {variable}")]
+    NoAwsFile {
+        /// `credentials` or `config`.
+        what: &'static str,
+        /// The variable that names the file directly.
+        variable: &'static str,
     },
 
     /// The settings file could not be parsed.

@@ -81,7 +81,7 @@ fn is_loopback(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-fn validate_region(raw: &str) -> Result<String> {
+pub(crate) fn validate_region(raw: &str) -> Result<String> {
     let region = raw.trim();
     // Partition prefix, optional qualifiers, a number: us-east-1, us-gov-west-1, eu-isoe-west-1.
     let parts: Vec<&str> = region.split('-').collect();

@@ -25,6 +25,8 @@
 //! With the `emulator` feature, [`emulator`] serves a local AWS SSO that the official SDK
 //! clients accept, for demos and tests.
 
+mod atomic_file;
+pub mod awsfiles;
 pub mod clock;
 pub mod credentials;
 pub mod error;

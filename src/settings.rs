@@ -4,7 +4,6 @@
 use crate::error::{Error, Result};
 use crate::instance::Instance;
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// One remembered instance.
@@ -62,28 +61,17 @@ impl Settings {
         }
     }
 
-    /// Writes `path` atomically (temporary file, fsync, rename).
+    /// Writes `path` atomically (temporary file, fsync, rename), under its lock.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let io = |action, source| Error::Io {
-            action,
+        let mut json = serde_json::to_vec_pretty(self).map_err(|e| Error::Io {
+            action: "serialise",
+            path: path.to_owned(),
+            source: std::io::Error::other(e),
+        })?;
+        json.push(b'\n');
+        crate::atomic_file::write(path, &json).map_err(|source| Error::WriteFailed {
             path: path.to_owned(),
             source,
-        };
-        let dir = path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|e| io("create the directory of", e))?;
-        let mut json = serde_json::to_vec_pretty(self)
-            .map_err(|e| io("serialise", std::io::Error::other(e)))?;
-        json.push(b'\n');
-        let tmp = dir.join(format!(".settings.{}.tmp", std::process::id()));
-        let write = || -> std::io::Result<()> {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&json)?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, path)
-        };
-        write().map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            io("write", e)
         })
     }
 

@@ -1,0 +1,263 @@
+//! Replacing a user's file so that a crash leaves the old version or the new one, never a
+//! mix: a temporary file in the same directory, fsync, rename over the target, fsync the
+//! directory. Writers are serialised across processes with an advisory lock on a sidecar
+//! file, and symlinks are followed so a dotfile manager's link stays a link.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// What this project's sidecar files are called: `.NAME.aws-sso-tray.lock` and
+/// `.NAME.aws-sso-tray.PID.tmp`.
+const SIDECAR_TAG: &str = "aws-sso-tray";
+
+/// How many symlinks deep we follow before calling it a loop (Linux's own limit).
+const MAX_LINKS: usize = 40;
+
+/// Follows `path` through symlinks to the file that holds the bytes. The target need not
+/// exist yet (a dangling link is written through, creating its target).
+pub fn resolve(path: &Path) -> io::Result<PathBuf> {
+    let mut current = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        match std::fs::symlink_metadata(&current) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let target = std::fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(dir) if target.is_relative() => dir.join(target),
+                    _ => target,
+                };
+            }
+            Ok(_) => return Ok(current),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(current),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other(format!(
+        "more than {MAX_LINKS} symbolic links deep (a loop?)"
+    )))
+}
+
+fn sidecar(target: &Path, suffix: &str) -> PathBuf {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    target.with_file_name(format!(".{name}.{SIDECAR_TAG}.{suffix}"))
+}
+
+/// An exclusive advisory lock for writers of one file, held until dropped. The lock is on
+/// a sidecar file that is never deleted (deleting lock files races), not on the target,
+/// which each write replaces.
+#[derive(Debug)]
+pub struct WriteLock {
+    _file: File,
+    target: PathBuf,
+}
+
+impl WriteLock {
+    /// Waits for and takes the lock for `target` (already resolved), creating the
+    /// sidecar file if needed.
+    pub fn acquire(target: &Path) -> io::Result<Self> {
+        let mut options = OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(sidecar(target, "lock"))?;
+        file.lock()?;
+        Ok(Self {
+            _file: file,
+            target: target.to_path_buf(),
+        })
+    }
+
+    /// Replaces the locked file's content with `bytes`: the new file gets the old one's
+    /// mode (and owner, where we may set it), or 0600 when there was none.
+    pub fn replace(&self, bytes: &[u8]) -> io::Result<()> {
+        replace_unlocked(&self.target, bytes)
+    }
+}
+
+/// The atomic replacement itself; callers hold the target's [`WriteLock`], so any of
+/// our temporary files left in the directory belongs to a writer that died.
+fn replace_unlocked(target: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = sidecar(target, &format!("{}.tmp", std::process::id()));
+    remove_stale_temporaries(target);
+    let existing = match std::fs::metadata(target) {
+        Ok(m) => Some(m),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+    let result = (|| {
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&tmp)?;
+        if let Some(m) = &existing {
+            keep_mode_and_owner(&file, m)?;
+        }
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp, target)?;
+        sync_dir(target)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn remove_stale_temporaries(target: &Path) {
+    let (Some(dir), Some(name)) = (target.parent(), target.file_name()) else {
+        return;
+    };
+    let prefix = format!(".{}.{SIDECAR_TAG}.", name.to_string_lossy());
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let file_name = file_name.to_string_lossy();
+        if file_name.starts_with(&prefix) && file_name.ends_with(".tmp") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+#[cfg(unix)]
+fn keep_mode_and_owner(file: &File, old: &std::fs::Metadata) -> io::Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    // Only root can give a file away; for anyone else this is a no-op or refused, and
+    // the file stays theirs.
+    let _ = std::os::unix::fs::fchown(file, Some(old.uid()), Some(old.gid()));
+    file.set_permissions(std::fs::Permissions::from_mode(old.mode() & 0o7777))
+}
+
+#[cfg(not(unix))]
+fn keep_mode_and_owner(file: &File, old: &std::fs::Metadata) -> io::Result<()> {
+    file.set_permissions(old.permissions())
+}
+
+/// Makes the rename durable: on Unix a rename is only on disk once its directory is.
+fn sync_dir(target: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        File::open(dir)?.sync_all()?;
+    }
+    #[cfg(not(unix))]
+    let _ = target;
+    Ok(())
+}
+
+/// Creates `dir` and its missing parents, private to the user (0700) where it is new.
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Replaces `path` (through symlinks) with `bytes`, under its lock: for files that are
+/// written whole, such as the settings.
+pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let target = resolve(path)?;
+    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+        create_private_dir(dir)?;
+    }
+    WriteLock::acquire(&target)?.replace(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listing(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn new_file_is_private_and_leaves_only_the_lock_beside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("aws/credentials");
+        write(&path, b"[a]\n").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"[a]\n");
+        assert_eq!(
+            listing(&dir.path().join("aws")),
+            [".credentials.aws-sso-tray.lock", "credentials"]
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&path), 0o600);
+            assert_eq!(mode(&dir.path().join("aws")), 0o700);
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn existing_mode_is_kept_never_widened_and_stale_temporaries_go() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials");
+        std::fs::write(&path, "old").unwrap();
+        for mode in [0o640, 0o400, 0o600] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            let stale = dir.path().join(".credentials.aws-sso-tray.99999.tmp");
+            std::fs::write(&stale, "half a file").unwrap();
+            write(&path, format!("mode {mode:o}").as_bytes()).unwrap();
+            let got = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(got, mode);
+            assert!(!stale.exists());
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_are_written_through_and_stay_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("dotfiles/aws-credentials");
+        std::fs::create_dir_all(real.parent().unwrap()).unwrap();
+        std::fs::write(&real, "old").unwrap();
+        let hop = dir.path().join("hop");
+        let link = dir.path().join("credentials");
+        std::os::unix::fs::symlink("dotfiles/aws-credentials", &hop).unwrap();
+        std::os::unix::fs::symlink(&hop, &link).unwrap();
+        write(&link, b"new").unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read(&real).unwrap(), b"new");
+        // A dangling link creates its target.
+        let dangling = dir.path().join("config");
+        std::os::unix::fs::symlink("dotfiles/aws-config", &dangling).unwrap();
+        write(&dangling, b"c").unwrap();
+        assert_eq!(
+            std::fs::read(dir.path().join("dotfiles/aws-config")).unwrap(),
+            b"c"
+        );
+        // A loop is an error, not a hang.
+        let a = dir.path().join("a");
+        let b = dir.path().join("b");
+        std::os::unix::fs::symlink(&b, &a).unwrap();
+        std::os::unix::fs::symlink(&a, &b).unwrap();
+        assert!(write(&a, b"x").is_err());
+    }
+}

@@ -1,0 +1,646 @@
+//! A lossless model of the shared credentials and config files.
+//!
+//! Every line is kept as its exact text and line end, so rendering an unedited document
+//! gives back the input byte for byte. Lines are classified with the grammar of the AWS
+//! SDK for Rust's profile parser, and a file that parser rejects is rejected here too:
+//! a profile written into such a file would not work, and the file is the user's to fix.
+
+use std::collections::BTreeMap;
+
+const WHITESPACE: &[char] = &[' ', '\t'];
+const COMMENT: &[char] = &['#', ';'];
+
+/// The comment line that marks a section as written by this project.
+pub const MARKER: &str =
+    "# managed by aws-sso-tray (delete this line to keep the section as your own)";
+/// What identifies the marker when reading: its start, so rewording it later still works.
+const MARKER_PREFIX: &str = "# managed by aws-sso-tray";
+
+/// Which of the two files a document is: they name their sections differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// `~/.aws/credentials`: sections are `[NAME]`.
+    Credentials,
+    /// `~/.aws/config`: sections are `[profile NAME]` (and `[default]`).
+    Config,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Eol {
+    None,
+    Lf,
+    CrLf,
+}
+
+impl Eol {
+    fn as_str(self) -> &'static str {
+        match self {
+            Eol::None => "",
+            Eol::Lf => "\n",
+            Eol::CrLf => "\r\n",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Kind {
+    Blank,
+    Comment,
+    /// `[prefix name]`, normalised as the SDK does.
+    Header {
+        prefix: Option<String>,
+        name: String,
+    },
+    /// `key = value`; the key lower-cased, as the SDK reads it.
+    Property {
+        key: String,
+    },
+    /// An indented line continuing the property above it.
+    Continuation,
+}
+
+#[derive(Debug, Clone)]
+struct Line {
+    text: String,
+    eol: Eol,
+    kind: Kind,
+}
+
+/// Why a file cannot be edited: the line (1-based) and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    /// The line number, from 1.
+    pub line: usize,
+    /// What is wrong, as a phrase.
+    pub reason: &'static str,
+}
+
+/// A same-named section this project did not write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Foreign {
+    /// The line (1-based) of its header.
+    pub line: usize,
+}
+
+/// What an upsert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upserted {
+    /// A new section at the end.
+    Created,
+    /// Our section, changed in place.
+    Updated,
+    /// A section that was not ours, replaced because the caller forced it.
+    TookOver,
+}
+
+/// One section this project manages, as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManagedSection {
+    /// The profile name.
+    pub name: String,
+    /// Its properties (lower-cased keys; the last of duplicates wins, as in the SDK).
+    pub values: BTreeMap<String, String>,
+}
+
+/// A parsed file.
+#[derive(Debug, Clone)]
+pub struct Document {
+    kind: FileKind,
+    lines: Vec<Line>,
+}
+
+/// A section's extent: `header` is its header line, `body_end` is one past its last line
+/// that is not part of the comments and blank lines that trail it (those usually
+/// introduce the next section), `end` is one past its last line.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    header: usize,
+    body_end: usize,
+    managed: bool,
+}
+
+impl Document {
+    /// Parses `text`, refusing what the AWS SDK's profile parser refuses.
+    pub fn parse(text: &str, kind: FileKind) -> Result<Self, ParseError> {
+        let mut lines = Vec::new();
+        // Inside a section: `None` before its first property, else whether the last
+        // property had an empty value (then continuation lines are sub-properties).
+        let mut state: Option<Option<bool>> = None;
+        for (index, (text, eol)) in split_lines(text).enumerate() {
+            let error = |reason| ParseError {
+                line: index + 1,
+                reason,
+            };
+            let kind = if text.trim_matches(WHITESPACE).is_empty() {
+                Kind::Blank
+            } else if text.starts_with(COMMENT) {
+                Kind::Comment
+            } else if text.starts_with('[') {
+                let inner = strip_comment(text, false)
+                    .strip_prefix('[')
+                    .and_then(|s| s.strip_suffix(']'))
+                    .ok_or(error("a section header that does not end with ']'"))?;
+                state = Some(None);
+                let (prefix, name) = section_pair(inner);
+                Kind::Header { prefix, name }
+            } else if text.starts_with(WHITESPACE) {
+                match state {
+                    None => return Err(error("an indented line before the first [section]")),
+                    Some(None) => {
+                        return Err(error(
+                            "an indented line that does not continue a setting (indented comments are not comments here)",
+                        ))
+                    }
+                    Some(Some(true)) if !text.trim_matches(WHITESPACE).is_empty() => {
+                        property(text).map_err(error)?;
+                    }
+                    Some(Some(_)) => {}
+                }
+                Kind::Continuation
+            } else {
+                if state.is_none() {
+                    return Err(error("a setting before the first [section]"));
+                }
+                let (key, value) = property(text).map_err(error)?;
+                state = Some(Some(value.is_empty()));
+                Kind::Property { key }
+            };
+            lines.push(Line {
+                text: text.to_owned(),
+                eol,
+                kind,
+            });
+        }
+        Ok(Self { kind, lines })
+    }
+
+    /// The file's bytes.
+    pub fn render(&self) -> String {
+        let mut out = String::with_capacity(self.lines.iter().map(|l| l.text.len() + 2).sum());
+        for l in &self.lines {
+            out.push_str(&l.text);
+            out.push_str(l.eol.as_str());
+        }
+        out
+    }
+
+    /// The sections the SDK reads as profile `name`, in file order.
+    fn spans(&self, name: &str) -> Vec<Span> {
+        let mut spans = Vec::new();
+        for (i, line) in self.lines.iter().enumerate() {
+            if let Kind::Header { prefix, name: n } = &line.kind {
+                if self.names_profile(prefix.as_deref(), n, name) {
+                    spans.push(self.span_at(i));
+                }
+            }
+        }
+        spans
+    }
+
+    fn names_profile(&self, prefix: Option<&str>, section: &str, profile: &str) -> bool {
+        match self.kind {
+            FileKind::Credentials => prefix.is_none() && section == profile,
+            FileKind::Config => match prefix {
+                Some("profile") => section == profile,
+                None => profile == "default" && section == "default",
+                Some(_) => false,
+            },
+        }
+    }
+
+    fn span_at(&self, header: usize) -> Span {
+        let mut body_end = header + 1;
+        let mut managed = false;
+        for (i, line) in self.lines.iter().enumerate().skip(header + 1) {
+            match &line.kind {
+                Kind::Header { .. } => break,
+                Kind::Comment if line.text.starts_with(MARKER_PREFIX) => {
+                    managed = true;
+                    body_end = i + 1;
+                }
+                Kind::Property { .. } | Kind::Continuation => body_end = i + 1,
+                Kind::Comment | Kind::Blank => {}
+            }
+        }
+        Span {
+            header,
+            body_end,
+            managed,
+        }
+    }
+
+    /// The first section named `name` that is not ours.
+    pub fn foreign(&self, name: &str) -> Option<Foreign> {
+        self.spans(name)
+            .into_iter()
+            .find(|s| !s.managed)
+            .map(|s| Foreign { line: s.header + 1 })
+    }
+
+    /// The first of `keys` set in a section named `name` that is not ours, with its line.
+    pub fn foreign_key(&self, name: &str, keys: &[&str]) -> Option<(usize, String)> {
+        self.spans(name)
+            .into_iter()
+            .filter(|s| !s.managed)
+            .flat_map(|s| (s.header + 1..s.body_end).map(|i| (i, &self.lines[i].kind)))
+            .find_map(|(i, kind)| match kind {
+                Kind::Property { key } if keys.contains(&key.as_str()) => {
+                    Some((i + 1, key.clone()))
+                }
+                _ => None,
+            })
+    }
+
+    /// Writes profile `name` with `entries` (each key once, in this order, no line breaks
+    /// in keys or values). Our own section is edited in place: only lines with our keys
+    /// change, anything the user added stays. A same-named section that is not ours is an
+    /// error unless `force`, which replaces it. Later duplicates of the name are removed.
+    pub fn upsert(
+        &mut self,
+        name: &str,
+        entries: &[(&str, &str)],
+        force: bool,
+    ) -> Result<Upserted, Foreign> {
+        let spans = self.spans(name);
+        if !force {
+            if let Some(f) = spans.iter().find(|s| !s.managed) {
+                return Err(Foreign { line: f.header + 1 });
+            }
+        }
+        let Some(first) = spans.first().copied() else {
+            self.append_section(name, entries);
+            return Ok(Upserted::Created);
+        };
+        for span in spans[1..].iter().rev() {
+            self.remove_span(*span);
+        }
+        if first.managed {
+            self.update_in_place(first.header, entries);
+            Ok(Upserted::Updated)
+        } else {
+            let eol = self.dominant_eol();
+            let header = &mut self.lines[first.header];
+            if header.eol == Eol::None {
+                header.eol = eol;
+            }
+            let body = std::iter::once(self.line(MARKER.to_owned(), Kind::Comment))
+                .chain(entries.iter().map(|(k, v)| self.property_line(k, v)))
+                .collect::<Vec<_>>();
+            self.lines.splice(first.header + 1..first.body_end, body);
+            Ok(Upserted::TookOver)
+        }
+    }
+
+    /// Removes our sections named `name`; returns how many. Sections that are not ours stay.
+    pub fn remove(&mut self, name: &str) -> usize {
+        let ours: Vec<Span> = self.spans(name).into_iter().filter(|s| s.managed).collect();
+        for span in ours.iter().rev() {
+            self.remove_span(*span);
+        }
+        ours.len()
+    }
+
+    /// Our sections, in file order.
+    pub fn managed(&self) -> Vec<ManagedSection> {
+        let mut out = Vec::new();
+        for (i, line) in self.lines.iter().enumerate() {
+            let Kind::Header { prefix, name } = &line.kind else {
+                continue;
+            };
+            if !self.names_profile(prefix.as_deref(), name, name) {
+                continue;
+            }
+            let span = self.span_at(i);
+            if !span.managed {
+                continue;
+            }
+            let values = self.lines[i + 1..span.body_end]
+                .iter()
+                .filter(|l| matches!(l.kind, Kind::Property { .. }))
+                .filter_map(|l| property(&l.text).ok())
+                .collect();
+            out.push(ManagedSection {
+                name: name.clone(),
+                values,
+            });
+        }
+        out
+    }
+
+    fn update_in_place(&mut self, header: usize, entries: &[(&str, &str)]) {
+        let span = self.span_at(header);
+        let mut cursor = (header + 1..span.body_end)
+            .find(|&i| self.lines[i].text.starts_with(MARKER_PREFIX))
+            .unwrap_or(header);
+        for (key, value) in entries {
+            let body_end = self.span_at(header).body_end;
+            let hits: Vec<usize> = (header + 1..body_end)
+                .filter(|&i| matches!(&self.lines[i].kind, Kind::Property { key: k } if k.eq_ignore_ascii_case(key)))
+                .collect();
+            for &extra in hits.iter().skip(1).rev() {
+                self.remove_property(extra);
+            }
+            match hits.first() {
+                Some(&at) => {
+                    self.remove_continuations(at);
+                    self.lines[at].text = format!("{key} = {value}");
+                    cursor = at;
+                }
+                None => {
+                    let eol = self.dominant_eol();
+                    if self.lines[cursor].eol == Eol::None {
+                        self.lines[cursor].eol = eol;
+                    }
+                    let line = self.property_line(key, value);
+                    cursor += 1;
+                    self.lines.insert(cursor, line);
+                }
+            }
+        }
+    }
+
+    fn remove_continuations(&mut self, property: usize) {
+        let mut end = property + 1;
+        while self
+            .lines
+            .get(end)
+            .is_some_and(|l| l.kind == Kind::Continuation)
+        {
+            end += 1;
+        }
+        self.lines.drain(property + 1..end);
+    }
+
+    fn remove_property(&mut self, at: usize) {
+        self.remove_continuations(at);
+        self.lines.remove(at);
+    }
+
+    /// New sections go at the end, after one blank line; [`Self::remove_span`] undoes
+    /// exactly that, so writing and then removing a profile gives the file back.
+    fn append_section(&mut self, name: &str, entries: &[(&str, &str)]) {
+        let eol = self.dominant_eol();
+        if let Some(last) = self.lines.last_mut() {
+            if last.eol == Eol::None {
+                last.eol = eol;
+            }
+            let blank = self.line(String::new(), Kind::Blank);
+            self.lines.push(blank);
+        }
+        let (prefix, header) = match (self.kind, name) {
+            (FileKind::Credentials, _) | (FileKind::Config, "default") => {
+                (None, format!("[{name}]"))
+            }
+            (FileKind::Config, _) => (Some("profile".to_owned()), format!("[profile {name}]")),
+        };
+        let header = self.line(
+            header,
+            Kind::Header {
+                prefix,
+                name: name.to_owned(),
+            },
+        );
+        let marker = self.line(MARKER.to_owned(), Kind::Comment);
+        self.lines.push(header);
+        self.lines.push(marker);
+        for (k, v) in entries {
+            let line = self.property_line(k, v);
+            self.lines.push(line);
+        }
+    }
+
+    fn remove_span(&mut self, span: Span) {
+        let (mut start, mut stop) = (span.header, span.body_end);
+        let blank = |i: usize| self.lines.get(i).is_some_and(|l| l.kind == Kind::Blank);
+        if start > 0 && blank(start - 1) {
+            start -= 1;
+        } else if blank(stop) {
+            stop += 1;
+        }
+        self.lines.drain(start..stop);
+    }
+
+    fn line(&self, text: String, kind: Kind) -> Line {
+        Line {
+            text,
+            eol: self.dominant_eol(),
+            kind,
+        }
+    }
+
+    fn property_line(&self, key: &str, value: &str) -> Line {
+        self.line(
+            format!("{key} = {value}"),
+            Kind::Property {
+                key: key.to_ascii_lowercase(),
+            },
+        )
+    }
+
+    /// CRLF if most lines end so, else LF.
+    fn dominant_eol(&self) -> Eol {
+        let crlf = self.lines.iter().filter(|l| l.eol == Eol::CrLf).count();
+        let lf = self.lines.iter().filter(|l| l.eol == Eol::Lf).count();
+        if crlf > lf {
+            Eol::CrLf
+        } else {
+            Eol::Lf
+        }
+    }
+}
+
+/// Splits as `str::lines` does (the SDK's reader), remembering each line's end.
+fn split_lines(text: &str) -> impl Iterator<Item = (&str, Eol)> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let (line, eol, next) = match rest.find('\n') {
+            Some(i) => match rest[..i].strip_suffix('\r') {
+                Some(l) => (l, Eol::CrLf, &rest[i + 1..]),
+                None => (&rest[..i], Eol::Lf, &rest[i + 1..]),
+            },
+            None => (rest, Eol::None, ""),
+        };
+        rest = next;
+        Some((line, eol))
+    })
+}
+
+/// The line without surrounding blanks and without a trailing comment. In a property a
+/// comment must follow whitespace (`a = b#c` keeps `#c`); in a header it need not.
+fn strip_comment(line: &str, comments_need_whitespace: bool) -> &str {
+    let line = line.trim_matches(WHITESPACE);
+    let mut prev_whitespace = false;
+    for (i, c) in line.char_indices() {
+        if COMMENT.contains(&c) && (prev_whitespace || !comments_need_whitespace) {
+            return line[..i].trim_matches(WHITESPACE);
+        }
+        prev_whitespace = c.is_whitespace();
+    }
+    line
+}
+
+/// `key = value` as the SDK reads it: the key lower-cased, both trimmed.
+fn property(line: &str) -> Result<(String, String), &'static str> {
+    let (k, v) = strip_comment(line, true)
+        .split_once('=')
+        .ok_or("a line that is not a [section], a comment, or a key = value setting")?;
+    let k = k.trim_matches(WHITESPACE);
+    if k.is_empty() {
+        return Err("a setting with no name before '='");
+    }
+    Ok((
+        k.to_ascii_lowercase(),
+        v.trim_matches(WHITESPACE).to_owned(),
+    ))
+}
+
+/// `[profile dev]` → (`profile`, `dev`); `[dev]` → (none, `dev`).
+fn section_pair(inner: &str) -> (Option<String>, String) {
+    let inner = inner.trim_matches(WHITESPACE);
+    match inner.split_once(WHITESPACE) {
+        Some((prefix, name)) => (Some(prefix.trim().to_owned()), name.trim().to_owned()),
+        None => (None, inner.trim().to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEYS: [(&str, &str); 2] = [("aws_access_key_id", "AKIA1"), ("aws_session_token", "T1")];
+
+    fn creds(text: &str) -> Document {
+        Document::parse(text, FileKind::Credentials).unwrap()
+    }
+
+    #[test]
+    fn unedited_documents_render_byte_for_byte() {
+        for text in [
+            "",
+            "\n",
+            "[a]\r\nk=v\r\n",
+            "[a]\nk = v",
+            "# só ; 注释\n\n[a] # c\nk\t=\tv\n\tk2 = x\n",
+            "[a]\nk=\n  sub = 1\n\n; trailing\n",
+            "[a]\nk=v\r",
+        ] {
+            assert_eq!(creds(text).render(), text, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn refuses_what_the_sdk_refuses_with_the_line() {
+        for (text, line) in [
+            ("[a\nk=v\n", 1),
+            ("k=v\n[a]\n", 1),
+            ("[a]\nno equals here\n", 2),
+            ("[a]\n = v\n", 2),
+            ("[a]\n  # indented comment\n", 2),
+            ("# c\n\n  x = 1\n", 3),
+            ("[a]\nk =\n  not a sub property\n", 3),
+            ("\u{feff}[a]\n", 1),
+        ] {
+            let err = Document::parse(text, FileKind::Credentials).unwrap_err();
+            assert_eq!(err.line, line, "{text:?}: {err:?}");
+        }
+    }
+
+    #[test]
+    fn write_then_remove_gives_the_file_back() {
+        for text in [
+            "",
+            "[other]\nk=v\n",
+            "[other]\nk=v\n\n",
+            "# only a comment\n",
+            "[x]\r\nk=v\r\n",
+        ] {
+            let mut doc = creds(text);
+            doc.upsert("p", &KEYS, false).unwrap();
+            doc.upsert("q", &KEYS, false).unwrap();
+            assert_eq!(doc.remove("p"), 1);
+            assert_eq!(doc.remove("q"), 1);
+            assert_eq!(doc.render(), text, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn new_sections_follow_the_files_line_ends() {
+        let mut doc = creds("[x]\r\nk=v");
+        doc.upsert("p", &KEYS, false).unwrap();
+        assert_eq!(
+            doc.render(),
+            format!("[x]\r\nk=v\r\n\r\n[p]\r\n{MARKER}\r\naws_access_key_id = AKIA1\r\naws_session_token = T1\r\n")
+        );
+    }
+
+    #[test]
+    fn our_section_changes_in_place_and_keeps_the_users_lines() {
+        let text = format!(
+            "[p]\n{MARKER}\n# my note\nAWS_ACCESS_KEY_ID=old\nregion = eu-west-1\naws_session_token = a\naws_session_token = b\n\n# next\n[n]\n"
+        );
+        let mut doc = creds(&text);
+        assert_eq!(doc.upsert("p", &KEYS, false), Ok(Upserted::Updated));
+        assert_eq!(
+            doc.render(),
+            format!("[p]\n{MARKER}\n# my note\naws_access_key_id = AKIA1\nregion = eu-west-1\naws_session_token = T1\n\n# next\n[n]\n")
+        );
+        let again = doc.render();
+        doc.upsert("p", &KEYS, false).unwrap();
+        assert_eq!(doc.render(), again);
+    }
+
+    #[test]
+    fn foreign_sections_are_refused_unless_forced() {
+        let text = "[p]\n# mine\nk=v\n\n# about q\n[q]\nk=v\n";
+        let mut doc = creds(text);
+        assert_eq!(doc.upsert("p", &KEYS, false), Err(Foreign { line: 1 }));
+        assert_eq!(doc.remove("p"), 0);
+        assert_eq!(doc.render(), text);
+        assert_eq!(doc.upsert("p", &KEYS, true), Ok(Upserted::TookOver));
+        assert_eq!(
+            doc.render(),
+            format!("[p]\n{MARKER}\naws_access_key_id = AKIA1\naws_session_token = T1\n\n# about q\n[q]\nk=v\n")
+        );
+        assert_eq!(doc.managed().len(), 1);
+    }
+
+    #[test]
+    fn names_follow_the_sdk() {
+        let doc = Document::parse(
+            "[ p ]\nk=v\n[profile q]\nk=v\n[default]\nk=v\n",
+            FileKind::Credentials,
+        )
+        .unwrap();
+        assert!(doc.foreign("p").is_some());
+        assert!(
+            doc.foreign("q").is_none(),
+            "profile prefix is ignored there"
+        );
+        let doc = Document::parse(
+            "[profile\tp]\nk=v\n[q]\nk=v\n[default]\nsso_session = s\n",
+            FileKind::Config,
+        )
+        .unwrap();
+        assert!(doc.foreign("p").is_some());
+        assert!(doc.foreign("q").is_none(), "needs the prefix in config");
+        assert_eq!(
+            doc.foreign_key("default", &["sso_session"]),
+            Some((6, "sso_session".to_owned()))
+        );
+    }
+
+    #[test]
+    fn duplicates_collapse_into_the_first() {
+        let mut doc = creds(
+            "[p]\n# managed by aws-sso-tray\nk=1\n\n[x]\n\n[p]\n# managed by aws-sso-tray\nk=2\n",
+        );
+        doc.upsert("p", &[("k", "3")], false).unwrap();
+        assert_eq!(
+            doc.render(),
+            "[p]\n# managed by aws-sso-tray\nk = 3\n\n[x]\n"
+        );
+    }
+}

@@ -1,0 +1,538 @@
+//! Named profiles in `~/.aws/credentials` and `~/.aws/config`, written without losing a
+//! byte of anything else in those files.
+//!
+//! - Every line this project did not write survives byte for byte: comments, blank
+//!   lines, order, CRLF, a missing final newline, unknown keys, other tools' profiles.
+//! - A section we write carries a visible marker comment ([`MARKER`]); a same-named
+//!   section without it is the user's, and writing over it needs `force`.
+//! - Each change happens under a cross-process lock, re-reading the file first, and
+//!   lands with an atomic rename: a crash leaves the old file or the new one.
+//! - A file the AWS SDKs cannot parse is not touched; the error names the line.
+//!
+//! ```no_run
+//! # fn demo(creds: &aws_sso_device_auth_provider::RoleCredentials) -> aws_sso_device_auth_provider::Result<()> {
+//! use aws_sso_device_auth_provider::awsfiles::{AwsFiles, Changes, ProfileName, ProfileWrite};
+//! let files = AwsFiles::from_env(|k| std::env::var(k).ok())?;
+//! let write = ProfileWrite::new(ProfileName::new("dev-admin")?, creds).region("eu-west-1")?;
+//! files.apply(&Changes::new().write(write))?;
+//! # Ok(()) }
+//! ```
+
+mod ini;
+
+pub use ini::{FileKind, MARKER};
+
+use crate::atomic_file::{self, WriteLock};
+use crate::clock;
+use crate::error::{Error, Result};
+use crate::portal::RoleCredentials;
+use crate::secret::Secret;
+use ini::Document;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+/// Settings in a config-file profile that the SDKs use in place of the static keys of
+/// the credentials file: a profile with one of them would ignore what we write.
+const SHADOWING_KEYS: &[&str] = &[
+    "role_arn",
+    "credential_source",
+    "credential_process",
+    "web_identity_token_file",
+    "sso_session",
+    "sso_start_url",
+    "sso_account_id",
+    "sso_role_name",
+];
+
+/// Where the expiry goes, for people and shell prompts (the SDKs ignore it).
+pub const EXPIRY_KEY: &str = "x_security_token_expires";
+
+/// A profile name the AWS SDKs accept: letters, digits and `-_./%@:+`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ProfileName(String);
+
+impl ProfileName {
+    /// Checks `name` against the SDKs' rules (a name they would ignore is refused).
+    pub fn new(name: &str) -> Result<Self> {
+        let invalid = |reason| Error::InvalidProfileName {
+            name: name.chars().take(80).collect(),
+            reason,
+        };
+        if name.is_empty() {
+            return Err(invalid("it is empty"));
+        }
+        if name.len() > 128 {
+            return Err(invalid("it is longer than 128 characters"));
+        }
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./%@:+".contains(c))
+        {
+            return Err(invalid(
+                "the AWS CLI and SDKs ignore profiles with other characters",
+            ));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ProfileName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::str::FromStr for ProfileName {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Self::new(s)
+    }
+}
+
+/// One profile to write: role credentials under a name, and optionally its region.
+#[derive(Debug, Clone)]
+pub struct ProfileWrite {
+    name: ProfileName,
+    access_key_id: String,
+    secret_access_key: Secret,
+    session_token: Secret,
+    expires_at: SystemTime,
+    region: Option<String>,
+}
+
+impl ProfileWrite {
+    /// `credentials` under `name`, in the credentials file only.
+    pub fn new(name: ProfileName, credentials: &RoleCredentials) -> Self {
+        Self {
+            name,
+            access_key_id: credentials.access_key_id.clone(),
+            secret_access_key: credentials.secret_access_key.clone(),
+            session_token: credentials.session_token.clone(),
+            expires_at: credentials.expiration,
+            region: None,
+        }
+    }
+
+    /// Also writes `[profile NAME]` with this `region` into the config file.
+    pub fn region(mut self, region: &str) -> Result<Self> {
+        self.region = Some(crate::instance::validate_region(region)?);
+        Ok(self)
+    }
+
+    /// The profile name.
+    pub fn name(&self) -> &ProfileName {
+        &self.name
+    }
+
+    /// The lines of the credentials section, each value checked to read back unchanged.
+    fn credential_entries(&self) -> Result<[(&'static str, String); 4]> {
+        let entries = [
+            ("aws_access_key_id", self.access_key_id.clone()),
+            (
+                "aws_secret_access_key",
+                self.secret_access_key.expose().to_owned(),
+            ),
+            ("aws_session_token", self.session_token.expose().to_owned()),
+            (EXPIRY_KEY, clock::rfc3339(self.expires_at)),
+        ];
+        for (key, value) in &entries {
+            if value.is_empty() || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(Error::InvalidProfileValue {
+                    profile: self.name.to_string(),
+                    key,
+                });
+            }
+        }
+        Ok(entries)
+    }
+}
+
+/// A batch of changes, applied in one write per file.
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    writes: Vec<ProfileWrite>,
+    removals: Vec<ProfileName>,
+    force: bool,
+}
+
+impl Changes {
+    /// No changes yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Writes (or renews) a profile.
+    pub fn write(mut self, profile: ProfileWrite) -> Self {
+        self.writes.push(profile);
+        self
+    }
+
+    /// Removes a profile, if it is ours.
+    pub fn remove(mut self, name: ProfileName) -> Self {
+        self.removals.push(name);
+        self
+    }
+
+    /// Replaces same-named profiles this project did not write (they become ours).
+    pub fn force(mut self, force: bool) -> Self {
+        self.force = force;
+        self
+    }
+}
+
+/// What [`AwsFiles::apply`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Profiles written that did not exist.
+    pub created: Vec<ProfileName>,
+    /// Our profiles, renewed.
+    pub updated: Vec<ProfileName>,
+    /// Profiles that were not ours, replaced because the change was forced.
+    pub took_over: Vec<ProfileName>,
+    /// Our profiles removed.
+    pub removed: Vec<ProfileName>,
+    /// Profiles asked to be removed that are the user's (file, line), left alone.
+    pub not_ours: Vec<(ProfileName, PathBuf, usize)>,
+    /// Profiles asked to be removed that exist nowhere.
+    pub not_found: Vec<ProfileName>,
+    /// The files that were replaced (unchanged files are not rewritten).
+    pub files_written: Vec<PathBuf>,
+}
+
+/// A profile this project wrote, as found in the files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManagedProfile {
+    /// Its name.
+    pub name: String,
+    /// When its credentials expire, if recorded and readable.
+    pub expires_at: Option<SystemTime>,
+    /// Its region in the config file, if we wrote one.
+    pub region: Option<String>,
+}
+
+/// The shared credentials and config files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsFiles {
+    credentials: PathBuf,
+    config: PathBuf,
+}
+
+impl AwsFiles {
+    /// The two files at these paths.
+    pub fn new(credentials: impl Into<PathBuf>, config: impl Into<PathBuf>) -> Self {
+        Self {
+            credentials: credentials.into(),
+            config: config.into(),
+        }
+    }
+
+    /// Where the AWS CLI and SDKs look: `AWS_SHARED_CREDENTIALS_FILE` and
+    /// `AWS_CONFIG_FILE` (a leading `~` is the home directory), else `~/.aws/…`.
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let get = |k: &str| get(k).filter(|v| !v.is_empty());
+        let home = get("HOME")
+            .or_else(|| get("USERPROFILE"))
+            .map(PathBuf::from);
+        let locate = |variable: &'static str, what: &'static str| match get(variable) {
+            Some(path) => Ok(expand_home(&path, home.as_deref())),
+            None => home
+                .as_ref()
+                .map(|h| h.join(".aws").join(what))
+                .ok_or(Error::NoAwsFile { what, variable }),
+        };
+        Ok(Self {
+            credentials: locate("AWS_SHARED_CREDENTIALS_FILE", "credentials")?,
+            config: locate("AWS_CONFIG_FILE", "config")?,
+        })
+    }
+
+    /// The credentials file.
+    pub fn credentials_file(&self) -> &Path {
+        &self.credentials
+    }
+
+    /// The config file.
+    pub fn config_file(&self) -> &Path {
+        &self.config
+    }
+
+    /// Applies `changes`: under each file's lock, re-reads it, edits it, and replaces it
+    /// atomically if anything changed. All checks run before the first write, so an
+    /// error (a profile that is not ours, an unparsable or read-only file) changes nothing.
+    pub fn apply(&self, changes: &Changes) -> Result<Applied> {
+        let writes_config = changes.force || changes.writes.iter().any(|w| w.region.is_some());
+        let mut creds = Edit::open(&self.credentials, FileKind::Credentials, Lock::Create)?;
+        let mut config = Edit::open(
+            &self.config,
+            FileKind::Config,
+            match (writes_config, changes.removals.is_empty()) {
+                (true, _) => Lock::Create,
+                (false, false) => Lock::IfPresent,
+                (false, true) => Lock::No,
+            },
+        )?;
+        let mut applied = Applied::default();
+        for w in &changes.writes {
+            let name = w.name.as_str();
+            let shadowed = config.doc.foreign_key(name, SHADOWING_KEYS);
+            if let (Some((line, key)), false) = (&shadowed, changes.force) {
+                return Err(Error::ProfileShadowed {
+                    path: self.config.clone(),
+                    line: *line,
+                    name: name.to_owned(),
+                    key: key.clone(),
+                });
+            }
+            let entries = w.credential_entries()?;
+            let entries: Vec<(&str, &str)> =
+                entries.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let outcome = creds.upsert(name, &entries, changes.force)?;
+            let config_outcome = match (&w.region, shadowed) {
+                (Some(region), _) => {
+                    Some(config.upsert(name, &[("region", region)], changes.force)?)
+                }
+                // Forced, with no region: only what would shadow us is taken over.
+                (None, Some(_)) => Some(config.upsert(name, &[], true)?),
+                (None, None) => None,
+            };
+            let list = match (outcome, config_outcome) {
+                (ini::Upserted::TookOver, _) | (_, Some(ini::Upserted::TookOver)) => {
+                    &mut applied.took_over
+                }
+                (ini::Upserted::Created, _) => &mut applied.created,
+                (ini::Upserted::Updated, _) => &mut applied.updated,
+            };
+            list.push(w.name.clone());
+        }
+        for name in &changes.removals {
+            let removed = creds.doc.remove(name.as_str()) + config.doc.remove(name.as_str());
+            if removed > 0 {
+                applied.removed.push(name.clone());
+            } else if let Some(f) = creds.doc.foreign(name.as_str()) {
+                applied
+                    .not_ours
+                    .push((name.clone(), self.credentials.clone(), f.line));
+            } else if let Some(f) = config.doc.foreign(name.as_str()) {
+                applied
+                    .not_ours
+                    .push((name.clone(), self.config.clone(), f.line));
+            } else {
+                applied.not_found.push(name.clone());
+            }
+        }
+        creds.check_writable()?;
+        config.check_writable()?;
+        for edit in [&creds, &config] {
+            if edit.save()? {
+                applied.files_written.push(edit.path.clone());
+            }
+        }
+        Ok(applied)
+    }
+
+    /// The profiles this project wrote into the credentials file, with their expiry and
+    /// the region from the config file.
+    pub fn managed_profiles(&self) -> Result<Vec<ManagedProfile>> {
+        let creds = Edit::open(&self.credentials, FileKind::Credentials, Lock::No)?;
+        let config = Edit::open(&self.config, FileKind::Config, Lock::No)?;
+        let regions = config.doc.managed();
+        Ok(creds
+            .doc
+            .managed()
+            .into_iter()
+            .map(|s| ManagedProfile {
+                expires_at: s
+                    .values
+                    .get(EXPIRY_KEY)
+                    .and_then(|v| clock::parse_rfc3339(v)),
+                region: regions
+                    .iter()
+                    .find(|c| c.name == s.name)
+                    .and_then(|c| c.values.get("region").cloned()),
+                name: s.name,
+            })
+            .collect())
+    }
+}
+
+/// `~` or `~/…` relative to `home`, as the SDKs expand these variables.
+fn expand_home(path: &str, home: Option<&Path>) -> PathBuf {
+    match (path.strip_prefix('~'), home) {
+        (Some(""), Some(home)) => home.to_path_buf(),
+        (Some(rest), Some(home)) if rest.starts_with(['/', '\\']) => home.join(&rest[1..]),
+        _ => PathBuf::from(path),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lock {
+    /// Lock, creating the directory if needed (we are going to write).
+    Create,
+    /// Lock if the directory exists (without it there is no file to change).
+    IfPresent,
+    /// Read only.
+    No,
+}
+
+/// One file being edited: its document as read under the lock, and the lock.
+struct Edit {
+    path: PathBuf,
+    kind: FileKind,
+    lock: Option<WriteLock>,
+    existed: bool,
+    original: String,
+    doc: Document,
+}
+
+impl Edit {
+    fn open(path: &Path, kind: FileKind, lock: Lock) -> Result<Self> {
+        let io = |action, source| Error::Io {
+            action,
+            path: path.to_owned(),
+            source,
+        };
+        let target = atomic_file::resolve(path).map_err(|e| io("follow the links of", e))?;
+        let dir = target.parent().filter(|d| !d.as_os_str().is_empty());
+        if lock == Lock::Create {
+            if let Some(dir) = dir {
+                atomic_file::create_private_dir(dir)
+                    .map_err(|e| io("create the directory of", e))?;
+            }
+        }
+        let lock = match lock {
+            Lock::Create => Some(WriteLock::acquire(&target).map_err(|e| io("lock", e))?),
+            Lock::IfPresent if dir.is_none_or(Path::exists) => {
+                Some(WriteLock::acquire(&target).map_err(|e| io("lock", e))?)
+            }
+            Lock::IfPresent | Lock::No => None,
+        };
+        let (existed, bytes) = match std::fs::read(&target) {
+            Ok(bytes) => (true, bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (false, Vec::new()),
+            Err(e) => return Err(io("read", e)),
+        };
+        let original = String::from_utf8(bytes).map_err(|e| {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            Error::UnreadableProfileFile {
+                path: path.to_owned(),
+                line: valid.iter().filter(|&&b| b == b'\n').count() + 1,
+                reason: "not UTF-8 text (the AWS SDKs then ignore the whole file)",
+            }
+        })?;
+        let doc = Document::parse(&original, kind).map_err(|e| Error::UnreadableProfileFile {
+            path: path.to_owned(),
+            line: e.line,
+            reason: e.reason,
+        })?;
+        Ok(Self {
+            path: path.to_owned(),
+            kind,
+            lock,
+            existed,
+            original,
+            doc,
+        })
+    }
+
+    fn upsert(
+        &mut self,
+        name: &str,
+        entries: &[(&str, &str)],
+        force: bool,
+    ) -> Result<ini::Upserted> {
+        self.doc
+            .upsert(name, entries, force)
+            .map_err(|f| Error::ProfileNotOurs {
+                path: self.path.clone(),
+                line: f.line,
+                name: name.to_owned(),
+            })
+    }
+
+    fn changed(&self) -> bool {
+        self.doc.render() != self.original
+    }
+
+    fn check_writable(&self) -> Result<()> {
+        if !self.changed() || !self.existed {
+            return Ok(());
+        }
+        let metadata = std::fs::metadata(&self.path).map_err(|source| Error::Io {
+            action: "read the permissions of",
+            path: self.path.clone(),
+            source,
+        })?;
+        if metadata.permissions().readonly() {
+            return Err(Error::ReadOnlyFile {
+                path: self.path.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Replaces the file if the document changed; returns whether it did.
+    fn save(&self) -> Result<bool> {
+        if !self.changed() {
+            return Ok(false);
+        }
+        let failed = |source| Error::WriteFailed {
+            path: self.path.clone(),
+            source,
+        };
+        let lock = self.lock.as_ref().ok_or_else(|| {
+            failed(std::io::Error::other(format!(
+                "the {:?} file was read without its lock",
+                self.kind
+            )))
+        })?;
+        lock.replace(self.doc.render().as_bytes()).map_err(failed)?;
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profile_names_follow_the_sdk() {
+        for ok in ["dev", "dev-admin", "a.b_c/d%e@f:g+h", "default", "Prod1"] {
+            ProfileName::new(ok).unwrap();
+        }
+        for bad in ["", "a]b", "a b", "a\nb", "[x]", "é", "a#b", "a;b", "a=b"] {
+            let err = ProfileName::new(bad).unwrap_err().to_string();
+            assert!(err.contains("cannot be a profile name"), "{bad:?}: {err}");
+            assert!(!err.contains('\n'), "{err}");
+        }
+    }
+
+    #[test]
+    fn env_overrides_and_home_expansion() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let f = AwsFiles::from_env(env(&[("HOME", "/home/u")])).unwrap();
+        assert_eq!(f.credentials_file(), Path::new("/home/u/.aws/credentials"));
+        assert_eq!(f.config_file(), Path::new("/home/u/.aws/config"));
+        let f = AwsFiles::from_env(env(&[
+            ("HOME", "/home/u"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "~/creds"),
+            ("AWS_CONFIG_FILE", "/etc/aws/config"),
+        ]))
+        .unwrap();
+        assert_eq!(f.credentials_file(), Path::new("/home/u/creds"));
+        assert_eq!(f.config_file(), Path::new("/etc/aws/config"));
+        let err = AwsFiles::from_env(env(&[])).unwrap_err().to_string();
+        assert!(err.contains("AWS_SHARED_CREDENTIALS_FILE"), "{err}");
+    }
+}
