@@ -76,7 +76,7 @@ pub enum Error {
     },
 
     /// No instance was named and none is remembered.
-    #[error("no AWS SSO instance chosen yet; sign in once with: aws-sso-auth login --start-url URL --region REGION (or pass --start-url and --region)")]
+    #[error("no AWS SSO instance chosen yet; sign in once with: aws-sso-auth login --start-url URL --sso-region REGION (or pass --start-url and --sso-region)")]
     NoInstance,
 
     /// The portal refused the access token (expired or revoked on the server).
@@ -257,6 +257,15 @@ pub enum Error {
         /// The OS error.
         #[source]
         source: std::io::Error,
+    },
+
+    /// A removal found no profile of ours with that name.
+    #[error("aws-sso-tray wrote no profile '{name}', so there is nothing to remove{detail}; list them with: aws-sso-auth profile list")]
+    NothingToRemove {
+        /// The profile name.
+        name: String,
+        /// More about what is there instead.
+        detail: String,
     },
 
     /// Where the AWS files are cannot be known.

@@ -81,7 +81,8 @@ fn is_loopback(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-pub(crate) fn validate_region(raw: &str) -> Result<String> {
+/// `raw` (trimmed) if it is shaped like an AWS region name, such as `eu-west-1`.
+pub fn validate_region(raw: &str) -> Result<String> {
     let region = raw.trim();
     // Partition prefix, optional qualifiers, a number: us-east-1, us-gov-west-1, eu-isoe-west-1.
     let parts: Vec<&str> = region.split('-').collect();

@@ -15,11 +15,11 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct InstanceArgs {
     /// AWS access portal start URL (default: the one of the last `login`).
-    #[arg(long, env = "AWS_SSO_START_URL", requires = "region")]
+    #[arg(long, env = "AWS_SSO_START_URL", requires = "sso_region")]
     pub start_url: Option<String>,
     /// Region of the IAM Identity Center instance.
     #[arg(long, env = "AWS_SSO_REGION")]
-    pub region: Option<String>,
+    pub sso_region: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -30,8 +30,8 @@ pub enum Command {
         #[arg(long)]
         start_url: String,
         /// Region of the IAM Identity Center instance, such as eu-west-1.
-        #[arg(long)]
-        region: String,
+        #[arg(long, visible_alias = "region")]
+        sso_region: String,
         /// Print the URL instead of opening a browser.
         #[arg(long)]
         no_browser: bool,
@@ -84,6 +84,9 @@ pub enum Command {
         #[command(flatten)]
         instance: InstanceArgs,
     },
+    /// Named profiles in ~/.aws/credentials (and ~/.aws/config) for the AWS CLI and SDKs.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
     /// End the session: sign out on the server and remove it from the keychain.
     Logout {
         #[command(flatten)]
@@ -92,6 +95,42 @@ pub enum Command {
     /// Run a local AWS SSO emulator for demos and tests.
     #[cfg(feature = "emulator")]
     Emulator(EmulatorArgs),
+}
+
+/// `aws-sso-auth profile …`
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Write a role's credentials as a named profile; run it again to renew them.
+    Write {
+        /// Profile name, such as dev-admin (letters, digits and - _ . / % @ : +).
+        name: String,
+        /// Account id (12 digits).
+        #[arg(long)]
+        account: String,
+        /// Role name, such as ReadOnlyAccess.
+        #[arg(long)]
+        role: String,
+        /// Also write [profile NAME] with this region into the config file.
+        #[arg(long)]
+        region: Option<String>,
+        /// Replace a same-named profile that aws-sso-tray did not write.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        instance: InstanceArgs,
+    },
+    /// Remove profiles that aws-sso-tray wrote (any others are left alone).
+    Remove {
+        /// Profile names.
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// List the profiles that aws-sso-tray wrote, with their expiry.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -2,7 +2,9 @@ mod args;
 mod browser;
 mod output;
 
-use args::{Cli, Command, Format, InstanceArgs};
+use args::{Cli, Command, Format, InstanceArgs, ProfileCommand};
+use aws_sso_device_auth_provider::awsfiles::{AwsFiles, Changes, ProfileName, ProfileWrite};
+use aws_sso_device_auth_provider::clock::{Clock, SystemClock};
 use aws_sso_device_auth_provider::provider::Builder;
 use aws_sso_device_auth_provider::settings::{config_dir, Settings};
 use aws_sso_device_auth_provider::{
@@ -75,7 +77,7 @@ fn settings_path() -> Result<PathBuf, Error> {
 
 /// The instance from the flags, else the remembered default.
 fn instance(args: &InstanceArgs) -> Result<Instance, Error> {
-    if let (Some(url), Some(region)) = (&args.start_url, &args.region) {
+    if let (Some(url), Some(region)) = (&args.start_url, &args.sso_region) {
         return Instance::new(url, region);
     }
     let settings = Settings::load(&settings_path()?)?;
@@ -101,11 +103,11 @@ async fn run(command: Command) -> Result<(), Error> {
     match command {
         Command::Login {
             start_url,
-            region,
+            sso_region,
             no_browser,
             device_code,
             pkce,
-        } => login(&start_url, &region, no_browser, device_code, pkce).await,
+        } => login(&start_url, &sso_region, no_browser, device_code, pkce).await,
         Command::Accounts {
             name,
             json,
@@ -153,6 +155,7 @@ async fn run(command: Command) -> Result<(), Error> {
             output::credentials(&creds, &account, &role, format);
             Ok(())
         }
+        Command::Profile(command) => profile(command).await,
         Command::Logout { instance: i } => {
             let instance = instance(&i)?;
             provider(&instance)?.sign_out().await?;
@@ -161,6 +164,87 @@ async fn run(command: Command) -> Result<(), Error> {
         }
         #[cfg(feature = "emulator")]
         Command::Emulator(a) => emulator(a).await,
+    }
+}
+
+async fn profile(command: ProfileCommand) -> Result<(), Error> {
+    let files = AwsFiles::from_env(env)?;
+    match command {
+        ProfileCommand::Write {
+            name,
+            account,
+            role,
+            region,
+            force,
+            instance: i,
+        } => {
+            // Everything local is checked before the network is used.
+            let name = ProfileName::new(&name)?;
+            if let Some(r) = &region {
+                aws_sso_device_auth_provider::instance::validate_region(r)?;
+            }
+            let sso = provider(&instance(&i)?)?;
+            let creds = sso.role_credentials(&account, &role).await?;
+            let mut write = ProfileWrite::new(name.clone(), &creds);
+            if let Some(r) = &region {
+                write = write.region(r)?;
+            }
+            let applied = files.apply(&Changes::new().write(write).force(force))?;
+            let verb = if applied.took_over.contains(&name) {
+                "Replaced"
+            } else if applied.created.contains(&name) {
+                "Wrote"
+            } else {
+                "Renewed"
+            };
+            eprintln!(
+                "{verb} profile '{name}' ({account}/{role}) in {}; valid until {}.",
+                files.credentials_file().display(),
+                aws_sso_device_auth_provider::clock::rfc3339(creds.expiration)
+            );
+            if let Some(r) = region {
+                eprintln!("Its region {r} is in {}.", files.config_file().display());
+            }
+            Ok(())
+        }
+        ProfileCommand::Remove { names } => {
+            let mut changes = Changes::new();
+            for name in &names {
+                changes = changes.remove(ProfileName::new(name)?);
+            }
+            let applied = files.apply(&changes)?;
+            for name in &applied.removed {
+                eprintln!("Removed profile '{name}'.");
+            }
+            if let Some((name, path, line)) = applied.not_ours.first() {
+                return Err(Error::NothingToRemove {
+                    name: name.to_string(),
+                    detail: format!(
+                        "; the one in {} line {line} is not from aws-sso-tray and was left alone",
+                        path.display()
+                    ),
+                });
+            }
+            if let Some(name) = applied.not_found.first() {
+                return Err(Error::NothingToRemove {
+                    name: name.to_string(),
+                    detail: String::new(),
+                });
+            }
+            Ok(())
+        }
+        ProfileCommand::List { json } => {
+            let profiles = files.managed_profiles()?;
+            if profiles.is_empty() && !json {
+                eprintln!(
+                    "No profiles from aws-sso-tray in {}.",
+                    files.credentials_file().display()
+                );
+                return Ok(());
+            }
+            output::profiles(&profiles, SystemClock.now(), json);
+            Ok(())
+        }
     }
 }
 
@@ -253,7 +337,7 @@ async fn emulator(a: args::EmulatorArgs) -> Result<(), Error> {
     println!("In another terminal:");
     println!("  export AWS_ENDPOINT_URL_SSO={url} AWS_ENDPOINT_URL_SSO_OIDC={url}");
     println!(
-        "  aws-sso-auth login --start-url https://example.awsapps.com/start --region us-east-1"
+        "  aws-sso-auth login --start-url https://example.awsapps.com/start --sso-region us-east-1"
     );
     println!("Stop with Ctrl-C.");
     emu.run_until_ctrl_c().await.map_err(|source| Error::Io {

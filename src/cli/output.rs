@@ -1,9 +1,11 @@
 //! What the commands print: tables for people, JSON for programs.
 
 use super::Format;
+use aws_sso_device_auth_provider::awsfiles::ManagedProfile;
 use aws_sso_device_auth_provider::clock::rfc3339;
 use aws_sso_device_auth_provider::{Account, Role, RoleCredentials};
 use serde_json::json;
+use std::time::{Duration, SystemTime};
 
 fn print_json(v: &serde_json::Value) {
     println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
@@ -39,6 +41,61 @@ pub fn roles(roles: &[Role], as_json: bool) {
     println!("{:<12}  ROLE", "ACCOUNT");
     for r in roles {
         println!("{:<12}  {}", r.account_id, r.role_name);
+    }
+}
+
+pub fn profiles(profiles: &[ManagedProfile], now: SystemTime, as_json: bool) {
+    if as_json {
+        let list: Vec<_> = profiles
+            .iter()
+            .map(|p| {
+                json!({
+                    "name": p.name,
+                    "expiresAt": p.expires_at.map(rfc3339),
+                    "expired": p.expires_at.map(|t| t <= now),
+                    "region": p.region,
+                })
+            })
+            .collect();
+        print_json(&json!(list));
+        return;
+    }
+    let width = profiles
+        .iter()
+        .map(|p| p.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(7);
+    println!(
+        "{:<width$}  {:<20}  {:<18}  REGION",
+        "PROFILE", "EXPIRES", ""
+    );
+    for p in profiles {
+        let (at, relative) = match p.expires_at {
+            Some(t) => (rfc3339(t), relative(now, t)),
+            None => ("unknown".to_owned(), String::new()),
+        };
+        println!(
+            "{:<width$}  {at:<20}  {relative:<18}  {}",
+            p.name,
+            p.region.as_deref().unwrap_or("")
+        );
+    }
+}
+
+/// "in 42 min", "expired 3 h ago".
+fn relative(now: SystemTime, then: SystemTime) -> String {
+    let span = |d: Duration| {
+        let m = d.as_secs() / 60;
+        if m < 120 {
+            format!("{m} min")
+        } else {
+            format!("{} h", m / 60)
+        }
+    };
+    match then.duration_since(now) {
+        Ok(d) => format!("in {}", span(d)),
+        Err(e) => format!("expired {} ago", span(e.duration())),
     }
 }
 
