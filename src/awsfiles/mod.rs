@@ -19,6 +19,8 @@
 //! ```
 
 mod ini;
+#[cfg(test)]
+mod props;
 
 pub use ini::{FileKind, MARKER};
 

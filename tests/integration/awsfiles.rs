@@ -311,3 +311,362 @@ async fn refused_fixtures_are_left_alone_with_the_line_named() {
         assert!(!other.exists(), "{label}: nothing else written");
     }
 }
+
+#[tokio::test]
+async fn a_profile_of_the_users_is_refused_unless_forced() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let files = AwsFiles::new(dir.path().join("credentials"), dir.path().join("config"));
+    let creds = "# mine\n[dev]\naws_access_key_id = AKIAMINE\naws_secret_access_key = mine\n";
+    let config = "[profile sso]\nsso_session = corp\nsso_account_id = 111122223333\nsso_role_name = Admin\n\n[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n";
+    std::fs::write(files.credentials_file(), creds).expect("write");
+    std::fs::write(files.config_file(), config).expect("write");
+
+    let err = files
+        .apply(&Changes::new().write(write("dev", 1)))
+        .expect_err("not ours");
+    assert!(
+        matches!(err, Error::ProfileNotOurs { line: 2, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("--force"), "{err}");
+    let err = files
+        .apply(&Changes::new().write(write("sso", 1)))
+        .expect_err("shadowed");
+    assert!(
+        matches!(&err, Error::ProfileShadowed { line: 2, key, .. } if key == "sso_session"),
+        "{err}"
+    );
+    let applied = files
+        .apply(&Changes::new().remove(ProfileName::new("dev").expect("name")))
+        .expect("remove");
+    assert_eq!(applied.not_ours.len(), 1);
+    assert!(applied.files_written.is_empty());
+    assert_eq!(
+        std::fs::read_to_string(files.credentials_file()).expect("read"),
+        creds
+    );
+    assert_eq!(
+        std::fs::read_to_string(files.config_file()).expect("read"),
+        config
+    );
+
+    // Forced: both become ours, and the SDK now resolves our keys for both names.
+    let applied = files
+        .apply(
+            &Changes::new()
+                .write(write("dev", 1))
+                .write(write("sso", 2))
+                .force(true),
+        )
+        .expect("forced");
+    assert_eq!(applied.took_over.len(), 2, "{applied:?}");
+    for (name, n) in [("dev", 1), ("sso", 2)] {
+        let got = sdk_credentials(&files, name).await;
+        assert_eq!(got.access_key_id(), role_credentials(n).access_key_id);
+    }
+    let profiles = sdk_profiles(&files).await;
+    assert!(profiles.sso_session("corp").is_some(), "the session stays");
+    assert_eq!(files.managed_profiles().expect("list").len(), 2);
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn read_only_files_and_symlinks() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dotfiles = dir.path().join("dotfiles/aws");
+    std::fs::create_dir_all(&dotfiles).expect("mkdir");
+    std::fs::write(dotfiles.join("credentials"), "[mine]\nk = v\n").expect("write");
+    std::os::unix::fs::symlink(dotfiles.join("credentials"), dir.path().join("credentials"))
+        .expect("link");
+    let files = AwsFiles::new(dir.path().join("credentials"), dir.path().join("config"));
+
+    files
+        .apply(&Changes::new().write(write("p", 1)))
+        .expect("through the link");
+    assert!(std::fs::symlink_metadata(files.credentials_file())
+        .expect("stat")
+        .file_type()
+        .is_symlink());
+    let written = std::fs::read_to_string(dotfiles.join("credentials")).expect("read");
+    assert!(written.starts_with("[mine]\nk = v\n\n[p]\n"), "{written}");
+    assert!(dotfiles.join(".credentials.aws-sso-tray.lock").exists());
+    let mode = |p: &Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+
+    std::fs::set_permissions(
+        dotfiles.join("credentials"),
+        PermissionsExt::from_mode(0o440),
+    )
+    .expect("chmod");
+    let err = files
+        .apply(&Changes::new().write(write("p", 2)))
+        .expect_err("read-only");
+    assert!(matches!(err, Error::ReadOnlyFile { .. }), "{err}");
+    assert!(err.to_string().contains("chmod u+w"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dotfiles.join("credentials")).expect("read"),
+        written
+    );
+    assert_eq!(mode(&dotfiles.join("credentials")), 0o440);
+    // An unchanged batch is not a write, so a read-only file is no obstacle to it.
+    files
+        .apply(&Changes::new().write(write("p", 1)))
+        .expect("nothing to change");
+}
+
+/// Runs this test binary again as a writer process (see [`child_writer`]).
+fn child(mode: &str, files: &AwsFiles, prefix: &str, rounds: u32) -> std::process::Command {
+    let mut c = std::process::Command::new(std::env::current_exe().expect("exe"));
+    c.args([
+        "--exact",
+        "awsfiles::child_writer",
+        "--include-ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env("AWSFILES_CHILD", mode)
+    .env("AWSFILES_CREDENTIALS", files.credentials_file())
+    .env("AWSFILES_CONFIG", files.config_file())
+    .env("AWSFILES_PREFIX", prefix)
+    .env("AWSFILES_ROUNDS", rounds.to_string())
+    .stdout(std::process::Stdio::null());
+    c
+}
+
+/// The writer side of the multi-process tests; does nothing unless run by them.
+#[test]
+#[ignore = "a child process of the multi-process tests"]
+fn child_writer() {
+    let Ok(mode) = std::env::var("AWSFILES_CHILD") else {
+        return;
+    };
+    let var = |k: &str| std::env::var(k).expect("set by the parent");
+    let files = AwsFiles::new(var("AWSFILES_CREDENTIALS"), var("AWSFILES_CONFIG"));
+    let prefix = var("AWSFILES_PREFIX");
+    let rounds: u32 = var("AWSFILES_ROUNDS").parse().expect("number");
+    for round in 0..rounds {
+        match mode.as_str() {
+            // Distinct profiles, each with its region: both files contended.
+            "distinct" => {
+                let w = write(&format!("{prefix}-{round}"), round).region("eu-west-1");
+                files
+                    .apply(&Changes::new().write(w.expect("region")))
+                    .expect("write");
+            }
+            // One profile renewed over and over, with a batch of others that grows and
+            // shrinks so the file size keeps changing.
+            "churn" => {
+                let mut changes = Changes::new().write(write(&prefix, round));
+                for i in 0..(round % 40) {
+                    changes = changes.write(write(&format!("{prefix}-extra-{i}"), round));
+                }
+                files.apply(&changes).expect("write");
+            }
+            // What a careless writer does: truncate and write in place, in pieces.
+            "in-place" => {
+                let text = std::fs::read_to_string(files.credentials_file()).expect("read");
+                let next = text.replace(&format!("gen-{}", round), &format!("gen-{}", round + 1));
+                let mut f = std::fs::File::create(files.credentials_file()).expect("open");
+                for piece in next.as_bytes().chunks(256) {
+                    std::io::Write::write_all(&mut f, piece).expect("write");
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+            }
+            // One write; an error is reported the way the CLI does.
+            "once" => {
+                if let Err(e) = files.apply(&Changes::new().write(write(&prefix, round + 1))) {
+                    eprintln!("{e}");
+                    std::process::exit(1);
+                }
+            }
+            other => panic!("unknown child mode {other}"),
+        }
+    }
+}
+
+/// A credentials file full of the user's own profiles, and the SDK's view of it.
+async fn users_file() -> (tempfile::TempDir, AwsFiles, ProfileSet) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let files = AwsFiles::new(dir.path().join("credentials"), dir.path().join("config"));
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/aws-files/accepted/15-two-hundred-profiles.credentials");
+    std::fs::copy(fixture, files.credentials_file()).expect("copy");
+    std::fs::write(files.config_file(), "[default]\nregion = us-east-1\n").expect("config");
+    let before = sdk_profiles(&files).await;
+    (dir, files, before)
+}
+
+fn leftovers(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect()
+}
+
+#[tokio::test]
+async fn concurrent_writers_lose_nothing() {
+    const PROCESSES: u32 = 6;
+    const ROUNDS: u32 = 25;
+    let (dir, files, before) = users_file().await;
+    let mut children: Vec<_> = (0..PROCESSES)
+        .map(|i| {
+            child("distinct", &files, &format!("c{i}"), ROUNDS)
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    for c in &mut children {
+        assert!(c.wait().expect("wait").success());
+    }
+    let after = sdk_profiles(&files).await;
+    let mut ours = 0;
+    for i in 0..PROCESSES {
+        for round in 0..ROUNDS {
+            let name = format!("c{i}-{round}");
+            let p = after
+                .get_profile(&name)
+                .unwrap_or_else(|| panic!("{name} lost"));
+            assert_eq!(
+                p.get("aws_access_key_id"),
+                Some(role_credentials(round).access_key_id.as_str())
+            );
+            assert_eq!(
+                p.get("region"),
+                Some("eu-west-1"),
+                "{name}: config entry lost"
+            );
+            ours += 1;
+        }
+    }
+    assert_eq!(ours, PROCESSES * ROUNDS);
+    for name in before.profiles() {
+        assert_eq!(before.get_profile(name), after.get_profile(name), "{name}");
+    }
+    assert_eq!(
+        files.managed_profiles().expect("list").len() as u32,
+        PROCESSES * ROUNDS
+    );
+    assert!(leftovers(dir.path()).is_empty());
+}
+
+/// Kills a writer at random moments; returns how many times the file was torn (the
+/// user's profiles changed or ours half-written) and how many versions were seen.
+async fn kill_writers(mode: &str, kills: u32) -> (u32, std::collections::BTreeSet<String>) {
+    use rand::Rng;
+    let (dir, files, before) = users_file().await;
+    if mode == "in-place" {
+        files
+            .apply(&Changes::new().write(write("gen", 0)))
+            .expect("first");
+        let text = std::fs::read_to_string(files.credentials_file()).expect("read");
+        std::fs::write(
+            files.credentials_file(),
+            text.replace("ASIAFIXTURE000000000", "gen-0"),
+        )
+        .expect("mark");
+    }
+    let mut torn = 0;
+    let mut versions = std::collections::BTreeSet::new();
+    for _ in 0..kills {
+        let mut c = child(mode, &files, "gen", 1_000_000)
+            .spawn()
+            .expect("spawn");
+        let wait = rand::thread_rng().gen_range(5..60);
+        std::thread::sleep(std::time::Duration::from_millis(wait));
+        c.kill().expect("kill");
+        c.wait().expect("reap");
+        let Ok(after) = aws_config::profile::load(
+            &Fs::real(),
+            &Env::from_slice(&[]),
+            &profile_files(&files),
+            None,
+        )
+        .await
+        else {
+            torn += 1;
+            continue;
+        };
+        let intact = before
+            .profiles()
+            .all(|n| before.get_profile(n) == after.get_profile(n));
+        let ours = after.get_profile("gen");
+        let whole = ours.is_some_and(|p| {
+            KEYS_OF_A_WRITE
+                .iter()
+                .all(|k| p.get(k).is_some_and(|v| !v.is_empty()))
+        });
+        if !(intact && whole) {
+            torn += 1;
+        }
+        if let Some(p) = ours {
+            versions.insert(p.get("aws_access_key_id").unwrap_or_default().to_owned());
+        }
+    }
+    if mode != "in-place" {
+        files
+            .apply(&Changes::new().write(write("gen", 0)))
+            .expect("a later write");
+        assert!(
+            leftovers(dir.path()).is_empty(),
+            "stale temporaries are cleared"
+        );
+    }
+    (torn, versions)
+}
+
+const KEYS_OF_A_WRITE: [&str; 4] = [
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "x_security_token_expires",
+];
+
+#[tokio::test]
+async fn a_killed_writer_never_leaves_a_torn_file() {
+    const KILLS: u32 = 120;
+    let (torn, versions) = kill_writers("churn", KILLS).await;
+    assert_eq!(torn, 0, "torn files after {KILLS} kills");
+    assert!(versions.len() > 1, "the writer made progress: {versions:?}");
+    // The same harness does catch a writer that is not atomic.
+    let (torn, _) = kill_writers("in-place", 10).await;
+    assert!(
+        torn > 0,
+        "the harness sees torn files of an in-place writer"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_full_disk_changes_nothing() {
+    let (dir, files, _) = users_file().await;
+    let original = std::fs::read(files.credentials_file()).expect("read");
+    // A file-size limit makes the temporary file's write fail the way a full disk does
+    // (with SIGXFSZ ignored, the write returns EFBIG instead of killing the process).
+    let exe = std::env::current_exe().expect("exe");
+    let inner = child("once", &files, "p", 1);
+    let mut c = std::process::Command::new("bash");
+    c.arg("-c")
+        .arg(r#"trap "" XFSZ; exec prlimit --fsize=4096 -- "$@""#)
+        .arg("bash")
+        .arg(exe)
+        .args(inner.get_args())
+        .envs(inner.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+        .stdout(std::process::Stdio::null());
+    let out = c.output().expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("could not write") && err.contains("the file is unchanged"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(files.credentials_file()).expect("read"),
+        original
+    );
+    assert!(
+        leftovers(dir.path()).is_empty(),
+        "{:?}",
+        leftovers(dir.path())
+    );
+}
