@@ -444,7 +444,8 @@ fn child_writer() {
     let files = AwsFiles::new(var("AWSFILES_CREDENTIALS"), var("AWSFILES_CONFIG"));
     let prefix = var("AWSFILES_PREFIX");
     let rounds: u32 = var("AWSFILES_ROUNDS").parse().expect("number");
-    for round in 0..rounds {
+    let start: u32 = std::env::var("AWSFILES_START").map_or(0, |s| s.parse().expect("number"));
+    for round in start..start + rounds {
         match mode.as_str() {
             // Distinct profiles, each with its region: both files contended.
             "distinct" => {
@@ -463,9 +464,12 @@ fn child_writer() {
                 files.apply(&changes).expect("write");
             }
             // What a careless writer does: truncate and write in place, in pieces.
+            // What a careless writer does: truncate and write in place, in pieces,
+            // alternating between two versions the parent prepared.
             "in-place" => {
-                let text = std::fs::read_to_string(files.credentials_file()).expect("read");
-                let next = text.replace(&format!("gen-{}", round), &format!("gen-{}", round + 1));
+                let version = if round % 2 == 0 { "a" } else { "b" };
+                let source = format!("{}.{version}", files.credentials_file().display());
+                let next = std::fs::read_to_string(source).expect("read");
                 let mut f = std::fs::File::create(files.credentials_file()).expect("open");
                 for piece in next.as_bytes().chunks(256) {
                     std::io::Write::write_all(&mut f, piece).expect("write");
@@ -556,23 +560,30 @@ async fn kill_writers(mode: &str, kills: u32) -> (u32, std::collections::BTreeSe
     use rand::Rng;
     let (dir, files, before) = users_file().await;
     if mode == "in-place" {
-        files
-            .apply(&Changes::new().write(write("gen", 0)))
-            .expect("first");
-        let text = std::fs::read_to_string(files.credentials_file()).expect("read");
-        std::fs::write(
-            files.credentials_file(),
-            text.replace("ASIAFIXTURE000000000", "gen-0"),
-        )
-        .expect("mark");
+        for (version, n) in [("a", 0), ("b", 1)] {
+            files
+                .apply(&Changes::new().write(write("gen", n)))
+                .expect("a version");
+            let path = format!("{}.{version}", files.credentials_file().display());
+            std::fs::copy(files.credentials_file(), path).expect("copy");
+        }
     }
     let mut torn = 0;
     let mut versions = std::collections::BTreeSet::new();
-    for _ in 0..kills {
+    for kill in 0..kills {
+        let unchanged = std::fs::read(files.credentials_file()).expect("read");
         let mut c = child(mode, &files, "gen", 1_000_000)
+            .env("AWSFILES_START", (kill * 1_000 + 1).to_string())
             .spawn()
             .expect("spawn");
-        let wait = rand::thread_rng().gen_range(5..60);
+        // Kill while it writes, not while the process starts: wait for its first change.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::fs::read(files.credentials_file()).ok().as_ref() == Some(&unchanged)
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let wait = rand::thread_rng().gen_range(0..15);
         std::thread::sleep(std::time::Duration::from_millis(wait));
         c.kill().expect("kill");
         c.wait().expect("reap");
@@ -624,10 +635,14 @@ const KEYS_OF_A_WRITE: [&str; 4] = [
 
 #[tokio::test]
 async fn a_killed_writer_never_leaves_a_torn_file() {
-    const KILLS: u32 = 120;
+    const KILLS: u32 = 250;
     let (torn, versions) = kill_writers("churn", KILLS).await;
     assert_eq!(torn, 0, "torn files after {KILLS} kills");
-    assert!(versions.len() > 1, "the writer made progress: {versions:?}");
+    assert!(
+        versions.len() as u32 > KILLS / 2,
+        "killed while writing: {} versions",
+        versions.len()
+    );
     // The same harness does catch a writer that is not atomic.
     let (torn, _) = kill_writers("in-place", 10).await;
     assert!(

@@ -1,7 +1,9 @@
 //! The `aws-sso-auth` command line, as a user runs it, against the emulator and the real
 //! Secret Service of the test session.
 
+use crate::awsfiles::{sdk_credentials, sdk_profiles};
 use crate::util::{emulator, unique_start_url};
+use aws_sso_device_auth_provider::awsfiles::{AwsFiles, MARKER};
 use aws_sso_device_auth_provider::emulator::{Emulator, EmulatorConfig};
 use std::process::{Output, Stdio};
 use std::time::Duration;
@@ -31,6 +33,8 @@ impl Cli {
             .env_remove("AWS_ENDPOINT_URL")
             .env_remove("AWS_SSO_START_URL")
             .env_remove("AWS_SSO_REGION")
+            .env_remove("AWS_SHARED_CREDENTIALS_FILE")
+            .env_remove("AWS_CONFIG_FILE")
             .env_remove("SSH_CONNECTION")
             .env_remove("SSH_TTY")
             .env_remove("BROWSER")
@@ -53,7 +57,7 @@ impl Cli {
                 "login",
                 "--start-url",
                 start_url,
-                "--region",
+                "--sso-region",
                 "eu-west-1",
                 "--device-code",
                 "--no-browser",
@@ -306,7 +310,7 @@ async fn bad_input_gives_one_sentence_and_a_non_zero_exit() {
             "[unclosed",
             "--start-url",
             "https://x.awsapps.com/start",
-            "--region",
+            "--sso-region",
             "eu-west-1",
         ])
         .await;
@@ -377,4 +381,178 @@ async fn emulator_command_serves_on_the_port_it_prints() {
         .expect("json");
     assert_eq!(counters["listAccounts"], 0);
     child.kill().await.expect("kill");
+}
+
+#[tokio::test]
+async fn profiles_are_written_listed_renewed_and_removed() {
+    let emu = emulator(EmulatorConfig::default()).await;
+    let cli = Cli::new(&emu);
+    let out = cli
+        .run(&[
+            "profile",
+            "write",
+            "dev",
+            "--account",
+            "111111111111",
+            "--role",
+            "ReadOnlyAccess",
+        ])
+        .await;
+    assert_clear_failure(&out, 3, "no AWS SSO instance chosen yet");
+    cli.login(&unique_start_url()).await;
+    let out = cli.run(&["accounts", "--json"]).await;
+    let accounts: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let account = accounts[0]["accountId"].as_str().expect("id").to_owned();
+    let aws = cli.home.path().join(".aws");
+    let files = AwsFiles::new(aws.join("credentials"), aws.join("config"));
+    std::fs::create_dir_all(&aws).expect("mkdir");
+    let mine =
+        "# my keys\r\n[mine]\r\naws_access_key_id = AKIAMINE\r\naws_secret_access_key = s\r\n";
+    std::fs::write(files.credentials_file(), mine).expect("write");
+
+    let cli = &cli;
+    let write = |name: &'static str, extra: &'static [&'static str]| {
+        let mut args = vec![
+            "profile",
+            "write",
+            name,
+            "--account",
+            &account,
+            "--role",
+            "ReadOnlyAccess",
+        ];
+        args.extend_from_slice(extra);
+        args.into_iter().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let run = |args: Vec<String>| async move {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        cli.run(&args).await
+    };
+
+    let out = run(write("dev", &["--region", "eu-west-1"])).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty());
+    assert!(
+        text(&out.stderr).starts_with("Wrote profile 'dev'"),
+        "{}",
+        text(&out.stderr)
+    );
+    let written = std::fs::read_to_string(files.credentials_file()).expect("read");
+    assert!(
+        written.starts_with(mine),
+        "the user's lines stay first and intact"
+    );
+    assert!(
+        written.contains(&format!("[dev]\r\n{MARKER}\r\n")),
+        "{written}"
+    );
+    let creds = sdk_credentials(&files, "dev").await;
+    assert!(creds.access_key_id().starts_with("ASIA"));
+    let profiles = sdk_profiles(&files).await;
+    assert_eq!(
+        profiles.get_profile("dev").and_then(|p| p.get("region")),
+        Some("eu-west-1")
+    );
+
+    let out = run(write("dev", &["--region", "eu-west-1"])).await;
+    assert!(
+        text(&out.stderr).starts_with("Renewed profile 'dev'"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_ne!(
+        sdk_credentials(&files, "dev").await.access_key_id(),
+        creds.access_key_id()
+    );
+
+    let out = cli.run(&["profile", "list", "--json"]).await;
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(list[0]["name"], "dev");
+    assert_eq!(list[0]["expired"], false);
+    assert_eq!(list[0]["region"], "eu-west-1");
+    let out = cli.run(&["profile", "list"]).await;
+    let table = text(&out.stdout);
+    assert!(
+        table.starts_with("PROFILE") && table.contains("dev ") && table.contains("in 59 min"),
+        "{table}"
+    );
+
+    // The user's profile: refused, then replaced with --force.
+    let before = std::fs::read(files.credentials_file()).expect("read");
+    let out = run(write("mine", &[])).await;
+    assert_clear_failure(&out, 1, "line 2 already has a profile 'mine'");
+    assert_eq!(
+        std::fs::read(files.credentials_file()).expect("read"),
+        before
+    );
+    let out = run(write("mine", &["--force"])).await;
+    assert!(
+        text(&out.stderr).starts_with("Replaced profile 'mine'"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Bad names and regions are refused before any network call.
+    for (args, expected) in [
+        (write("a]b", &[]), "cannot be a profile name"),
+        (
+            write("dev", &["--region", "mars-1"]),
+            "is not an AWS region name",
+        ),
+    ] {
+        let calls = emu.counters().get_role_credentials;
+        assert_clear_failure(&run(args).await, 1, expected);
+        assert_eq!(emu.counters().get_role_credentials, calls);
+    }
+    let out = cli
+        .run(&[
+            "profile",
+            "write",
+            "two\nlines",
+            "--account",
+            "1",
+            "--role",
+            "r",
+        ])
+        .await;
+    assert_clear_failure(&out, 1, "\"two\\nlines\" cannot be a profile name");
+
+    let out = cli.run(&["profile", "remove", "dev", "mine"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        "Removed profile 'dev'.\nRemoved profile 'mine'.\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(files.credentials_file()).expect("read"),
+        "# my keys\r\n"
+    );
+    let out = cli.run(&["profile", "remove", "dev"]).await;
+    assert_clear_failure(&out, 1, "nothing to remove");
+    let out = cli.run(&["profile", "list"]).await;
+    assert!(out.status.success() && out.stdout.is_empty());
+
+    // AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE are honoured.
+    let elsewhere = cli.home.path().join("elsewhere");
+    let mut c = cli.command(&[
+        "profile",
+        "write",
+        "x",
+        "--account",
+        &account,
+        "--role",
+        "ReadOnlyAccess",
+        "--region",
+        "us-east-1",
+    ]);
+    c.env("AWS_SHARED_CREDENTIALS_FILE", elsewhere.join("creds"))
+        .env("AWS_CONFIG_FILE", elsewhere.join("conf"));
+    let out = c.output().await.expect("run");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let moved = AwsFiles::new(elsewhere.join("creds"), elsewhere.join("conf"));
+    assert!(sdk_credentials(&moved, "x")
+        .await
+        .access_key_id()
+        .starts_with("ASIA"));
 }
