@@ -347,28 +347,43 @@ impl Document {
                     cursor = at;
                 }
                 None => {
+                    let at = self.past_continuations(cursor + 1);
                     let eol = self.dominant_eol();
-                    if self.lines[cursor].eol == Eol::None {
-                        self.lines[cursor].eol = eol;
+                    if self.lines[at - 1].eol == Eol::None {
+                        self.lines[at - 1].eol = eol;
                     }
                     let line = self.property_line(key, value);
-                    cursor += 1;
-                    self.lines.insert(cursor, line);
+                    self.lines.insert(at, line);
+                    cursor = at;
                 }
             }
         }
     }
 
-    fn remove_continuations(&mut self, property: usize) {
-        let mut end = property + 1;
-        while self
-            .lines
-            .get(end)
-            .is_some_and(|l| l.kind == Kind::Continuation)
-        {
-            end += 1;
+    /// The indices from `start` of the lines that still continue the property above:
+    /// continuation lines, which may follow comments and blank lines (the SDK skips those).
+    fn continuations(&self, start: usize) -> Vec<usize> {
+        let mut found = Vec::new();
+        for (i, line) in self.lines.iter().enumerate().skip(start) {
+            match line.kind {
+                Kind::Continuation => found.push(i),
+                Kind::Comment | Kind::Blank => {}
+                Kind::Header { .. } | Kind::Property { .. } => break,
+            }
         }
-        self.lines.drain(property + 1..end);
+        found
+    }
+
+    /// Where a new line can go at or after `at` without cutting a property from its
+    /// continuation lines.
+    fn past_continuations(&self, at: usize) -> usize {
+        self.continuations(at).last().map_or(at, |&i| i + 1)
+    }
+
+    fn remove_continuations(&mut self, property: usize) {
+        for i in self.continuations(property + 1).into_iter().rev() {
+            self.lines.remove(i);
+        }
     }
 
     fn remove_property(&mut self, at: usize) {
@@ -590,6 +605,21 @@ mod tests {
         let again = doc.render();
         doc.upsert("p", &KEYS, false).unwrap();
         assert_eq!(doc.render(), again);
+    }
+
+    #[test]
+    fn continuation_lines_stay_with_their_setting() {
+        // The SDK skips comments and blank lines inside a value, so the indented lines
+        // continue `s3` and `aws_session_token`: nothing may be put between.
+        let text = format!(
+            "[p]\ns3 =\n{MARKER}\n  max_queue_size = 10\n\n  addressing_style = path\naws_session_token = old\n# c\n  stale continuation\nk = v\n"
+        );
+        let mut doc = creds(&text);
+        doc.upsert("p", &KEYS, false).unwrap();
+        assert_eq!(
+            doc.render(),
+            format!("[p]\ns3 =\n{MARKER}\n  max_queue_size = 10\n\n  addressing_style = path\naws_access_key_id = AKIA1\naws_session_token = T1\n# c\nk = v\n")
+        );
     }
 
     #[test]

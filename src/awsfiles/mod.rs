@@ -18,6 +18,9 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod ini;
 #[cfg(test)]
 mod props;

@@ -256,7 +256,8 @@ proptest! {
         let theirs = sdk(&text, kind);
         prop_assert_eq!(ours.is_ok(), theirs.is_ok(), "{:?}: ours {:?}, SDK {:?}", text, ours.as_ref().err(), theirs.as_ref().err());
         if let Ok(doc) = ours {
-            prop_assert_eq!(doc.render(), text);
+            prop_assert_eq!(doc.render(), text.clone());
         }
+        super::fuzzing::edit_round_trip(text.as_bytes());
     }
 }
