@@ -685,3 +685,55 @@ async fn a_full_disk_changes_nothing() {
         leftovers(dir.path())
     );
 }
+
+#[tokio::test]
+async fn fifty_profiles_are_one_write_per_file() {
+    let (_dir, files, before) = users_file().await;
+    let names: Vec<String> = (0..50).map(|i| format!("batch-{i}")).collect();
+    let changes = names.iter().fold(Changes::new(), |c, n| {
+        c.write(write(n, 7).region("eu-west-1").expect("region"))
+    });
+    let applied = files.apply(&changes).expect("batch");
+    assert_eq!(
+        applied.files_written,
+        [files.credentials_file(), files.config_file()]
+    );
+    assert_eq!(applied.created.len(), 50);
+    let after = sdk_profiles(&files).await;
+    same_except_all(&before, &after, &names);
+    // Renewing them all is again one write per file; removing them too.
+    let applied = files
+        .apply(
+            &names
+                .iter()
+                .fold(Changes::new(), |c, n| c.write(write(n, 8))),
+        )
+        .expect("renew");
+    assert_eq!(
+        (applied.updated.len(), applied.files_written.len()),
+        (50, 1)
+    );
+    let removal = names.iter().fold(Changes::new(), |c, n| {
+        c.remove(ProfileName::new(n).expect("name"))
+    });
+    let applied = files.apply(&removal).expect("remove");
+    assert_eq!(
+        (applied.removed.len(), applied.files_written.len()),
+        (50, 2)
+    );
+    assert_eq!(sdk_profiles(&files).await, before);
+}
+
+fn same_except_all(before: &ProfileSet, after: &ProfileSet, ours: &[String]) {
+    for name in before.profiles() {
+        assert_eq!(before.get_profile(name), after.get_profile(name), "{name}");
+    }
+    for name in ours {
+        let p = after.get_profile(name).unwrap_or_else(|| panic!("{name}"));
+        assert_eq!(
+            p.get("aws_access_key_id"),
+            Some(role_credentials(7).access_key_id.as_str())
+        );
+        assert_eq!(p.get("region"), Some("eu-west-1"));
+    }
+}
