@@ -45,27 +45,40 @@ fn sidecar(target: &Path, suffix: &str) -> PathBuf {
     target.with_file_name(format!(".{name}.{SIDECAR_TAG}.{suffix}"))
 }
 
-/// An exclusive advisory lock for writers of one file, held until dropped. The lock is on
-/// a sidecar file that is never deleted (deleting lock files races), not on the target,
-/// which each write replaces.
+/// An exclusive advisory lock across processes, held until dropped (or until the
+/// process dies: the OS releases it). The lock file is created 0600 and never deleted,
+/// since deleting lock files races.
 #[derive(Debug)]
-pub struct WriteLock {
+pub struct FileLock {
     _file: File,
-    target: PathBuf,
 }
 
-impl WriteLock {
-    /// Waits for and takes the lock for `target` (already resolved), creating the
-    /// sidecar file if needed.
-    pub fn acquire(target: &Path) -> io::Result<Self> {
+impl FileLock {
+    /// Waits for and takes the lock on `path`, creating it if needed.
+    pub fn acquire(path: &Path) -> io::Result<Self> {
         let mut options = OpenOptions::new();
         options.read(true).write(true).create(true).truncate(false);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let file = options.open(sidecar(target, "lock"))?;
+        let file = options.open(path)?;
         file.lock()?;
+        Ok(Self { _file: file })
+    }
+}
+
+/// The lock for writers of one file: on a sidecar file beside it, not on the target,
+/// which each write replaces.
+#[derive(Debug)]
+pub struct WriteLock {
+    _lock: FileLock,
+    target: PathBuf,
+}
+
+impl WriteLock {
+    /// Waits for and takes the lock for `target` (already resolved).
+    pub fn acquire(target: &Path) -> io::Result<Self> {
         Ok(Self {
-            _file: file,
+            _lock: FileLock::acquire(&sidecar(target, "lock"))?,
             target: target.to_path_buf(),
         })
     }

@@ -29,6 +29,7 @@ pub struct Builder {
     pacer: PacerConfig,
     retry: RetryPolicy,
     no_sign_in_on_demand: bool,
+    session_lock_dir: Option<Option<std::path::PathBuf>>,
 }
 
 impl std::fmt::Debug for Builder {
@@ -122,6 +123,15 @@ impl Builder {
         self
     }
 
+    /// Where the lock file that serialises sign-in and refresh across processes lives, or
+    /// `None` for no cross-process lock. Default: `aws-sso-tray/locks` in the XDG config
+    /// directory when the session is in the OS keychain (which every process of the user
+    /// shares); none with another [`Self::store`], unless set here.
+    pub fn session_lock_dir(mut self, dir: Option<std::path::PathBuf>) -> Self {
+        self.session_lock_dir = Some(dir);
+        self
+    }
+
     /// Whether portal calls (accounts, roles, credentials) may start an interactive sign-in
     /// when the session is over (default `true`). With `false` they fail with
     /// [`crate::Error::SignInRequired`]: right for background work and `credential_process`.
@@ -155,8 +165,15 @@ impl Builder {
                 tracing::info!(url = p.browser_url(), "sign-in waiting for approval")
             })
         });
+        let lock_dir = match self.session_lock_dir {
+            Some(dir) => dir,
+            None if self.store.is_none() => {
+                crate::settings::config_dir(|k| std::env::var(k).ok()).map(|d| d.join("locks"))
+            }
+            None => None,
+        };
+        let session_lock_file = lock_dir.map(|d| d.join(session_lock_name(&instance)));
         Ok(AwsSsoDeviceAuthProvider {
-            instance,
             store: self.store.unwrap_or_else(|| Arc::new(KeychainStore::new())),
             oidc,
             portal,
@@ -172,7 +189,17 @@ impl Builder {
                 super::Interaction::Allowed
             },
             session_lock: tokio::sync::Mutex::new(()),
+            session_lock_file,
             credentials_cache: Default::default(),
+            instance,
         })
     }
+}
+
+/// `session-<hash of the instance>.lock`: one lock per instance, a name safe anywhere.
+fn session_lock_name(instance: &Instance) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(instance.key().as_bytes());
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("session-{hex}.lock")
 }

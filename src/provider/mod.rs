@@ -6,6 +6,7 @@ pub mod decide;
 
 pub use builder::Builder;
 
+use crate::atomic_file::FileLock;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::instance::Instance;
@@ -58,9 +59,11 @@ pub(crate) enum Interaction {
 
 /// Sign-in, session and portal access for one IAM Identity Center instance.
 ///
-/// Cheap to share behind an `Arc`; every method takes `&self`. Calls that need a token
-/// serialise on one lock, so concurrent callers never start two sign-ins or spend a
-/// rotating refresh token twice within this process.
+/// Cheap to share behind an `Arc`; every method takes `&self`. Calls that must renew the
+/// token serialise on one lock, in this process and, through a lock file, across the
+/// user's processes (see [`Builder::session_lock_dir`]), and re-read the stored session
+/// once they hold it: concurrent callers never start two sign-ins or spend a rotating
+/// refresh token twice.
 pub struct AwsSsoDeviceAuthProvider {
     instance: Instance,
     store: Arc<dyn SecretStore>,
@@ -74,6 +77,7 @@ pub struct AwsSsoDeviceAuthProvider {
     margins: Margins,
     interaction: Interaction,
     session_lock: tokio::sync::Mutex<()>,
+    session_lock_file: Option<std::path::PathBuf>,
     credentials_cache: Mutex<HashMap<(String, String), RoleCredentials>>,
 }
 
@@ -162,15 +166,49 @@ impl AwsSsoDeviceAuthProvider {
         self.interaction == Interaction::Allowed
     }
 
-    async fn token(&self, interaction: Interaction) -> Result<Secret> {
-        let _guard = self.session_lock.lock().await;
-        let mut record = self.load().await?;
+    /// Takes the cross-process session lock, if there is one, waiting for another
+    /// process's sign-in or refresh to finish.
+    async fn lock_across_processes(&self) -> Result<Option<FileLock>> {
+        let Some(path) = self.session_lock_file.clone() else {
+            return Ok(None);
+        };
+        let io = |source| Error::Io {
+            action: "lock the session at",
+            path: path.clone(),
+            source,
+        };
+        let file = path.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Some(dir) = file.parent() {
+                crate::atomic_file::create_private_dir(dir)?;
+            }
+            FileLock::acquire(&file)
+        })
+        .await
+        .map_err(|e| io(std::io::Error::other(e)))?
+        .map(Some)
+        .map_err(io)
+    }
+
+    fn token_action(&self, record: &SessionRecord) -> TokenAction {
         let now = self.clock.now();
         let can_refresh = record
             .registration
             .as_ref()
             .is_some_and(|r| now < r.expires_at);
-        match decide(record.tokens.as_ref(), can_refresh, now, self.margins.token) {
+        decide(record.tokens.as_ref(), can_refresh, now, self.margins.token)
+    }
+
+    async fn token(&self, interaction: Interaction) -> Result<Secret> {
+        let _guard = self.session_lock.lock().await;
+        let record = self.load().await?;
+        if let (TokenAction::Use, Some(t)) = (self.token_action(&record), &record.tokens) {
+            return Ok(t.access_token.clone());
+        }
+        // Renewing: one process at a time, and the one before us may have done it already.
+        let _across = self.lock_across_processes().await?;
+        let mut record = self.load().await?;
+        match self.token_action(&record) {
             TokenAction::Use => {
                 if let Some(t) = record.tokens {
                     return Ok(t.access_token);
@@ -229,6 +267,7 @@ impl AwsSsoDeviceAuthProvider {
     /// Starts a new interactive sign-in now, whatever is stored.
     pub async fn sign_in(&self) -> Result<SessionInfo> {
         let _guard = self.session_lock.lock().await;
+        let _across = self.lock_across_processes().await?;
         let record = self.load().await?;
         let tokens = self.sign_in_locked(record).await?;
         Ok(SessionInfo {
@@ -312,6 +351,7 @@ impl AwsSsoDeviceAuthProvider {
     /// every cached credential are removed.
     pub async fn sign_out(&self) -> Result<()> {
         let _guard = self.session_lock.lock().await;
+        let _across = self.lock_across_processes().await?;
         let record = self.load().await?;
         if let Some(t) = record.tokens {
             if let Err(e) = self.portal.logout(&t.access_token).await {
@@ -347,6 +387,7 @@ impl AwsSsoDeviceAuthProvider {
     /// Marks `rejected` expired, unless another caller has already replaced it.
     async fn expire_stored_token(&self, rejected: &Secret) -> Result<()> {
         let _guard = self.session_lock.lock().await;
+        let _across = self.lock_across_processes().await?;
         let mut record = self.load().await?;
         if let Some(t) = record
             .tokens

@@ -556,3 +556,64 @@ async fn profiles_are_written_listed_renewed_and_removed() {
         .access_key_id()
         .starts_with("ASIA"));
 }
+
+#[tokio::test]
+async fn fifty_parallel_processes_refresh_the_session_once() {
+    use aws_sso_device_auth_provider::store::SessionRecord;
+    use aws_sso_device_auth_provider::{Instance, KeychainStore, SecretStore};
+    const CALLERS: usize = 50;
+    let emu = emulator(EmulatorConfig::default()).await;
+    let cli = Cli::new(&emu);
+    let start_url = unique_start_url();
+    cli.login(&start_url).await;
+    let out = cli.run(&["accounts", "--json"]).await;
+    let accounts: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let account = accounts[0]["accountId"].as_str().expect("id").to_owned();
+
+    // Age the stored access token: every caller now wants to refresh it, and the
+    // refresh token rotates, so only one of them may spend it.
+    let key = Instance::new(&start_url, "eu-west-1")
+        .expect("instance")
+        .key();
+    let store = KeychainStore::new();
+    let mut record = SessionRecord::from_secret(&store.get(&key).expect("read").expect("saved"))
+        .expect("record");
+    record.tokens.as_mut().expect("tokens").expires_at = std::time::UNIX_EPOCH;
+    store.set(&key, &record.to_secret()).expect("write");
+    let before = emu.counters();
+
+    // All running at once before any is awaited.
+    let children: Vec<_> = (0..CALLERS)
+        .map(|_| {
+            cli.command(&[
+                "credentials",
+                "--account",
+                &account,
+                "--role",
+                "ReadOnlyAccess",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn")
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().await.expect("runs");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let after = emu.counters();
+    assert_eq!(
+        after.tokens_from_refresh - before.tokens_from_refresh,
+        1,
+        "one refresh for {CALLERS} processes"
+    );
+    assert_eq!(
+        after.start_device_authorization,
+        before.start_device_authorization
+    );
+    assert_eq!(
+        after.get_role_credentials - before.get_role_credentials,
+        CALLERS as u64
+    );
+}
