@@ -277,6 +277,22 @@ pub enum Error {
         variable: &'static str,
     },
 
+    /// A favourite's profile name is already used for another account or role.
+    #[error("the profile name '{profile}' is already the favourite for {target}; choose another name, or remove that favourite first")]
+    FavouriteNameTaken {
+        /// The profile name.
+        profile: String,
+        /// What it names now.
+        target: String,
+    },
+
+    /// No favourite has this profile name.
+    #[error("no favourite is called '{profile}'; list them with: aws-sso-auth favourite list")]
+    NoSuchFavourite {
+        /// The profile name asked for.
+        profile: String,
+    },
+
     /// The settings file could not be parsed.
     #[error("the settings file {path} is not valid: {detail}; fix or remove it")]
     Settings {

@@ -1,5 +1,6 @@
 //! The user's settings in the XDG config directory: SSO instances and which is the
-//! default. Human-readable JSON; never holds a secret.
+//! default, favourite account/role pairs with their profile names, and preferences.
+//! Human-readable JSON (fields unknown to this version are kept); never holds a secret.
 
 use crate::error::{Error, Result};
 use crate::instance::Instance;
@@ -19,6 +20,83 @@ pub struct InstanceSettings {
     pub label: Option<String>,
 }
 
+/// An account/role pair kept fresh as a named profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Favourite {
+    /// The profile name in `~/.aws/credentials`; unique across instances.
+    pub profile: String,
+    /// The instance's start URL.
+    pub start_url: String,
+    /// The instance's region.
+    pub sso_region: String,
+    /// The account id.
+    pub account_id: String,
+    /// The account's name when the favourite was added (for menus).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
+    /// The role (permission set) name.
+    pub role_name: String,
+    /// The profile's region in `~/.aws/config`, if the user chose one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+impl Favourite {
+    /// The same account and role of the same instance.
+    pub fn same_target(&self, other: &Favourite) -> bool {
+        self.start_url == other.start_url
+            && self.sso_region == other.sso_region
+            && self.account_id == other.account_id
+            && self.role_name == other.role_name
+    }
+}
+
+/// Which sign-in flow to use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum FlowPreference {
+    /// PKCE where a local browser can reach the loopback port, else the device code.
+    #[default]
+    Auto,
+    /// Always the device code.
+    Device,
+    /// Always PKCE.
+    Pkce,
+}
+
+/// How the app and the renewer behave.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Preferences {
+    /// Refresh the SSO access token this many minutes before it expires.
+    pub token_refresh_minutes: u32,
+    /// Renew each profile's credentials this many minutes before they expire.
+    pub credentials_refresh_minutes: u32,
+    /// The sign-in flow.
+    pub sign_in_flow: FlowPreference,
+    /// Remove the profiles of favourites when signing out.
+    pub remove_profiles_on_sign_out: bool,
+    /// Remove the profiles of favourites when the app quits.
+    pub remove_profiles_on_quit: bool,
+    /// Fields written by newer versions, kept as they are.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Self {
+            token_refresh_minutes: 15,
+            credentials_refresh_minutes: 10,
+            sign_in_flow: FlowPreference::Auto,
+            remove_profiles_on_sign_out: false,
+            remove_profiles_on_quit: false,
+            other: Default::default(),
+        }
+    }
+}
+
 /// The settings file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -29,6 +107,12 @@ pub struct Settings {
     /// The start URL of the default instance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_instance: Option<String>,
+    /// Favourite account/role pairs.
+    #[serde(default)]
+    pub favourites: Vec<Favourite>,
+    /// Preferences.
+    #[serde(default)]
+    pub preferences: Preferences,
     /// Fields written by newer versions, kept as they are.
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
@@ -77,18 +161,76 @@ impl Settings {
 
     /// Remembers `instance` and makes it the default.
     pub fn remember_default(&mut self, instance: &Instance) {
-        if !self
-            .instances
-            .iter()
-            .any(|i| i.start_url == instance.start_url() && i.region == instance.region())
+        self.remember(instance, None);
+        self.default_instance = Some(instance.start_url().to_owned());
+    }
+
+    /// Adds `favourite`, or updates the one with the same profile name and target. A
+    /// profile name already used for another account or role (in any instance) is an
+    /// error naming it.
+    pub fn add_favourite(&mut self, favourite: Favourite) -> Result<()> {
+        match self
+            .favourites
+            .iter_mut()
+            .find(|f| f.profile == favourite.profile)
         {
-            self.instances.push(InstanceSettings {
+            Some(f) if f.same_target(&favourite) => *f = favourite,
+            Some(f) => {
+                return Err(Error::FavouriteNameTaken {
+                    profile: favourite.profile.clone(),
+                    target: format!("{}/{} of {}", f.account_id, f.role_name, f.start_url),
+                })
+            }
+            None => self.favourites.push(favourite),
+        }
+        Ok(())
+    }
+
+    /// Removes the favourite with this profile name; returns it.
+    pub fn remove_favourite(&mut self, profile: &str) -> Option<Favourite> {
+        let i = self.favourites.iter().position(|f| f.profile == profile)?;
+        Some(self.favourites.remove(i))
+    }
+
+    /// The favourite with this profile name.
+    pub fn favourite(&self, profile: &str) -> Option<&Favourite> {
+        self.favourites.iter().find(|f| f.profile == profile)
+    }
+
+    /// Takes in `other` (an export from another machine or a backup): its instances and
+    /// favourites are added, its preferences replace ours. Nothing changes if one of its
+    /// favourites would take a profile name that is ours for another account or role.
+    pub fn import(&mut self, other: Settings) -> Result<()> {
+        let mut merged = self.clone();
+        for i in other.instances {
+            if let Ok(instance) = Instance::new(&i.start_url, &i.region) {
+                merged.remember(&instance, i.label);
+            }
+        }
+        for f in other.favourites {
+            merged.add_favourite(f)?;
+        }
+        merged.preferences = other.preferences;
+        if merged.default_instance.is_none() {
+            merged.default_instance = other.default_instance;
+        }
+        *self = merged;
+        Ok(())
+    }
+
+    fn remember(&mut self, instance: &Instance, label: Option<String>) {
+        match self
+            .instances
+            .iter_mut()
+            .find(|i| i.start_url == instance.start_url() && i.region == instance.region())
+        {
+            Some(i) => i.label = label.or(i.label.take()),
+            None => self.instances.push(InstanceSettings {
                 start_url: instance.start_url().to_owned(),
                 region: instance.region().to_owned(),
-                label: None,
-            });
+                label,
+            }),
         }
-        self.default_instance = Some(instance.start_url().to_owned());
     }
 
     /// The default instance, if one is set and valid.
@@ -130,6 +272,64 @@ mod tests {
             Settings::load(&dir.path().join("none.json")).unwrap(),
             Settings::default()
         );
+    }
+
+    fn favourite(profile: &str, account: &str) -> Favourite {
+        Favourite {
+            profile: profile.into(),
+            start_url: "https://a.awsapps.com/start".into(),
+            sso_region: "eu-west-1".into(),
+            account_id: account.into(),
+            account_name: None,
+            role_name: "ReadOnly".into(),
+            region: None,
+        }
+    }
+
+    #[test]
+    fn profile_names_are_unique_and_imports_merge_or_change_nothing() {
+        let mut s = Settings::default();
+        s.add_favourite(favourite("dev", "111111111111")).unwrap();
+        let mut renamed = favourite("dev", "111111111111");
+        renamed.region = Some("eu-west-2".into());
+        s.add_favourite(renamed).unwrap();
+        assert_eq!(s.favourites.len(), 1);
+        assert_eq!(s.favourites[0].region.as_deref(), Some("eu-west-2"));
+        let err = s
+            .add_favourite(favourite("dev", "222222222222"))
+            .unwrap_err();
+        assert!(err.to_string().contains("111111111111/ReadOnly"), "{err}");
+
+        let mut other = Settings::default();
+        other
+            .add_favourite(favourite("prod", "333333333333"))
+            .unwrap();
+        other.preferences.remove_profiles_on_quit = true;
+        s.import(other.clone()).unwrap();
+        assert_eq!(s.favourites.len(), 2);
+        assert!(s.preferences.remove_profiles_on_quit);
+        other
+            .add_favourite(favourite("dev", "444444444444"))
+            .unwrap();
+        let before = s.clone();
+        assert!(s.import(other).is_err());
+        assert_eq!(s, before);
+        assert_eq!(
+            s.remove_favourite("dev").unwrap().account_id,
+            "111111111111"
+        );
+        assert!(s.favourite("dev").is_none());
+    }
+
+    #[test]
+    fn preferences_default_and_keep_unknown_fields() {
+        let s: Settings =
+            serde_json::from_str(r#"{"preferences": {"tokenRefreshMinutes": 20, "future": 1}}"#)
+                .unwrap();
+        assert_eq!(s.preferences.token_refresh_minutes, 20);
+        assert_eq!(s.preferences.credentials_refresh_minutes, 10);
+        let back = serde_json::to_string(&s).unwrap();
+        assert!(back.contains("\"future\":1"), "{back}");
     }
 
     #[test]

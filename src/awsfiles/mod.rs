@@ -219,6 +219,8 @@ pub struct ManagedProfile {
     pub expires_at: Option<SystemTime>,
     /// Its region in the config file, if we wrote one.
     pub region: Option<String>,
+    /// The credentials it holds, when all four values are there.
+    pub credentials: Option<RoleCredentials>,
 }
 
 /// The shared credentials and config files.
@@ -356,6 +358,7 @@ impl AwsFiles {
                     .values
                     .get(EXPIRY_KEY)
                     .and_then(|v| clock::parse_rfc3339(v)),
+                credentials: read_credentials(&s.values),
                 region: regions
                     .iter()
                     .find(|c| c.name == s.name)
@@ -364,6 +367,18 @@ impl AwsFiles {
             })
             .collect())
     }
+}
+
+fn read_credentials(
+    values: &std::collections::BTreeMap<String, String>,
+) -> Option<RoleCredentials> {
+    let get = |k: &str| values.get(k).filter(|v| !v.is_empty());
+    Some(RoleCredentials {
+        access_key_id: get("aws_access_key_id")?.clone(),
+        secret_access_key: Secret::new(get("aws_secret_access_key")?.as_str()),
+        session_token: Secret::new(get("aws_session_token")?.as_str()),
+        expiration: clock::parse_rfc3339(get(EXPIRY_KEY)?)?,
+    })
 }
 
 /// `~` or `~/…` relative to `home`, as the SDKs expand these variables.

@@ -70,14 +70,19 @@ pub enum Command {
         #[command(flatten)]
         instance: InstanceArgs,
     },
-    /// Print credentials for one role.
+    /// Print credentials for one role, or for a favourite (`--profile`).
     Credentials {
         /// Account id (12 digits).
-        #[arg(long)]
-        account: String,
+        #[arg(long, required_unless_present = "profile", conflicts_with = "profile")]
+        account: Option<String>,
         /// Role name, such as ReadOnlyAccess.
+        #[arg(long, required_unless_present = "profile", conflicts_with = "profile")]
+        role: Option<String>,
+        /// A favourite's profile name. Answered from that profile while its credentials
+        /// are valid (no network call), else renewed, signing in if the session is over:
+        /// made for credential_process.
         #[arg(long)]
-        role: String,
+        profile: Option<String>,
         /// `process`: credential_process JSON; `env`: shell exports; `json`: an object.
         #[arg(long, value_enum, default_value_t = Format::Process)]
         format: Format,
@@ -87,6 +92,18 @@ pub enum Command {
     /// Named profiles in ~/.aws/credentials (and ~/.aws/config) for the AWS CLI and SDKs.
     #[command(subcommand)]
     Profile(ProfileCommand),
+    /// Favourite account/role pairs, each kept as a named profile.
+    #[command(subcommand)]
+    Favourite(FavouriteCommand),
+    /// The session and each favourite's profile: valid until when.
+    Status {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export or import the settings (instances, favourites, preferences; no secrets).
+    #[command(subcommand)]
+    Settings(SettingsCommand),
     /// End the session: sign out on the server and remove it from the keychain.
     Logout {
         #[command(flatten)]
@@ -130,6 +147,50 @@ pub enum ProfileCommand {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// `aws-sso-auth favourite …`
+#[derive(Debug, Subcommand)]
+pub enum FavouriteCommand {
+    /// Add a favourite (checks that the role is yours; writes nothing to ~/.aws yet).
+    Add {
+        /// Its profile name, unique across instances.
+        name: String,
+        /// Account id (12 digits).
+        #[arg(long)]
+        account: String,
+        /// Role name.
+        #[arg(long)]
+        role: String,
+        /// The profile's region in the config file.
+        #[arg(long)]
+        region: Option<String>,
+        #[command(flatten)]
+        instance: InstanceArgs,
+    },
+    /// Remove a favourite, and its profile if aws-sso-tray wrote it.
+    Remove {
+        /// Its profile name.
+        name: String,
+    },
+    /// List the favourites.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `aws-sso-auth settings …`
+#[derive(Debug, Subcommand)]
+pub enum SettingsCommand {
+    /// Print the settings as JSON (for a backup or another machine).
+    Export,
+    /// Add the instances and favourites of an exported file; take its preferences.
+    Import {
+        /// The exported file (`-` for stdin).
+        file: std::path::PathBuf,
     },
 }
 

@@ -1,5 +1,6 @@
 mod args;
 mod browser;
+mod favourites;
 mod output;
 
 use args::{Cli, Command, Format, InstanceArgs, ProfileCommand};
@@ -145,22 +146,33 @@ async fn run(command: Command) -> Result<(), Error> {
             Ok(())
         }
         Command::Credentials {
+            profile: Some(profile),
+            format,
+            ..
+        } => favourites::credentials(&profile, format).await,
+        Command::Credentials {
             account,
             role,
             format,
             instance: i,
+            ..
         } => {
+            // clap requires both when there is no --profile.
+            let (account, role) = (account.unwrap_or_default(), role.unwrap_or_default());
             let sso = provider(&instance(&i)?)?;
             let creds = sso.role_credentials(&account, &role).await?;
             output::credentials(&creds, &account, &role, format);
             Ok(())
         }
         Command::Profile(command) => profile(command).await,
+        Command::Favourite(command) => favourites::favourite(command).await,
+        Command::Status { json } => favourites::status(json).await,
+        Command::Settings(command) => favourites::settings(command),
         Command::Logout { instance: i } => {
             let instance = instance(&i)?;
             provider(&instance)?.sign_out().await?;
             eprintln!("Signed out of {instance}.");
-            Ok(())
+            favourites::remove_profiles_on_sign_out(&instance)
         }
         #[cfg(feature = "emulator")]
         Command::Emulator(a) => emulator(a).await,
@@ -256,10 +268,12 @@ async fn login(
     pkce: bool,
 ) -> Result<(), Error> {
     let instance = Instance::new(start_url, region)?;
-    let flow = if pkce || !(device_code || no_browser || !browser::local_browser_likely(env)) {
-        SignInFlow::Pkce
-    } else {
-        SignInFlow::Device
+    let path = settings_path()?;
+    let mut settings = Settings::load(&path)?;
+    let flow = match (device_code, pkce) {
+        (true, _) => SignInFlow::Device,
+        (_, true) => SignInFlow::Pkce,
+        _ => favourites::flow_for(settings.preferences.sign_in_flow, no_browser),
     };
     let sso = builder(&instance)?
         .flow(flow)
@@ -267,8 +281,6 @@ async fn login(
         .build()?;
     eprintln!("Signing in to {instance}.");
     let session = sso.sign_in().await?;
-    let path = settings_path()?;
-    let mut settings = Settings::load(&path)?;
     settings.remember_default(&instance);
     settings.save(&path)?;
     let renew = if session.renewable {

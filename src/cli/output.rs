@@ -3,6 +3,7 @@
 use super::Format;
 use aws_sso_device_auth_provider::awsfiles::ManagedProfile;
 use aws_sso_device_auth_provider::clock::rfc3339;
+use aws_sso_device_auth_provider::settings::Favourite;
 use aws_sso_device_auth_provider::{Account, Role, RoleCredentials};
 use serde_json::json;
 use std::time::{Duration, SystemTime};
@@ -41,6 +42,34 @@ pub fn roles(roles: &[Role], as_json: bool) {
     println!("{:<12}  ROLE", "ACCOUNT");
     for r in roles {
         println!("{:<12}  {}", r.account_id, r.role_name);
+    }
+}
+
+pub fn favourites(favourites: &[Favourite], as_json: bool) {
+    if as_json {
+        print_json(&json!(favourites));
+        return;
+    }
+    let width = favourites
+        .iter()
+        .map(|f| f.profile.len())
+        .max()
+        .unwrap_or(0)
+        .max(7);
+    println!(
+        "{:<width$}  {:<12}  {:<24}  {:<14}  INSTANCE",
+        "PROFILE", "ACCOUNT", "ROLE", "REGION"
+    );
+    for f in favourites {
+        println!(
+            "{:<width$}  {:<12}  {:<24}  {:<14}  {} ({})",
+            f.profile,
+            f.account_id,
+            f.role_name,
+            f.region.as_deref().unwrap_or(""),
+            f.start_url,
+            f.sso_region
+        );
     }
 }
 

@@ -1,0 +1,274 @@
+//! Favourites and what hangs off them: `favourite`, `credentials --profile`, `status`,
+//! `settings export|import`.
+
+use super::args::{FavouriteCommand, Format, SettingsCommand};
+use super::{env, instance, output, provider, settings_path, show_prompt};
+use aws_sso_device_auth_provider::awsfiles::{AwsFiles, Changes, ProfileName, ProfileWrite};
+use aws_sso_device_auth_provider::clock::{later, rfc3339, Clock, SystemClock};
+use aws_sso_device_auth_provider::settings::{Favourite, FlowPreference, Settings};
+use aws_sso_device_auth_provider::{Error, Instance, SignInFlow};
+use serde_json::json;
+use std::time::Duration;
+
+/// Profile credentials with less than this left are renewed rather than handed out.
+const CACHE_MARGIN: Duration = Duration::from_secs(5 * 60);
+
+/// The flow a preference asks for, on this machine.
+pub fn flow_for(preference: FlowPreference, no_browser: bool) -> SignInFlow {
+    match preference {
+        FlowPreference::Device => SignInFlow::Device,
+        FlowPreference::Pkce => SignInFlow::Pkce,
+        FlowPreference::Auto if !no_browser && super::browser::local_browser_likely(env) => {
+            SignInFlow::Pkce
+        }
+        FlowPreference::Auto => SignInFlow::Device,
+    }
+}
+
+pub async fn favourite(command: FavouriteCommand) -> Result<(), Error> {
+    let path = settings_path()?;
+    let mut settings = Settings::load(&path)?;
+    match command {
+        FavouriteCommand::Add {
+            name,
+            account,
+            role,
+            region,
+            instance: i,
+        } => {
+            ProfileName::new(&name)?;
+            if let Some(r) = &region {
+                aws_sso_device_auth_provider::instance::validate_region(r)?;
+            }
+            let instance = instance(&i)?;
+            let roles = provider(&instance)?.roles(&account, None).await?;
+            if !roles.iter().any(|r| r.role_name == role) {
+                return Err(Error::RoleNotFound {
+                    account_id: account,
+                    role,
+                });
+            }
+            settings.add_favourite(Favourite {
+                profile: name.clone(),
+                start_url: instance.start_url().to_owned(),
+                sso_region: instance.region().to_owned(),
+                account_id: account.clone(),
+                account_name: None,
+                role_name: role.clone(),
+                region,
+            })?;
+            settings.save(&path)?;
+            eprintln!("Added favourite '{name}' ({account}/{role}).");
+            eprintln!("Its profile is written by `aws-sso-auth credentials --profile {name}`, and kept fresh by the app or `aws-sso-auth daemon`.");
+            Ok(())
+        }
+        FavouriteCommand::Remove { name } => {
+            let removed =
+                settings
+                    .remove_favourite(&name)
+                    .ok_or_else(|| Error::NoSuchFavourite {
+                        profile: name.clone(),
+                    })?;
+            settings.save(&path)?;
+            let files = AwsFiles::from_env(env)?;
+            let applied =
+                files.apply(&Changes::new().remove(ProfileName::new(&removed.profile)?))?;
+            if applied.removed.is_empty() {
+                eprintln!("Removed favourite '{name}'.");
+            } else {
+                eprintln!("Removed favourite '{name}' and its profile.");
+            }
+            Ok(())
+        }
+        FavouriteCommand::List { json } => {
+            output::favourites(&settings.favourites, json);
+            Ok(())
+        }
+    }
+}
+
+/// `credentials --profile NAME`: the favourite's profile while it is valid, else renewed.
+pub async fn credentials(profile: &str, format: Format) -> Result<(), Error> {
+    let settings = Settings::load(&settings_path()?)?;
+    let fav = settings
+        .favourite(profile)
+        .cloned()
+        .ok_or_else(|| Error::NoSuchFavourite {
+            profile: profile.to_owned(),
+        })?;
+    let files = AwsFiles::from_env(env)?;
+    // The warm path reads one file and makes no network or keychain call; an unreadable
+    // file only costs the cold path.
+    let now = SystemClock.now();
+    if let Some(c) = files
+        .managed_profiles()
+        .ok()
+        .and_then(|list| list.into_iter().find(|m| m.name == profile))
+        .and_then(|m| m.credentials)
+        .filter(|c| later(now, CACHE_MARGIN) < c.expiration)
+    {
+        output::credentials(&c, &fav.account_id, &fav.role_name, format);
+        return Ok(());
+    }
+    let instance = Instance::new(&fav.start_url, &fav.sso_region)?;
+    let sso = super::builder(&instance)?
+        .flow(flow_for(settings.preferences.sign_in_flow, false))
+        .on_prompt(|p| show_prompt(p, false))
+        .build()?;
+    let creds = sso
+        .role_credentials(&fav.account_id, &fav.role_name)
+        .await?;
+    let mut write = ProfileWrite::new(ProfileName::new(profile)?, &creds);
+    if let Some(r) = &fav.region {
+        write = write.region(r)?;
+    }
+    // The credentials are what was asked for; a profile that cannot be written is a
+    // warning, not a failure.
+    if let Err(e) = files.apply(&Changes::new().write(write)) {
+        eprintln!("aws-sso-auth: warning: the profile was not updated: {e}");
+    }
+    output::credentials(&creds, &fav.account_id, &fav.role_name, format);
+    Ok(())
+}
+
+pub async fn status(json: bool) -> Result<(), Error> {
+    let settings = Settings::load(&settings_path()?)?;
+    let files = AwsFiles::from_env(env)?;
+    let now = SystemClock.now();
+    let mut sessions = Vec::new();
+    for i in &settings.instances {
+        let instance = Instance::new(&i.start_url, &i.region)?;
+        let session = provider(&instance)?.session().await?;
+        sessions.push((instance, session));
+    }
+    let profiles = files.managed_profiles()?;
+    let expiry_of = |name: &str| {
+        profiles
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.expires_at)
+    };
+    if json {
+        let sessions: Vec<_> = sessions
+            .iter()
+            .map(|(i, s)| {
+                json!({
+                    "startUrl": i.start_url(),
+                    "region": i.region(),
+                    "signedIn": s.as_ref().is_some_and(|s| s.expires_at > now || s.renewable),
+                    "expiresAt": s.as_ref().map(|s| rfc3339(s.expires_at)),
+                    "renewable": s.as_ref().map(|s| s.renewable),
+                })
+            })
+            .collect();
+        let favourites: Vec<_> = settings
+            .favourites
+            .iter()
+            .map(|f| {
+                let expires = expiry_of(&f.profile);
+                json!({
+                    "profile": f.profile,
+                    "accountId": f.account_id,
+                    "roleName": f.role_name,
+                    "startUrl": f.start_url,
+                    "expiresAt": expires.map(rfc3339),
+                    "valid": expires.is_some_and(|t| t > now),
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &json!({ "sessions": sessions, "favourites": favourites })
+            )
+            .unwrap_or_default()
+        );
+        return Ok(());
+    }
+    if sessions.is_empty() {
+        println!("No AWS SSO instance yet; sign in with: aws-sso-auth login --start-url URL --sso-region REGION");
+    }
+    for (instance, session) in &sessions {
+        let state = match session {
+            Some(s) if s.expires_at > now && s.renewable => {
+                format!(
+                    "signed in, token valid until {} (renews itself)",
+                    rfc3339(s.expires_at)
+                )
+            }
+            Some(s) if s.expires_at > now => format!("signed in until {}", rfc3339(s.expires_at)),
+            Some(s) if s.renewable => "token expired; renews on next use".to_owned(),
+            _ => "not signed in".to_owned(),
+        };
+        println!("{instance}: {state}");
+    }
+    for f in &settings.favourites {
+        let state = match expiry_of(&f.profile) {
+            Some(t) if t > now => format!("valid until {}", rfc3339(t)),
+            Some(t) => format!("expired at {}", rfc3339(t)),
+            None => "not written".to_owned(),
+        };
+        println!("  {}  {}/{}  {state}", f.profile, f.account_id, f.role_name);
+    }
+    Ok(())
+}
+
+pub fn settings(command: SettingsCommand) -> Result<(), Error> {
+    let path = settings_path()?;
+    let mut settings = Settings::load(&path)?;
+    match command {
+        SettingsCommand::Export => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&settings).unwrap_or_default()
+            );
+            Ok(())
+        }
+        SettingsCommand::Import { file } => {
+            let bytes = if file.as_os_str() == "-" {
+                let mut buf = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map(|_| buf)
+            } else {
+                std::fs::read(&file)
+            }
+            .map_err(|source| Error::Io {
+                action: "read",
+                path: file.clone(),
+                source,
+            })?;
+            let other: Settings = serde_json::from_slice(&bytes).map_err(|e| Error::Settings {
+                path: file.clone(),
+                detail: e.to_string(),
+            })?;
+            let (instances, favourites) = (other.instances.len(), other.favourites.len());
+            settings.import(other)?;
+            settings.save(&path)?;
+            eprintln!(
+                "Imported {instances} instances and {favourites} favourites into {}.",
+                path.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+/// The favourites' profiles of `instance` are removed when the user asked for that.
+pub fn remove_profiles_on_sign_out(instance: &Instance) -> Result<(), Error> {
+    let settings = Settings::load(&settings_path()?)?;
+    if !settings.preferences.remove_profiles_on_sign_out {
+        return Ok(());
+    }
+    let mut changes = Changes::new();
+    for f in settings
+        .favourites
+        .iter()
+        .filter(|f| f.start_url == instance.start_url() && f.sso_region == instance.region())
+    {
+        changes = changes.remove(ProfileName::new(&f.profile)?);
+    }
+    let applied = AwsFiles::from_env(env)?.apply(&changes)?;
+    if !applied.removed.is_empty() {
+        eprintln!("Removed {} profiles of favourites.", applied.removed.len());
+    }
+    Ok(())
+}
