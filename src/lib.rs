@@ -36,6 +36,7 @@ pub mod oidc;
 pub mod one_shot;
 pub mod portal;
 pub mod provider;
+pub mod renewer;
 pub mod sdk;
 pub mod secret;
 pub mod settings;

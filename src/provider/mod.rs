@@ -160,6 +160,11 @@ impl AwsSsoDeviceAuthProvider {
         self.token(Interaction::Forbidden).await
     }
 
+    /// How long before the access token's expiry it is refreshed.
+    pub fn token_refresh_margin(&self) -> Duration {
+        self.margins.token
+    }
+
     /// Whether portal calls may start a sign-in when the session is over (builder's
     /// [`Builder::sign_in_on_demand`]).
     pub fn signs_in_on_demand(&self) -> bool {
@@ -372,7 +377,14 @@ impl AwsSsoDeviceAuthProvider {
         F: Fn(Secret) -> Fut,
         Fut: Future<Output = Result<T>>,
     {
-        let interaction = self.interaction;
+        self.with_token_as(self.interaction, f).await
+    }
+
+    async fn with_token_as<T, F, Fut>(&self, interaction: Interaction, f: F) -> Result<T>
+    where
+        F: Fn(Secret) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
         let token = self.token(interaction).await?;
         match f(token.clone()).await {
             Err(Error::Unauthorized { operation }) => {
@@ -513,8 +525,31 @@ impl AwsSsoDeviceAuthProvider {
                 return Ok(c.clone());
             }
         }
+        self.fetch_role_credentials(account_id, role_name, self.interaction)
+            .await
+    }
+
+    /// New role credentials from the portal, whatever is cached (which they replace): for
+    /// renewing ahead of a margin of the caller's own. Never starts a sign-in (background
+    /// work must not open a browser): fails with [`Error::SignInRequired`] instead.
+    pub async fn renew_role_credentials(
+        &self,
+        account_id: &str,
+        role_name: &str,
+    ) -> Result<RoleCredentials> {
+        self.fetch_role_credentials(account_id, role_name, Interaction::Forbidden)
+            .await
+    }
+
+    async fn fetch_role_credentials(
+        &self,
+        account_id: &str,
+        role_name: &str,
+        interaction: Interaction,
+    ) -> Result<RoleCredentials> {
+        let key = (account_id.to_owned(), role_name.to_owned());
         let creds = self
-            .with_token(|t| async move {
+            .with_token_as(interaction, |t| async move {
                 self.portal
                     .role_credentials(&t, account_id, role_name)
                     .await

@@ -6,5 +6,6 @@ mod cli;
 mod credentials_provider;
 mod emulator_sdk;
 mod provider;
+mod renewer;
 mod store;
 mod util;

@@ -1,0 +1,504 @@
+//! The background task that keeps one instance's session and its favourites' profiles
+//! fresh, for the tray app and for `aws-sso-auth daemon`.
+//!
+//! - The access token is refreshed at its refresh point (the provider's margin before
+//!   expiry), under the cross-process session lock.
+//! - Each favourite's profile is renewed `credentials_margin` (minus a random jitter up to
+//!   `jitter`) before its credentials expire; everything due is written in one write.
+//! - Between deadlines the task sleeps, at most `check_every` at a time: the sleep runs on
+//!   the monotonic clock, which stands still while a laptop is suspended, so deadlines are
+//!   compared with the wall clock after every wake and a resume is noticed within
+//!   `check_every`. [`Renewer::wake`] renews at once (the shell calls it on resume).
+//! - Throttling and network faults are retried with exponential back-off and jitter, for
+//!   as long as it takes; every failure is reported, so no profile is silently stale.
+//! - When the session is over (a dead refresh token), [`SessionState::NeedsSignIn`] is
+//!   sent once and the task waits until a session appears (a sign-in by the app, the CLI,
+//!   or [`Renewer::sign_in`]); it never opens a browser by itself.
+//! - Dropping the [`Renewer`] stops the task.
+
+use crate::awsfiles::{AwsFiles, Changes, ProfileName, ProfileWrite};
+use crate::clock::{later, Clock};
+use crate::error::Error;
+use crate::oidc::SignInPrompt;
+use crate::provider::{AwsSsoDeviceAuthProvider, SessionInfo};
+use crate::settings::Favourite;
+use rand::Rng;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use tokio::sync::{broadcast, watch, Notify};
+
+/// Timing of the renewer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RenewerConfig {
+    /// Renew a profile this long before its credentials expire.
+    pub credentials_margin: Duration,
+    /// Up to this much earlier still, at random, so many profiles do not renew at once.
+    pub jitter: Duration,
+    /// The longest single sleep; bounds how late a wall-clock jump is noticed.
+    pub check_every: Duration,
+    /// The first retry delay after a failure; doubles per failure.
+    pub backoff_min: Duration,
+    /// The longest retry delay.
+    pub backoff_max: Duration,
+}
+
+impl Default for RenewerConfig {
+    fn default() -> Self {
+        Self {
+            credentials_margin: Duration::from_secs(10 * 60),
+            jitter: Duration::from_secs(60),
+            check_every: Duration::from_secs(10),
+            backoff_min: Duration::from_secs(2),
+            backoff_max: Duration::from_secs(5 * 60),
+        }
+    }
+}
+
+/// The session as the shell shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionState {
+    /// Signed in; the access token is valid until then (and renews itself if it can).
+    SignedIn(SessionInfo),
+    /// The session is over; a sign-in by the user is needed.
+    NeedsSignIn,
+}
+
+/// What the renewer reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The session changed state.
+    Session(SessionState),
+    /// A sign-in waits for the user (sent by [`Events::prompt`], given to the provider).
+    SignInCode {
+        /// The code to compare (device flow), if any.
+        user_code: Option<String>,
+        /// Where to approve it.
+        url: String,
+        /// When the code or the wait expires.
+        expires_at: SystemTime,
+    },
+    /// A favourite's profile was written.
+    ProfileWritten {
+        /// The profile name.
+        profile: String,
+        /// When its credentials expire.
+        expires_at: SystemTime,
+    },
+    /// Renewing failed; it is tried again at `retry_at`.
+    RenewalFailed {
+        /// The profile, or `None` for the session itself.
+        profile: Option<String>,
+        /// What went wrong, as a sentence (no secret).
+        message: String,
+        /// When the next attempt is.
+        retry_at: SystemTime,
+    },
+}
+
+/// Where the renewer's events go. Made before the provider, so that its sign-in prompt
+/// can be an event too:
+///
+/// ```no_run
+/// # fn demo() -> aws_sso_device_auth_provider::Result<()> {
+/// use aws_sso_device_auth_provider::renewer::Events;
+/// let events = Events::new();
+/// let sso = aws_sso_device_auth_provider::AwsSsoDeviceAuthProvider::builder()
+///     .start_url("https://my-org.awsapps.com/start")
+///     .region("eu-west-1")
+///     .on_prompt(events.prompt())
+///     .build()?;
+/// # let _ = sso; Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Events(broadcast::Sender<Event>);
+
+impl Default for Events {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Events {
+    /// A channel keeping the last 256 events for slow receivers.
+    pub fn new() -> Self {
+        Self(broadcast::channel(256).0)
+    }
+
+    /// The events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.0.subscribe()
+    }
+
+    /// A sign-in prompt for the provider's builder that sends [`Event::SignInCode`].
+    pub fn prompt(&self) -> impl Fn(&SignInPrompt) + Send + Sync + 'static {
+        let tx = self.0.clone();
+        move |p: &SignInPrompt| {
+            let (user_code, expires_at) = match p {
+                SignInPrompt::DeviceCode {
+                    user_code,
+                    expires_at,
+                    ..
+                } => (Some(user_code.clone()), *expires_at),
+                SignInPrompt::Browser { expires_at, .. } => (None, *expires_at),
+            };
+            let _ = tx.send(Event::SignInCode {
+                user_code,
+                url: p.browser_url().to_owned(),
+                expires_at,
+            });
+        }
+    }
+
+    fn send(&self, event: Event) {
+        // Nobody listening is fine.
+        let _ = self.0.send(event);
+    }
+}
+
+/// The running renewer; dropping it stops the task.
+pub struct Renewer {
+    task: tokio::task::JoinHandle<()>,
+    wake: Arc<Notify>,
+    favourites: watch::Sender<Vec<Favourite>>,
+    events: Events,
+    provider: Arc<AwsSsoDeviceAuthProvider>,
+}
+
+impl std::fmt::Debug for Renewer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Renewer").finish_non_exhaustive()
+    }
+}
+
+impl Drop for Renewer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Renewer {
+    /// Starts renewing the session of `provider` and the profiles of `favourites` (those
+    /// of other instances are ignored) in `files`. Needs a Tokio runtime.
+    pub fn start(
+        provider: Arc<AwsSsoDeviceAuthProvider>,
+        files: AwsFiles,
+        favourites: Vec<Favourite>,
+        config: RenewerConfig,
+        clock: Arc<dyn Clock>,
+        events: Events,
+    ) -> Self {
+        let (favourites_tx, favourites_rx) = watch::channel(favourites);
+        let wake = Arc::new(Notify::new());
+        let task = Task {
+            provider: provider.clone(),
+            files,
+            config,
+            clock,
+            events: events.clone(),
+            wake: wake.clone(),
+            favourites: favourites_rx,
+            due: HashMap::new(),
+            failures: HashMap::new(),
+            needs_sign_in: false,
+            session: None,
+        };
+        Self {
+            task: tokio::spawn(task.run()),
+            wake,
+            favourites: favourites_tx,
+            events,
+            provider,
+        }
+    }
+
+    /// The events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    /// Renews what is due now, and checks the session again (after a resume, a sign-in
+    /// elsewhere, or a "renew now").
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Replaces the favourites; new ones are written at once.
+    pub fn set_favourites(&self, favourites: Vec<Favourite>) {
+        self.favourites.send_replace(favourites);
+    }
+
+    /// Signs in interactively (the code reaches the user through the provider's prompt,
+    /// such as [`Events::prompt`]), then renews at once.
+    pub async fn sign_in(&self) -> crate::Result<SessionInfo> {
+        let info = self.provider.sign_in().await?;
+        self.wake();
+        Ok(info)
+    }
+}
+
+struct Task {
+    provider: Arc<AwsSsoDeviceAuthProvider>,
+    files: AwsFiles,
+    config: RenewerConfig,
+    clock: Arc<dyn Clock>,
+    events: Events,
+    wake: Arc<Notify>,
+    favourites: watch::Receiver<Vec<Favourite>>,
+    /// When each profile is next due (absent: now).
+    due: HashMap<String, SystemTime>,
+    /// Consecutive failures per profile (`""` for the session).
+    failures: HashMap<String, u32>,
+    needs_sign_in: bool,
+    session: Option<SessionInfo>,
+}
+
+/// The session is over, as opposed to a failure worth retrying.
+fn session_over(e: &Error) -> bool {
+    matches!(e, Error::SignInRequired { .. } | Error::Unauthorized { .. })
+}
+
+impl Task {
+    async fn run(mut self) {
+        loop {
+            let next = self.round().await;
+            let now = self.clock.now();
+            let sleep = next
+                .map(|t| t.duration_since(now).unwrap_or(Duration::ZERO))
+                .unwrap_or(self.config.check_every)
+                .min(self.config.check_every);
+            tokio::select! {
+                _ = tokio::time::sleep(sleep) => {}
+                _ = self.wake.notified() => {}
+                changed = self.favourites.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    fn send(&self, event: Event) {
+        self.events.send(event);
+    }
+
+    /// One pass: the session, then the profiles that are due. Returns the next deadline
+    /// (`None`: nothing scheduled, only the periodic check).
+    async fn round(&mut self) -> Option<SystemTime> {
+        let token_deadline = self.session_round().await?;
+        let now = self.clock.now();
+        let favourites: Vec<Favourite> = self
+            .favourites
+            .borrow()
+            .iter()
+            .filter(|f| {
+                f.start_url == self.provider.instance().start_url()
+                    && f.sso_region == self.provider.instance().region()
+            })
+            .cloned()
+            .collect();
+        self.due
+            .retain(|name, _| favourites.iter().any(|f| &f.profile == name));
+        let due: Vec<&Favourite> = favourites
+            .iter()
+            .filter(|f| self.due.get(&f.profile).is_none_or(|t| *t <= now))
+            .collect();
+        let mut writes = Vec::new();
+        for f in due {
+            match self
+                .provider
+                .renew_role_credentials(&f.account_id, &f.role_name)
+                .await
+            {
+                Ok(creds) => {
+                    let jitter = self.jitter();
+                    let renew_at = creds
+                        .expiration
+                        .checked_sub(self.config.credentials_margin + jitter)
+                        .unwrap_or(now);
+                    self.due.insert(f.profile.clone(), renew_at.max(now));
+                    writes.push((f.clone(), creds));
+                }
+                Err(e) if session_over(&e) => {
+                    self.report_needs_sign_in();
+                    break;
+                }
+                Err(e) => {
+                    self.failed(Some(&f.profile), &e);
+                }
+            }
+        }
+        self.write(writes).await;
+        self.due.values().copied().chain([token_deadline]).min()
+    }
+
+    /// Keeps the token fresh; `None` while waiting for a sign-in.
+    async fn session_round(&mut self) -> Option<SystemTime> {
+        let now = self.clock.now();
+        let session = match self.provider.session().await {
+            Ok(s) => s,
+            Err(e) => {
+                self.failed(None, &e);
+                return Some(later(now, self.config.backoff_min));
+            }
+        };
+        let Some(info) = session.filter(|s| s.expires_at > now || s.renewable) else {
+            self.report_needs_sign_in();
+            return None;
+        };
+        let refresh_at = info
+            .expires_at
+            .checked_sub(self.provider.token_refresh_margin())
+            .unwrap_or(now);
+        let info = if refresh_at <= now {
+            match self.provider.access_token_silent().await {
+                Ok(_) => match self.provider.session().await {
+                    Ok(Some(fresh)) => fresh,
+                    _ => info,
+                },
+                Err(e) if session_over(&e) => {
+                    self.report_needs_sign_in();
+                    return None;
+                }
+                Err(e) => {
+                    let retry = self.failed(None, &e);
+                    self.note_session(info);
+                    return Some(retry);
+                }
+            }
+        } else {
+            info
+        };
+        self.failures.remove("");
+        self.note_session(info.clone());
+        Some(
+            info.expires_at
+                .checked_sub(self.provider.token_refresh_margin())
+                .unwrap_or(now)
+                .max(later(now, Duration::from_secs(1))),
+        )
+    }
+
+    fn note_session(&mut self, info: SessionInfo) {
+        if self.needs_sign_in || self.session.as_ref() != Some(&info) {
+            self.needs_sign_in = false;
+            self.session = Some(info.clone());
+            self.send(Event::Session(SessionState::SignedIn(info)));
+        }
+    }
+
+    fn report_needs_sign_in(&mut self) {
+        self.session = None;
+        if !self.needs_sign_in {
+            self.needs_sign_in = true;
+            tracing::info!(instance = %self.provider.instance(), "session over; waiting for a sign-in");
+            self.send(Event::Session(SessionState::NeedsSignIn));
+        }
+    }
+
+    fn jitter(&self) -> Duration {
+        let max = self.config.jitter.as_millis() as u64;
+        if max == 0 {
+            return Duration::ZERO;
+        }
+        Duration::from_millis(rand::thread_rng().gen_range(0..=max))
+    }
+
+    /// Records a failure and reports it; returns when to try again.
+    fn failed(&mut self, profile: Option<&str>, e: &Error) -> SystemTime {
+        let key = profile.unwrap_or_default().to_owned();
+        let count = self.failures.entry(key).or_insert(0);
+        *count = count.saturating_add(1);
+        let exp = self
+            .config
+            .backoff_min
+            .saturating_mul(1u32 << (*count - 1).min(16))
+            .min(self.config.backoff_max);
+        // ±20% so that many failing profiles do not retry in step.
+        let spread = exp.as_millis() as u64 / 5;
+        let delay = exp + Duration::from_millis(rand::thread_rng().gen_range(0..=spread * 2))
+            - Duration::from_millis(spread);
+        let retry_at = later(self.clock.now(), delay);
+        if let Some(p) = profile {
+            self.due.insert(p.to_owned(), retry_at);
+        }
+        tracing::warn!(profile, error = %e, "renewal failed; trying again");
+        self.send(Event::RenewalFailed {
+            profile: profile.map(str::to_owned),
+            message: e.to_string(),
+            retry_at,
+        });
+        retry_at
+    }
+
+    /// Writes every renewed profile in one write; a profile that cannot be written (a
+    /// same-named profile of the user's) is reported and the rest still written.
+    async fn write(&mut self, mut writes: Vec<(Favourite, crate::RoleCredentials)>) {
+        while !writes.is_empty() {
+            let mut changes = Changes::new();
+            let mut bad = None;
+            for (f, creds) in &writes {
+                let write = ProfileName::new(&f.profile).and_then(|name| {
+                    let w = ProfileWrite::new(name, creds);
+                    match &f.region {
+                        Some(r) => w.region(r),
+                        None => Ok(w),
+                    }
+                });
+                match write {
+                    Ok(w) => changes = changes.write(w),
+                    Err(e) => {
+                        bad = Some((f.profile.clone(), e));
+                        break;
+                    }
+                }
+            }
+            let result = match bad {
+                Some((profile, e)) => Err((Some(profile), e)),
+                None => {
+                    let files = self.files.clone();
+                    tokio::task::spawn_blocking(move || files.apply(&changes))
+                        .await
+                        .unwrap_or_else(|e| {
+                            Err(Error::Io {
+                                action: "write",
+                                path: "the AWS files".into(),
+                                source: std::io::Error::other(e),
+                            })
+                        })
+                        .map_err(|e| {
+                            let profile = match &e {
+                                Error::ProfileNotOurs { name, .. }
+                                | Error::ProfileShadowed { name, .. } => Some(name.clone()),
+                                _ => None,
+                            };
+                            (profile, e)
+                        })
+                }
+            };
+            match result {
+                Ok(_) => {
+                    for (f, creds) in writes.drain(..) {
+                        self.failures.remove(&f.profile);
+                        self.send(Event::ProfileWritten {
+                            profile: f.profile,
+                            expires_at: creds.expiration,
+                        });
+                    }
+                }
+                // One profile is in the way: report it, write the others.
+                Err((Some(profile), e)) => {
+                    self.failed(Some(&profile), &e);
+                    writes.retain(|(f, _)| f.profile != profile);
+                }
+                // The file itself failed: every profile of the batch is retried.
+                Err((None, e)) => {
+                    for (f, _) in writes.drain(..) {
+                        self.failed(Some(&f.profile), &e);
+                    }
+                }
+            }
+        }
+    }
+}

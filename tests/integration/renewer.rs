@@ -1,0 +1,296 @@
+//! The renewer against the emulator with lifetimes of seconds: profiles stay valid over
+//! many cycles, a wall-clock jump renews at once, faults delay but never break renewal, a
+//! dead session is reported once, and dropping the renewer stops it.
+
+use crate::util::{approving, builder, emulator, emulator_with_clock, memory_store};
+use aws_sso_device_auth_provider::awsfiles::AwsFiles;
+use aws_sso_device_auth_provider::clock::{Clock, SystemClock};
+use aws_sso_device_auth_provider::emulator::{Emulator, EmulatorConfig};
+use aws_sso_device_auth_provider::renewer::{Event, Events, Renewer, RenewerConfig, SessionState};
+use aws_sso_device_auth_provider::settings::Favourite;
+use aws_sso_device_auth_provider::{AccountFilter, AwsSsoDeviceAuthProvider};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use tokio::sync::broadcast::error::TryRecvError;
+
+/// Seconds-scale timing to match the emulator's short lifetimes.
+fn quick(margin_ms: u64) -> RenewerConfig {
+    RenewerConfig {
+        credentials_margin: Duration::from_millis(margin_ms),
+        jitter: Duration::from_millis(300),
+        check_every: Duration::from_millis(100),
+        backoff_min: Duration::from_millis(100),
+        backoff_max: Duration::from_millis(500),
+    }
+}
+
+fn short_lived(token_secs: u64, credentials_secs: u64) -> EmulatorConfig {
+    EmulatorConfig {
+        access_token_lifetime: Duration::from_secs(token_secs),
+        role_credentials_lifetime: Duration::from_secs(credentials_secs),
+        ..EmulatorConfig::default()
+    }
+}
+
+struct Setup {
+    sso: Arc<AwsSsoDeviceAuthProvider>,
+    events: Events,
+    files: AwsFiles,
+    favourites: Vec<Favourite>,
+    _dir: tempfile::TempDir,
+}
+
+/// A signed-in provider, two favourites of it, and empty AWS files.
+async fn setup(emu: &Emulator, token_margin: Duration, clock: Option<Arc<dyn Clock>>) -> Setup {
+    let events = Events::new();
+    let mut b = builder(emu)
+        .store(memory_store())
+        .token_refresh_margin(token_margin)
+        .sign_in_on_demand(false)
+        .on_prompt({
+            let sink = events.prompt();
+            let person = approving(true);
+            move |p| {
+                sink(p);
+                person(p);
+            }
+        });
+    if let Some(c) = clock {
+        b = b.clock(c);
+    }
+    let sso = Arc::new(b.build().expect("provider"));
+    sso.sign_in().await.expect("signed in");
+    let accounts = sso
+        .accounts(&AccountFilter::default())
+        .await
+        .expect("accounts");
+    let mut favourites = Vec::new();
+    for (i, a) in accounts.iter().take(2).enumerate() {
+        let role = sso.roles(&a.account_id, None).await.expect("roles")[0]
+            .role_name
+            .clone();
+        favourites.push(Favourite {
+            profile: format!("fav-{i}"),
+            start_url: sso.instance().start_url().to_owned(),
+            sso_region: sso.instance().region().to_owned(),
+            account_id: a.account_id.clone(),
+            account_name: Some(a.account_name.clone()),
+            role_name: role,
+            region: (i == 0).then(|| "eu-west-1".to_owned()),
+        });
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let files = AwsFiles::new(dir.path().join("credentials"), dir.path().join("config"));
+    Setup {
+        sso,
+        events,
+        files,
+        favourites,
+        _dir: dir,
+    }
+}
+
+/// Everything received so far.
+fn drain(rx: &mut tokio::sync::broadcast::Receiver<Event>) -> Vec<Event> {
+    let mut out = Vec::new();
+    loop {
+        match rx.try_recv() {
+            Ok(e) => out.push(e),
+            Err(TryRecvError::Lagged(_)) => continue,
+            Err(_) => return out,
+        }
+    }
+}
+
+/// Watches the credentials file for `secs`: how many times a written profile was found
+/// expired, and the events seen meanwhile.
+async fn watch(
+    s: &Setup,
+    rx: &mut tokio::sync::broadcast::Receiver<Event>,
+    secs: u64,
+    now: impl Fn() -> SystemTime,
+) -> (u32, Vec<Event>) {
+    let mut expired = 0;
+    let mut events = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        for p in s
+            .files
+            .managed_profiles()
+            .expect("readable at every moment")
+        {
+            if p.expires_at.is_none_or(|t| t <= now()) {
+                expired += 1;
+            }
+        }
+        events.extend(drain(rx));
+    }
+    (expired, events)
+}
+
+fn count(events: &[Event], f: impl Fn(&Event) -> bool) -> usize {
+    events.iter().filter(|e| f(e)).count()
+}
+
+fn written(e: &Event) -> bool {
+    matches!(e, Event::ProfileWritten { .. })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profiles_stay_valid_over_many_cycles_and_stop_on_drop() {
+    let emu = emulator(short_lived(6, 4)).await;
+    let s = setup(&emu, Duration::from_secs(2), None).await;
+    let mut rx = s.events.subscribe();
+    let renewer = Renewer::start(
+        s.sso.clone(),
+        s.files.clone(),
+        s.favourites.clone(),
+        quick(1_500),
+        Arc::new(SystemClock),
+        s.events.clone(),
+    );
+    let refreshes = emu.counters().tokens_from_refresh;
+    let (expired, events) = watch(&s, &mut rx, 14, || SystemClock.now()).await;
+    let cycles = count(&events, written);
+    assert_eq!(
+        expired, 0,
+        "a profile was found expired; events: {events:?}"
+    );
+    assert!(cycles >= 2 * 5, "{cycles} profile writes");
+    assert_eq!(
+        count(&events, |e| matches!(e, Event::RenewalFailed { .. })),
+        0,
+        "{events:?}"
+    );
+    assert!(
+        emu.counters().tokens_from_refresh - refreshes >= 3,
+        "the token was refreshed ahead of expiry"
+    );
+    let config = std::fs::read_to_string(s.files.config_file()).expect("config");
+    assert!(
+        config.contains("[profile fav-0]") && !config.contains("fav-1"),
+        "{config}"
+    );
+    println!("renewer: {cycles} profile writes in 14 s, 0 expired");
+
+    drop(renewer);
+    let calls = emu.counters().get_role_credentials;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(
+        emu.counters().get_role_credentials,
+        calls,
+        "stopped when dropped"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wall_clock_jump_renews_at_once() {
+    let (emu, clock) = emulator_with_clock(EmulatorConfig::default()).await;
+    let shared: Arc<dyn Clock> = Arc::new(clock.clone());
+    let s = setup(&emu, Duration::from_secs(15 * 60), Some(shared.clone())).await;
+    let mut rx = s.events.subscribe();
+    let _renewer = Renewer::start(
+        s.sso.clone(),
+        s.files.clone(),
+        s.favourites.clone(),
+        RenewerConfig {
+            jitter: Duration::ZERO,
+            ..quick(10 * 60 * 1000)
+        },
+        shared,
+        s.events.clone(),
+    );
+    let (_, first) = watch(&s, &mut rx, 1, || clock.now()).await;
+    assert_eq!(count(&first, written), 2, "{first:?}");
+    let (_, quiet) = watch(&s, &mut rx, 1, || clock.now()).await;
+    assert_eq!(count(&quiet, written), 0, "nothing due for 50 minutes");
+    let before = emu.counters();
+
+    // The laptop sleeps for 55 minutes: past the profiles' and the token's refresh points.
+    clock.advance(Duration::from_secs(55 * 60));
+    let (expired, after) = watch(&s, &mut rx, 1, || clock.now()).await;
+    assert_eq!(
+        count(&after, written),
+        2,
+        "renewed within a second of the jump: {after:?}"
+    );
+    assert_eq!(expired, 0);
+    let counters = emu.counters();
+    assert_eq!(counters.tokens_from_refresh - before.tokens_from_refresh, 1);
+    assert_eq!(
+        counters.get_role_credentials - before.get_role_credentials,
+        2
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_and_throttling_delay_but_never_break_renewal() {
+    let emu = emulator(EmulatorConfig {
+        fault_rate: 0.2,
+        throttle_rps: Some(20.0),
+        ..short_lived(8, 5)
+    })
+    .await;
+    let s = setup(&emu, Duration::from_secs(3), None).await;
+    let mut rx = s.events.subscribe();
+    let _renewer = Renewer::start(
+        s.sso.clone(),
+        s.files.clone(),
+        s.favourites.clone(),
+        quick(2_500),
+        Arc::new(SystemClock),
+        s.events.clone(),
+    );
+    let (expired, events) = watch(&s, &mut rx, 12, || SystemClock.now()).await;
+    assert_eq!(expired, 0, "{events:?}");
+    assert!(count(&events, written) >= 2 * 3, "{events:?}");
+    assert!(emu.counters().faults > 0, "faults were injected");
+    println!(
+        "renewer under faults: {} writes, {} failures reported, {} faults injected",
+        count(&events, written),
+        count(&events, |e| matches!(e, Event::RenewalFailed { .. })),
+        emu.counters().faults
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_session_is_reported_once_and_waits_for_the_user() {
+    let emu = emulator(short_lived(4, 4)).await;
+    let s = setup(&emu, Duration::from_secs(2), None).await;
+    let mut rx = s.events.subscribe();
+    let renewer = Renewer::start(
+        s.sso.clone(),
+        s.files.clone(),
+        s.favourites.clone(),
+        quick(1_000),
+        Arc::new(SystemClock),
+        s.events.clone(),
+    );
+    let (_, first) = watch(&s, &mut rx, 1, || SystemClock.now()).await;
+    assert_eq!(count(&first, written), 2);
+    let before = emu.counters();
+
+    emu.revoke_sessions();
+    let (_, events) = watch(&s, &mut rx, 5, || SystemClock.now()).await;
+    let needs = |e: &Event| matches!(e, Event::Session(SessionState::NeedsSignIn));
+    assert_eq!(count(&events, needs), 1, "{events:?}");
+    assert_eq!(
+        emu.counters().start_device_authorization,
+        before.start_device_authorization,
+        "no sign-in started by the renewer"
+    );
+
+    // The user signs in; the renewer carries on at once with the profiles that came due.
+    renewer.sign_in().await.expect("sign in");
+    let (_, events) = watch(&s, &mut rx, 2, || SystemClock.now()).await;
+    assert!(
+        count(&events, |e| matches!(e, Event::SignInCode { .. })) == 1
+            && count(&events, |e| matches!(
+                e,
+                Event::Session(SessionState::SignedIn(_))
+            )) >= 1
+            && count(&events, written) == 2,
+        "{events:?}"
+    );
+}
