@@ -101,6 +101,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Keep every favourite's profile fresh, without a GUI (for servers and for tests).
+    Daemon,
     /// Export or import the settings (instances, favourites, preferences; no secrets).
     #[command(subcommand)]
     Settings(SettingsCommand),

@@ -272,3 +272,110 @@ pub fn remove_profiles_on_sign_out(instance: &Instance) -> Result<(), Error> {
     }
     Ok(())
 }
+
+/// `daemon`: the renewer of every instance with favourites, until Ctrl-C or SIGTERM. The
+/// settings are read again when they change, so new favourites are picked up.
+pub async fn daemon() -> Result<(), Error> {
+    use aws_sso_device_auth_provider::renewer::{
+        Event, Events, Renewer, RenewerConfig, SessionState,
+    };
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    let path = settings_path()?;
+    let files = AwsFiles::from_env(env)?;
+    let events = Events::new();
+    let mut rx = events.subscribe();
+    let mut renewers: HashMap<(String, String), Renewer> = HashMap::new();
+    let mut seen: Option<std::time::SystemTime> = None;
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    let stop = shutdown_signal();
+    tokio::pin!(stop);
+    eprintln!(
+        "Keeping favourites fresh in {}; stop with Ctrl-C.",
+        files.credentials_file().display()
+    );
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            _ = tick.tick() => {
+                let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+                if modified == seen && !renewers.is_empty() {
+                    continue;
+                }
+                seen = modified;
+                let settings = Settings::load(&path)?;
+                let minutes = |m: u32| Duration::from_secs(u64::from(m) * 60);
+                for f in &settings.favourites {
+                    let key = (f.start_url.clone(), f.sso_region.clone());
+                    if renewers.contains_key(&key) {
+                        continue;
+                    }
+                    let instance = Instance::new(&f.start_url, &f.sso_region)?;
+                    let sso = super::builder(&instance)?
+                        .sign_in_on_demand(false)
+                        .token_refresh_margin(minutes(settings.preferences.token_refresh_minutes))
+                        .build()?;
+                    let config = RenewerConfig {
+                        credentials_margin: minutes(settings.preferences.credentials_refresh_minutes),
+                        ..RenewerConfig::default()
+                    };
+                    let renewer = Renewer::start(
+                        Arc::new(sso),
+                        files.clone(),
+                        Vec::new(),
+                        config,
+                        Arc::new(SystemClock),
+                        events.clone(),
+                    );
+                    renewers.insert(key, renewer);
+                }
+                for renewer in renewers.values() {
+                    renewer.set_favourites(settings.favourites.clone());
+                }
+            }
+            event = rx.recv() => {
+                let now = rfc3339(SystemClock.now());
+                match event {
+                    Ok(Event::ProfileWritten { profile, expires_at }) => {
+                        eprintln!("{now} profile {profile} renewed, valid until {}", rfc3339(expires_at));
+                    }
+                    Ok(Event::RenewalFailed { profile, message, retry_at }) => {
+                        let what = profile.map_or("the session".to_owned(), |p| format!("profile {p}"));
+                        eprintln!("{now} renewing {what} failed: {message} (next try {})", rfc3339(retry_at));
+                    }
+                    Ok(Event::Session(SessionState::NeedsSignIn)) => {
+                        eprintln!("{now} the session is over; sign in with: aws-sso-auth login (renewal resumes by itself)");
+                    }
+                    Ok(Event::Session(SessionState::SignedIn(info))) => {
+                        eprintln!("{now} signed in; token valid until {}", rfc3339(info.expires_at));
+                    }
+                    Ok(Event::SignInCode { .. }) | Err(_) => {}
+                }
+            }
+        }
+    }
+    eprintln!("Stopped.");
+    Ok(())
+}
+
+/// Ctrl-C, or SIGTERM on Unix.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -168,6 +168,7 @@ async fn run(command: Command) -> Result<(), Error> {
         Command::Favourite(command) => favourites::favourite(command).await,
         Command::Status { json } => favourites::status(json).await,
         Command::Settings(command) => favourites::settings(command),
+        Command::Daemon => favourites::daemon().await,
         Command::Logout { instance: i } => {
             let instance = instance(&i)?;
             provider(&instance)?.sign_out().await?;

@@ -617,3 +617,212 @@ async fn fifty_parallel_processes_refresh_the_session_once() {
         CALLERS as u64
     );
 }
+
+#[tokio::test]
+async fn favourites_status_daemon_and_credential_process() {
+    let emu = emulator(EmulatorConfig::default()).await;
+    let cli = Cli::new(&emu);
+    cli.login(&unique_start_url()).await;
+    let out = cli.run(&["accounts", "--json"]).await;
+    let accounts: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let account = accounts[1]["accountId"].as_str().expect("id").to_owned();
+    let aws = cli.home.path().join(".aws");
+    let files = AwsFiles::new(aws.join("credentials"), aws.join("config"));
+
+    let add = |name: &str, role: &str| {
+        vec![
+            "favourite",
+            "add",
+            name,
+            "--account",
+            &account,
+            "--role",
+            role,
+            "--region",
+            "eu-west-2",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>()
+    };
+    let run = |args: Vec<String>| {
+        let cli = &cli;
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            cli.run(&args).await
+        }
+    };
+    let out = run(add("dev", "ReadOnlyAccess")).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_clear_failure(
+        &run(add("dev", "AdministratorAccess")).await,
+        1,
+        "already the favourite for",
+    );
+    assert_clear_failure(
+        &run(add("x", "NoSuchRole")).await,
+        1,
+        "no role 'NoSuchRole'",
+    );
+    let out = cli.run(&["favourite", "list", "--json"]).await;
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(list[0]["profile"], "dev");
+    assert_eq!(list[0]["region"], "eu-west-2");
+
+    // credential_process: the first call fetches and writes the profile, the next ones
+    // answer from it without a network call.
+    let out = cli.run(&["credentials", "--profile", "dev"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let first: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let calls = emu.counters().get_role_credentials;
+    for _ in 0..3 {
+        let out = cli.run(&["credentials", "--profile", "dev"]).await;
+        let again: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(again["AccessKeyId"], first["AccessKeyId"]);
+        assert_eq!(again["SessionToken"], first["SessionToken"]);
+    }
+    assert_eq!(
+        emu.counters().get_role_credentials,
+        calls,
+        "warm calls make no network call"
+    );
+    let creds = sdk_credentials(&files, "dev").await;
+    assert_eq!(Some(creds.access_key_id()), first["AccessKeyId"].as_str());
+    assert_clear_failure(
+        &cli.run(&["credentials", "--profile", "nope"]).await,
+        1,
+        "no favourite is called 'nope'",
+    );
+
+    let out = cli.run(&["status", "--json"]).await;
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(status["sessions"][0]["signedIn"], true, "{status}");
+    assert_eq!(status["favourites"][0]["valid"], true, "{status}");
+
+    // Export, then import into a fresh home.
+    let out = cli.run(&["settings", "export"]).await;
+    let exported = cli.home.path().join("export.json");
+    std::fs::write(&exported, &out.stdout).expect("write");
+    let other = Cli::new(&emu);
+    let out = other
+        .run(&["settings", "import", exported.to_str().expect("utf-8")])
+        .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = other.run(&["favourite", "list", "--json"]).await;
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json")[0]["profile"],
+        "dev"
+    );
+
+    // The daemon renews a second favourite by itself, and stops on SIGTERM.
+    let out = run(add("dev-admin", "AdministratorAccess")).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut daemon = cli
+        .command(&["daemon"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("daemon");
+    let mut lines = BufReader::new(daemon.stderr.take().expect("stderr")).lines();
+    let mut log = String::new();
+    while let Ok(Ok(Some(line))) =
+        tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await
+    {
+        log.push_str(&line);
+        log.push('\n');
+        if line.contains("profile dev-admin renewed") {
+            break;
+        }
+    }
+    assert!(log.contains("profile dev-admin renewed"), "{log}");
+    assert!(sdk_credentials(&files, "dev-admin")
+        .await
+        .access_key_id()
+        .starts_with("ASIA"));
+    let pid = daemon.id().expect("pid");
+    std::process::Command::new("kill")
+        .arg(pid.to_string())
+        .status()
+        .expect("kill");
+    let status = tokio::time::timeout(Duration::from_secs(10), daemon.wait())
+        .await
+        .expect("stops")
+        .expect("exit");
+    assert!(status.success());
+
+    let out = cli.run(&["favourite", "remove", "dev"]).await;
+    assert_eq!(
+        text(&out.stderr),
+        "Removed favourite 'dev' and its profile.\n"
+    );
+    assert!(files
+        .managed_profiles()
+        .expect("list")
+        .iter()
+        .all(|p| p.name != "dev"));
+}
+
+#[tokio::test]
+async fn fifty_credential_processes_on_a_dead_session_sign_in_once() {
+    const CALLERS: usize = 50;
+    let emu = emulator(EmulatorConfig::default()).await;
+    let cli = Cli::new(&emu);
+    cli.login(&unique_start_url()).await;
+    let out = cli.run(&["accounts", "--json"]).await;
+    let accounts: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let account = accounts[2]["accountId"].as_str().expect("id").to_owned();
+    let out = cli
+        .run(&[
+            "favourite",
+            "add",
+            "ops",
+            "--account",
+            &account,
+            "--role",
+            "ReadOnlyAccess",
+        ])
+        .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    emu.revoke_sessions();
+    let before = emu.counters();
+
+    let children: Vec<_> = (0..CALLERS)
+        .map(|_| {
+            cli.command(&["credentials", "--profile", "ops"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    // The person approves the one code that shows up.
+    let mut approved = 0;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while approved == 0 && tokio::time::Instant::now() < deadline {
+        for code in emu.pending_user_codes() {
+            assert!(emu.decide(&code, true));
+            approved += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut keys = std::collections::BTreeSet::new();
+    for child in children {
+        let out = child.wait_with_output().await.expect("runs");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let p: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        keys.insert(p["AccessKeyId"].as_str().expect("key").to_owned());
+    }
+    let after = emu.counters();
+    assert_eq!(
+        after.start_device_authorization - before.start_device_authorization,
+        1,
+        "one device authorization for {CALLERS} callers"
+    );
+    assert_eq!(approved, 1);
+    // Each caller's first try used the revoked token (a 401), then the new one.
+    assert!(after.get_role_credentials - before.get_role_credentials <= 2 * CALLERS as u64);
+    println!(
+        "{CALLERS} credential_process callers: 1 device authorization, {} GetRoleCredentials, {} distinct keys",
+        after.get_role_credentials - before.get_role_credentials,
+        keys.len()
+    );
+}
