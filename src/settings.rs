@@ -218,6 +218,20 @@ impl Settings {
         Ok(())
     }
 
+    /// Remembers `instance` (with `label`, if given); returns whether it was new. The
+    /// first instance remembered becomes the default.
+    pub fn add_instance(&mut self, instance: &Instance, label: Option<String>) -> bool {
+        let known = self
+            .instances
+            .iter()
+            .any(|i| i.start_url == instance.start_url() && i.region == instance.region());
+        self.remember(instance, label);
+        if self.default_instance.is_none() {
+            self.default_instance = Some(instance.start_url().to_owned());
+        }
+        !known
+    }
+
     fn remember(&mut self, instance: &Instance, label: Option<String>) {
         match self
             .instances

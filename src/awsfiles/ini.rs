@@ -300,6 +300,27 @@ impl Document {
         ours.len()
     }
 
+    /// Every section as the SDK reads it: `(prefix, name, values)`, duplicates merged in
+    /// file order (later values win), in order of first appearance.
+    pub fn sections(&self) -> Vec<(Option<String>, String, BTreeMap<String, String>)> {
+        let mut out: Vec<(Option<String>, String, BTreeMap<String, String>)> = Vec::new();
+        for (i, line) in self.lines.iter().enumerate() {
+            let Kind::Header { prefix, name } = &line.kind else {
+                continue;
+            };
+            let span = self.span_at(i);
+            let values = self.lines[i + 1..span.body_end]
+                .iter()
+                .filter(|l| matches!(l.kind, Kind::Property { .. }))
+                .filter_map(|l| property(&l.text).ok());
+            match out.iter_mut().find(|(p, n, _)| p == prefix && n == name) {
+                Some((_, _, existing)) => existing.extend(values),
+                None => out.push((prefix.clone(), name.clone(), values.collect())),
+            }
+        }
+        out
+    }
+
     /// Our sections, in file order.
     pub fn managed(&self) -> Vec<ManagedSection> {
         let mut out = Vec::new();

@@ -223,6 +223,17 @@ pub struct ManagedProfile {
     pub credentials: Option<RoleCredentials>,
 }
 
+/// An IAM Identity Center instance named in the config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfiguredInstance {
+    /// The start URL.
+    pub start_url: String,
+    /// Its region.
+    pub region: String,
+    /// Where it was found: `sso-session NAME` or `profile NAME`.
+    pub source: String,
+}
+
 /// The shared credentials and config files.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AwsFiles {
@@ -341,6 +352,37 @@ impl AwsFiles {
             }
         }
         Ok(applied)
+    }
+
+    /// The IAM Identity Center instances the AWS CLI is set up for: `[sso-session NAME]`
+    /// sections and legacy profiles with `sso_start_url` and `sso_region`, each instance
+    /// once (the first place it appears), in file order. A missing file has none.
+    pub fn configured_instances(&self) -> Result<Vec<ConfiguredInstance>> {
+        let config = Edit::open(&self.config, FileKind::Config, Lock::No)?;
+        let mut found: Vec<ConfiguredInstance> = Vec::new();
+        for (prefix, name, values) in config.doc.sections() {
+            let source = match prefix.as_deref() {
+                Some("sso-session") => format!("sso-session {name}"),
+                Some("profile") => format!("profile {name}"),
+                None if name == "default" => "profile default".to_owned(),
+                _ => continue,
+            };
+            let (Some(url), Some(region)) = (values.get("sso_start_url"), values.get("sso_region"))
+            else {
+                continue;
+            };
+            if !found
+                .iter()
+                .any(|f| &f.start_url == url && &f.region == region)
+            {
+                found.push(ConfiguredInstance {
+                    start_url: url.clone(),
+                    region: region.clone(),
+                    source,
+                });
+            }
+        }
+        Ok(found)
     }
 
     /// The profiles this project wrote into the credentials file, with their expiry and

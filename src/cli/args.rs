@@ -189,6 +189,9 @@ pub enum FavouriteCommand {
 pub enum SettingsCommand {
     /// Print the settings as JSON (for a backup or another machine).
     Export,
+    /// Remember the IAM Identity Center instances the AWS CLI is set up for in the config
+    /// file (sso-session sections and legacy sso_start_url profiles).
+    ImportAwsConfig,
     /// Add the instances and favourites of an exported file; take its preferences.
     Import {
         /// The exported file (`-` for stdin).

@@ -224,6 +224,27 @@ pub fn settings(command: SettingsCommand) -> Result<(), Error> {
             );
             Ok(())
         }
+        SettingsCommand::ImportAwsConfig => {
+            let files = AwsFiles::from_env(env)?;
+            let found = files.configured_instances()?;
+            if found.is_empty() {
+                eprintln!(
+                    "No IAM Identity Center instance in {}.",
+                    files.config_file().display()
+                );
+            }
+            for c in found {
+                let label = c.source.split_once(' ').map(|(_, n)| n.to_owned());
+                match Instance::new(&c.start_url, &c.region) {
+                    Ok(instance) if settings.add_instance(&instance, label) => {
+                        eprintln!("Added {instance} (from [{}]).", c.source)
+                    }
+                    Ok(instance) => eprintln!("Already known: {instance}."),
+                    Err(e) => eprintln!("Skipped [{}]: {e}", c.source),
+                }
+            }
+            settings.save(&path)
+        }
         SettingsCommand::Import { file } => {
             let bytes = if file.as_os_str() == "-" {
                 let mut buf = Vec::new();

@@ -737,3 +737,48 @@ fn same_except_all(before: &ProfileSet, after: &ProfileSet, ours: &[String]) {
         assert_eq!(p.get("region"), Some("eu-west-1"));
     }
 }
+
+#[test]
+fn instances_are_imported_from_real_shaped_configs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let files = AwsFiles::new(dir.path().join("credentials"), dir.path().join("config"));
+    assert!(files.configured_instances().expect("no file").is_empty());
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/aws-files/accepted");
+    let mut config = String::new();
+    for name in [
+        "41-sso-session-cli-v2.config",
+        "44-legacy-sso.config",
+        "42-default-crlf.config",
+    ] {
+        config.push_str(&std::fs::read_to_string(fixtures.join(name)).expect("fixture"));
+        config.push('\n');
+    }
+    // The same instance again, through a second session name and a legacy profile.
+    config.push_str("[sso-session again]\nsso_start_url = https://my-org.awsapps.com/start\nsso_region = eu-west-1\n\n[profile old-way]\nsso_start_url = https://old.awsapps.com/start\nsso_region = us-east-1\nsso_account_id = 1\nsso_role_name = r\n");
+    std::fs::write(files.config_file(), &config).expect("write");
+    let found = files.configured_instances().expect("read");
+    let got: Vec<(&str, &str, &str)> = found
+        .iter()
+        .map(|c| (c.start_url.as_str(), c.region.as_str(), c.source.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "https://my-org.awsapps.com/start",
+                "eu-west-1",
+                "sso-session my-org"
+            ),
+            (
+                "https://old.awsapps.com/start",
+                "us-east-1",
+                "profile legacy"
+            ),
+        ]
+    );
+    assert_eq!(
+        std::fs::read_to_string(files.config_file()).expect("read"),
+        config,
+        "read only"
+    );
+}

@@ -699,6 +699,24 @@ async fn favourites_status_daemon_and_credential_process() {
     assert_eq!(status["sessions"][0]["signedIn"], true, "{status}");
     assert_eq!(status["favourites"][0]["valid"], true, "{status}");
 
+    // The AWS CLI's own set-up is picked up.
+    std::fs::write(
+        files.config_file(),
+        "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-2\n",
+    )
+    .expect("config");
+    let out = cli.run(&["settings", "import-aws-config"]).await;
+    assert_eq!(
+        text(&out.stderr),
+        "Added https://corp.awsapps.com/start (us-east-2) (from [sso-session corp]).\n"
+    );
+    let out = cli.run(&["settings", "import-aws-config"]).await;
+    assert!(
+        text(&out.stderr).starts_with("Already known"),
+        "{}",
+        text(&out.stderr)
+    );
+
     // Export, then import into a fresh home.
     let out = cli.run(&["settings", "export"]).await;
     let exported = cli.home.path().join("export.json");
