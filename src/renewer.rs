@@ -202,6 +202,7 @@ impl Renewer {
             failures: HashMap::new(),
             needs_sign_in: false,
             session: None,
+            next_session_check: SystemTime::UNIX_EPOCH,
         };
         Self {
             task: tokio::spawn(task.run()),
@@ -251,7 +252,11 @@ struct Task {
     failures: HashMap<String, u32>,
     needs_sign_in: bool,
     session: Option<SessionInfo>,
+    next_session_check: SystemTime,
 }
+
+/// How often a signed-out renewer looks for a session that appeared elsewhere.
+const SIGNED_OUT_RECHECK: Duration = Duration::from_secs(30);
 
 /// The session is over, as opposed to a failure worth retrying.
 fn session_over(e: &Error) -> bool {
@@ -260,22 +265,24 @@ fn session_over(e: &Error) -> bool {
 
 impl Task {
     async fn run(mut self) {
+        let mut woken = true;
         loop {
-            let next = self.round().await;
+            let next = self.round(woken).await;
             let now = self.clock.now();
             let sleep = next
                 .map(|t| t.duration_since(now).unwrap_or(Duration::ZERO))
                 .unwrap_or(self.config.check_every)
                 .min(self.config.check_every);
-            tokio::select! {
-                _ = tokio::time::sleep(sleep) => {}
-                _ = self.wake.notified() => {}
+            woken = tokio::select! {
+                _ = tokio::time::sleep(sleep) => false,
+                _ = self.wake.notified() => true,
                 changed = self.favourites.changed() => {
                     if changed.is_err() {
                         return;
                     }
+                    false
                 }
-            }
+            };
         }
     }
 
@@ -285,8 +292,8 @@ impl Task {
 
     /// One pass: the session, then the profiles that are due. Returns the next deadline
     /// (`None`: nothing scheduled, only the periodic check).
-    async fn round(&mut self) -> Option<SystemTime> {
-        let token_deadline = self.session_round().await?;
+    async fn round(&mut self, woken: bool) -> Option<SystemTime> {
+        let token_deadline = self.session_round(woken).await?;
         let now = self.clock.now();
         let favourites: Vec<Favourite> = self
             .favourites
@@ -333,9 +340,25 @@ impl Task {
         self.due.values().copied().chain([token_deadline]).min()
     }
 
-    /// Keeps the token fresh; `None` while waiting for a sign-in.
-    async fn session_round(&mut self) -> Option<SystemTime> {
+    /// Keeps the token fresh; `None` while waiting for a sign-in. The keychain is read
+    /// only when something may have changed (a locked keychain can prompt on each read):
+    /// at the refresh point, after a wake, and every 30 s while signed out.
+    async fn session_round(&mut self, woken: bool) -> Option<SystemTime> {
         let now = self.clock.now();
+        let margin = self.provider.token_refresh_margin();
+        match &self.session {
+            Some(info) if !woken => {
+                let refresh_at = info.expires_at.checked_sub(margin).unwrap_or(now);
+                if now < refresh_at {
+                    return Some(refresh_at);
+                }
+            }
+            None if self.needs_sign_in && !woken && now < self.next_session_check => {
+                return None;
+            }
+            _ => {}
+        }
+        self.next_session_check = later(now, SIGNED_OUT_RECHECK);
         let session = match self.provider.session().await {
             Ok(s) => s,
             Err(e) => {
