@@ -28,6 +28,7 @@
 mod atomic_file;
 pub mod awsfiles;
 pub mod clock;
+pub mod console;
 pub mod credentials;
 pub mod error;
 pub mod instance;

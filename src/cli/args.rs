@@ -103,6 +103,26 @@ pub enum Command {
     },
     /// Keep every favourite's profile fresh, without a GUI (for servers and for tests).
     Daemon,
+    /// Open the AWS console in your browser as a role: a favourite's, or --account/--role.
+    Console {
+        /// A favourite's profile name.
+        #[arg(long, conflicts_with_all = ["account", "role"])]
+        profile: Option<String>,
+        /// Account id (12 digits).
+        #[arg(long, requires = "role", required_unless_present = "profile")]
+        account: Option<String>,
+        /// Role name.
+        #[arg(long, requires = "account")]
+        role: Option<String>,
+        /// The console's region (default: the favourite's, else the instance's).
+        #[arg(long)]
+        region: Option<String>,
+        /// Print the sign-in URL instead of opening it (it signs anyone in for 15 minutes).
+        #[arg(long)]
+        print: bool,
+        #[command(flatten)]
+        instance: InstanceArgs,
+    },
     /// Export or import the settings (instances, favourites, preferences; no secrets).
     #[command(subcommand)]
     Settings(SettingsCommand),

@@ -1,5 +1,6 @@
 mod args;
 mod browser;
+mod console;
 mod favourites;
 mod output;
 
@@ -169,6 +170,53 @@ async fn run(command: Command) -> Result<(), Error> {
         Command::Status { json } => favourites::status(json).await,
         Command::Settings(command) => favourites::settings(command),
         Command::Daemon => favourites::daemon().await,
+        Command::Console {
+            profile,
+            account,
+            role,
+            region,
+            print,
+            instance: i,
+        } => {
+            let (instance, account, role, fav_region) = match profile {
+                Some(p) => {
+                    let settings = Settings::load(&settings_path()?)?;
+                    let f = settings
+                        .favourite(&p)
+                        .cloned()
+                        .ok_or(Error::NoSuchFavourite { profile: p })?;
+                    let instance = Instance::new(&f.start_url, &f.sso_region)?;
+                    (instance, f.account_id, f.role_name, f.region)
+                }
+                // clap requires both without --profile.
+                None => (
+                    instance(&i)?,
+                    account.unwrap_or_default(),
+                    role.unwrap_or_default(),
+                    None,
+                ),
+            };
+            let region = match region.or(fav_region) {
+                Some(r) => aws_sso_device_auth_provider::instance::validate_region(&r)?,
+                None => instance.region().to_owned(),
+            };
+            let creds = provider(&instance)?
+                .role_credentials(&account, &role)
+                .await?;
+            let url = aws_sso_device_auth_provider::console::signin_url(
+                &creds,
+                &region,
+                env("AWS_ENDPOINT_URL_SIGNIN").as_deref(),
+            )
+            .await?;
+            if print {
+                println!("{}", url.expose());
+                return Ok(());
+            }
+            console::open_once(&url).await?;
+            eprintln!("Opened the AWS console as {role} in {account}.");
+            Ok(())
+        }
         Command::Logout { instance: i } => {
             let instance = instance(&i)?;
             provider(&instance)?.sign_out().await?;

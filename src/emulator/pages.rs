@@ -74,6 +74,19 @@ pub fn outcome(title: &str, text: &str) -> String {
     page(title, &format!("<p id=\"outcome\">{}</p>", escape(text)))
 }
 
+/// What the console shows after a federation sign-in.
+pub fn console(account_id: &str, role: &str, destination: &str) -> String {
+    page(
+        "AWS console (emulated)",
+        &format!(
+            r#"<p id="console">Signed in to account <code id="account">{}</code> as <code id="role">{}</code>.</p><p>Destination: <code>{}</code></p>"#,
+            escape(account_id),
+            escape(role),
+            escape(destination)
+        ),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

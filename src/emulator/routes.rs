@@ -35,6 +35,7 @@ pub fn router(svc: Arc<Service>, base: String) -> Router {
         .route("/assignment/roles", get(list_account_roles))
         .route("/federation/credentials", get(get_role_credentials))
         .route("/logout", post(logout))
+        .route("/federation", get(federation))
         .route("/_emulator/counters", get(counters))
         .route("/_emulator/pending", get(pending))
         .route("/_emulator/decide", post(control_decide))
@@ -317,6 +318,31 @@ async fn get_role_credentials(
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(resp)
+}
+
+/// The console federation endpoint (signin.aws.amazon.com/federation): `getSigninToken`
+/// and `login`.
+async fn federation(State(c): State<Ctx>, Query(q): Params) -> Response {
+    match q.get("Action").map(String::as_str) {
+        Some("getSigninToken") => match q.get("Session").and_then(|s| c.svc.signin_token(s)) {
+            Some(token) => Json(json!({ "SigninToken": token })).into_response(),
+            None => (
+                StatusCode::BAD_REQUEST,
+                "invalid or expired session credentials",
+            )
+                .into_response(),
+        },
+        Some("login") => match q.get("SigninToken").and_then(|t| c.svc.console_login(t)) {
+            Some((account, role)) => Html(pages::console(
+                &account,
+                &role,
+                q.get("Destination").map(String::as_str).unwrap_or_default(),
+            ))
+            .into_response(),
+            None => (StatusCode::BAD_REQUEST, "invalid or used sign-in token").into_response(),
+        },
+        _ => (StatusCode::BAD_REQUEST, "unknown Action").into_response(),
+    }
 }
 
 async fn logout(State(c): State<Ctx>, h: HeaderMap) -> Result<Response, ApiError> {

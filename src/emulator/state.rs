@@ -191,8 +191,20 @@ struct Inner {
     sessions: HashMap<u64, Session>,
     access_tokens: HashMap<String, AccessToken>,
     refresh_tokens: HashMap<String, u64>,
+    /// Role credentials handed out: access key id → (secret, token, expiry, account, role).
+    issued: HashMap<String, IssuedCredentials>,
+    /// Console sign-in tokens → (account, role, expiry); each works once.
+    signin_tokens: HashMap<String, (String, String, SystemTime)>,
     next_session: u64,
     bucket: Option<(f64, Instant)>,
+}
+
+struct IssuedCredentials {
+    secret: String,
+    token: String,
+    expires_at: SystemTime,
+    account_id: String,
+    role: String,
 }
 
 /// The whole emulated service.
@@ -805,12 +817,52 @@ impl Service {
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0);
-        Ok((
+        let (access_key_id, secret, token) = (
             format!("ASIA{}", random(16).to_ascii_uppercase()),
             random(40),
             format!("IQoJb3JpZ2luX2Vj{}", random(600)),
-            millis,
-        ))
+        );
+        self.inner().issued.insert(
+            access_key_id.clone(),
+            IssuedCredentials {
+                secret: secret.clone(),
+                token: token.clone(),
+                expires_at: expires,
+                account_id: account_id.to_owned(),
+                role: role.to_owned(),
+            },
+        );
+        Ok((access_key_id, secret, token, millis))
+    }
+
+    /// The federation endpoint's `getSigninToken`: role credentials we issued, still
+    /// valid, buy a console sign-in token that works once within 15 minutes.
+    pub fn signin_token(&self, session_json: &str) -> Option<String> {
+        let session: serde_json::Value = serde_json::from_str(session_json).ok()?;
+        let field = |k: &str| session.get(k).and_then(|v| v.as_str());
+        let now = self.clock.now();
+        let mut inner = self.inner();
+        let issued = inner.issued.get(field("sessionId")?)?;
+        if Some(issued.secret.as_str()) != field("sessionKey")
+            || Some(issued.token.as_str()) != field("sessionToken")
+            || issued.expires_at <= now
+        {
+            return None;
+        }
+        let target = (
+            issued.account_id.clone(),
+            issued.role.clone(),
+            now + Duration::from_secs(900),
+        );
+        let token = random(96);
+        inner.signin_tokens.insert(token.clone(), target);
+        Some(token)
+    }
+
+    /// The federation endpoint's `login`: the account and role a sign-in token opens.
+    pub fn console_login(&self, token: &str) -> Option<(String, String)> {
+        let (account, role, expires_at) = self.inner().signin_tokens.remove(token)?;
+        (self.clock.now() < expires_at).then_some((account, role))
     }
 
     pub fn logout(&self, bearer: Option<&str>) {

@@ -844,3 +844,132 @@ async fn fifty_credential_processes_on_a_dead_session_sign_in_once() {
         keys.len()
     );
 }
+
+#[tokio::test]
+async fn console_opens_through_a_one_time_loopback_redirect() {
+    let emu = emulator(EmulatorConfig::default()).await;
+    let cli = Cli::new(&emu);
+    cli.login(&unique_start_url()).await;
+    let out = cli.run(&["accounts", "--json"]).await;
+    let accounts: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let account = accounts[3]["accountId"].as_str().expect("id").to_owned();
+    let out = cli
+        .run(&[
+            "favourite",
+            "add",
+            "web",
+            "--account",
+            &account,
+            "--role",
+            "ReadOnlyAccess",
+            "--region",
+            "eu-west-2",
+        ])
+        .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // A "browser" that records its argument and follows it to the console.
+    let dir = cli.home.path();
+    let browser = dir.join("browser");
+    std::fs::write(
+        &browser,
+        format!(
+            "#!/bin/sh\nprintf '%s' \"$1\" > '{0}/args.txt'\nexec python3 -c 'import sys, urllib.request; open(sys.argv[2], \"wb\").write(urllib.request.urlopen(sys.argv[1]).read())' \"$1\" '{0}/page.html'\n",
+            dir.display()
+        ),
+    )
+    .expect("write");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let out = cli
+        .command(&["console", "--profile", "web"])
+        .env("BROWSER", &browser)
+        .env("AWS_ENDPOINT_URL_SIGNIN", emu.endpoint())
+        .output()
+        .await
+        .expect("runs");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let args = std::fs::read_to_string(dir.join("args.txt")).expect("args");
+    assert!(
+        args.starts_with("http://127.0.0.1:") && args.contains("/console/"),
+        "{args}"
+    );
+    assert!(
+        !args.contains("SigninToken") && !args.contains("Session"),
+        "no secret in argv: {args}"
+    );
+    let page = std::fs::read_to_string(dir.join("page.html")).expect("page");
+    assert!(
+        page.contains(&account) && page.contains("ReadOnlyAccess"),
+        "{page}"
+    );
+    assert!(page.contains("eu-west-2.console.aws.amazon.com"), "{page}");
+
+    // --print gives the URL itself, which works once.
+    let out = cli
+        .command(&[
+            "console",
+            "--account",
+            &account,
+            "--role",
+            "ReadOnlyAccess",
+            "--print",
+        ])
+        .env("AWS_ENDPOINT_URL_SIGNIN", emu.endpoint())
+        .output()
+        .await
+        .expect("runs");
+    let url = text(&out.stdout).trim().to_owned();
+    assert!(
+        url.contains("Action=login") && url.contains("SigninToken="),
+        "{url}"
+    );
+    let http = reqwest::Client::new();
+    assert!(http
+        .get(&url)
+        .send()
+        .await
+        .expect("get")
+        .status()
+        .is_success());
+    assert_eq!(http.get(&url).send().await.expect("get").status(), 400);
+
+    // Credentials the endpoint does not accept: a sentence, no secret.
+    let bogus = aws_sso_device_auth_provider::RoleCredentials {
+        access_key_id: "ASIANOTISSUED".into(),
+        secret_access_key: aws_sso_device_auth_provider::Secret::new("s3cr3t-value"),
+        session_token: aws_sso_device_auth_provider::Secret::new("t0ken-value"),
+        expiration: aws_sso_device_auth_provider::clock::from_epoch_seconds(4_000_000_000),
+    };
+    let err = aws_sso_device_auth_provider::console::signin_url(
+        &bogus,
+        "eu-west-1",
+        Some(&emu.endpoint()),
+    )
+    .await
+    .expect_err("refused")
+    .to_string();
+    assert!(
+        err.contains("refused") && !err.contains("s3cr3t") && !err.contains("t0ken"),
+        "{err}"
+    );
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let err = aws_sso_device_auth_provider::console::signin_url(
+        &bogus,
+        "eu-west-1",
+        Some(&format!("http://127.0.0.1:{closed}")),
+    )
+    .await
+    .expect_err("dead network")
+    .to_string();
+    assert!(
+        err.contains("could not reach") && !err.contains("s3cr3t") && !err.contains("t0ken"),
+        "{err}"
+    );
+}

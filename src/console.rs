@@ -1,0 +1,119 @@
+//! A URL that signs the user into the AWS console as a role: role credentials exchanged
+//! at the federation endpoint for a sign-in token.
+
+use crate::error::{Error, Result};
+use crate::portal::RoleCredentials;
+use crate::secret::Secret;
+use std::time::Duration;
+
+/// The federation endpoint's base URL for `region`'s partition.
+pub fn federation_base(region: &str) -> &'static str {
+    if region.starts_with("us-gov-") {
+        "https://signin.amazonaws-us-gov.com"
+    } else if region.starts_with("cn-") {
+        "https://signin.amazonaws.cn"
+    } else {
+        "https://signin.aws.amazon.com"
+    }
+}
+
+/// The console's home page in `region`.
+pub fn console_home(region: &str) -> String {
+    let host = if region.starts_with("us-gov-") {
+        "console.amazonaws-us-gov.com".to_owned()
+    } else if region.starts_with("cn-") {
+        "console.amazonaws.cn".to_owned()
+    } else {
+        format!("{region}.console.aws.amazon.com")
+    };
+    format!("https://{host}/console/home?region={region}")
+}
+
+/// Exchanges `credentials` for a console sign-in token at `base` (default: the
+/// partition's federation endpoint) and returns the sign-in URL for the console home of
+/// `region`. The URL is a secret: whoever opens it within 15 minutes is signed in.
+pub async fn signin_url(
+    credentials: &RoleCredentials,
+    region: &str,
+    base: Option<&str>,
+) -> Result<Secret> {
+    let base = base.unwrap_or_else(|| federation_base(region));
+    let endpoint = format!("{}/federation", base.trim_end_matches('/'));
+    let mut url = url::Url::parse(&endpoint).map_err(|_| Error::InvalidEndpoint {
+        url: base.to_owned(),
+        origin: "the console sign-in endpoint".to_owned(),
+    })?;
+    let session = serde_json::json!({
+        "sessionId": credentials.access_key_id,
+        "sessionKey": credentials.secret_access_key.expose(),
+        "sessionToken": credentials.session_token.expose(),
+    })
+    .to_string();
+    url.query_pairs_mut()
+        .append_pair("Action", "getSigninToken")
+        .append_pair("Session", &session);
+    let network = |e: reqwest::Error| Error::Network {
+        operation: "GetSigninToken",
+        endpoint: endpoint.clone(),
+        // The request URL carries the credentials: never in a message.
+        source: Box::new(e.without_url()),
+    };
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(network)?;
+    let response = client.get(url).send().await.map_err(network)?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(Error::Service {
+            operation: "GetSigninToken",
+            code: format!("HTTP {}", status.as_u16()),
+            message: Some("the console sign-in endpoint refused the role credentials".into()),
+        });
+    }
+    let body: serde_json::Value = response.json().await.map_err(|e| Error::UnexpectedReply {
+        operation: "GetSigninToken",
+        detail: e.without_url().to_string(),
+    })?;
+    let token = body
+        .get("SigninToken")
+        .and_then(|t| t.as_str())
+        .ok_or_else(|| Error::UnexpectedReply {
+            operation: "GetSigninToken",
+            detail: "no SigninToken in the reply".into(),
+        })?;
+    let mut login = url::Url::parse(&endpoint).map_err(|_| Error::InvalidEndpoint {
+        url: base.to_owned(),
+        origin: "the console sign-in endpoint".to_owned(),
+    })?;
+    login
+        .query_pairs_mut()
+        .append_pair("Action", "login")
+        .append_pair("Issuer", "aws-sso-tray")
+        .append_pair("Destination", &console_home(region))
+        .append_pair("SigninToken", token);
+    Ok(Secret::new(login.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions_have_their_own_hosts() {
+        assert_eq!(
+            federation_base("eu-west-1"),
+            "https://signin.aws.amazon.com"
+        );
+        assert_eq!(
+            federation_base("us-gov-west-1"),
+            "https://signin.amazonaws-us-gov.com"
+        );
+        assert_eq!(federation_base("cn-north-1"), "https://signin.amazonaws.cn");
+        assert_eq!(
+            console_home("eu-west-1"),
+            "https://eu-west-1.console.aws.amazon.com/console/home?region=eu-west-1"
+        );
+        assert!(console_home("cn-north-1").starts_with("https://console.amazonaws.cn/"));
+    }
+}
