@@ -79,6 +79,9 @@ pub struct Preferences {
     pub remove_profiles_on_sign_out: bool,
     /// Remove the profiles of favourites when the app quits.
     pub remove_profiles_on_quit: bool,
+    /// Copy the access token into the AWS CLI's SSO token cache (`~/.aws/sso/cache`), so
+    /// `aws` and the SDKs share the sign-in. Off by default: that file is plaintext.
+    pub share_session_with_aws_cli: bool,
     /// Fields written by newer versions, kept as they are.
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
@@ -92,6 +95,7 @@ impl Default for Preferences {
             sign_in_flow: FlowPreference::Auto,
             remove_profiles_on_sign_out: false,
             remove_profiles_on_quit: false,
+            share_session_with_aws_cli: false,
             other: Default::default(),
         }
     }

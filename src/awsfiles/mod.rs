@@ -385,6 +385,22 @@ impl AwsFiles {
         Ok(found)
     }
 
+    /// The names of the `[sso-session]` sections of the config file for this instance.
+    pub fn sso_sessions_of(&self, start_url: &str, region: &str) -> Result<Vec<String>> {
+        let config = Edit::open(&self.config, FileKind::Config, Lock::No)?;
+        Ok(config
+            .doc
+            .sections()
+            .into_iter()
+            .filter(|(prefix, _, values)| {
+                prefix.as_deref() == Some("sso-session")
+                    && values.get("sso_start_url").map(String::as_str) == Some(start_url)
+                    && values.get("sso_region").map(String::as_str) == Some(region)
+            })
+            .map(|(_, name, _)| name)
+            .collect())
+    }
+
     /// The profiles this project wrote into the credentials file, with their expiry and
     /// the region from the config file.
     pub fn managed_profiles(&self) -> Result<Vec<ManagedProfile>> {

@@ -9,6 +9,7 @@ use aws_sso_device_auth_provider::awsfiles::{AwsFiles, Changes, ProfileName, Pro
 use aws_sso_device_auth_provider::clock::{Clock, SystemClock};
 use aws_sso_device_auth_provider::provider::Builder;
 use aws_sso_device_auth_provider::settings::{config_dir, Settings};
+use aws_sso_device_auth_provider::store::AwsCliTokenCache;
 use aws_sso_device_auth_provider::{
     AwsSsoDeviceAuthProvider, Endpoints, Error, Instance, SignInFlow, SignInPrompt,
 };
@@ -90,10 +91,20 @@ fn instance(args: &InstanceArgs) -> Result<Instance, Error> {
 }
 
 fn builder(instance: &Instance) -> Result<Builder, Error> {
+    let settings = Settings::load(&settings_path()?)?;
+    let cache = match (settings.preferences.share_session_with_aws_cli, env("HOME")) {
+        (true, Some(home)) => Some(AwsCliTokenCache::for_instance(
+            instance,
+            &AwsFiles::from_env(env)?,
+            std::path::Path::new(&home),
+        )?),
+        _ => None,
+    };
     Ok(AwsSsoDeviceAuthProvider::builder()
         .start_url(instance.start_url())
         .region(instance.region())
-        .endpoints(Endpoints::from_env(env)?))
+        .endpoints(Endpoints::from_env(env)?)
+        .aws_cli_token_cache(cache))
 }
 
 /// A provider for the commands other than `login`: they never start a sign-in.

@@ -30,6 +30,7 @@ pub struct Builder {
     retry: RetryPolicy,
     no_sign_in_on_demand: bool,
     session_lock_dir: Option<Option<std::path::PathBuf>>,
+    aws_cli_cache: Option<crate::store::AwsCliTokenCache>,
 }
 
 impl std::fmt::Debug for Builder {
@@ -132,6 +133,14 @@ impl Builder {
         self
     }
 
+    /// Also copy the access token into the AWS CLI's SSO token cache whenever it changes,
+    /// and remove it on sign-out (off by default: that file is plaintext, readable by
+    /// every tool of the user; see [`crate::store::AwsCliTokenCache`]).
+    pub fn aws_cli_token_cache(mut self, cache: Option<crate::store::AwsCliTokenCache>) -> Self {
+        self.aws_cli_cache = cache;
+        self
+    }
+
     /// Whether portal calls (accounts, roles, credentials) may start an interactive sign-in
     /// when the session is over (default `true`). With `false` they fail with
     /// [`crate::Error::SignInRequired`]: right for background work and `credential_process`.
@@ -190,6 +199,7 @@ impl Builder {
             },
             session_lock: tokio::sync::Mutex::new(()),
             session_lock_file,
+            aws_cli_cache: self.aws_cli_cache,
             credentials_cache: Default::default(),
             instance,
         })

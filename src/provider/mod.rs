@@ -78,6 +78,7 @@ pub struct AwsSsoDeviceAuthProvider {
     interaction: Interaction,
     session_lock: tokio::sync::Mutex<()>,
     session_lock_file: Option<std::path::PathBuf>,
+    aws_cli_cache: Option<crate::store::AwsCliTokenCache>,
     credentials_cache: Mutex<HashMap<(String, String), RoleCredentials>>,
 }
 
@@ -246,6 +247,7 @@ impl AwsSsoDeviceAuthProvider {
             Ok(Refreshed::Tokens(new)) => {
                 tracing::info!(instance = %self.instance, expires_at = %crate::clock::rfc3339(new.expires_at), "access token refreshed");
                 let token = new.access_token.clone();
+                self.mirror(&new);
                 record.tokens = Some(new);
                 self.save(record).await?;
                 Ok(Some(token))
@@ -307,6 +309,7 @@ impl AwsSsoDeviceAuthProvider {
                 Ok(tokens) => {
                     record.tokens = Some(tokens.clone());
                     self.save(&record).await?;
+                    self.mirror(&tokens);
                     self.credentials_cache().clear();
                     tracing::info!(instance = %self.instance, expires_at = %crate::clock::rfc3339(tokens.expires_at), "signed in");
                     return Ok(tokens);
@@ -344,6 +347,16 @@ impl AwsSsoDeviceAuthProvider {
         Ok(reg)
     }
 
+    /// Copies a new access token to the AWS CLI's cache, if asked to. A failure there is
+    /// logged, not fatal: the session itself is saved.
+    fn mirror(&self, tokens: &TokenSet) {
+        if let Some(cache) = &self.aws_cli_cache {
+            if let Err(e) = cache.write(&self.instance, tokens) {
+                tracing::warn!(error = %e, "could not update the AWS CLI's SSO token cache");
+            }
+        }
+    }
+
     /// The stored session's state, without any network call.
     pub async fn session(&self) -> Result<Option<SessionInfo>> {
         Ok(self.load().await?.tokens.map(|t| SessionInfo {
@@ -367,6 +380,11 @@ impl AwsSsoDeviceAuthProvider {
         self.blocking("remove the saved session", move |s| s.delete(&key))
             .await?;
         self.credentials_cache().clear();
+        if let Some(cache) = &self.aws_cli_cache {
+            if let Err(e) = cache.remove() {
+                tracing::warn!(error = %e, "could not remove the AWS CLI's copy of the token");
+            }
+        }
         Ok(())
     }
 

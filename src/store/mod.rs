@@ -1,10 +1,12 @@
 //! Where the session's secrets live: a small trait, the OS keychain by default, memory for
 //! tests and short-lived programs. There is no plaintext-file store.
 
+mod aws_cli_cache;
 mod keychain;
 mod memory;
 mod record;
 
+pub use aws_cli_cache::AwsCliTokenCache;
 pub use keychain::KeychainStore;
 pub use memory::MemoryStore;
 pub use record::{ClientRegistration, SessionRecord, SignInFlow, TokenSet};

@@ -415,7 +415,7 @@ async fn read_only_files_and_symlinks() {
 }
 
 /// Runs this test binary again as a writer process (see [`child_writer`]).
-fn child(mode: &str, files: &AwsFiles, prefix: &str, rounds: u32) -> std::process::Command {
+pub fn child(mode: &str, files: &AwsFiles, prefix: &str, rounds: u32) -> std::process::Command {
     let mut c = std::process::Command::new(std::env::current_exe().expect("exe"));
     c.args([
         "--exact",
@@ -475,6 +475,38 @@ fn child_writer() {
                     std::io::Write::write_all(&mut f, piece).expect("write");
                     std::thread::sleep(std::time::Duration::from_millis(1));
                 }
+            }
+            // The AWS SDK for Rust reading the AWS CLI's token cache (HOME is the test's).
+            "sso-token" => {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                let token = runtime.block_on(async {
+                    use aws_credential_types::provider::token::ProvideToken;
+                    let config = aws_config::SdkConfig::builder()
+                        .behavior_version(aws_config::BehaviorVersion::latest())
+                        .region(aws_types::region::Region::new("eu-west-1"))
+                        .time_source(aws_smithy_async::time::SystemTimeSource::new())
+                        .build();
+                    aws_config::sso::SsoTokenProvider::builder()
+                        .configure(&config)
+                        .session_name(var("AWSFILES_SESSION"))
+                        .start_url(var("AWSFILES_START_URL"))
+                        .region(aws_types::region::Region::new("eu-west-1"))
+                        .build()
+                        .await
+                        .provide_token()
+                        .await
+                });
+                match token {
+                    Ok(t) => print!("TOKEN={}", t.token()),
+                    Err(e) => {
+                        eprintln!("{e}");
+                        std::process::exit(1)
+                    }
+                }
+                return;
             }
             // One write; an error is reported the way the CLI does.
             "once" => {

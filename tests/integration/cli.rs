@@ -973,3 +973,79 @@ async fn console_opens_through_a_one_time_loopback_redirect() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn the_session_can_be_shared_with_the_aws_cli_token_cache() {
+    let emu = emulator(EmulatorConfig::default()).await;
+    let cli = Cli::new(&emu);
+    let home = cli.home.path();
+    let start_url = unique_start_url();
+    std::fs::create_dir_all(home.join(".config/aws-sso-tray")).expect("mkdir");
+    std::fs::write(
+        home.join(".config/aws-sso-tray/settings.json"),
+        r#"{"preferences": {"shareSessionWithAwsCli": true}}"#,
+    )
+    .expect("settings");
+    std::fs::create_dir_all(home.join(".aws")).expect("mkdir");
+    std::fs::write(
+        home.join(".aws/config"),
+        format!("[sso-session corp]\nsso_start_url = {start_url}\nsso_region = eu-west-1\n"),
+    )
+    .expect("config");
+    cli.login(&start_url).await;
+
+    let sha1 = |s: &str| {
+        use sha1::Digest;
+        let d = sha1::Sha1::digest(s.as_bytes());
+        d.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    let cache = home.join(".aws/sso/cache");
+    let mut tokens = Vec::new();
+    for id in [start_url.as_str(), "corp"] {
+        let path = cache.join(format!("{}.json", sha1(id)));
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).expect("cache file")).expect("json");
+        assert_eq!(json["startUrl"], start_url.as_str());
+        assert_eq!(json["region"], "eu-west-1");
+        let expires = json["expiresAt"].as_str().expect("expiresAt");
+        assert!(expires.ends_with('Z') && expires.len() == 20, "{expires}");
+        assert!(json.get("refreshToken").is_none() && json.get("clientSecret").is_none());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).expect("stat").permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        tokens.push(json["accessToken"].as_str().expect("token").to_owned());
+    }
+
+    // The AWS SDK for Rust, in its own process with this HOME, reads the same token.
+    let files = AwsFiles::new(home.join(".aws/credentials"), home.join(".aws/config"));
+    let out = crate::awsfiles::child("sso-token", &files, "x", 1)
+        .env("HOME", home)
+        .env("AWSFILES_SESSION", "corp")
+        .env("AWSFILES_START_URL", &start_url)
+        .stdout(std::process::Stdio::piped())
+        .output()
+        .expect("child");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(&format!("TOKEN={}", tokens[0])),
+        "{stdout}{}",
+        text(&out.stderr)
+    );
+
+    let out = cli.run(&["logout"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        std::fs::read_dir(&cache)
+            .expect("dir")
+            .filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "json"))
+            })
+            .count(),
+        0,
+        "removed on logout"
+    );
+}

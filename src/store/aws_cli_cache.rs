@@ -1,0 +1,72 @@
+//! An opt-in copy of the access token in the AWS CLI's SSO token cache
+//! (`~/.aws/sso/cache/<SHA-1 of the identifier>.json`), so `aws` and every SDK that reads
+//! that cache use the one sign-in. The keychain stays the only home of the refresh token
+//! and the client registration: the copy carries no refresh fields, so no other tool can
+//! spend the rotating refresh token; they use the access token until it expires, and it
+//! is rewritten ahead of that whenever it is refreshed here.
+
+use crate::awsfiles::AwsFiles;
+use crate::clock::rfc3339;
+use crate::instance::Instance;
+use crate::store::TokenSet;
+use sha1::Digest;
+use std::path::{Path, PathBuf};
+
+/// Where, and under which identifiers, to copy one instance's access token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsCliTokenCache {
+    dir: PathBuf,
+    identifiers: Vec<String>,
+}
+
+impl AwsCliTokenCache {
+    /// `HOME/.aws/sso/cache`, under the start URL (read by legacy profiles) and the name
+    /// of every `[sso-session]` of the config file that names this instance.
+    pub fn for_instance(instance: &Instance, files: &AwsFiles, home: &Path) -> crate::Result<Self> {
+        let mut identifiers = vec![instance.start_url().to_owned()];
+        identifiers.extend(files.sso_sessions_of(instance.start_url(), instance.region())?);
+        Ok(Self {
+            dir: home.join(".aws/sso/cache"),
+            identifiers,
+        })
+    }
+
+    /// The files this cache writes.
+    pub fn paths(&self) -> Vec<PathBuf> {
+        self.identifiers
+            .iter()
+            .map(|id| {
+                let digest = sha1::Sha1::digest(id.as_bytes());
+                let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+                self.dir.join(format!("{hex}.json"))
+            })
+            .collect()
+    }
+
+    /// Writes `tokens` to every file (0600, atomically).
+    pub(crate) fn write(&self, instance: &Instance, tokens: &TokenSet) -> std::io::Result<()> {
+        let mut json = serde_json::to_vec_pretty(&serde_json::json!({
+            "startUrl": instance.start_url(),
+            "region": instance.region(),
+            "accessToken": tokens.access_token.expose(),
+            "expiresAt": rfc3339(tokens.expires_at),
+        }))
+        .map_err(std::io::Error::other)?;
+        json.push(b'\n');
+        for path in self.paths() {
+            crate::atomic_file::write(&path, &json)?;
+        }
+        Ok(())
+    }
+
+    /// Removes every file (on sign-out); missing files are fine.
+    pub(crate) fn remove(&self) -> std::io::Result<()> {
+        for path in self.paths() {
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
