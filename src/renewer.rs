@@ -199,6 +199,7 @@ impl Renewer {
             wake: wake.clone(),
             favourites: favourites_rx,
             due: HashMap::new(),
+            known: HashMap::new(),
             failures: HashMap::new(),
             needs_sign_in: false,
             session: None,
@@ -248,6 +249,8 @@ struct Task {
     favourites: watch::Receiver<Vec<Favourite>>,
     /// When each profile is next due (absent: now).
     due: HashMap<String, SystemTime>,
+    /// The favourites as last seen, to notice one that changed its target.
+    known: HashMap<String, Favourite>,
     /// Consecutive failures per profile (`""` for the session).
     failures: HashMap<String, u32>,
     needs_sign_in: bool,
@@ -265,6 +268,7 @@ fn session_over(e: &Error) -> bool {
 
 impl Task {
     async fn run(mut self) {
+        self.seed_from_files().await;
         let mut woken = true;
         loop {
             let next = self.round(woken).await;
@@ -305,8 +309,17 @@ impl Task {
             })
             .cloned()
             .collect();
-        self.due
-            .retain(|name, _| favourites.iter().any(|f| &f.profile == name));
+        // A favourite that is gone, or now names another account, role or region, is
+        // forgotten (and so due at once).
+        self.known
+            .retain(|name, known| favourites.iter().any(|f| &f.profile == name && f == known));
+        let known = &self.known;
+        self.due.retain(|name, _| known.contains_key(name));
+        for f in &favourites {
+            self.known
+                .entry(f.profile.clone())
+                .or_insert_with(|| f.clone());
+        }
         let due: Vec<&Favourite> = favourites
             .iter()
             .filter(|f| self.due.get(&f.profile).is_none_or(|t| *t <= now))
@@ -319,12 +332,8 @@ impl Task {
                 .await
             {
                 Ok(creds) => {
-                    let jitter = self.jitter();
-                    let renew_at = creds
-                        .expiration
-                        .checked_sub(self.config.credentials_margin + jitter)
-                        .unwrap_or(now);
-                    self.due.insert(f.profile.clone(), renew_at.max(now));
+                    let renew_at = self.renew_at(creds.expiration, now);
+                    self.due.insert(f.profile.clone(), renew_at);
                     writes.push((f.clone(), creds));
                 }
                 Err(e) if session_over(&e) => {
@@ -417,6 +426,40 @@ impl Task {
             self.needs_sign_in = true;
             tracing::info!(instance = %self.provider.instance(), "session over; waiting for a sign-in");
             self.send(Event::Session(SessionState::NeedsSignIn));
+        }
+    }
+
+    /// When credentials expiring at `expiration` are renewed: the margin (and jitter)
+    /// before, but never earlier than halfway through their remaining life, so that
+    /// credentials shorter than the margin do not renew in a loop.
+    fn renew_at(&self, expiration: SystemTime, now: SystemTime) -> SystemTime {
+        let life = expiration.duration_since(now).unwrap_or(Duration::ZERO);
+        let by_margin = expiration
+            .checked_sub(self.config.credentials_margin + self.jitter())
+            .unwrap_or(now);
+        by_margin.max(later(now, life / 2))
+    }
+
+    /// Profiles already written (by an earlier run) are due at their own renewal time,
+    /// not all at once when the app or daemon starts.
+    async fn seed_from_files(&mut self) {
+        let files = self.files.clone();
+        let Ok(Ok(profiles)) = tokio::task::spawn_blocking(move || files.managed_profiles()).await
+        else {
+            return;
+        };
+        let now = self.clock.now();
+        let favourites = self.favourites.borrow().clone();
+        for f in favourites {
+            let expiry = profiles
+                .iter()
+                .find(|p| p.name == f.profile)
+                .and_then(|p| p.expires_at);
+            if let Some(expiration) = expiry.filter(|t| *t > now) {
+                let at = self.renew_at(expiration, now);
+                self.due.insert(f.profile.clone(), at);
+                self.known.insert(f.profile.clone(), f);
+            }
         }
     }
 

@@ -190,21 +190,34 @@ async fn a_wall_clock_jump_renews_at_once() {
     let shared: Arc<dyn Clock> = Arc::new(clock.clone());
     let s = setup(&emu, Duration::from_secs(15 * 60), Some(shared.clone())).await;
     let mut rx = s.events.subscribe();
-    let _renewer = Renewer::start(
-        s.sso.clone(),
-        s.files.clone(),
-        s.favourites.clone(),
-        RenewerConfig {
-            jitter: Duration::ZERO,
-            ..quick(10 * 60 * 1000)
-        },
-        shared,
-        s.events.clone(),
-    );
+    let config = RenewerConfig {
+        jitter: Duration::ZERO,
+        ..quick(10 * 60 * 1000)
+    };
+    let start = || {
+        Renewer::start(
+            s.sso.clone(),
+            s.files.clone(),
+            s.favourites.clone(),
+            config,
+            shared.clone(),
+            s.events.clone(),
+        )
+    };
+    let first_run = start();
     let (_, first) = watch(&s, &mut rx, 1, || clock.now()).await;
     assert_eq!(count(&first, written), 2, "{first:?}");
+    // A restart (the app or daemon again) picks the profiles up from the file.
+    drop(first_run);
+    let calls = emu.counters().get_role_credentials;
+    let _renewer = start();
     let (_, quiet) = watch(&s, &mut rx, 1, || clock.now()).await;
     assert_eq!(count(&quiet, written), 0, "nothing due for 50 minutes");
+    assert_eq!(
+        emu.counters().get_role_credentials,
+        calls,
+        "no call on restart"
+    );
     let before = emu.counters();
 
     // The laptop sleeps for 55 minutes: past the profiles' and the token's refresh points.
@@ -293,4 +306,23 @@ async fn a_dead_session_is_reported_once_and_waits_for_the_user() {
             && count(&events, written) == 2,
         "{events:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_shorter_than_the_margin_renew_at_half_life_not_in_a_loop() {
+    let emu = emulator(short_lived(3600, 2)).await;
+    let s = setup(&emu, Duration::from_secs(60), None).await;
+    let mut rx = s.events.subscribe();
+    let _renewer = Renewer::start(
+        s.sso.clone(),
+        s.files.clone(),
+        s.favourites.clone(),
+        quick(10 * 60 * 1000),
+        Arc::new(SystemClock),
+        s.events.clone(),
+    );
+    let (_, events) = watch(&s, &mut rx, 4, || SystemClock.now()).await;
+    let writes = count(&events, written);
+    // About one write per profile per second: 2 s credentials renewed at half-life.
+    assert!((4..=2 * 6).contains(&writes), "{writes} writes in 4 s");
 }
