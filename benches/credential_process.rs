@@ -30,6 +30,7 @@ fn main() {
             account_name: None,
             role_name: "ReadOnlyAccess".into(),
             region: None,
+            credential_process: false,
         })
         .expect("favourite");
     settings

@@ -304,7 +304,10 @@ impl Task {
             .borrow()
             .iter()
             .filter(|f| {
-                f.start_url == self.provider.instance().start_url()
+                // credential_process favourites have no keys to keep: they are fetched
+                // when a tool asks.
+                !f.credential_process
+                    && f.start_url == self.provider.instance().start_url()
                     && f.sso_region == self.provider.instance().region()
             })
             .cloned()

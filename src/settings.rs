@@ -40,6 +40,10 @@ pub struct Favourite {
     /// The profile's region in `~/.aws/config`, if the user chose one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// Written as a `credential_process` profile in `~/.aws/config` (credentials fetched
+    /// when a tool asks) instead of keys in `~/.aws/credentials` kept fresh.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub credential_process: bool,
 }
 
 impl Favourite {
@@ -301,6 +305,7 @@ mod tests {
             account_name: None,
             role_name: "ReadOnly".into(),
             region: None,
+            credential_process: false,
         }
     }
 

@@ -158,10 +158,47 @@ impl ProfileWrite {
     }
 }
 
+/// A profile that runs a command for its credentials (`credential_process` in the
+/// config file) instead of holding keys in the credentials file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessProfile {
+    name: ProfileName,
+    command: String,
+    region: Option<String>,
+}
+
+impl ProcessProfile {
+    /// `[profile NAME]` with `credential_process = COMMAND`. The command must read back
+    /// as written: one line, and no `#` or `;` after a blank (the SDKs cut comments there).
+    pub fn new(name: ProfileName, command: &str) -> Result<Self> {
+        let cuts = command
+            .char_indices()
+            .any(|(i, c)| "#;".contains(c) && i > 0 && command[..i].ends_with([' ', '\t']));
+        if command.trim().is_empty() || command.chars().any(char::is_control) || cuts {
+            return Err(Error::InvalidProfileValue {
+                profile: name.to_string(),
+                key: "credential_process",
+            });
+        }
+        Ok(Self {
+            name,
+            command: command.trim().to_owned(),
+            region: None,
+        })
+    }
+
+    /// Also `region` in the same section.
+    pub fn region(mut self, region: &str) -> Result<Self> {
+        self.region = Some(crate::instance::validate_region(region)?);
+        Ok(self)
+    }
+}
+
 /// A batch of changes, applied in one write per file.
 #[derive(Debug, Clone, Default)]
 pub struct Changes {
     writes: Vec<ProfileWrite>,
+    processes: Vec<ProcessProfile>,
     removals: Vec<ProfileName>,
     force: bool,
 }
@@ -175,6 +212,13 @@ impl Changes {
     /// Writes (or renews) a profile.
     pub fn write(mut self, profile: ProfileWrite) -> Self {
         self.writes.push(profile);
+        self
+    }
+
+    /// Writes (or updates) a `credential_process` profile; our keys for the same name
+    /// leave the credentials file, since some SDKs would prefer them.
+    pub fn write_process(mut self, profile: ProcessProfile) -> Self {
+        self.processes.push(profile);
         self
     }
 
@@ -284,7 +328,9 @@ impl AwsFiles {
     /// atomically if anything changed. All checks run before the first write, so an
     /// error (a profile that is not ours, an unparsable or read-only file) changes nothing.
     pub fn apply(&self, changes: &Changes) -> Result<Applied> {
-        let writes_config = changes.force || changes.writes.iter().any(|w| w.region.is_some());
+        let writes_config = changes.force
+            || !changes.processes.is_empty()
+            || changes.writes.iter().any(|w| w.region.is_some());
         let mut creds = Edit::open(&self.credentials, FileKind::Credentials, Lock::Create)?;
         let mut config = Edit::open(
             &self.config,
@@ -311,6 +357,15 @@ impl AwsFiles {
             let entries: Vec<(&str, &str)> =
                 entries.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let outcome = creds.upsert(name, &entries, changes.force)?;
+            // Ours, from a credential_process profile of the same name: it would shadow.
+            if config
+                .doc
+                .managed()
+                .iter()
+                .any(|m| m.name == name && SHADOWING_KEYS.iter().any(|k| m.values.contains_key(*k)))
+            {
+                config.doc.remove(name);
+            }
             let config_outcome = match (&w.region, shadowed) {
                 (Some(region), _) => {
                     Some(config.upsert(name, &[("region", region)], changes.force)?)
@@ -327,6 +382,31 @@ impl AwsFiles {
                 (ini::Upserted::Updated, _) => &mut applied.updated,
             };
             list.push(w.name.clone());
+        }
+        for p in &changes.processes {
+            let name = p.name.as_str();
+            if let (Some(f), false) = (creds.doc.foreign(name), changes.force) {
+                return Err(Error::ProfileNotOurs {
+                    path: self.credentials.clone(),
+                    line: f.line,
+                    name: name.to_owned(),
+                });
+            }
+            // Forced over a profile of the user's: it becomes ours, then goes.
+            if creds.doc.foreign(name).is_some() {
+                creds.upsert(name, &[], true)?;
+            }
+            creds.doc.remove(name);
+            let mut entries = vec![("credential_process", p.command.as_str())];
+            if let Some(r) = &p.region {
+                entries.push(("region", r));
+            }
+            let list = match config.upsert(name, &entries, changes.force)? {
+                ini::Upserted::TookOver => &mut applied.took_over,
+                ini::Upserted::Created => &mut applied.created,
+                ini::Upserted::Updated => &mut applied.updated,
+            };
+            list.push(p.name.clone());
         }
         for name in &changes.removals {
             let removed = creds.doc.remove(name.as_str()) + config.doc.remove(name.as_str());
@@ -437,6 +517,12 @@ fn read_credentials(
         session_token: Secret::new(get("aws_session_token")?.as_str()),
         expiration: clock::parse_rfc3339(get(EXPIRY_KEY)?)?,
     })
+}
+
+/// Replaces `path` atomically with `bytes`, private to the user (0600 for a new file, in a
+/// 0700 directory), under the file's lock: for caches of secrets.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    crate::atomic_file::write(path, bytes)
 }
 
 /// `~` or `~/…` relative to `home`, as the SDKs expand these variables.

@@ -188,6 +188,10 @@ pub enum FavouriteCommand {
         /// The profile's region in the config file.
         #[arg(long)]
         region: Option<String>,
+        /// Write it as a credential_process profile in the config file (credentials
+        /// fetched when a tool asks) instead of keys in the credentials file.
+        #[arg(long)]
+        credential_process: bool,
         #[command(flatten)]
         instance: InstanceArgs,
     },

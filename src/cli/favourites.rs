@@ -3,7 +3,9 @@
 
 use super::args::{FavouriteCommand, Format, SettingsCommand};
 use super::{env, instance, output, provider, settings_path, show_prompt};
-use aws_sso_device_auth_provider::awsfiles::{AwsFiles, Changes, ProfileName, ProfileWrite};
+use aws_sso_device_auth_provider::awsfiles::{
+    AwsFiles, Changes, ProcessProfile, ProfileName, ProfileWrite,
+};
 use aws_sso_device_auth_provider::clock::{later, rfc3339, Clock, SystemClock};
 use aws_sso_device_auth_provider::settings::{Favourite, FlowPreference, Settings};
 use aws_sso_device_auth_provider::{Error, Instance, SignInFlow};
@@ -34,6 +36,7 @@ pub async fn favourite(command: FavouriteCommand) -> Result<(), Error> {
             account,
             role,
             region,
+            credential_process,
             instance: i,
         } => {
             ProfileName::new(&name)?;
@@ -55,8 +58,30 @@ pub async fn favourite(command: FavouriteCommand) -> Result<(), Error> {
                 account_id: account.clone(),
                 account_name: None,
                 role_name: role.clone(),
-                region,
+                region: region.clone(),
+                credential_process,
             })?;
+            if credential_process {
+                // The profile runs this very binary, by its full path.
+                let exe = std::env::current_exe().map_err(|source| Error::Io {
+                    action: "find the path of",
+                    path: "aws-sso-auth".into(),
+                    source,
+                })?;
+                let command = format!(
+                    "{} credentials --profile {name}",
+                    output::shell_quote(&exe.to_string_lossy())
+                );
+                let mut profile = ProcessProfile::new(ProfileName::new(&name)?, &command)?;
+                if let Some(r) = &region {
+                    profile = profile.region(r)?;
+                }
+                let files = AwsFiles::from_env(env)?;
+                files.apply(&Changes::new().write_process(profile))?;
+                settings.save(&path)?;
+                eprintln!("Added favourite '{name}' ({account}/{role}) as a credential_process profile in {}.", files.config_file().display());
+                return Ok(());
+            }
             settings.save(&path)?;
             eprintln!("Added favourite '{name}' ({account}/{role}).");
             eprintln!("Its profile is written by `aws-sso-auth credentials --profile {name}`, and kept fresh by the app or `aws-sso-auth daemon`.");
@@ -70,6 +95,7 @@ pub async fn favourite(command: FavouriteCommand) -> Result<(), Error> {
                         profile: name.clone(),
                     })?;
             settings.save(&path)?;
+            remove_cached(&removed.profile);
             let files = AwsFiles::from_env(env)?;
             let applied =
                 files.apply(&Changes::new().remove(ProfileName::new(&removed.profile)?))?;
@@ -98,15 +124,19 @@ pub async fn credentials(profile: &str, format: Format) -> Result<(), Error> {
         })?;
     let files = AwsFiles::from_env(env)?;
     // The warm path reads one file and makes no network or keychain call; an unreadable
-    // file only costs the cold path.
+    // file only costs the cold path. Keys live in the favourite's own profile, or, for a
+    // credential_process favourite, in a private cache file.
     let now = SystemClock.now();
-    if let Some(c) = files
-        .managed_profiles()
-        .ok()
-        .and_then(|list| list.into_iter().find(|m| m.name == profile))
-        .and_then(|m| m.credentials)
-        .filter(|c| later(now, CACHE_MARGIN) < c.expiration)
-    {
+    let cached = if fav.credential_process {
+        read_cached(profile)
+    } else {
+        files
+            .managed_profiles()
+            .ok()
+            .and_then(|list| list.into_iter().find(|m| m.name == profile))
+            .and_then(|m| m.credentials)
+    };
+    if let Some(c) = cached.filter(|c| later(now, CACHE_MARGIN) < c.expiration) {
         output::credentials(&c, &fav.account_id, &fav.role_name, format);
         return Ok(());
     }
@@ -118,6 +148,13 @@ pub async fn credentials(profile: &str, format: Format) -> Result<(), Error> {
     let creds = sso
         .role_credentials(&fav.account_id, &fav.role_name)
         .await?;
+    if fav.credential_process {
+        if let Err(e) = write_cached(profile, &creds) {
+            eprintln!("aws-sso-auth: warning: the credentials were not cached: {e}");
+        }
+        output::credentials(&creds, &fav.account_id, &fav.role_name, format);
+        return Ok(());
+    }
     let mut write = ProfileWrite::new(ProfileName::new(profile)?, &creds);
     if let Some(r) = &fav.region {
         write = write.region(r)?;
@@ -273,9 +310,66 @@ pub fn settings(command: SettingsCommand) -> Result<(), Error> {
     }
 }
 
-/// The favourites' profiles of `instance` are removed when the user asked for that.
+/// The cache of a credential_process favourite: `aws-sso-tray/credentials/<hash>.json`
+/// in the XDG cache directory (the name hashed: profile names may hold `/`).
+fn cache_path(profile: &str) -> Option<std::path::PathBuf> {
+    use sha2::Digest;
+    let dir = env("XDG_CACHE_HOME")
+        .filter(|d| std::path::Path::new(d).is_absolute())
+        .map(std::path::PathBuf::from)
+        .or_else(|| env("HOME").map(|h| std::path::Path::new(&h).join(".cache")))?;
+    let digest = sha2::Sha256::digest(profile.as_bytes());
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    Some(
+        dir.join("aws-sso-tray/credentials")
+            .join(format!("{hex}.json")),
+    )
+}
+
+fn read_cached(profile: &str) -> Option<aws_sso_device_auth_provider::RoleCredentials> {
+    let bytes = std::fs::read(cache_path(profile)?).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+    Some(aws_sso_device_auth_provider::RoleCredentials {
+        access_key_id: s("AccessKeyId")?,
+        secret_access_key: s("SecretAccessKey")?.into(),
+        session_token: s("SessionToken")?.into(),
+        expiration: aws_sso_device_auth_provider::clock::parse_rfc3339(&s("Expiration")?)?,
+    })
+}
+
+fn write_cached(
+    profile: &str,
+    c: &aws_sso_device_auth_provider::RoleCredentials,
+) -> std::io::Result<()> {
+    let path = cache_path(profile)
+        .ok_or_else(|| std::io::Error::other("neither XDG_CACHE_HOME nor HOME is set"))?;
+    let json = json!({
+        "AccessKeyId": c.access_key_id,
+        "SecretAccessKey": c.secret_access_key.expose(),
+        "SessionToken": c.session_token.expose(),
+        "Expiration": rfc3339(c.expiration),
+    });
+    aws_sso_device_auth_provider::awsfiles::write_private(&path, json.to_string().as_bytes())
+}
+
+fn remove_cached(profile: &str) {
+    if let Some(path) = cache_path(profile) {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// On sign-out: the cached credentials of the instance's favourites go; their profiles
+/// too when the user asked for that.
 pub fn remove_profiles_on_sign_out(instance: &Instance) -> Result<(), Error> {
     let settings = Settings::load(&settings_path()?)?;
+    for f in settings
+        .favourites
+        .iter()
+        .filter(|f| f.start_url == instance.start_url() && f.sso_region == instance.region())
+    {
+        remove_cached(&f.profile);
+    }
     if !settings.preferences.remove_profiles_on_sign_out {
         return Ok(());
     }

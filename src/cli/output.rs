@@ -169,7 +169,7 @@ pub fn credentials(c: &RoleCredentials, account: &str, role: &str, format: Forma
 
 /// Single-quotes `value` for a POSIX shell: what the service sent can never end the quote
 /// and run as a command under `eval "$(aws-sso-auth credentials --format env)"`.
-fn shell_quote(value: &str) -> String {
+pub fn shell_quote(value: &str) -> String {
     format!("'{}'", value.replace('\'', r"'\''"))
 }
 

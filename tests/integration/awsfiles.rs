@@ -508,6 +508,30 @@ fn child_writer() {
                 }
                 return;
             }
+            // The AWS SDK for Rust resolving a profile from the files under HOME.
+            "profile-creds" => {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                let creds = runtime.block_on(
+                    ProfileFileCredentialsProvider::builder()
+                        .profile_name(&prefix)
+                        .build()
+                        .provide_credentials(),
+                );
+                match creds {
+                    Ok(c) => print!("KEY={}", c.access_key_id()),
+                    Err(e) => {
+                        eprintln!(
+                            "{}",
+                            aws_smithy_types::error::display::DisplayErrorContext(&e)
+                        );
+                        std::process::exit(1)
+                    }
+                }
+                return;
+            }
             // One write; an error is reported the way the CLI does.
             "once" => {
                 if let Err(e) = files.apply(&Changes::new().write(write(&prefix, round + 1))) {

@@ -1049,3 +1049,115 @@ async fn the_session_can_be_shared_with_the_aws_cli_token_cache() {
         "removed on logout"
     );
 }
+
+#[tokio::test]
+async fn credential_process_favourites_run_this_binary_from_the_config_file() {
+    let emu = emulator(EmulatorConfig::default()).await;
+    let cli = Cli::new(&emu);
+    cli.login(&unique_start_url()).await;
+    let out = cli.run(&["accounts", "--json"]).await;
+    let accounts: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let account = accounts[4]["accountId"].as_str().expect("id").to_owned();
+    let home = cli.home.path();
+    std::fs::create_dir_all(home.join(".aws")).expect("mkdir");
+    std::fs::write(home.join(".aws/credentials"), "[mine]\nk = v\n").expect("write");
+    let out = cli
+        .run(&[
+            "favourite",
+            "add",
+            "proc",
+            "--account",
+            &account,
+            "--role",
+            "ReadOnlyAccess",
+            "--region",
+            "eu-west-1",
+            "--credential-process",
+        ])
+        .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let config = std::fs::read_to_string(home.join(".aws/config")).expect("config");
+    assert!(
+        config.contains("[profile proc]\n")
+            && config.contains(&format!(
+                "credential_process = '{}' credentials --profile proc\n",
+                env!("CARGO_BIN_EXE_aws-sso-auth")
+            ))
+            && config.contains("region = eu-west-1\n"),
+        "{config}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(home.join(".aws/credentials")).expect("read"),
+        "[mine]\nk = v\n"
+    );
+
+    // The AWS SDK for Rust, in a process of its own, runs the command from the profile.
+    let files = AwsFiles::new(home.join(".aws/credentials"), home.join(".aws/config"));
+    let sdk = || {
+        let mut c = crate::awsfiles::child("profile-creds", &files, "proc", 1);
+        c.env("HOME", home)
+            .env("AWS_ENDPOINT_URL_SSO", emu.endpoint())
+            .env("AWS_ENDPOINT_URL_SSO_OIDC", emu.endpoint())
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("XDG_CACHE_HOME")
+            .env_remove("AWS_CONFIG_FILE")
+            .env_remove("AWS_SHARED_CREDENTIALS_FILE")
+            .env_remove("AWS_PROFILE")
+            .stdout(std::process::Stdio::piped());
+        // Async: the emulator runs on this test's runtime.
+        tokio::process::Command::from(c).output()
+    };
+    let first = sdk().await.expect("child");
+    let key_of = |out: &std::process::Output| {
+        text(&out.stdout)
+            .split("KEY=")
+            .nth(1)
+            .map(|k| {
+                k.chars()
+                    .take_while(char::is_ascii_alphanumeric)
+                    .collect::<String>()
+            })
+            .unwrap_or_default()
+    };
+    let key = key_of(&first);
+    assert!(
+        key.starts_with("ASIA"),
+        "{}{}",
+        text(&first.stdout),
+        text(&first.stderr)
+    );
+    let calls = emu.counters().get_role_credentials;
+    let again = sdk().await.expect("child");
+    assert_eq!(key_of(&again), key, "answered from the cache");
+    assert_eq!(
+        emu.counters().get_role_credentials,
+        calls,
+        "no network call when warm"
+    );
+    let cache: Vec<_> = std::fs::read_dir(home.join(".cache/aws-sso-tray/credentials"))
+        .expect("cache dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    assert_eq!(cache.len(), 1, "{cache:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&cache[0])
+            .expect("stat")
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    let out = cli.run(&["favourite", "remove", "proc"]).await;
+    assert_eq!(
+        text(&out.stderr),
+        "Removed favourite 'proc' and its profile.\n"
+    );
+    assert!(!cache[0].exists(), "the cache goes with the favourite");
+    assert!(!std::fs::read_to_string(home.join(".aws/config"))
+        .expect("read")
+        .contains("proc"));
+}
