@@ -901,7 +901,10 @@ async fn console_opens_through_a_one_time_loopback_redirect() {
         !args.contains("SigninToken") && !args.contains("Session"),
         "no secret in argv: {args}"
     );
-    let page = std::fs::read_to_string(dir.join("page.html")).expect("page");
+    // The browser follows the redirect on its own time, after the command has ended.
+    let read_page = || std::fs::read_to_string(dir.join("page.html")).unwrap_or_default();
+    crate::util::eventually(15, || read_page().contains("ReadOnlyAccess")).await;
+    let page = read_page();
     assert!(
         page.contains(&account) && page.contains("ReadOnlyAccess"),
         "{page}"

@@ -246,7 +246,7 @@ async fn faults_and_throttling_delay_but_never_break_renewal() {
     let s = setup(&emu, Duration::from_secs(5), None).await;
     // Faults from here on: the sign-in above is not what is tested.
     emu.configure(|c| {
-        c.fault_rate = 0.3;
+        c.fault_rate = 0.5;
         c.throttle_rps = Some(20.0);
     });
     let mut rx = s.events.subscribe();
