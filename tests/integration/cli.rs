@@ -50,6 +50,18 @@ impl Cli {
             .expect("runs")
     }
 
+    /// Signs in (a new instance) and returns the id of the organisation's `index`th
+    /// account.
+    async fn signed_in_with_account(&self, index: usize) -> String {
+        self.login(&unique_start_url()).await;
+        let out = self.run(&["accounts", "--json"]).await;
+        let accounts: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        accounts[index]["accountId"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    }
+
     /// Signs in with the device flow, approving the printed code on the emulator's page.
     async fn login(&self, start_url: &str) {
         let mut child = self
@@ -399,10 +411,7 @@ async fn profiles_are_written_listed_renewed_and_removed() {
         ])
         .await;
     assert_clear_failure(&out, 3, "no AWS SSO instance chosen yet");
-    cli.login(&unique_start_url()).await;
-    let out = cli.run(&["accounts", "--json"]).await;
-    let accounts: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    let account = accounts[0]["accountId"].as_str().expect("id").to_owned();
+    let account = cli.signed_in_with_account(0).await;
     let aws = cli.home.path().join(".aws");
     let files = AwsFiles::new(aws.join("credentials"), aws.join("config"));
     std::fs::create_dir_all(&aws).expect("mkdir");
@@ -622,10 +631,7 @@ async fn fifty_parallel_processes_refresh_the_session_once() {
 async fn favourites_status_daemon_and_credential_process() {
     let emu = emulator(EmulatorConfig::default()).await;
     let cli = Cli::new(&emu);
-    cli.login(&unique_start_url()).await;
-    let out = cli.run(&["accounts", "--json"]).await;
-    let accounts: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    let account = accounts[1]["accountId"].as_str().expect("id").to_owned();
+    let account = cli.signed_in_with_account(1).await;
     let aws = cli.home.path().join(".aws");
     let files = AwsFiles::new(aws.join("credentials"), aws.join("config"));
 
@@ -784,10 +790,7 @@ async fn fifty_credential_processes_on_a_dead_session_sign_in_once() {
     const CALLERS: usize = 50;
     let emu = emulator(EmulatorConfig::default()).await;
     let cli = Cli::new(&emu);
-    cli.login(&unique_start_url()).await;
-    let out = cli.run(&["accounts", "--json"]).await;
-    let accounts: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    let account = accounts[2]["accountId"].as_str().expect("id").to_owned();
+    let account = cli.signed_in_with_account(2).await;
     let out = cli
         .run(&[
             "favourite",
@@ -849,10 +852,7 @@ async fn fifty_credential_processes_on_a_dead_session_sign_in_once() {
 async fn console_opens_through_a_one_time_loopback_redirect() {
     let emu = emulator(EmulatorConfig::default()).await;
     let cli = Cli::new(&emu);
-    cli.login(&unique_start_url()).await;
-    let out = cli.run(&["accounts", "--json"]).await;
-    let accounts: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    let account = accounts[3]["accountId"].as_str().expect("id").to_owned();
+    let account = cli.signed_in_with_account(3).await;
     let out = cli
         .run(&[
             "favourite",
@@ -1057,10 +1057,7 @@ async fn the_session_can_be_shared_with_the_aws_cli_token_cache() {
 async fn credential_process_favourites_run_this_binary_from_the_config_file() {
     let emu = emulator(EmulatorConfig::default()).await;
     let cli = Cli::new(&emu);
-    cli.login(&unique_start_url()).await;
-    let out = cli.run(&["accounts", "--json"]).await;
-    let accounts: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    let account = accounts[4]["accountId"].as_str().expect("id").to_owned();
+    let account = cli.signed_in_with_account(4).await;
     let home = cli.home.path();
     std::fs::create_dir_all(home.join(".aws")).expect("mkdir");
     std::fs::write(home.join(".aws/credentials"), "[mine]\nk = v\n").expect("write");

@@ -91,6 +91,20 @@ async fn setup(emu: &Emulator, token_margin: Duration, clock: Option<Arc<dyn Clo
     }
 }
 
+impl Setup {
+    /// A renewer of this setup's favourites.
+    fn start(&self, config: RenewerConfig, clock: Arc<dyn Clock>) -> Renewer {
+        Renewer::start(
+            self.sso.clone(),
+            self.files.clone(),
+            self.favourites.clone(),
+            config,
+            clock,
+            self.events.clone(),
+        )
+    }
+}
+
 /// Everything received so far.
 fn drain(rx: &mut tokio::sync::broadcast::Receiver<Event>) -> Vec<Event> {
     let mut out = Vec::new();
@@ -143,14 +157,7 @@ async fn profiles_stay_valid_over_many_cycles_and_stop_on_drop() {
     let emu = emulator(short_lived(6, 4)).await;
     let s = setup(&emu, Duration::from_secs(2), None).await;
     let mut rx = s.events.subscribe();
-    let renewer = Renewer::start(
-        s.sso.clone(),
-        s.files.clone(),
-        s.favourites.clone(),
-        quick(1_500),
-        Arc::new(SystemClock),
-        s.events.clone(),
-    );
+    let renewer = s.start(quick(1_500), Arc::new(SystemClock));
     let refreshes = emu.counters().tokens_from_refresh;
     let (expired, events) = watch(&s, &mut rx, 14, || SystemClock.now()).await;
     let cycles = count(&events, written);
@@ -195,16 +202,7 @@ async fn a_wall_clock_jump_renews_at_once() {
         jitter: Duration::ZERO,
         ..quick(10 * 60 * 1000)
     };
-    let start = || {
-        Renewer::start(
-            s.sso.clone(),
-            s.files.clone(),
-            s.favourites.clone(),
-            config,
-            shared.clone(),
-            s.events.clone(),
-        )
-    };
+    let start = || s.start(config, shared.clone());
     let first_run = start();
     let (_, first) = watch(&s, &mut rx, 1, || clock.now()).await;
     assert_eq!(count(&first, written), 2, "{first:?}");
@@ -250,14 +248,7 @@ async fn faults_and_throttling_delay_but_never_break_renewal() {
         c.throttle_rps = Some(20.0);
     });
     let mut rx = s.events.subscribe();
-    let _renewer = Renewer::start(
-        s.sso.clone(),
-        s.files.clone(),
-        s.favourites.clone(),
-        quick(5_000),
-        Arc::new(SystemClock),
-        s.events.clone(),
-    );
+    let _renewer = s.start(quick(5_000), Arc::new(SystemClock));
     let (expired, events) = watch(&s, &mut rx, 14, || SystemClock.now()).await;
     assert_eq!(expired, 0, "{events:?}");
     assert!(count(&events, written) >= 2 * 2, "{events:?}");
@@ -275,14 +266,7 @@ async fn a_dead_session_is_reported_once_and_waits_for_the_user() {
     let emu = emulator(short_lived(4, 4)).await;
     let s = setup(&emu, Duration::from_secs(2), None).await;
     let mut rx = s.events.subscribe();
-    let renewer = Renewer::start(
-        s.sso.clone(),
-        s.files.clone(),
-        s.favourites.clone(),
-        quick(1_000),
-        Arc::new(SystemClock),
-        s.events.clone(),
-    );
+    let renewer = s.start(quick(1_000), Arc::new(SystemClock));
     let (_, first) = watch(&s, &mut rx, 1, || SystemClock.now()).await;
     assert_eq!(count(&first, written), 2);
     let before = emu.counters();
@@ -316,14 +300,7 @@ async fn credentials_shorter_than_the_margin_renew_at_half_life_not_in_a_loop() 
     let emu = emulator(short_lived(3600, 2)).await;
     let s = setup(&emu, Duration::from_secs(60), None).await;
     let mut rx = s.events.subscribe();
-    let _renewer = Renewer::start(
-        s.sso.clone(),
-        s.files.clone(),
-        s.favourites.clone(),
-        quick(10 * 60 * 1000),
-        Arc::new(SystemClock),
-        s.events.clone(),
-    );
+    let _renewer = s.start(quick(10 * 60 * 1000), Arc::new(SystemClock));
     let (_, events) = watch(&s, &mut rx, 4, || SystemClock.now()).await;
     let writes = count(&events, written);
     // About one write per profile per second: 2 s credentials renewed at half-life.
