@@ -46,6 +46,11 @@ pub mod store;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 
+/// Lower-case hex of `bytes`, for file names made from digests.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 pub use credentials::RoleCredentialsProvider;
 pub use error::{Error, Result};
 pub use instance::Instance;

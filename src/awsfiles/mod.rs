@@ -519,12 +519,6 @@ fn read_credentials(
     })
 }
 
-/// Replaces `path` atomically with `bytes`, private to the user (0600 for a new file, in a
-/// 0700 directory), under the file's lock: for caches of secrets.
-pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    crate::atomic_file::write(path, bytes)
-}
-
 /// `~` or `~/…` relative to `home`, as the SDKs expand these variables.
 fn expand_home(path: &str, home: Option<&Path>) -> PathBuf {
     match (path.strip_prefix('~'), home) {

@@ -8,6 +8,7 @@ use aws_sso_device_auth_provider::awsfiles::{
 };
 use aws_sso_device_auth_provider::clock::{later, rfc3339, Clock, SystemClock};
 use aws_sso_device_auth_provider::settings::{Favourite, FlowPreference, Settings};
+use aws_sso_device_auth_provider::store::CredentialsCache;
 use aws_sso_device_auth_provider::{Error, Instance, SignInFlow};
 use serde_json::json;
 use std::time::Duration;
@@ -128,7 +129,7 @@ pub async fn credentials(profile: &str, format: Format) -> Result<(), Error> {
     // credential_process favourite, in a private cache file.
     let now = SystemClock.now();
     let cached = if fav.credential_process {
-        read_cached(profile)
+        credentials_cache().and_then(|c| c.get(profile))
     } else {
         files
             .managed_profiles()
@@ -141,7 +142,7 @@ pub async fn credentials(profile: &str, format: Format) -> Result<(), Error> {
         return Ok(());
     }
     let instance = Instance::new(&fav.start_url, &fav.sso_region)?;
-    let sso = super::builder(&instance)?
+    let sso = super::builder(&instance, &settings)?
         .flow(flow_for(settings.preferences.sign_in_flow, false))
         .on_prompt(|p| show_prompt(p, false))
         .build()?;
@@ -149,7 +150,10 @@ pub async fn credentials(profile: &str, format: Format) -> Result<(), Error> {
         .role_credentials(&fav.account_id, &fav.role_name)
         .await?;
     if fav.credential_process {
-        if let Err(e) = write_cached(profile, &creds) {
+        let cached = credentials_cache()
+            .ok_or_else(|| std::io::Error::other("neither XDG_CACHE_HOME nor HOME is set"))
+            .and_then(|c| c.put(profile, &creds));
+        if let Err(e) = cached {
             eprintln!("aws-sso-auth: warning: the credentials were not cached: {e}");
         }
         output::credentials(&creds, &fav.account_id, &fav.role_name, format);
@@ -310,52 +314,16 @@ pub fn settings(command: SettingsCommand) -> Result<(), Error> {
     }
 }
 
-/// The cache of a credential_process favourite: `aws-sso-tray/credentials/<hash>.json`
-/// in the XDG cache directory (the name hashed: profile names may hold `/`).
-fn cache_path(profile: &str) -> Option<std::path::PathBuf> {
-    use sha2::Digest;
-    let dir = env("XDG_CACHE_HOME")
-        .filter(|d| std::path::Path::new(d).is_absolute())
-        .map(std::path::PathBuf::from)
-        .or_else(|| env("HOME").map(|h| std::path::Path::new(&h).join(".cache")))?;
-    let digest = sha2::Sha256::digest(profile.as_bytes());
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    Some(
-        dir.join("aws-sso-tray/credentials")
-            .join(format!("{hex}.json")),
-    )
-}
-
-fn read_cached(profile: &str) -> Option<aws_sso_device_auth_provider::RoleCredentials> {
-    let bytes = std::fs::read(cache_path(profile)?).ok()?;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
-    Some(aws_sso_device_auth_provider::RoleCredentials {
-        access_key_id: s("AccessKeyId")?,
-        secret_access_key: s("SecretAccessKey")?.into(),
-        session_token: s("SessionToken")?.into(),
-        expiration: aws_sso_device_auth_provider::clock::parse_rfc3339(&s("Expiration")?)?,
-    })
-}
-
-fn write_cached(
-    profile: &str,
-    c: &aws_sso_device_auth_provider::RoleCredentials,
-) -> std::io::Result<()> {
-    let path = cache_path(profile)
-        .ok_or_else(|| std::io::Error::other("neither XDG_CACHE_HOME nor HOME is set"))?;
-    let json = json!({
-        "AccessKeyId": c.access_key_id,
-        "SecretAccessKey": c.secret_access_key.expose(),
-        "SessionToken": c.session_token.expose(),
-        "Expiration": rfc3339(c.expiration),
-    });
-    aws_sso_device_auth_provider::awsfiles::write_private(&path, json.to_string().as_bytes())
+/// The cache of credential_process favourites, where the environment names one.
+fn credentials_cache() -> Option<CredentialsCache> {
+    CredentialsCache::from_env(env)
 }
 
 fn remove_cached(profile: &str) {
-    if let Some(path) = cache_path(profile) {
-        let _ = std::fs::remove_file(path);
+    if let Some(cache) = credentials_cache() {
+        if let Err(e) = cache.remove(profile) {
+            eprintln!("aws-sso-auth: warning: could not remove the cached credentials of '{profile}': {e}");
+        }
     }
 }
 
@@ -427,7 +395,7 @@ pub async fn daemon() -> Result<(), Error> {
                         continue;
                     }
                     let instance = Instance::new(&f.start_url, &f.sso_region)?;
-                    let sso = super::builder(&instance)?
+                    let sso = super::builder(&instance, &settings)?
                         .sign_in_on_demand(false)
                         .token_refresh_margin(minutes(settings.preferences.token_refresh_minutes))
                         .build()?;

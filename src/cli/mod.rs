@@ -90,8 +90,8 @@ fn instance(args: &InstanceArgs) -> Result<Instance, Error> {
     }
 }
 
-fn builder(instance: &Instance) -> Result<Builder, Error> {
-    let settings = Settings::load(&settings_path()?)?;
+/// A provider builder for `instance`, as the user's `settings` ask.
+fn builder(instance: &Instance, settings: &Settings) -> Result<Builder, Error> {
     let cache = match (settings.preferences.share_session_with_aws_cli, env("HOME")) {
         (true, Some(home)) => Some(AwsCliTokenCache::for_instance(
             instance,
@@ -109,7 +109,9 @@ fn builder(instance: &Instance) -> Result<Builder, Error> {
 
 /// A provider for the commands other than `login`: they never start a sign-in.
 fn provider(instance: &Instance) -> Result<AwsSsoDeviceAuthProvider, Error> {
-    builder(instance)?.sign_in_on_demand(false).build()
+    builder(instance, &Settings::load(&settings_path()?)?)?
+        .sign_in_on_demand(false)
+        .build()
 }
 
 async fn run(command: Command) -> Result<(), Error> {
@@ -335,7 +337,7 @@ async fn login(
         (_, true) => SignInFlow::Pkce,
         _ => favourites::flow_for(settings.preferences.sign_in_flow, no_browser),
     };
-    let sso = builder(&instance)?
+    let sso = builder(&instance, &settings)?
         .flow(flow)
         .on_prompt(move |p| show_prompt(p, no_browser))
         .build()?;

@@ -65,11 +65,7 @@ impl RegistrationOptions {
             h.update(part.as_bytes());
             h.update([0]);
         }
-        h.finalize()
-            .iter()
-            .take(8)
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::hex(&h.finalize()[..8])
     }
 }
 

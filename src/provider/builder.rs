@@ -210,6 +210,5 @@ impl Builder {
 fn session_lock_name(instance: &Instance) -> String {
     use sha2::Digest;
     let digest = sha2::Sha256::digest(instance.key().as_bytes());
-    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    format!("session-{hex}.lock")
+    format!("session-{}.lock", crate::hex(&digest[..8]))
 }

@@ -37,8 +37,7 @@ impl AwsCliTokenCache {
             .iter()
             .map(|id| {
                 let digest = sha1::Sha1::digest(id.as_bytes());
-                let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-                self.dir.join(format!("{hex}.json"))
+                self.dir.join(format!("{}.json", crate::hex(&digest)))
             })
             .collect()
     }

@@ -2,11 +2,13 @@
 //! tests and short-lived programs. There is no plaintext-file store.
 
 mod aws_cli_cache;
+mod credentials_cache;
 mod keychain;
 mod memory;
 mod record;
 
 pub use aws_cli_cache::AwsCliTokenCache;
+pub use credentials_cache::CredentialsCache;
 pub use keychain::KeychainStore;
 pub use memory::MemoryStore;
 pub use record::{ClientRegistration, SessionRecord, SignInFlow, TokenSet};
