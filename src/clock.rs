@@ -62,6 +62,14 @@ pub fn epoch_seconds(t: SystemTime) -> i64 {
     }
 }
 
+/// Milliseconds since the Unix epoch, saturating at zero for times before it.
+pub fn epoch_millis(t: SystemTime) -> i64 {
+    match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+        Err(_) => 0,
+    }
+}
+
 /// The time `secs` seconds after the Unix epoch (negative values clamp to the epoch).
 pub fn from_epoch_seconds(secs: i64) -> SystemTime {
     after_epoch(Duration::from_secs(u64::try_from(secs).unwrap_or(0)))

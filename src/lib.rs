@@ -27,6 +27,7 @@
 
 mod atomic_file;
 pub mod awsfiles;
+pub mod browser;
 pub mod clock;
 pub mod console;
 pub mod credentials;

@@ -52,6 +52,36 @@ pub fn init_stderr(env_var: &str, default: &str) {
     let _already_set = tracing_subscriber::registry().with(layer).try_init();
 }
 
+/// A log file past this size at start is kept as `NAME.1` and a new one begun.
+const ROTATE_AT: u64 = 5 * 1024 * 1024;
+
+/// Installs a logger appending to `path` (its directory made private, the file 0600; one
+/// older file kept as `NAME.1` once it passes 5 MiB), with the filter from `env_var`,
+/// else `default`, behind [`no_wire_trace`].
+pub fn init_file(path: &std::path::Path, env_var: &str, default: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        crate::atomic_file::create_private_dir(dir)?;
+    }
+    if std::fs::metadata(path).is_ok_and(|m| m.len() > ROTATE_AT) {
+        let mut old = path.as_os_str().to_owned();
+        old.push(".1");
+        std::fs::rename(path, old)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path)?;
+    let filter = EnvFilter::try_from_env(env_var).unwrap_or_else(|_| EnvFilter::new(default));
+    let layer = tracing_subscriber::fmt::layer()
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .with_filter(filter)
+        .with_filter(no_wire_trace());
+    let _already_set = tracing_subscriber::registry().with(layer).try_init();
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

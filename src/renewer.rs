@@ -161,6 +161,7 @@ pub struct Renewer {
     task: tokio::task::JoinHandle<()>,
     wake: Arc<Notify>,
     favourites: watch::Sender<Vec<Favourite>>,
+    forced: Arc<std::sync::Mutex<Vec<String>>>,
     events: Events,
     provider: Arc<AwsSsoDeviceAuthProvider>,
 }
@@ -190,7 +191,9 @@ impl Renewer {
     ) -> Self {
         let (favourites_tx, favourites_rx) = watch::channel(favourites);
         let wake = Arc::new(Notify::new());
+        let forced = Arc::new(std::sync::Mutex::new(Vec::new()));
         let task = Task {
+            forced: forced.clone(),
             provider: provider.clone(),
             files,
             config,
@@ -209,6 +212,7 @@ impl Renewer {
             task: tokio::spawn(task.run()),
             wake,
             favourites: favourites_tx,
+            forced,
             events,
             provider,
         }
@@ -223,6 +227,15 @@ impl Renewer {
     /// elsewhere, or a "renew now").
     pub fn wake(&self) {
         self.wake.notify_one();
+    }
+
+    /// Renews the profile of favourite `profile` now, whether or not it is due.
+    pub fn renew_now(&self, profile: &str) {
+        self.forced
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(profile.to_owned());
+        self.wake();
     }
 
     /// Replaces the favourites; new ones are written at once.
@@ -247,6 +260,8 @@ struct Task {
     events: Events,
     wake: Arc<Notify>,
     favourites: watch::Receiver<Vec<Favourite>>,
+    /// Profiles asked to renew now ([`Renewer::renew_now`]).
+    forced: Arc<std::sync::Mutex<Vec<String>>>,
     /// When each profile is next due (absent: now).
     due: HashMap<String, SystemTime>,
     /// The favourites as last seen, to notice one that changed its target.
@@ -298,6 +313,9 @@ impl Task {
     /// (`None`: nothing scheduled, only the periodic check).
     async fn round(&mut self, woken: bool) -> Option<SystemTime> {
         let token_deadline = self.session_round(woken).await?;
+        for profile in std::mem::take(&mut *self.forced.lock().unwrap_or_else(|e| e.into_inner())) {
+            self.due.remove(&profile);
+        }
         let now = self.clock.now();
         let favourites: Vec<Favourite> = self
             .favourites

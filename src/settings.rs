@@ -69,6 +69,20 @@ pub enum FlowPreference {
     Pkce,
 }
 
+impl FlowPreference {
+    /// The flow this preference asks for, given whether a browser on this machine can
+    /// reach a loopback port ([`crate::browser::local_browser_likely`]).
+    pub fn resolve(self, local_browser: bool) -> crate::store::SignInFlow {
+        use crate::store::SignInFlow;
+        match self {
+            Self::Device => SignInFlow::Device,
+            Self::Pkce => SignInFlow::Pkce,
+            Self::Auto if local_browser => SignInFlow::Pkce,
+            Self::Auto => SignInFlow::Device,
+        }
+    }
+}
+
 /// How the app and the renewer behave.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -133,6 +147,24 @@ pub fn config_dir(get: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
         .filter(|p| p.is_absolute())
         .or_else(|| nonempty("HOME").map(|h| h.join(".config")))
         .or_else(|| nonempty("APPDATA"))
+        .map(|d| d.join("aws-sso-tray"))
+}
+
+/// `$XDG_CACHE_HOME/aws-sso-tray`, else `$HOME/.cache/aws-sso-tray`.
+pub fn cache_dir(get: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    xdg_dir(get, "XDG_CACHE_HOME", ".cache")
+}
+
+/// `$XDG_STATE_HOME/aws-sso-tray` (logs), else `$HOME/.local/state/aws-sso-tray`.
+pub fn state_dir(get: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    xdg_dir(get, "XDG_STATE_HOME", ".local/state")
+}
+
+fn xdg_dir(get: impl Fn(&str) -> Option<String>, var: &str, under_home: &str) -> Option<PathBuf> {
+    let nonempty = |k: &str| get(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    nonempty(var)
+        .filter(|p| p.is_absolute())
+        .or_else(|| nonempty("HOME").map(|h| h.join(under_home)))
         .map(|d| d.join("aws-sso-tray"))
 }
 

@@ -28,7 +28,7 @@ pub async fn open_once(url: &Secret) -> Result<(), Error> {
         Alphanumeric.sample_string(&mut rand::thread_rng(), 32)
     );
     let local = format!("http://127.0.0.1:{port}{path}");
-    if let Err(e) = super::browser::open(&local) {
+    if let Err(e) = aws_sso_device_auth_provider::browser::open(&local) {
         return Err(io("open a browser for", e));
     }
     let serve = async {

@@ -6,6 +6,7 @@ use super::{env, instance, output, provider, settings_path, show_prompt};
 use aws_sso_device_auth_provider::awsfiles::{
     AwsFiles, Changes, ProcessProfile, ProfileName, ProfileWrite,
 };
+use aws_sso_device_auth_provider::browser;
 use aws_sso_device_auth_provider::clock::{later, rfc3339, Clock, SystemClock};
 use aws_sso_device_auth_provider::settings::{Favourite, FlowPreference, Settings};
 use aws_sso_device_auth_provider::store::CredentialsCache;
@@ -18,14 +19,7 @@ const CACHE_MARGIN: Duration = Duration::from_secs(5 * 60);
 
 /// The flow a preference asks for, on this machine.
 pub fn flow_for(preference: FlowPreference, no_browser: bool) -> SignInFlow {
-    match preference {
-        FlowPreference::Device => SignInFlow::Device,
-        FlowPreference::Pkce => SignInFlow::Pkce,
-        FlowPreference::Auto if !no_browser && super::browser::local_browser_likely(env) => {
-            SignInFlow::Pkce
-        }
-        FlowPreference::Auto => SignInFlow::Device,
-    }
+    preference.resolve(!no_browser && browser::local_browser_likely(env))
 }
 
 pub async fn favourite(command: FavouriteCommand) -> Result<(), Error> {

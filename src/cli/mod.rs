@@ -1,11 +1,11 @@
 mod args;
-mod browser;
 mod console;
 mod favourites;
 mod output;
 
 use args::{Cli, Command, Format, InstanceArgs, ProfileCommand};
 use aws_sso_device_auth_provider::awsfiles::{AwsFiles, Changes, ProfileName, ProfileWrite};
+use aws_sso_device_auth_provider::browser;
 use aws_sso_device_auth_provider::clock::{Clock, SystemClock};
 use aws_sso_device_auth_provider::provider::Builder;
 use aws_sso_device_auth_provider::settings::{config_dir, Settings};

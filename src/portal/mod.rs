@@ -12,7 +12,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use globset::{GlobBuilder, GlobMatcher};
 use pacer::{backoff, Pacer, PacerConfig};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -22,7 +22,7 @@ use tokio::task::JoinSet;
 pub const MAX_PAGE_SIZE: i32 = 100;
 
 /// An AWS account the user can reach.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Account {
     /// 12-digit account id.
@@ -35,7 +35,7 @@ pub struct Account {
 }
 
 /// A role the user may assume in an account.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Role {
     /// The account.
@@ -45,7 +45,7 @@ pub struct Role {
 }
 
 /// An account with its roles.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountRoles {
     /// The account.
@@ -304,6 +304,7 @@ impl PortalClient {
         &self,
         token: &Secret,
         accounts: Vec<Account>,
+        progress: &(dyn Fn(usize, usize) + Send + Sync),
     ) -> Result<Vec<AccountRoles>> {
         let mut tasks = JoinSet::new();
         for (i, account) in accounts.into_iter().enumerate() {
@@ -316,6 +317,8 @@ impl PortalClient {
         }
         let mut out: Vec<Option<AccountRoles>> = Vec::new();
         out.resize_with(tasks.len(), || None);
+        let (mut done, total) = (0, out.len());
+        progress(done, total);
         while let Some(joined) = tasks.join_next().await {
             let (i, account, roles) = joined.map_err(|e| Error::UnexpectedReply {
                 operation: "ListAccountRoles",
@@ -325,6 +328,8 @@ impl PortalClient {
                 account,
                 roles: roles?,
             });
+            done += 1;
+            progress(done, total);
         }
         Ok(out.into_iter().flatten().collect())
     }

@@ -503,12 +503,24 @@ impl AwsSsoDeviceAuthProvider {
         filter: &AccountFilter,
         role_glob: Option<&str>,
     ) -> Result<Vec<AccountRoles>> {
+        self.accounts_with_roles_reporting(filter, role_glob, &|_, _| {})
+            .await
+    }
+
+    /// [`Self::accounts_with_roles`], calling `progress(done, total)` as the accounts'
+    /// roles arrive (after the accounts are listed, so `total` is known).
+    pub async fn accounts_with_roles_reporting(
+        &self,
+        filter: &AccountFilter,
+        role_glob: Option<&str>,
+        progress: &(dyn Fn(usize, usize) + Send + Sync),
+    ) -> Result<Vec<AccountRoles>> {
         let glob = role_glob.map(NameGlob::new).transpose()?;
         let accounts = self.accounts(filter).await?;
         let mut found = self
             .with_token(|t| {
                 let accounts = accounts.clone();
-                async move { self.portal.list_roles_of(&t, accounts).await }
+                async move { self.portal.list_roles_of(&t, accounts, progress).await }
             })
             .await?;
         if let Some(g) = &glob {

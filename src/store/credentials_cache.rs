@@ -5,7 +5,7 @@
 
 use crate::clock::{parse_rfc3339, rfc3339};
 use crate::portal::RoleCredentials;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The cache directory and the files in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,15 +22,7 @@ impl CredentialsCache {
     /// `$XDG_CACHE_HOME/aws-sso-tray/credentials`, else `$HOME/.cache/…`; `None` without
     /// either.
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Option<Self> {
-        let base = get("XDG_CACHE_HOME")
-            .filter(|d| Path::new(d).is_absolute())
-            .map(PathBuf::from)
-            .or_else(|| {
-                get("HOME")
-                    .filter(|h| !h.is_empty())
-                    .map(|h| Path::new(&h).join(".cache"))
-            })?;
-        Some(Self::new(base.join("aws-sso-tray/credentials")))
+        crate::settings::cache_dir(get).map(|d| Self::new(d.join("credentials")))
     }
 
     /// The file of `profile`: its name hashed, since profile names may hold `/`.

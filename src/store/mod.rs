@@ -1,12 +1,14 @@
 //! Where the session's secrets live: a small trait, the OS keychain by default, memory for
 //! tests and short-lived programs. There is no plaintext-file store.
 
+mod accounts_cache;
 mod aws_cli_cache;
 mod credentials_cache;
 mod keychain;
 mod memory;
 mod record;
 
+pub use accounts_cache::{AccountsCache, CachedAccounts};
 pub use aws_cli_cache::AwsCliTokenCache;
 pub use credentials_cache::CredentialsCache;
 pub use keychain::KeychainStore;

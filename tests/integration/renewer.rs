@@ -306,3 +306,26 @@ async fn credentials_shorter_than_the_margin_renew_at_half_life_not_in_a_loop() 
     // About one write per profile per second: 2 s credentials renewed at half-life.
     assert!((4..=2 * 6).contains(&writes), "{writes} writes in 4 s");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renew_now_renews_that_profile_only_before_it_is_due() {
+    let emu = emulator(short_lived(3600, 3600)).await;
+    let s = setup(&emu, Duration::from_secs(60), None).await;
+    let mut rx = s.events.subscribe();
+    let renewer = s.start(quick(60_000), Arc::new(SystemClock));
+    let (_, first) = watch(&s, &mut rx, 2, || SystemClock.now()).await;
+    assert_eq!(count(&first, written), 2, "both written once at start");
+    let (_, idle) = watch(&s, &mut rx, 1, || SystemClock.now()).await;
+    assert_eq!(count(&idle, written), 0, "nothing due for an hour");
+
+    renewer.renew_now("fav-1");
+    let (_, forced) = watch(&s, &mut rx, 2, || SystemClock.now()).await;
+    let profiles: Vec<&str> = forced
+        .iter()
+        .filter_map(|e| match e {
+            Event::ProfileWritten { profile, .. } => Some(profile.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(profiles, ["fav-1"]);
+}

@@ -35,7 +35,10 @@ pub fn open(url: &str) -> std::io::Result<()> {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .map(|_child| ())
+        .map(|mut child| {
+            // Openers return at once; reap it so a long-running app leaves no zombie.
+            std::thread::spawn(move || child.wait());
+        })
 }
 
 #[cfg(test)]
