@@ -243,6 +243,11 @@ impl Renewer {
         self.favourites.send_replace(favourites);
     }
 
+    /// The provider it renews with.
+    pub fn provider(&self) -> Arc<AwsSsoDeviceAuthProvider> {
+        self.provider.clone()
+    }
+
     /// Signs in interactively (the code reaches the user through the provider's prompt,
     /// such as [`Events::prompt`]), then renews at once.
     pub async fn sign_in(&self) -> crate::Result<SessionInfo> {

@@ -187,10 +187,34 @@ impl ProcessProfile {
         })
     }
 
+    /// `[profile NAME]` whose credentials come from `CLI credentials --profile NAME`, the
+    /// `aws-sso-auth` command at path `cli` (both quoted for a shell where needed).
+    pub fn aws_sso_auth(name: ProfileName, cli: &Path) -> Result<Self> {
+        let command = format!(
+            "{} credentials --profile {}",
+            quote_for_shell(&cli.to_string_lossy()),
+            quote_for_shell(name.as_str())
+        );
+        Self::new(name, &command)
+    }
+
     /// Also `region` in the same section.
     pub fn region(mut self, region: &str) -> Result<Self> {
         self.region = Some(crate::instance::validate_region(region)?);
         Ok(self)
+    }
+}
+
+/// `s` as one word for a POSIX shell (which the SDKs run `credential_process` through):
+/// as it is when that is safe, else single-quoted.
+fn quote_for_shell(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+=:@,".contains(c));
+    if plain {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
     }
 }
 
@@ -657,6 +681,31 @@ impl Edit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn process_profiles_quote_only_what_a_shell_would_split() {
+        let p = ProcessProfile::aws_sso_auth(
+            ProfileName::new("team/dev%1").unwrap(),
+            Path::new("/opt/my apps/aws-sso-auth"),
+        )
+        .unwrap();
+        assert_eq!(
+            p.command,
+            "'/opt/my apps/aws-sso-auth' credentials --profile 'team/dev%1'"
+        );
+        let p = ProcessProfile::aws_sso_auth(
+            ProfileName::new("dev").unwrap(),
+            Path::new("/usr/bin/aws-sso-auth"),
+        )
+        .unwrap();
+        assert_eq!(p.command, "/usr/bin/aws-sso-auth credentials --profile dev");
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("printf '%s|' {}", quote_for_shell("it's a;b")))
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "it's a;b|");
+    }
 
     #[test]
     fn profile_names_follow_the_sdk() {

@@ -63,11 +63,7 @@ pub async fn favourite(command: FavouriteCommand) -> Result<(), Error> {
                     path: "aws-sso-auth".into(),
                     source,
                 })?;
-                let command = format!(
-                    "{} credentials --profile {name}",
-                    output::shell_quote(&exe.to_string_lossy())
-                );
-                let mut profile = ProcessProfile::new(ProfileName::new(&name)?, &command)?;
+                let mut profile = ProcessProfile::aws_sso_auth(ProfileName::new(&name)?, &exe)?;
                 if let Some(r) = &region {
                     profile = profile.region(r)?;
                 }

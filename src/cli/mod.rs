@@ -1,5 +1,4 @@
 mod args;
-mod console;
 mod favourites;
 mod output;
 
@@ -226,7 +225,7 @@ async fn run(command: Command) -> Result<(), Error> {
                 println!("{}", url.expose());
                 return Ok(());
             }
-            console::open_once(&url).await?;
+            aws_sso_device_auth_provider::console::open_once(&url).await?;
             eprintln!("Opened the AWS console as {role} in {account}.");
             Ok(())
         }
