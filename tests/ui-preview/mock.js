@@ -1,6 +1,6 @@
 // Dev-only fake of window.__TAURI__ for previewing ui/ in a browser. Not shipped.
 // URL parameters: ?s=signedIn|signedOut|needsSignIn|code|pkce|noInstance  &view=accounts|favourites|settings|signIn
-//                 &bench=1 (times the account search; result in <body data-bench>)  &fail=1 (commands reject)
+//                 &ttl=SECONDS (code lifetime)  &bench=1 (times the account search; result in <body data-bench>)  &fail=1 (commands reject)
 (() => {
   const q = new URLSearchParams(location.search);
   const scenario = q.get('s') || 'signedIn';
@@ -13,7 +13,7 @@
   const teams = ['payments', 'checkout', 'identity', 'search', 'ledger', 'billing', 'catalog', 'mobile-api', 'data-lake', 'ml-platform', 'fraud', 'notifications', 'reporting', 'edge', 'partner-gw', 'hr-portal', 'crm', 'warehouse', 'pricing', 'loyalty'];
   const envs = ['prod', 'staging', 'dev', 'sandbox', 'qa', 'perf', 'dr'];
   const roleSets = [['AdministratorAccess', 'ReadOnlyAccess', 'PowerUserAccess'], ['ReadOnlyAccess', 'DeveloperAccess', 'BillingViewer'], ['AWSAdministratorAccess', 'ViewOnlyAccess', 'SecurityAudit']];
-  const fixed = ['log-archive', 'audit', 'shared-services', 'network-hub', 'security-tooling', 'management', 'backup-vault', 'sso-identity'];
+  const fixed = ['payments-prod', 'log-archive', 'audit', 'shared-services', 'network-hub', 'security-tooling', 'management', 'backup-vault', 'sso-identity'];
   const accounts = [];
   const names = new Set();
   for (let i = 0; accounts.length < 1000; i++) {
@@ -34,10 +34,10 @@
     instance: scenario === 'noInstance' ? null : instance,
     instances: scenario === 'noInstance' ? [] : [instance, { startUrl: 'https://d-9067aa1234.awsapps.com/start', region: 'us-east-1', label: null }],
     session: { state: ['signedOut', 'needsSignIn', 'noInstance'].includes(scenario) ? (scenario === 'noInstance' ? 'signedOut' : scenario) : scenario === 'signedIn' ? 'signedIn' : 'signingIn', expiresAt: scenario === 'signedIn' ? now + 118 * MIN + 20000 : null, renewable: true },
-    signIn: scenario === 'code' ? { userCode: 'WDJB-MJHT', url: 'https://device.sso.eu-west-1.amazonaws.com/?user_code=WDJB-MJHT', expiresAt: now + 9 * MIN + 42000 }
+    signIn: scenario === 'code' ? { userCode: 'WDJB-MJHT', url: 'https://device.sso.eu-west-1.amazonaws.com/?user_code=WDJB-MJHT', expiresAt: now + (q.get('ttl') ? +q.get('ttl') * 1000 : 9 * MIN + 42000) }
       : scenario === 'pkce' ? { userCode: null, url: 'https://oidc.eu-west-1.amazonaws.com/authorize?…', expiresAt: now + 5 * MIN } : null,
     favourites: [
-      { profile: 'payments-prod-readonly', startUrl: instance.startUrl, ssoRegion: 'eu-west-1', accountId: byName('log-archive').accountId, accountName: 'log-archive', roleName: 'ReadOnlyAccess', region: 'eu-west-1', credentialProcess: false, expiresAt: now + 42 * MIN, error: null, renewing: false },
+      { profile: 'payments-prod-readonly', startUrl: instance.startUrl, ssoRegion: 'eu-west-1', accountId: byName('payments-prod').accountId, accountName: 'payments-prod', roleName: 'ReadOnlyAccess', region: 'eu-west-1', credentialProcess: false, expiresAt: now + 42 * MIN, error: null, renewing: false },
       { profile: 'shared-services-admin', startUrl: instance.startUrl, ssoRegion: 'eu-west-1', accountId: byName('shared-services').accountId, accountName: 'shared-services', roleName: 'AdministratorAccess', region: null, credentialProcess: true, expiresAt: null, error: null, renewing: true },
       { profile: 'audit-security', startUrl: instance.startUrl, ssoRegion: 'eu-west-1', accountId: byName('audit').accountId, accountName: 'audit', roleName: 'SecurityAudit', region: 'us-east-1', credentialProcess: false, expiresAt: now - 5 * MIN, error: 'The role SecurityAudit is no longer assigned to you in account audit.', renewing: false },
     ],
@@ -123,13 +123,13 @@
     },
   };
 
-  if (q.get('view')) setTimeout(() => emit('show-view', q.get('view')), 100);
+  if (q.get('view')) window.addEventListener('load', () => setTimeout(() => emit('show-view', q.get('view')), 50));
 
   if (q.get('bench')) {
     window.addEventListener('load', () => setTimeout(() => {
       const input = document.querySelector('[data-testid=account-search]');
       const out = [];
-      for (const term of ['p', 'pa', 'pay', 'payments-prod', 'admin', 'readonly', '1234', 'zzz', '']) {
+      for (const term of ['', 'p', 'pa', '', 'p', 'pa', 'pay', 'payments-prod', 'admin', 'readonly', '1234', 'zzz', '']) {
         input.value = term;
         const t0 = performance.now();
         input.dispatchEvent(new Event('input'));

@@ -1,0 +1,31 @@
+//! Builds the app with its config from the repository root, and declares its commands so
+//! that a capability must grant each one (see `capabilities/default.json`).
+
+const COMMANDS: &[&str] = &[
+    "get_state",
+    "sign_in",
+    "cancel_sign_in",
+    "open_sign_in_page",
+    "sign_out",
+    "get_accounts",
+    "refresh_accounts",
+    "add_favourite",
+    "remove_favourite",
+    "write_profile",
+    "renew_now",
+    "open_console",
+    "set_preferences",
+    "set_start_at_login",
+    "add_instance",
+    "remove_instance",
+    "set_default_instance",
+];
+
+fn main() {
+    let attributes = tauri_build::Attributes::new()
+        .config_path("../tauri.conf.json")
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    if let Err(e) = tauri_build::try_build(attributes) {
+        panic!("tauri build step failed: {e:#}");
+    }
+}

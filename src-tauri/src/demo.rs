@@ -1,0 +1,82 @@
+//! Demo mode: the app against the built-in emulator in a throw-away home, a keychain in
+//! memory and short lifetimes, so a new user sees sign-in, profiles and renewals within
+//! minutes without an AWS account and without touching their `~/.aws`, settings or
+//! keychain.
+
+use crate::autostart::Autostart;
+use crate::env::Env;
+use crate::state::Options;
+use aws_sso_device_auth_provider::emulator::{Emulator, EmulatorConfig};
+use aws_sso_device_auth_provider::renewer::RenewerConfig;
+use aws_sso_device_auth_provider::settings::{FlowPreference, InstanceSettings, Settings};
+use aws_sso_device_auth_provider::MemoryStore;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The demo's organisation.
+pub const START_URL: &str = "https://demo-org.awsapps.com/start";
+/// Its region.
+pub const REGION: &str = "eu-west-1";
+
+/// What the demo keeps alive while the app runs; the home goes when it is dropped.
+pub struct Demo {
+    /// The emulated AWS.
+    pub emulator: Emulator,
+    /// The throw-away home.
+    pub home: tempfile::TempDir,
+}
+
+/// Starts the emulator and makes the throw-away home, with the demo organisation set up.
+pub async fn start() -> std::io::Result<(Demo, Options)> {
+    let home = tempfile::Builder::new()
+        .prefix("aws-sso-tray-demo-")
+        .tempdir()?;
+    let emulator = Emulator::start(EmulatorConfig {
+        accounts: 150,
+        // Short enough to watch a renewal in a few minutes.
+        access_token_lifetime: Duration::from_secs(15 * 60),
+        role_credentials_lifetime: Duration::from_secs(5 * 60),
+        ..EmulatorConfig::default()
+    })
+    .await?;
+    let url = emulator.endpoint();
+    let h = home.path();
+    let path = |p: &str| h.join(p).to_string_lossy().into_owned();
+    let env = Env::process()
+        .with("HOME", path(""))
+        .with("XDG_CONFIG_HOME", path(".config"))
+        .with("XDG_CACHE_HOME", path(".cache"))
+        .with("XDG_STATE_HOME", path(".local/state"))
+        .with("AWS_SHARED_CREDENTIALS_FILE", path(".aws/credentials"))
+        .with("AWS_CONFIG_FILE", path(".aws/config"))
+        .with("AWS_ENDPOINT_URL_SSO", &url)
+        .with("AWS_ENDPOINT_URL_SSO_OIDC", &url)
+        .with("AWS_ENDPOINT_URL_SIGNIN", &url);
+    let mut settings = Settings {
+        instances: vec![InstanceSettings {
+            start_url: START_URL.into(),
+            region: REGION.into(),
+            label: Some("Demo organisation".into()),
+        }],
+        default_instance: Some(START_URL.into()),
+        ..Settings::default()
+    };
+    // The device code flow, so the demo shows the code to compare.
+    settings.preferences.sign_in_flow = FlowPreference::Device;
+    settings
+        .save(&h.join(".config/aws-sso-tray/settings.json"))
+        .map_err(std::io::Error::other)?;
+    let options = Options {
+        autostart: Autostart::from_env(&env),
+        env,
+        store: Arc::new(MemoryStore::new()),
+        renewer: RenewerConfig {
+            credentials_margin: Duration::from_secs(3 * 60),
+            jitter: Duration::from_secs(10),
+            ..RenewerConfig::default()
+        },
+        fixed_margins: Some(Duration::from_secs(5 * 60)),
+        demo: Some(url),
+    };
+    Ok((Demo { emulator, home }, options))
+}

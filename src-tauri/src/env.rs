@@ -1,0 +1,59 @@
+//! Where the app reads and writes: the process environment, with overrides (demo mode
+//! points HOME, the XDG directories and the AWS endpoints elsewhere without touching the
+//! process environment, which other threads read).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Environment lookups: an override if there is one, else the process environment.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    overrides: Arc<HashMap<String, String>>,
+}
+
+impl Env {
+    /// The process environment as it is.
+    pub fn process() -> Self {
+        Self::default()
+    }
+
+    /// This environment with `key` set to `value`.
+    pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {
+        Arc::make_mut(&mut self.overrides).insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<String> {
+        match self.overrides.get(key) {
+            Some(v) => Some(v.clone()),
+            None => std::env::var(key).ok(),
+        }
+    }
+
+    /// A lookup function for the core's `from_env` constructors.
+    pub fn lookup(&self) -> impl Fn(&str) -> Option<String> + '_ {
+        move |k| self.get(k)
+    }
+
+    /// The user's home directory.
+    pub fn home(&self) -> Option<PathBuf> {
+        self.get("HOME")
+            .filter(|h| !h.is_empty())
+            .map(PathBuf::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrides_win_and_the_rest_falls_through() {
+        let env = Env::process().with("HOME", "/tmp/demo-home");
+        assert_eq!(env.get("HOME").as_deref(), Some("/tmp/demo-home"));
+        assert_eq!(env.get("PATH"), std::env::var("PATH").ok());
+        assert_eq!(env.home(), Some(PathBuf::from("/tmp/demo-home")));
+    }
+}

@@ -1,0 +1,301 @@
+//! The tray: a model of the menu built from the app's view (pure, tested without a
+//! display), its typed ids, the icon per state, and turning the model into a Tauri menu.
+
+use crate::state::instance_label;
+use crate::view::{AppView, FavouriteView, SessionPhase};
+use std::time::Duration;
+use tauri::image::Image;
+use tauri::menu::{IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
+use tauri::{AppHandle, Runtime};
+
+/// Every clickable item of the tray menu.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum MenuId {
+    /// Start a sign-in (or show the one waiting).
+    SignIn,
+    /// Sign out of the current instance.
+    SignOut,
+    /// Write or renew a favourite's profile now.
+    Renew(String),
+    /// Open the AWS console as a favourite's role.
+    Console(String),
+    /// The account browser.
+    Browse,
+    /// The favourites view.
+    Favourites,
+    /// The settings view.
+    Settings,
+    /// Quit the app.
+    Quit,
+}
+
+impl MenuId {
+    /// The id string Tauri carries.
+    pub fn to_id(&self) -> String {
+        match self {
+            Self::SignIn => "sign-in".into(),
+            Self::SignOut => "sign-out".into(),
+            Self::Renew(p) => format!("renew:{p}"),
+            Self::Console(p) => format!("console:{p}"),
+            Self::Browse => "browse".into(),
+            Self::Favourites => "favourites".into(),
+            Self::Settings => "settings".into(),
+            Self::Quit => "quit".into(),
+        }
+    }
+
+    /// The id back from a click; `None` for ids this app did not make.
+    pub fn parse(id: &str) -> Option<Self> {
+        if let Some(p) = id.strip_prefix("renew:") {
+            return Some(Self::Renew(p.to_owned()));
+        }
+        if let Some(p) = id.strip_prefix("console:") {
+            return Some(Self::Console(p.to_owned()));
+        }
+        Some(match id {
+            "sign-in" => Self::SignIn,
+            "sign-out" => Self::SignOut,
+            "browse" => Self::Browse,
+            "favourites" => Self::Favourites,
+            "settings" => Self::Settings,
+            "quit" => Self::Quit,
+            _ => return None,
+        })
+    }
+}
+
+/// Which icon the tray shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrayIcon {
+    /// Not signed in.
+    SignedOut,
+    /// Signed in; every profile fresh.
+    SignedIn,
+    /// A sign-in or a renewal is under way.
+    Renewing,
+    /// The session ended or a renewal failed.
+    Attention,
+}
+
+impl TrayIcon {
+    /// The icon's pixels.
+    pub fn image(self) -> tauri::Result<Image<'static>> {
+        Image::from_bytes(match self {
+            Self::SignedOut => include_bytes!("../../icons/tray-signed-out.png"),
+            Self::SignedIn => include_bytes!("../../icons/tray-signed-in.png"),
+            Self::Renewing => include_bytes!("../../icons/tray-renewing.png"),
+            Self::Attention => include_bytes!("../../icons/tray-attention.png"),
+        })
+    }
+}
+
+/// One entry of the menu.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    /// Text that cannot be clicked.
+    Label(String),
+    /// A clickable item.
+    Item(MenuId, String),
+    /// A line.
+    Separator,
+    /// A submenu.
+    Submenu(String, Vec<Entry>),
+}
+
+/// The tray as it should look.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrayModel {
+    /// The icon.
+    pub icon: TrayIcon,
+    /// The hover text.
+    pub tooltip: String,
+    /// The menu.
+    pub entries: Vec<Entry>,
+}
+
+/// "1 h 05 min", "42 min", "under a minute".
+pub fn duration_words(d: Duration) -> String {
+    let mins = d.as_secs() / 60;
+    match mins {
+        0 => "under a minute".to_owned(),
+        1..=59 => format!("{mins} min"),
+        _ => format!("{} h {:02} min", mins / 60, mins % 60),
+    }
+}
+
+fn left(expires_at: i64, now_ms: i64) -> String {
+    if expires_at <= now_ms {
+        return "expired".to_owned();
+    }
+    let d = Duration::from_millis(u64::try_from(expires_at - now_ms).unwrap_or(0));
+    format!("{} left", duration_words(d))
+}
+
+fn favourite_line(f: &FavouriteView, now_ms: i64) -> String {
+    let account = f.account_name.as_deref().unwrap_or(&f.account_id);
+    let state = if f.renewing {
+        "renewing…".to_owned()
+    } else if f.error.is_some() {
+        "renewal failed".to_owned()
+    } else if f.credential_process {
+        "on demand".to_owned()
+    } else {
+        match f.expires_at {
+            Some(t) => left(t, now_ms),
+            None => "not written yet".to_owned(),
+        }
+    };
+    format!("{} → {account} / {} · {state}", f.profile, f.role_name)
+}
+
+impl TrayModel {
+    /// The tray for `view` at `now_ms` (milliseconds since the epoch).
+    pub fn from_view(view: &AppView, now_ms: i64) -> Self {
+        let who = view
+            .instance
+            .as_ref()
+            .map(instance_label)
+            .unwrap_or_else(|| "AWS SSO".to_owned());
+        let session = &view.session;
+        let session_line = match session.state {
+            SessionPhase::SignedIn => {
+                let mut line = format!("{who} · signed in");
+                if let Some(t) = session.expires_at.filter(|_| !session.renewable) {
+                    line.push_str(&format!(" · {}", left(t, now_ms)));
+                }
+                line
+            }
+            SessionPhase::SigningIn => {
+                match view.sign_in.as_ref().and_then(|s| s.user_code.as_deref()) {
+                    Some(code) => format!("{who} · signing in, code {code}"),
+                    None => format!("{who} · signing in"),
+                }
+            }
+            SessionPhase::NeedsSignIn => format!("{who} · session ended, sign in again"),
+            SessionPhase::SignedOut if view.instance.is_none() => {
+                "No AWS access portal set up yet".to_owned()
+            }
+            SessionPhase::SignedOut => format!("{who} · signed out"),
+        };
+        let mut entries = vec![Entry::Label(session_line.clone())];
+        entries.push(match session.state {
+            SessionPhase::SignedIn => Entry::Item(MenuId::SignOut, "Sign out".into()),
+            SessionPhase::SigningIn => Entry::Item(MenuId::SignIn, "Show sign-in code…".into()),
+            _ => Entry::Item(MenuId::SignIn, "Sign in…".into()),
+        });
+        entries.push(Entry::Separator);
+        if view.favourites.is_empty() {
+            entries.push(Entry::Label(
+                "No favourites yet: add one in Browse accounts".into(),
+            ));
+        } else {
+            entries.push(Entry::Label("Favourites (click to renew now)".into()));
+            for f in &view.favourites {
+                entries.push(Entry::Item(
+                    MenuId::Renew(f.profile.clone()),
+                    favourite_line(f, now_ms),
+                ));
+            }
+            entries.push(Entry::Submenu(
+                "Open console".into(),
+                view.favourites
+                    .iter()
+                    .map(|f| {
+                        let account = f.account_name.as_deref().unwrap_or(&f.account_id);
+                        Entry::Item(
+                            MenuId::Console(f.profile.clone()),
+                            format!("{account} / {}", f.role_name),
+                        )
+                    })
+                    .collect(),
+            ));
+        }
+        entries.push(Entry::Separator);
+        entries.push(Entry::Item(MenuId::Browse, "Browse accounts…".into()));
+        entries.push(Entry::Item(MenuId::Favourites, "Favourites…".into()));
+        entries.push(Entry::Item(MenuId::Settings, "Settings…".into()));
+        entries.push(Entry::Separator);
+        entries.push(Entry::Item(MenuId::Quit, "Quit".into()));
+
+        let failing = view.favourites.iter().any(|f| f.error.is_some());
+        let icon = match session.state {
+            SessionPhase::NeedsSignIn => TrayIcon::Attention,
+            _ if failing => TrayIcon::Attention,
+            SessionPhase::SigningIn => TrayIcon::Renewing,
+            _ if view.favourites.iter().any(|f| f.renewing) => TrayIcon::Renewing,
+            SessionPhase::SignedIn => TrayIcon::SignedIn,
+            SessionPhase::SignedOut => TrayIcon::SignedOut,
+        };
+        let mut tooltip = format!("AWS SSO: {session_line}");
+        if view.demo {
+            tooltip.push_str(" (demo)");
+        }
+        Self {
+            icon,
+            tooltip,
+            entries,
+        }
+    }
+}
+
+/// The Tauri menu for `entries`.
+pub fn build_menu<R: Runtime>(app: &AppHandle<R>, entries: &[Entry]) -> tauri::Result<Menu<R>> {
+    let items = menu_items(app, entries)?;
+    let refs: Vec<&dyn IsMenuItem<R>> = items.iter().map(AsRef::as_ref).collect();
+    Menu::with_items(app, &refs)
+}
+
+fn menu_items<R: Runtime>(
+    app: &AppHandle<R>,
+    entries: &[Entry],
+) -> tauri::Result<Vec<Box<dyn IsMenuItem<R>>>> {
+    let mut out: Vec<Box<dyn IsMenuItem<R>>> = Vec::with_capacity(entries.len());
+    for entry in entries {
+        out.push(match entry {
+            Entry::Label(text) => Box::new(MenuItem::new(app, text, false, None::<&str>)?),
+            Entry::Item(id, text) => Box::new(MenuItem::with_id(
+                app,
+                id.to_id(),
+                text,
+                true,
+                None::<&str>,
+            )?),
+            Entry::Separator => Box::new(PredefinedMenuItem::separator(app)?),
+            Entry::Submenu(text, children) => {
+                let items = menu_items(app, children)?;
+                let refs: Vec<&dyn IsMenuItem<R>> = items.iter().map(AsRef::as_ref).collect();
+                Box::new(Submenu::with_items(app, text, true, &refs)?)
+            }
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_even_with_colons_in_profile_names() {
+        for id in [
+            MenuId::SignIn,
+            MenuId::SignOut,
+            MenuId::Renew("team:dev".into()),
+            MenuId::Console("a/b".into()),
+            MenuId::Browse,
+            MenuId::Favourites,
+            MenuId::Settings,
+            MenuId::Quit,
+        ] {
+            assert_eq!(MenuId::parse(&id.to_id()), Some(id));
+        }
+        assert_eq!(MenuId::parse("something-else"), None);
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration_words(Duration::from_secs(30)), "under a minute");
+        assert_eq!(duration_words(Duration::from_secs(42 * 60)), "42 min");
+        assert_eq!(duration_words(Duration::from_secs(65 * 60)), "1 h 05 min");
+    }
+}

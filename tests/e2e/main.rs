@@ -1,0 +1,310 @@
+//! End to end: the built app, in a real window under Xvfb, driven through `tauri-driver`
+//! and WebKitWebDriver, against the emulator, with the session in the real keychain
+//! (gnome-keyring). A person's journey: sign in (the code approved on the emulator's
+//! page), browse and search the accounts, add a favourite, find its profile written.
+//! Screenshots of every step go to `target/tmp/e2e-screenshots/`.
+//!
+//! These need a display, `tauri-driver` and WebKitWebDriver, so they are ignored by a
+//! plain `cargo test`; `scripts/test` runs them (`-- --ignored`) under Xvfb.
+
+mod webdriver;
+
+use aws_sso_device_auth_provider::emulator::{Emulator, EmulatorConfig};
+use aws_sso_device_auth_provider::settings::{FlowPreference, InstanceSettings, Settings};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use webdriver::{Driver, Session};
+
+struct World {
+    emulator: Emulator,
+    home: tempfile::TempDir,
+    driver: Driver,
+}
+
+impl World {
+    async fn new(config: EmulatorConfig, extra_env: &[(&str, &str)]) -> Self {
+        let emulator = Emulator::start(config).await.expect("emulator");
+        let home = tempfile::tempdir().expect("home");
+        let h = home.path();
+        // Its own instance: the keychain is shared by every test of this run.
+        let start_url = format!("https://e2e-{}.awsapps.com/start", emulator.addr().port());
+        let mut settings = Settings {
+            instances: vec![InstanceSettings {
+                start_url: start_url.clone(),
+                region: "eu-west-1".into(),
+                label: Some("E2E organisation".into()),
+            }],
+            default_instance: Some(start_url),
+            ..Settings::default()
+        };
+        settings.preferences.sign_in_flow = FlowPreference::Device;
+        settings
+            .save(&h.join(".config/aws-sso-tray/settings.json"))
+            .expect("settings");
+        let p = |s: &str| h.join(s).to_string_lossy().into_owned();
+        let url = emulator.endpoint();
+        let mut env: Vec<(String, String)> = [
+            ("HOME", p("")),
+            ("XDG_CONFIG_HOME", p(".config")),
+            ("XDG_CACHE_HOME", p(".cache")),
+            ("XDG_STATE_HOME", p(".local/state")),
+            ("AWS_SHARED_CREDENTIALS_FILE", p(".aws/credentials")),
+            ("AWS_CONFIG_FILE", p(".aws/config")),
+            ("AWS_ENDPOINT_URL_SSO", url.clone()),
+            ("AWS_ENDPOINT_URL_SSO_OIDC", url),
+            // The page is approved by this test, as the person would in a browser.
+            ("BROWSER", "true".to_owned()),
+            ("AWS_SSO_TRAY_LOG", "debug".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        env.extend(
+            extra_env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        let driver = Driver::start(&env).await;
+        Self {
+            emulator,
+            home,
+            driver,
+        }
+    }
+
+    async fn session(&self, shots: &str) -> Session {
+        let app = Path::new(env!("CARGO_BIN_EXE_aws-sso-tray"));
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join("e2e-screenshots")
+            .join(shots);
+        self.driver.session(app, dir).await
+    }
+
+    fn file(&self, name: &str) -> String {
+        std::fs::read_to_string(self.home.path().join(".aws").join(name)).unwrap_or_default()
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(
+            self.home
+                .path()
+                .join(".local/state/aws-sso-tray/aws-sso-tray.log"),
+        )
+        .unwrap_or_default()
+    }
+
+    /// Approves `code` on the emulator's page, as the person would press Allow.
+    async fn approve(&self, code: &str) {
+        let page = reqwest::Client::new()
+            .post(format!("{}/device/decision", self.emulator.endpoint()))
+            .form(&[("user_code", code), ("decision", "allow")])
+            .send()
+            .await
+            .expect("the emulator's page");
+        assert!(page.status().is_success(), "{}", page.status());
+    }
+}
+
+async fn eventually(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    cond()
+}
+
+fn testid(id: &str) -> String {
+    format!("[data-testid=\"{id}\"]")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn sign_in_browse_add_a_favourite_and_find_its_profile_written() {
+    let world = World::new(
+        EmulatorConfig {
+            accounts: 400,
+            ..EmulatorConfig::default()
+        },
+        &[],
+    )
+    .await;
+    let s = world.session("light").await;
+
+    // Signed out: one clear action.
+    let start = s.wait_for(&testid("sign-in-start"), 20).await;
+    assert!(s.text(&start).await.contains("E2E organisation"));
+    s.screenshot("01-signed-out").await;
+    s.click(&start).await;
+
+    // The code, large, then approved on the emulator's page.
+    let code_el = s.wait_for(&testid("user-code"), 20).await;
+    let mut code = String::new();
+    assert!(
+        eventually(10, || {
+            code = text_now(&s, &code_el);
+            !code.is_empty()
+        })
+        .await
+    );
+    assert!(
+        world.emulator.pending_user_codes().contains(&code),
+        "{code}"
+    );
+    s.wait_for(&testid("countdown"), 5).await;
+    s.screenshot("02-sign-in-code").await;
+    world.approve(&code).await;
+
+    // Signed in: the accounts arrive (refreshed in the background).
+    s.wait_for(&testid("view-accounts"), 30).await;
+    s.wait_for(&testid("account-row"), 30).await;
+    let rows = s.find_all(&testid("account-row")).await.len();
+    assert!(rows > 0, "accounts listed");
+    s.screenshot("03-accounts").await;
+
+    // Search narrows to one account; add one of its roles as a favourite.
+    let org = world.emulator.organisation();
+    let target = &org[123];
+    let search = s.wait_for(&testid("account-search"), 5).await;
+    s.type_into(&search, &target.account_id).await;
+    let row = format!("[data-account-id=\"{}\"]", target.account_id);
+    s.wait_for(&row, 5).await;
+    let shown = s.find_all(&testid("account-row")).await.len();
+    assert_eq!(shown, 1, "searching by id leaves that account");
+    let role = &target.roles[0];
+    let add = s
+        .wait_for(
+            &format!(
+                "{row} [data-role-name=\"{role}\"] {}",
+                testid("add-favourite")
+            ),
+            5,
+        )
+        .await;
+    s.click(&add).await;
+    let name = s.wait_for(&testid("profile-name"), 5).await;
+    s.type_into(&name, "e2e-dev").await;
+    let region = s.wait_for(&testid("profile-region"), 5).await;
+    s.type_into(&region, "eu-west-2").await;
+    s.screenshot("04-add-favourite").await;
+    s.click(&s.wait_for(&testid("profile-submit"), 5).await)
+        .await;
+
+    // The profile is in the credentials file, its region in the config file.
+    assert!(
+        eventually(20, || world.file("credentials").contains("[e2e-dev]")).await,
+        "profile written; log:\n{}",
+        world.log()
+    );
+    let creds = world.file("credentials");
+    assert!(creds.contains("aws_access_key_id"), "{creds}");
+    assert!(creds.contains("aws_session_token"), "{creds}");
+    assert!(world.file("config").contains("region = eu-west-2"));
+    s.screenshot("05-favourite-added").await;
+
+    // The favourites view shows it with its expiry.
+    s.click(&s.wait_for(&testid("tab-favourites"), 5).await)
+        .await;
+    let fav = s
+        .wait_for(
+            &format!("{}[data-profile=\"e2e-dev\"]", testid("favourite-row")),
+            10,
+        )
+        .await;
+    let text = s.text(&fav).await;
+    assert!(text.contains(&target.account_name), "{text}");
+    assert!(text.contains("expires in"), "{text}");
+    s.screenshot("06-favourites").await;
+
+    s.click(&s.wait_for(&testid("tab-settings"), 5).await).await;
+    s.wait_for(&testid("preferences-form"), 5).await;
+    s.screenshot("07-settings").await;
+    s.close().await;
+
+    // No secret in the app's log.
+    let log = world.log();
+    assert!(log.contains("tray ready"), "{log}");
+    for secret in [
+        "aws_secret_access_key",
+        "SecretAccessKey",
+        "refreshToken",
+        "accessToken",
+    ] {
+        assert!(!log.contains(secret), "{secret} in the log");
+    }
+    let secret_line = creds
+        .lines()
+        .find(|l| l.starts_with("aws_secret_access_key"))
+        .and_then(|l| l.split('=').nth(1))
+        .map(str::trim)
+        .expect("a secret key");
+    assert!(!log.contains(secret_line), "a secret key in the log");
+}
+
+/// The text of `e`, read synchronously for `eventually`.
+fn text_now(s: &Session, e: &webdriver::Element) -> String {
+    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(s.text(e)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn the_dark_theme_is_readable_too() {
+    let world = World::new(
+        EmulatorConfig {
+            auto_approve: true,
+            ..EmulatorConfig::default()
+        },
+        &[("GTK_THEME", "Adwaita:dark")],
+    )
+    .await;
+    let s = world.session("dark").await;
+    s.click(&s.wait_for(&testid("sign-in-start"), 20).await)
+        .await;
+    s.wait_for(&testid("account-row"), 30).await;
+    s.screenshot("01-accounts").await;
+    let fg = background_of(&s).await;
+    assert!(fg < 128, "a dark background, luminance {fg}");
+    s.click(&s.wait_for(&testid("tab-settings"), 5).await).await;
+    s.wait_for(&testid("preferences-form"), 5).await;
+    s.screenshot("02-settings").await;
+    s.close().await;
+}
+
+/// The luminance (0–255) of the page's background colour.
+async fn background_of(s: &Session) -> u32 {
+    let shot: PathBuf = s.screenshot("probe").await;
+    let png = std::fs::read(&shot).expect("png");
+    let _ = std::fs::remove_file(&shot);
+    mean_luminance(&png)
+}
+
+/// A rough mean luminance of a PNG screenshot, from its bytes via ImageMagick.
+fn mean_luminance(png: &[u8]) -> u32 {
+    let mut child = std::process::Command::new("convert")
+        .args([
+            "png:-",
+            "-colorspace",
+            "Gray",
+            "-format",
+            "%[fx:int(255*mean)]",
+            "info:",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("imagemagick's convert");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(png)
+        .expect("write");
+    let out = child.wait_with_output().expect("convert");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("a number")
+}

@@ -1,0 +1,398 @@
+//! The app's commands, state and tray menu through Tauri's mock runtime (no display):
+//! the real builder, the real config and capabilities, the core against the emulator.
+
+use aws_sso_device_auth_provider::emulator::{Emulator, EmulatorConfig};
+use aws_sso_device_auth_provider::renewer::RenewerConfig;
+use aws_sso_device_auth_provider::settings::{FlowPreference, InstanceSettings, Settings};
+use aws_sso_device_auth_provider::MemoryStore;
+use aws_sso_tray::autostart::Autostart;
+use aws_sso_tray::env::Env;
+use aws_sso_tray::state::{AppState, Change, Options};
+use aws_sso_tray::tray::{build_menu, MenuId, TrayModel};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tauri::menu::MenuItemKind;
+use tauri::test::{mock_builder, MockRuntime, INVOKE_KEY};
+use tauri::{App, Manager, WebviewWindow};
+
+const START_URL: &str = "https://shell-test.awsapps.com/start";
+
+struct Harness {
+    app: App<MockRuntime>,
+    window: WebviewWindow<MockRuntime>,
+    emulator: Emulator,
+    home: tempfile::TempDir,
+}
+
+impl Harness {
+    fn new(config: EmulatorConfig) -> Self {
+        let emulator = tauri::async_runtime::block_on(Emulator::start(config)).expect("emulator");
+        let home = tempfile::tempdir().expect("home");
+        let h = home.path();
+        let p = |s: &str| h.join(s).to_string_lossy().into_owned();
+        let url = emulator.endpoint();
+        let env = Env::process()
+            .with("HOME", p(""))
+            .with("XDG_CONFIG_HOME", p(".config"))
+            .with("XDG_CACHE_HOME", p(".cache"))
+            .with("AWS_SHARED_CREDENTIALS_FILE", p(".aws/credentials"))
+            .with("AWS_CONFIG_FILE", p(".aws/config"))
+            .with("AWS_ENDPOINT_URL_SSO", &url)
+            .with("AWS_ENDPOINT_URL_SSO_OIDC", &url);
+        let mut settings = Settings {
+            instances: vec![InstanceSettings {
+                start_url: START_URL.into(),
+                region: "eu-west-1".into(),
+                label: Some("Shell test".into()),
+            }],
+            default_instance: Some(START_URL.into()),
+            ..Settings::default()
+        };
+        settings.preferences.sign_in_flow = FlowPreference::Device;
+        settings
+            .save(&h.join(".config/aws-sso-tray/settings.json"))
+            .expect("settings");
+        let options = Options {
+            autostart: Autostart::from_env(&env),
+            env,
+            store: Arc::new(MemoryStore::new()),
+            renewer: RenewerConfig::default(),
+            fixed_margins: None,
+            demo: None,
+        };
+        let launch = aws_sso_tray::Launch {
+            tray: false,
+            show_window: false,
+        };
+        let mut app = aws_sso_tray::builder(mock_builder(), options, launch)
+            .build(tauri::generate_context!("../tauri.conf.json"))
+            .expect("app");
+        // One turn of the (mock) event loop runs the set-up: the configured window, then
+        // the app's own.
+        #[allow(deprecated)]
+        app.run_iteration(|_, _| {});
+        let window = app
+            .get_webview_window("main")
+            .expect("the configured window");
+        Self {
+            app,
+            window,
+            emulator,
+            home,
+        }
+    }
+
+    fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        let request = tauri::webview::InvokeRequest {
+            cmd: cmd.into(),
+            callback: tauri::ipc::CallbackFn(0),
+            error: tauri::ipc::CallbackFn(1),
+            url: "tauri://localhost".parse().expect("url"),
+            body: tauri::ipc::InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        };
+        tauri::test::get_ipc_response(&self.window, request)
+            .map(|b| b.deserialize::<Value>().expect("json"))
+    }
+
+    fn ok(&self, cmd: &str, args: Value) -> Value {
+        self.invoke(cmd, args)
+            .unwrap_or_else(|e| panic!("{cmd} failed: {e}"))
+    }
+
+    fn state(&self) -> Value {
+        self.ok("get_state", json!({}))
+    }
+
+    fn credentials_file(&self) -> PathBuf {
+        self.home.path().join(".aws/credentials")
+    }
+
+    fn credentials(&self) -> String {
+        std::fs::read_to_string(self.credentials_file()).unwrap_or_default()
+    }
+
+    fn app_state(&self) -> Arc<AppState> {
+        self.app.state::<Arc<AppState>>().inner().clone()
+    }
+}
+
+fn eventually(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    cond()
+}
+
+/// The labels of a menu, submenus indented.
+fn labels(items: &[MenuItemKind<MockRuntime>], indent: &str, out: &mut Vec<String>) {
+    for item in items {
+        match item {
+            MenuItemKind::MenuItem(i) => out.push(format!("{indent}{}", i.text().expect("text"))),
+            MenuItemKind::Predefined(_) => out.push(format!("{indent}---")),
+            MenuItemKind::Submenu(s) => {
+                out.push(format!("{indent}{} >", s.text().expect("text")));
+                labels(&s.items().expect("items"), &format!("{indent}  "), out);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn menu_of(h: &Harness) -> (TrayModel, Vec<String>) {
+    let view = h.app_state().view();
+    let now = aws_sso_tray::view::ms(h.app_state().now());
+    let model = TrayModel::from_view(&view, now);
+    let menu = build_menu(h.app.handle(), &model.entries).expect("menu");
+    let mut out = Vec::new();
+    labels(&menu.items().expect("items"), "", &mut out);
+    (model, out)
+}
+
+#[test]
+fn sign_in_browse_add_a_favourite_and_the_tray_follows() {
+    let h = Harness::new(EmulatorConfig {
+        auto_approve: true,
+        ..EmulatorConfig::default()
+    });
+    let state = h.state();
+    assert_eq!(state["session"]["state"], "signedOut");
+    assert_eq!(state["instance"]["startUrl"], START_URL);
+    assert_eq!(state["demo"], false);
+    let (model, menu) = menu_of(&h);
+    assert_eq!(model.icon, aws_sso_tray::tray::TrayIcon::SignedOut);
+    assert_eq!(menu[0], "Shell test · signed out");
+    assert_eq!(menu[1], "Sign in…");
+    assert!(menu.contains(&"No favourites yet: add one in Browse accounts".to_owned()));
+    assert_eq!(menu.last().map(String::as_str), Some("Quit"));
+
+    assert_eq!(h.ok("sign_in", json!({})), Value::Null);
+    let state = h.state();
+    assert_eq!(state["session"]["state"], "signedIn");
+    assert_eq!(state["signIn"], Value::Null);
+
+    // The account list: empty cache at first, then filled by the background refresh.
+    let first = h.ok("get_accounts", json!({}));
+    assert_eq!(first["updatedAt"], Value::Null);
+    let mut accounts = Value::Null;
+    assert!(eventually(20, || {
+        accounts = h.ok("get_accounts", json!({}));
+        accounts["updatedAt"].is_number()
+    }));
+    let list = accounts["accounts"].as_array().expect("accounts");
+    assert_eq!(list.len(), h.emulator.organisation().len());
+    let account = &list[0];
+    let role = account["roles"][0].as_str().expect("a role");
+
+    h.ok(
+        "add_favourite",
+        json!({"favourite": {
+            "profile": "team-dev",
+            "accountId": account["accountId"],
+            "accountName": account["accountName"],
+            "roleName": role,
+            "region": "eu-central-1",
+            "credentialProcess": false
+        }}),
+    );
+    // Written before it answers.
+    let written = h.credentials();
+    assert!(written.contains("[team-dev]"), "{written}");
+    assert!(written.contains("aws_session_token"), "{written}");
+    let state = h.state();
+    let fav = &state["favourites"][0];
+    assert_eq!(fav["profile"], "team-dev");
+    assert!(fav["expiresAt"].is_number(), "{fav}");
+    assert_eq!(fav["error"], Value::Null);
+
+    let (model, menu) = menu_of(&h);
+    assert_eq!(model.icon, aws_sso_tray::tray::TrayIcon::SignedIn);
+    assert_eq!(menu[0], "Shell test · signed in");
+    assert_eq!(menu[1], "Sign out");
+    let line = format!(
+        "team-dev → {} / {role} · 59 min left",
+        account["accountName"].as_str().expect("name")
+    );
+    assert!(
+        menu.contains(&line) || menu.contains(&line.replace("59 min", "1 h 00 min")),
+        "{line} in {menu:#?}"
+    );
+    assert!(menu.contains(&"Open console >".to_owned()), "{menu:#?}");
+    // Every clickable id is one of ours.
+    fn ids(entries: &[aws_sso_tray::tray::Entry], out: &mut Vec<MenuId>) {
+        for e in entries {
+            match e {
+                aws_sso_tray::tray::Entry::Item(id, _) => out.push(id.clone()),
+                aws_sso_tray::tray::Entry::Submenu(_, kids) => ids(kids, out),
+                _ => {}
+            }
+        }
+    }
+    let mut all = Vec::new();
+    ids(&model.entries, &mut all);
+    assert!(all.contains(&MenuId::Renew("team-dev".into())));
+    assert!(all.contains(&MenuId::Console("team-dev".into())));
+
+    // Renew now through the same path as the tray's click.
+    let before = h.credentials();
+    h.ok("renew_now", json!({"profile": "team-dev"}));
+    assert!(eventually(10, || h.credentials() != before), "renewed");
+
+    h.ok("remove_favourite", json!({"profile": "team-dev"}));
+    assert!(!h.credentials().contains("[team-dev]"));
+    h.ok("sign_out", json!({}));
+    assert_eq!(h.state()["session"]["state"], "signedOut");
+}
+
+#[test]
+fn bad_input_is_a_sentence_with_a_code_and_changes_nothing() {
+    let h = Harness::new(EmulatorConfig {
+        auto_approve: true,
+        ..EmulatorConfig::default()
+    });
+    // Not signed in: a one-off write asks for a sign-in.
+    let e = h
+        .invoke(
+            "write_profile",
+            json!({"request": {"profile": "x", "accountId": "111122223333", "roleName": "R", "region": null}}),
+        )
+        .expect_err("not signed in");
+    assert_eq!(e["code"], "signInNeeded", "{e}");
+    assert!(
+        !e["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("aws-sso-auth"),
+        "{e}"
+    );
+
+    h.ok("sign_in", json!({}));
+    std::fs::create_dir_all(h.home.path().join(".aws")).expect("dir");
+    std::fs::write(
+        h.credentials_file(),
+        "# mine\n[default]\naws_access_key_id = AKIAUSER\n",
+    )
+    .expect("seed");
+    let before = h.credentials();
+    let account = h.emulator.organisation()[0].clone();
+    for (profile, region, code) in [
+        ("bad]name", None, "invalidInput"),
+        ("two\nlines", None, "invalidInput"),
+        ("ok-name", Some("eu west 1"), "invalidInput"),
+        ("default", None, "conflict"),
+    ] {
+        let e = h
+            .invoke(
+                "add_favourite",
+                json!({"favourite": {
+                    "profile": profile,
+                    "accountId": account.account_id,
+                    "accountName": account.account_name,
+                    "roleName": account.roles[0],
+                    "region": region,
+                }}),
+            )
+            .expect_err(profile);
+        assert_eq!(e["code"], code, "{profile}: {e}");
+        let message = e["message"].as_str().expect("message");
+        assert!(
+            message.ends_with('.') || message.ends_with(')'),
+            "{message}"
+        );
+        assert_eq!(h.credentials(), before, "{profile}: nothing written");
+    }
+    assert_eq!(h.state()["favourites"], json!([]), "no favourite saved");
+
+    let e = h
+        .invoke(
+            "add_instance",
+            json!({"instance": {"startUrl": "not a url", "region": "eu-west-1", "label": null}}),
+        )
+        .expect_err("bad url");
+    assert_eq!(e["code"], "invalidInput", "{e}");
+    let e = h
+        .invoke(
+            "set_preferences",
+            json!({"preferences": {"tokenRefreshMinutes": 0, "credentialsRefreshMinutes": 10}}),
+        )
+        .expect_err("bad margin");
+    assert_eq!(e["code"], "invalidInput", "{e}");
+    // A command the capability does not grant does not exist for the window.
+    assert!(h.invoke("plugin:notification|notify", json!({})).is_err());
+}
+
+#[test]
+fn a_revoked_session_is_announced_once_and_shown_as_needing_sign_in() {
+    let h = Harness::new(EmulatorConfig {
+        auto_approve: true,
+        ..EmulatorConfig::default()
+    });
+    h.ok("sign_in", json!({}));
+    let account = h.emulator.organisation()[0].clone();
+    h.ok(
+        "add_favourite",
+        json!({"favourite": {"profile": "p1", "accountId": account.account_id, "accountName": null, "roleName": account.roles[0], "region": null}}),
+    );
+    let mut changes = h.app_state().subscribe();
+    h.emulator.revoke_sessions();
+    h.ok("renew_now", json!({"profile": "p1"}));
+    let mut notices = Vec::new();
+    assert!(eventually(15, || {
+        while let Ok(c) = changes.try_recv() {
+            if let Change::Notice { title, .. } = c {
+                notices.push(title);
+            }
+        }
+        h.state()["session"]["state"] == "needsSignIn"
+    }));
+    assert_eq!(notices, ["AWS session ended"]);
+    let (model, menu) = menu_of(&h);
+    assert_eq!(model.icon, aws_sso_tray::tray::TrayIcon::Attention);
+    assert_eq!(menu[0], "Shell test · session ended, sign in again");
+    assert_eq!(menu[1], "Sign in…");
+    // The profile written before is kept, not removed.
+    assert!(h.credentials().contains("[p1]"));
+}
+
+#[test]
+fn a_sign_in_waits_for_the_person_shows_the_code_and_can_be_cancelled() {
+    let h = Harness::new(EmulatorConfig::default());
+    let state = h.app_state();
+    let mut changes = state.subscribe();
+    let signing = {
+        let state = state.clone();
+        std::thread::spawn(move || tauri::async_runtime::block_on(state.sign_in()))
+    };
+    assert!(eventually(10, || h.state()["signIn"]["userCode"].is_string()));
+    let view = h.state();
+    assert_eq!(view["session"]["state"], "signingIn");
+    let code = view["signIn"]["userCode"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    assert!(h.emulator.pending_user_codes().contains(&code));
+    assert!(view["signIn"]["url"].as_str().expect("url").contains(&code));
+    let mut saw_code = false;
+    while let Ok(c) = changes.try_recv() {
+        saw_code |= c == Change::SignInCode;
+    }
+    assert!(saw_code, "the window is told to show the code");
+    // A second sign-in while one waits is refused, not started twice.
+    let e = h.invoke("sign_in", json!({})).expect_err("one at a time");
+    assert_eq!(e["code"], "conflict");
+
+    h.ok("cancel_sign_in", json!({}));
+    let result = signing.join().expect("thread");
+    let e = result.expect_err("cancelled");
+    assert_eq!(e.code, aws_sso_tray::error::ErrorCode::Cancelled);
+    let view = h.state();
+    assert_eq!(view["session"]["state"], "signedOut");
+    assert_eq!(view["signIn"], Value::Null);
+}

@@ -1,0 +1,252 @@
+import { invoke, listen } from './tauri.js';
+import { errorText, expiresText, instanceName, tickLive, handleEscape } from './util.js';
+import signInView from './views/signin.js';
+import accountsView from './views/accounts.js';
+import favouritesView from './views/favourites.js';
+import settingsView from './views/settings.js';
+
+const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
+const TABS = ['accounts', 'favourites', 'settings'];
+
+// All UI state in one place. `app` is the backend's AppView.
+const S = {
+  app: null,
+  view: null,
+  accounts: null,      // AccountsView
+  progress: null,      // {done, total} while refreshing
+  accountsKey: null,   // instance + session the accounts were loaded for
+  signInGen: 0,        // generation of our own sign_in call
+  cancelledGen: -1,
+  signInExpired: false, // the last code ran out; sign-in view offers "Try again"
+};
+
+const views = {
+  signIn: signInView(document.getElementById('view-signIn')),
+  accounts: accountsView(document.getElementById('view-accounts')),
+  favourites: favouritesView(document.getElementById('view-favourites')),
+  settings: settingsView(document.getElementById('view-settings')),
+};
+
+const signedIn = () => S.app?.session?.state === 'signedIn';
+
+const ctx = {
+  S,
+  invoke,
+  signedIn,
+  show,
+  showError,
+  notify,
+  startSignIn,
+  cancelSignIn,
+  render,
+};
+
+// ---- banners ------------------------------------------------------------------------
+
+function showError(err) {
+  if (err && err.code === 'cancelled') return;
+  $('error-message').textContent = errorText(err);
+  $('error-sign-in').hidden = !(err && err.code === 'signInNeeded');
+  $('error-banner').hidden = false;
+}
+const hideError = () => { $('error-banner').hidden = true; };
+$('error-dismiss').addEventListener('click', hideError);
+$('error-sign-in').addEventListener('click', () => { hideError(); startSignIn(); });
+
+let noticeTimer;
+function notify(text) {
+  $('notice-message').textContent = text;
+  $('notice').hidden = false;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => { $('notice').hidden = true; }, 10000);
+}
+$('notice-dismiss').addEventListener('click', () => { $('notice').hidden = true; });
+
+// ---- sign in ------------------------------------------------------------------------
+
+async function startSignIn() {
+  if (!S.app) return;
+  show('signIn');
+  if (!S.app.instance || S.app.signIn) return; // the view shows the form / the pending code
+  const gen = ++S.signInGen;
+  S.signInExpired = false;
+  S.signingIn = true;
+  render();
+  try {
+    await invoke('sign_in');
+    if (gen === S.signInGen && S.view === 'signIn') show('accounts');
+  } catch (e) {
+    if (gen !== S.signInGen || S.cancelledGen === gen) return;
+    if (e && e.code === 'expired') S.signInExpired = true;
+    else showError(e);
+  } finally {
+    if (gen === S.signInGen) { S.signingIn = false; render(); }
+  }
+}
+
+async function cancelSignIn() {
+  S.cancelledGen = S.signInGen;
+  S.signInExpired = false;
+  try { await invoke('cancel_sign_in'); } catch (e) { showError(e); }
+  render();
+}
+
+$('sign-in').addEventListener('click', startSignIn);
+$('sign-out').addEventListener('click', async () => {
+  try { await invoke('sign_out'); } catch (e) { showError(e); }
+});
+
+// ---- views and tabs -----------------------------------------------------------------
+
+function show(view) {
+  if (S.view === view) return;
+  if (S.view) views[S.view].unmount();
+  S.view = view;
+  for (const [name, v] of Object.entries(views)) v.el.hidden = name !== view;
+  for (const t of document.querySelectorAll('[role=tab]')) {
+    const on = t.dataset.view === view;
+    t.setAttribute('aria-selected', String(on));
+    t.tabIndex = on || (view === 'signIn' && t.dataset.view === 'accounts') ? 0 : -1;
+  }
+  views[view].mount(ctx);
+  render();
+}
+
+const tablist = document.querySelector('[role=tablist]');
+tablist.addEventListener('click', (ev) => {
+  const t = ev.target.closest('[role=tab]');
+  if (t) show(t.dataset.view);
+});
+tablist.addEventListener('keydown', (ev) => {
+  const i = TABS.indexOf(ev.target.dataset.view);
+  let j = null;
+  if (ev.key === 'ArrowRight') j = (i + 1) % TABS.length;
+  else if (ev.key === 'ArrowLeft') j = (i + TABS.length - 1) % TABS.length;
+  else if (ev.key === 'Home') j = 0;
+  else if (ev.key === 'End') j = TABS.length - 1;
+  if (j == null) return;
+  ev.preventDefault();
+  show(TABS[j]);
+  document.getElementById(`tab-${TABS[j]}`).focus();
+});
+
+document.addEventListener('keydown', (ev) => {
+  if (ev.key === 'Escape') {
+    if (handleEscape()) ev.preventDefault();
+    else if (!$('error-banner').hidden) hideError();
+    return;
+  }
+  if (ev.key === '/' && !ev.ctrlKey && !ev.metaKey && !ev.altKey) {
+    const t = ev.target;
+    if (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName)) return;
+    if (!signedIn()) return;
+    ev.preventDefault();
+    show('accounts');
+    $('account-search')?.focus();
+  }
+});
+
+// ---- rendering ----------------------------------------------------------------------
+
+function renderHeader(now = Date.now()) {
+  const a = S.app;
+  if (!a) return;
+  $('demo-banner').hidden = !a.demo;
+  if (a.demo && a.emulatorUrl) $('demo-banner').title = `Emulator: ${a.emulatorUrl}`;
+  const line = $('session-line');
+  const st = a.session.state;
+  line.dataset.state = a.instance ? st : 'none';
+  line.querySelector('.inst').textContent = a.instance ? instanceName(a.instance) : '';
+  let text;
+  if (!a.instance) text = 'No AWS access portal yet';
+  else if (a.signIn || st === 'signingIn') text = 'Signing in…';
+  else if (st === 'signedIn') text = a.session.expiresAt ? `Signed in · ${expiresText(a.session.expiresAt, now)}` : 'Signed in';
+  else if (st === 'needsSignIn') text = 'Session ended — sign in again';
+  else text = 'Signed out';
+  line.querySelector('.state').textContent = text;
+  const inOrPending = st === 'signedIn';
+  $('sign-in').hidden = inOrPending || !a.instance || !!a.signIn || st === 'signingIn' || !!S.signingIn;
+  $('sign-out').hidden = !inOrPending;
+}
+
+function render() {
+  if (!S.app) return;
+  renderHeader();
+  // Accounts follow the instance and the session.
+  const key = signedIn() ? S.app.instance?.startUrl : null;
+  if (key !== S.accountsKey) {
+    S.accountsKey = key;
+    S.accounts = null;
+    S.progress = null;
+    if (key) loadAccounts();
+  }
+  const hadFocus = document.activeElement && document.activeElement !== document.body;
+  views[S.view].update(ctx);
+  // A re-render removed the focused control: land on the view's heading, not nowhere.
+  if (hadFocus && (!document.activeElement || document.activeElement === document.body)) {
+    views[S.view].el.querySelector('h2')?.focus();
+  }
+}
+
+async function loadAccounts() {
+  const key = S.accountsKey;
+  try {
+    const v = await invoke('get_accounts');
+    if (key !== S.accountsKey) return;
+    if (!S.accounts || (v.updatedAt ?? 0) >= (S.accounts.updatedAt ?? 0)) S.accounts = v;
+    render();
+  } catch (e) { showError(e); }
+}
+
+function onState(app) {
+  const prev = S.app;
+  S.app = app;
+  if (!prev) {
+    show(app.signIn || app.session.state !== 'signedIn' ? 'signIn' : 'accounts');
+    return;
+  }
+  if (app.signIn && !prev.signIn) { S.signInExpired = false; show('signIn'); }
+  const nowIn = app.session.state === 'signedIn';
+  const wasIn = prev.session.state === 'signedIn';
+  if (nowIn && !wasIn && S.view === 'signIn' && !app.signIn) show('accounts');
+  else if (!nowIn && wasIn && S.view === 'accounts') show('signIn');
+  render();
+}
+
+// One timer for every relative time on screen.
+setInterval(() => {
+  const now = Date.now();
+  renderHeader(now);
+  tickLive(document, now);
+  views[S.view]?.tick?.(ctx, now);
+}, 1000);
+
+async function start() {
+  await Promise.all([
+    listen('state', (e) => onState(e.payload)),
+    listen('accounts', (e) => {
+      if (!S.accountsKey) return;
+      S.accounts = e.payload;
+      if (!e.payload.refreshing) S.progress = null;
+      if (e.payload.error) showError(e.payload.error);
+      render();
+    }),
+    listen('accounts-progress', (e) => {
+      S.progress = e.payload;
+      if (S.accounts) S.accounts = { ...S.accounts, refreshing: true };
+      if (S.view === 'accounts') views.accounts.progress(ctx);
+    }),
+    listen('show-view', (e) => {
+      if (e.payload === 'signIn' || TABS.includes(e.payload)) show(e.payload);
+    }),
+    // Something started from the tray failed.
+    listen('error', (e) => showError(e.payload)),
+  ]);
+  try {
+    onState(await invoke('get_state'));
+  } catch (e) {
+    showError(e);
+  }
+}
+
+start();

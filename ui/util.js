@@ -1,0 +1,182 @@
+// Small DOM and formatting helpers shared by the views.
+
+/** h('button', {class, testid, text, onclick, ...attrs}, ...children) */
+export function h(tag, props, ...kids) {
+  const el = document.createElement(tag);
+  if (props) {
+    for (const k in props) {
+      const v = props[k];
+      if (v == null || v === false) continue;
+      if (k === 'class') el.className = v;
+      else if (k === 'text') el.textContent = v;
+      else if (k === 'testid') el.dataset.testid = v;
+      else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+      else el.setAttribute(k, v === true ? '' : v);
+    }
+  }
+  for (const kid of kids.flat()) {
+    if (kid != null && kid !== false) el.append(kid);
+  }
+  return el;
+}
+
+let uid = 0;
+/** A labelled form field; returns the wrapper. */
+export function field(label, input, hint) {
+  input.id ||= `f${++uid}`;
+  const wrap = h('div', { class: input.type === 'checkbox' ? 'field check' : 'field' });
+  const lab = h('label', { for: input.id, text: label });
+  if (input.type === 'checkbox') wrap.append(input, lab);
+  else wrap.append(lab, input);
+  if (hint) {
+    const hid = `${input.id}-hint`;
+    input.setAttribute('aria-describedby', hid);
+    wrap.append(h('p', { class: 'hint', id: hid, text: hint }));
+  }
+  return wrap;
+}
+
+/** Never show raw JSON: the backend's sentence, or a plain fallback. */
+export function errorText(err) {
+  if (typeof err === 'string') return err;
+  if (err && typeof err.message === 'string' && err.message) return err.message;
+  return 'Something went wrong. Please try again.';
+}
+
+const pad = (n) => String(n).padStart(2, '0');
+
+/** "in 42 s", "in 42 min", "in 1 h 05 min", "in 3 days", or "expired". */
+export function relIn(at, now = Date.now()) {
+  const s = Math.floor((at - now) / 1000);
+  if (s <= 0) return 'expired';
+  if (s < 60) return `in ${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `in ${m} min`;
+  if (m < 48 * 60) return `in ${Math.floor(m / 60)} h ${pad(m % 60)} min`;
+  return `in ${Math.floor(m / 1440)} days`;
+}
+
+/** "expires in 42 min" / "expired" */
+export const expiresText = (at, now) => {
+  const r = relIn(at, now);
+  return r === 'expired' ? 'expired' : `expires ${r}`;
+};
+
+/** "just now", "3 min ago", "2 h 05 min ago", "on 12 Mar" */
+export function ago(at, now = Date.now()) {
+  const m = Math.floor((now - at) / 60000);
+  if (m < 1) return 'just now';
+  if (m < 60) return `${m} min ago`;
+  if (m < 24 * 60) return `${Math.floor(m / 60)} h ${pad(m % 60)} min ago`;
+  return `on ${new Date(at).toLocaleDateString(undefined, { day: 'numeric', month: 'short' })}`;
+}
+
+/** mm:ss until `at`, never negative. */
+export function countdown(at, now = Date.now()) {
+  const s = Math.max(0, Math.ceil((at - now) / 1000));
+  return `${pad(Math.floor(s / 60))}:${pad(s % 60)}`;
+}
+
+export const clock = (at) => {
+  const d = new Date(at);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+};
+
+export const num = (n) => n.toLocaleString('en-US');
+
+export function hostOf(url) {
+  try { return new URL(url).host || url; } catch { return url; }
+}
+
+export const instanceName = (i) => (i ? i.label || hostOf(i.startUrl) : '');
+
+/** Live time texts: elements with data-at + data-fmt are refreshed by the one timer. */
+export function live(el, at, fmt) {
+  el.dataset.at = at;
+  el.dataset.fmt = fmt;
+  el.textContent = FORMATS[fmt](at);
+  return el;
+}
+const FORMATS = {
+  expires: (at, now) => expiresText(at, now),
+  ago: (at, now) => `Updated ${ago(at, now)}`,
+  countdown: (at, now) => countdown(at, now),
+};
+export function tickLive(root = document, now = Date.now()) {
+  for (const el of root.querySelectorAll('[data-fmt]')) {
+    const t = FORMATS[el.dataset.fmt](Number(el.dataset.at), now);
+    if (el.textContent !== t) el.textContent = t;
+  }
+}
+
+/** Escape closes the most recently opened form/dialog. push() returns a remover. */
+const escStack = [];
+export function onEscape(close) {
+  const entry = { close };
+  escStack.push(entry);
+  return () => { const i = escStack.indexOf(entry); if (i >= 0) escStack.splice(i, 1); };
+}
+export function handleEscape() {
+  const top = escStack.pop();
+  if (top) { top.close(); return true; }
+  return false;
+}
+
+/** Re-render `root` with `fn`, then put focus back on the equivalent control. */
+export function keepFocus(root, fn) {
+  const a = document.activeElement;
+  const had = a && a !== document.body && root.contains(a) && a.dataset.testid;
+  const key = had ? a.closest('[data-key]')?.dataset.key : null;
+  fn();
+  if (had && !root.contains(a)) {
+    const sel = `[data-testid="${a.dataset.testid}"]`;
+    const scope = key != null ? root.querySelector(`[data-key="${CSS.escape(key)}"]`) : root;
+    (scope?.querySelector(sel) || scope)?.focus?.();
+  }
+}
+
+/**
+ * Run a form action: disables the submit button while pending; validation-like errors
+ * (invalidInput, conflict) go to the form's inline message, others to `fallback`.
+ */
+export async function submitting(form, action, fallback) {
+  const btn = form.querySelector('[type=submit]');
+  const msg = form.querySelector('.form-error');
+  msg.hidden = true;
+  btn.disabled = true;
+  try {
+    return await action();
+  } catch (e) {
+    if (e && (e.code === 'invalidInput' || e.code === 'conflict')) {
+      msg.textContent = errorText(e);
+      msg.hidden = false;
+    } else fallback(e);
+    throw e;
+  } finally {
+    btn.disabled = false;
+  }
+}
+
+export const formError = () =>
+  h('p', { class: 'form-error', role: 'alert', testid: 'form-error', hidden: true });
+
+/** Instance form (start URL, region, label) used by sign-in and settings views. */
+export function instanceForm({ onSubmit, onCancel, submitLabel }) {
+  const url = h('input', { type: 'url', testid: 'instance-start-url', required: true, autocomplete: 'off', placeholder: 'https://my-org.awsapps.com/start', spellcheck: 'false' });
+  const region = h('input', { type: 'text', testid: 'instance-region', required: true, list: 'aws-regions', autocomplete: 'off', placeholder: 'us-east-1', spellcheck: 'false' });
+  const label = h('input', { type: 'text', testid: 'instance-label', autocomplete: 'off', placeholder: 'e.g. Work' });
+  const form = h('form', { class: 'card form', testid: 'instance-form', novalidate: true },
+    field('Start URL', url, 'Your AWS access portal URL.'),
+    h('div', { class: 'row2' },
+      field('Region', region, 'Where IAM Identity Center runs.'),
+      field('Label (optional)', label)),
+    formError(),
+    h('div', { class: 'actions' },
+      h('button', { type: 'submit', class: 'primary', testid: 'instance-save', text: submitLabel || 'Save' }),
+      onCancel && h('button', { type: 'button', testid: 'instance-cancel', text: 'Cancel', onclick: onCancel })));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    onSubmit(form, { startUrl: url.value.trim(), region: region.value.trim(), label: label.value.trim() || null });
+  });
+  return form;
+}

@@ -1,0 +1,158 @@
+import { h, field, instanceName, instanceForm, keepFocus, submitting, formError, onEscape } from '../util.js';
+
+export default function settingsView(el) {
+  let p = null;          // DOM parts
+  let instKey = null;
+  let removing = null;   // startUrl awaiting confirmation
+  let addForm = null;    // {node, dropEsc}
+  let dirty = false;     // preferences edited but not saved
+  let savedTimer;
+
+  function closeAdd(refocus) {
+    if (!addForm) return;
+    addForm.dropEsc();
+    addForm.node.remove();
+    addForm = null;
+    p.addBtn.hidden = false;
+    if (refocus) p.addBtn.focus();
+  }
+
+  function openAdd(ctx) {
+    p.addBtn.hidden = true;
+    const node = instanceForm({
+      submitLabel: 'Add and make current',
+      onCancel: () => closeAdd(true),
+      onSubmit: (f, instance) => submitting(f, () => ctx.invoke('add_instance', { instance }), ctx.showError)
+        .then(() => { closeAdd(true); ctx.notify(`Added ${instanceName(instance)}; it is now the current instance.`); }, () => {}),
+    });
+    addForm = { node, dropEsc: onEscape(() => closeAdd(true)) };
+    p.addBtn.after(node);
+    node.querySelector('input').focus();
+  }
+
+  function renderInstances(ctx) {
+    const { instance, instances } = ctx.S.app;
+    const k = JSON.stringify([instance?.startUrl, instances, removing]);
+    if (k === instKey) return;
+    instKey = k;
+    const call = (cmd, startUrl) => ctx.invoke(cmd, { startUrl }).catch(ctx.showError);
+    keepFocus(p.instList, () => p.instList.replaceChildren(...(instances.length ? instances.map((i) => {
+      const current = instance?.startUrl === i.startUrl;
+      const confirm = removing === i.startUrl;
+      return h('li', { class: 'instance', testid: 'instance-row', 'data-start-url': i.startUrl, 'data-key': i.startUrl },
+        h('div', { class: 'inst-head' },
+          h('strong', { text: instanceName(i) }),
+          current && h('span', { class: 'tag ok', testid: 'instance-current', text: 'current' })),
+        h('p', { class: 'muted small mono', text: `${i.startUrl} · ${i.region}` }),
+        confirm
+          ? h('div', { class: 'actions confirm' },
+            h('span', { class: 'small', text: 'Remove this instance and sign out of it?' }),
+            h('button', { type: 'button', class: 'danger small', testid: 'instance-remove-confirm', text: 'Remove',
+              onclick: () => { removing = null; call('remove_instance', i.startUrl); } }),
+            h('button', { type: 'button', class: 'small', testid: 'instance-remove-cancel', text: 'Keep',
+              onclick: () => { removing = null; renderInstances(ctx); } }))
+          : h('div', { class: 'actions' },
+            !current && h('button', { type: 'button', class: 'small', testid: 'instance-make-current', text: 'Make current',
+              onclick: () => call('set_default_instance', i.startUrl) }),
+            h('button', { type: 'button', class: 'small subtle', testid: 'instance-remove', text: 'Remove',
+              onclick: () => {
+                removing = i.startUrl;
+                renderInstances(ctx);
+                p.instList.querySelector(`[data-key="${CSS.escape(i.startUrl)}"] [data-testid=instance-remove-cancel]`)?.focus();
+              } })));
+    }) : [h('li', { class: 'muted', text: 'No instance yet.' })])));
+  }
+
+  function fillPrefs(prefs) {
+    p.token.value = prefs.tokenRefreshMinutes;
+    p.creds.value = prefs.credentialsRefreshMinutes;
+    p.flow.value = prefs.signInFlow;
+    p.rmOut.checked = prefs.removeProfilesOnSignOut;
+    p.rmQuit.checked = prefs.removeProfilesOnQuit;
+    p.share.checked = prefs.shareSessionWithAwsCli;
+  }
+
+  function build(ctx) {
+    const minutes = (testid) => h('input', { type: 'number', min: 1, max: 120, step: 1, required: true, testid, class: 'num' });
+    p = {
+      instList: h('ul', { class: 'insts', testid: 'instance-list' }),
+      addBtn: h('button', { type: 'button', class: 'small', testid: 'instance-add', text: 'Add instance…', onclick: () => openAdd(ctx) }),
+      token: minutes('pref-token-refresh'),
+      creds: minutes('pref-credentials-refresh'),
+      flow: h('select', { testid: 'pref-sign-in-flow' },
+        h('option', { value: 'auto', text: 'Automatic' }),
+        h('option', { value: 'device', text: 'Device code' }),
+        h('option', { value: 'pkce', text: 'Browser (PKCE)' })),
+      rmOut: h('input', { type: 'checkbox', testid: 'pref-remove-on-sign-out' }),
+      rmQuit: h('input', { type: 'checkbox', testid: 'pref-remove-on-quit' }),
+      share: h('input', { type: 'checkbox', testid: 'pref-share-cli' }),
+      saved: h('span', { class: 'saved', role: 'status', testid: 'preferences-saved' }),
+      login: h('input', { type: 'checkbox', testid: 'start-at-login' }),
+      file: h('code', { testid: 'credentials-file' }),
+    };
+    const form = h('form', { class: 'form', testid: 'preferences-form', novalidate: true },
+      h('div', { class: 'row2' },
+        field('Renew the session (minutes before expiry)', p.token),
+        field('Renew credentials (minutes before expiry)', p.creds)),
+      field('Sign-in flow', p.flow),
+      field('Remove profiles when I sign out', p.rmOut),
+      field('Remove profiles when I quit', p.rmQuit),
+      field('Share my session with the AWS CLI', p.share, 'The AWS CLI keeps its session cache in a plaintext file under ~/.aws/sso/cache.'),
+      formError(),
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', testid: 'preferences-save', text: 'Save' }), p.saved));
+    form.addEventListener('input', () => { dirty = true; p.saved.textContent = ''; });
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const msg = form.querySelector('.form-error');
+      const bad = [p.token, p.creds].find((i) => !/^\d+$/.test(i.value) || +i.value < 1 || +i.value > 120);
+      if (bad) {
+        msg.textContent = 'Refresh times are whole minutes from 1 to 120.';
+        msg.hidden = false;
+        bad.focus();
+        return;
+      }
+      const preferences = {
+        ...ctx.S.app.preferences, // keeps fields this UI does not know about
+        tokenRefreshMinutes: +p.token.value,
+        credentialsRefreshMinutes: +p.creds.value,
+        signInFlow: p.flow.value,
+        removeProfilesOnSignOut: p.rmOut.checked,
+        removeProfilesOnQuit: p.rmQuit.checked,
+        shareSessionWithAwsCli: p.share.checked,
+      };
+      try {
+        await submitting(form, () => ctx.invoke('set_preferences', { preferences }), ctx.showError);
+        dirty = false;
+        p.saved.textContent = 'Saved';
+        clearTimeout(savedTimer);
+        savedTimer = setTimeout(() => { if (p) p.saved.textContent = ''; }, 4000);
+      } catch { /* shown */ }
+    });
+    p.login.addEventListener('change', async () => {
+      const enabled = p.login.checked;
+      p.login.disabled = true;
+      try { await ctx.invoke('set_start_at_login', { enabled }); } catch (e) { p.login.checked = !enabled; ctx.showError(e); }
+      p.login.disabled = false;
+    });
+    el.replaceChildren(
+      h('h2', { tabindex: '-1', class: 'sr-only', text: 'Settings' }),
+      h('section', { class: 'card', 'aria-labelledby': 'set-inst' }, h('h3', { id: 'set-inst', text: 'AWS access portals' }), p.instList, p.addBtn),
+      h('section', { class: 'card', 'aria-labelledby': 'set-prefs' }, h('h3', { id: 'set-prefs', text: 'Preferences' }), form),
+      h('section', { class: 'card', 'aria-labelledby': 'set-gen' }, h('h3', { id: 'set-gen', text: 'General' }),
+        field('Start at login', p.login),
+        h('p', { class: 'small muted' }, 'Profiles are written to ', p.file)));
+  }
+
+  return {
+    el,
+    mount(ctx) { instKey = null; removing = null; dirty = false; build(ctx); },
+    unmount() { closeAdd(); el.replaceChildren(); p = null; },
+    update(ctx) {
+      const a = ctx.S.app;
+      renderInstances(ctx);
+      if (!dirty) fillPrefs(a.preferences);
+      if (!p.login.disabled) p.login.checked = a.startAtLogin;
+      p.file.textContent = a.credentialsFile;
+    },
+  };
+}
