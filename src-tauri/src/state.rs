@@ -15,7 +15,7 @@ use aws_sso_device_auth_provider::awsfiles::{
     AwsFiles, Changes, ProcessProfile, ProfileName, ProfileWrite,
 };
 use aws_sso_device_auth_provider::browser;
-use aws_sso_device_auth_provider::clock::{from_epoch_millis, Clock, SystemClock};
+use aws_sso_device_auth_provider::clock::{from_epoch_millis, rfc3339, Clock, SystemClock};
 use aws_sso_device_auth_provider::instance::validate_region;
 use aws_sso_device_auth_provider::renewer::{Event, Events, Renewer, RenewerConfig, SessionState};
 use aws_sso_device_auth_provider::settings::{
@@ -337,6 +337,7 @@ impl AppState {
                 profile,
                 expires_at,
             } => {
+                tracing::info!(%profile, valid_until = %rfc3339(expires_at), "profile renewed");
                 inner.profiles.insert(
                     profile,
                     ProfileStatus {

@@ -19,6 +19,8 @@ struct World {
     emulator: Emulator,
     home: tempfile::TempDir,
     driver: Driver,
+    /// The environment the app runs with.
+    app_env: Vec<(String, String)>,
 }
 
 impl World {
@@ -69,6 +71,7 @@ impl World {
             emulator,
             home,
             driver,
+            app_env: env,
         }
     }
 
@@ -157,9 +160,16 @@ async fn sign_in_browse_add_a_favourite_and_find_its_profile_written() {
     s.screenshot("02-sign-in-code").await;
     world.approve(&code).await;
 
-    // Signed in: the accounts arrive (refreshed in the background).
+    // Signed in: the accounts arrive (refreshed in the background, with progress).
     s.wait_for(&testid("view-accounts"), 30).await;
     s.wait_for(&testid("account-row"), 30).await;
+    s.wait_for(
+        &format!("{}:not([disabled])", testid("accounts-refresh")),
+        30,
+    )
+    .await;
+    let updated = s.wait_for(&testid("accounts-updated"), 5).await;
+    assert!(s.text(&updated).await.starts_with("Updated"));
     let rows = s.find_all(&testid("account-row")).await.len();
     assert!(rows > 0, "accounts listed");
     s.screenshot("03-accounts").await;
@@ -307,4 +317,198 @@ fn mean_luminance(png: &[u8]) -> u32 {
         .trim()
         .parse()
         .expect("a number")
+}
+
+/// The app's tray as a desktop's tray host sees it: a StatusNotifierItem whose menu is
+/// exported over D-Bus (dbusmenu). `gtk-sni-tray-standalone --watcher` plays the host.
+struct Tray {
+    bus: String,
+}
+
+const ITEM: &str = "/org/ayatana/NotificationItem/tray_icon_tray_app_main";
+
+async fn gdbus(args: &[&str]) -> String {
+    let out = tokio::process::Command::new("gdbus")
+        .args(["call", "--session"])
+        .args(args)
+        .output()
+        .await
+        .expect("gdbus");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+impl Tray {
+    /// The first item registered with the watcher.
+    async fn find() -> Self {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let reply = gdbus(&[
+                "--dest",
+                "org.kde.StatusNotifierWatcher",
+                "--object-path",
+                "/StatusNotifierWatcher",
+                "--method",
+                "org.freedesktop.DBus.Properties.Get",
+                "org.kde.StatusNotifierWatcher",
+                "RegisteredStatusNotifierItems",
+            ])
+            .await;
+            if let Some(bus) = reply.split('\'').nth(1) {
+                return Self {
+                    bus: bus.split('/').next().unwrap_or(bus).to_owned(),
+                };
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no tray item registered: {reply}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// The menu's items: (dbusmenu id, label), separators left out.
+    async fn items(&self) -> Vec<(i32, String)> {
+        let layout = gdbus(&[
+            "--dest",
+            &self.bus,
+            "--object-path",
+            &format!("{ITEM}/Menu"),
+            "--method",
+            "com.canonical.dbusmenu.GetLayout",
+            "0",
+            "int32 -1",
+            "[]",
+        ])
+        .await;
+        // <(3, {'label': <'Sign in…'>}, @av [])>
+        layout
+            .split("<(")
+            .skip(1)
+            .filter_map(|item| {
+                let (id, rest) = item.split_once(", {")?;
+                let label = rest.split("'label': <'").nth(1)?.split("'>").next()?;
+                Some((id.trim().parse().ok()?, label.replace("\\'", "'")))
+            })
+            .collect()
+    }
+
+    async fn labels(&self) -> Vec<String> {
+        self.items().await.into_iter().map(|(_, l)| l).collect()
+    }
+
+    /// Clicks the item whose label starts with `prefix`, as the desktop does.
+    async fn click(&self, prefix: &str) {
+        let items = self.items().await;
+        let (id, _) = items
+            .iter()
+            .find(|(_, l)| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no '{prefix}' in {items:?}"));
+        gdbus(&[
+            "--dest",
+            &self.bus,
+            "--object-path",
+            &format!("{ITEM}/Menu"),
+            "--method",
+            "com.canonical.dbusmenu.Event",
+            &id.to_string(),
+            "clicked",
+            "<int32 0>",
+            "0",
+        ])
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn the_tray_signs_in_writes_and_renews_a_favourite_from_its_menu() {
+    let world = World::new(
+        EmulatorConfig {
+            auto_approve: true,
+            ..EmulatorConfig::default()
+        },
+        &[],
+    )
+    .await;
+    let account = world.emulator.organisation()[2].clone();
+    let settings_path = world.home.path().join(".config/aws-sso-tray/settings.json");
+    let mut settings = Settings::load(&settings_path).expect("settings");
+    let instance = settings.instances[0].clone();
+    settings
+        .add_favourite(aws_sso_device_auth_provider::settings::Favourite {
+            profile: "tray-fav".into(),
+            start_url: instance.start_url,
+            sso_region: instance.region,
+            account_id: account.account_id.clone(),
+            account_name: Some(account.account_name.clone()),
+            role_name: account.roles[0].clone(),
+            region: None,
+            credential_process: false,
+        })
+        .expect("favourite");
+    settings.save(&settings_path).expect("save");
+
+    let _host = tokio::process::Command::new("gtk-sni-tray-standalone")
+        .arg("--watcher")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("a tray host (haskell-gtk-sni-tray-utils)");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _app = tokio::process::Command::new(env!("CARGO_BIN_EXE_aws-sso-tray"))
+        .arg("--hidden")
+        .envs(world.app_env.iter().map(|(k, v)| (k, v)))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the app");
+    let tray = Tray::find().await;
+    let labels = tray.labels().await;
+    assert_eq!(labels[0], "E2E organisation · signed out", "{labels:?}");
+    let line = format!(
+        "tray-fav → {} / {} · not written yet",
+        account.account_name, account.roles[0]
+    );
+    assert!(labels.contains(&line), "{line} in {labels:?}");
+
+    // Sign in from the tray (the emulator approves at once): the favourite is written.
+    tray.click("Sign in").await;
+    let mut labels = Vec::new();
+    for _ in 0..100 {
+        labels = tray.labels().await;
+        if labels[0] == "E2E organisation · signed in"
+            && labels
+                .iter()
+                .any(|l| l.starts_with("tray-fav →") && l.ends_with("left"))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(labels[0], "E2E organisation · signed in", "{labels:?}");
+    assert_eq!(labels[1], "Sign out");
+    assert!(world.file("credentials").contains("[tray-fav]"));
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-screenshots/tray");
+    let _ = std::fs::create_dir_all(&shots);
+    let _ = tokio::process::Command::new("import")
+        .args(["-window", "root"])
+        .arg(shots.join("01-signed-in.png"))
+        .status()
+        .await;
+
+    // "Renew now" from the tray: new keys in the same profile.
+    let key = |text: &str| {
+        text.lines()
+            .find(|l| l.starts_with("aws_access_key_id"))
+            .map(str::to_owned)
+    };
+    let before = key(&world.file("credentials"));
+    tray.click("tray-fav →").await;
+    assert!(
+        eventually(15, || key(&world.file("credentials")) != before).await,
+        "renewed from the tray; log:\n{}",
+        world.log()
+    );
 }
