@@ -202,7 +202,10 @@ function onState(app) {
   const prev = S.app;
   S.app = app;
   if (!prev) {
-    show(app.signIn || app.session.state !== 'signedIn' ? 'signIn' : 'accounts');
+    // The window is made when it is opened; the view asked for comes in the address.
+    const asked = location.hash.slice(1);
+    if (asked && !app.signIn && (asked === 'signIn' || TABS.includes(asked))) show(asked);
+    else show(app.signIn || app.session.state !== 'signedIn' ? 'signIn' : 'accounts');
     return;
   }
   if (app.signIn && !prev.signIn) { S.signInExpired = false; show('signIn'); }

@@ -9,7 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Emitter, Manager, Runtime};
+use tauri::{
+    AppHandle, Emitter, Manager, Runtime, WebviewUrl, WebviewWindow, WebviewWindowBuilder,
+};
 
 /// The tray icon's id.
 pub const TRAY_ID: &str = "main";
@@ -119,8 +121,8 @@ fn apply<R: Runtime>(app: &AppHandle<R>, state: &AppState, change: Change) {
                 .swap(false, Ordering::SeqCst)
             {
                 if let Some(w) = app.get_webview_window(WINDOW) {
-                    if let Err(e) = w.hide() {
-                        tracing::warn!(error = %e, "could not hide the window");
+                    if let Err(e) = w.close() {
+                        tracing::warn!(error = %e, "could not close the window");
                     }
                 }
             }
@@ -171,19 +173,39 @@ fn notify<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str) {
     }
 }
 
-/// Shows the window on `view` and focuses it.
+/// Shows the window on `view` and focuses it. The window exists only while it is open:
+/// closing it ends its web view and the WebKit processes behind it, so the app in the
+/// tray holds no web content (see `bench-app` for what that saves).
 pub fn show_window<R: Runtime>(app: &AppHandle<R>, view: &str) {
-    let Some(w) = app.get_webview_window(WINDOW) else {
-        return;
+    let shown = match app.get_webview_window(WINDOW) {
+        Some(w) => w
+            .show()
+            .and_then(|()| w.unminimize())
+            .and_then(|()| w.set_focus())
+            .and_then(|()| app.emit_to(WINDOW, names::SHOW_VIEW, view)),
+        None => open_window(app, view).map(|_| ()),
     };
-    let shown = w
-        .show()
-        .and_then(|()| w.unminimize())
-        .and_then(|()| w.set_focus())
-        .and_then(|()| app.emit_to(WINDOW, names::SHOW_VIEW, view));
     if let Err(e) = shown {
         tracing::warn!(error = %e, "could not show the window");
     }
+}
+
+/// Makes the window from the config, opening on `view` (passed in the address, since a
+/// new page has no listener yet for `show-view`).
+fn open_window<R: Runtime>(app: &AppHandle<R>, view: &str) -> tauri::Result<WebviewWindow<R>> {
+    let mut config = app
+        .config()
+        .app
+        .windows
+        .iter()
+        .find(|w| w.label == WINDOW)
+        .cloned()
+        .ok_or_else(|| tauri::Error::WindowNotFound)?;
+    config.url = WebviewUrl::App(format!("index.html#{view}").into());
+    WebviewWindowBuilder::from_config(app, &config)?
+        .visible(true)
+        .focused(true)
+        .build()
 }
 
 /// Runs `work` in the background; a failure reaches the window as an `error` event.

@@ -72,15 +72,6 @@ pub fn builder<R: Runtime>(
             }
             Ok(())
         })
-        .on_window_event(|window, event| {
-            // Closing the window leaves the app in the tray.
-            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
-                api.prevent_close();
-                if let Err(e) = window.hide() {
-                    tracing::warn!(error = %e, "could not hide the window");
-                }
-            }
-        })
 }
 
 const USAGE: &str = "\
@@ -140,7 +131,7 @@ pub fn main() -> ExitCode {
             }
         }
     }
-    let (kept, options) = if demo {
+    let (mut demo_world, options) = if demo {
         match tauri::async_runtime::block_on(demo::start()) {
             Ok((d, options)) => (Some(d), options),
             Err(e) => {
@@ -197,7 +188,8 @@ pub fn main() -> ExitCode {
         handle.exit(0);
     });
     app.run(move |handle, event| match event {
-        // The last window closing does not end a tray app; Quit does (with a code).
+        // Closing the window ends it (and its web view) but not the app, which stays in
+        // the tray; Quit ends the app (with a code).
         tauri::RunEvent::ExitRequested {
             api, code: None, ..
         } => api.prevent_exit(),
@@ -206,7 +198,9 @@ pub fn main() -> ExitCode {
                 tracing::warn!(error = %e, "could not remove the profiles on quit");
             }
             tracing::info!("quit");
-            let _ = &kept;
+            // The process ends right after this event, without running destructors:
+            // the demo's emulator and throw-away home go now.
+            drop(demo_world.take());
         }
         _ => {}
     });

@@ -225,6 +225,16 @@ impl Session {
         .to_owned()
     }
 
+    /// Runs `script` (a function body) in the page and returns its value.
+    pub async fn execute(&self, script: &str) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
+    }
+
     /// Saves a screenshot of the window as `<dir>/<name>.png`.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let v = self.call(reqwest::Method::GET, "/screenshot", None).await;

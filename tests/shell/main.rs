@@ -69,13 +69,14 @@ impl Harness {
         let mut app = aws_sso_tray::builder(mock_builder(), options, launch)
             .build(tauri::generate_context!("../tauri.conf.json"))
             .expect("app");
-        // One turn of the (mock) event loop runs the set-up: the configured window, then
-        // the app's own.
+        // One turn of the (mock) event loop runs the app's set-up.
         #[allow(deprecated)]
         app.run_iteration(|_, _| {});
-        let window = app
-            .get_webview_window("main")
-            .expect("the configured window");
+        // The window, as the app makes it when it is opened.
+        let config = app.config().app.windows[0].clone();
+        let window = tauri::WebviewWindowBuilder::from_config(app.handle(), &config)
+            .and_then(|b| b.build())
+            .expect("the window");
         Self {
             app,
             window,
