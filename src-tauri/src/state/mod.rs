@@ -74,8 +74,8 @@ pub struct Options {
     pub store: Arc<dyn SecretStore>,
     /// The renewer's timing; its margin comes from the preferences unless `fixed_margins`.
     pub renewer: RenewerConfig,
-    /// Keep `renewer.credentials_margin` and `token_refresh_margin` as given (demo and
-    /// tests with short lifetimes), instead of the preferences' minutes.
+    /// A token refresh margin to use, with `renewer.credentials_margin` kept as given,
+    /// instead of the preferences' minutes (demo and tests with short lifetimes).
     pub fixed_margins: Option<Duration>,
     /// The demo's emulator address.
     pub demo: Option<String>,
