@@ -35,7 +35,9 @@ fn count_writes(path: std::path::PathBuf, stop: Arc<AtomicBool>, writes: Arc<Ato
         use std::os::unix::fs::MetadataExt;
         let mut last = None;
         while !stop.load(Ordering::Relaxed) {
-            let ino = std::fs::metadata(&path).ok().map(|m| (m.ino(), m.mtime_nsec()));
+            let ino = std::fs::metadata(&path)
+                .ok()
+                .map(|m| (m.ino(), m.mtime_nsec()));
             if ino.is_some() && ino != last {
                 writes.fetch_add(1, Ordering::Relaxed);
                 last = ino;
@@ -84,10 +86,16 @@ async fn measure(rate: f64) -> Row {
         .collect();
     let dir = tempfile::tempdir().expect("tempdir");
     let files = AwsFiles::new(dir.path().join("credentials"), dir.path().join("config"));
-    std::fs::write(files.credentials_file(), "[mine]\naws_access_key_id = AKIAUSER\n")
-        .expect("seed");
+    std::fs::write(
+        files.credentials_file(),
+        "[mine]\naws_access_key_id = AKIAUSER\n",
+    )
+    .expect("seed");
     emu.configure(|c| c.throttle_rps = Some(rate));
-    let (stop, writes) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
+    let (stop, writes) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicU64::new(0)),
+    );
     let watcher = {
         let (path, stop, writes) = (
             files.credentials_file().to_owned(),

@@ -160,7 +160,8 @@ function renderHeader(now = Date.now()) {
   let text;
   if (!a.instance) text = 'No AWS access portal yet';
   else if (a.signIn || st === 'signingIn') text = 'Signing in…';
-  else if (st === 'signedIn') text = a.session.expiresAt ? `Signed in · ${expiresText(a.session.expiresAt, now)}` : 'Signed in';
+  // A session with a refresh token renews itself: its token's expiry is not the user's concern.
+  else if (st === 'signedIn') text = a.session.expiresAt && !a.session.renewable ? `Signed in · ${expiresText(a.session.expiresAt, now)}` : 'Signed in';
   else if (st === 'needsSignIn') text = 'Session ended — sign in again';
   else text = 'Signed out';
   line.querySelector('.state').textContent = text;

@@ -544,3 +544,89 @@ async fn the_tray_signs_in_writes_and_renews_a_favourite_from_its_menu() {
         world.log()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn demo_mode_signs_in_and_writes_a_profile_without_touching_home() {
+    // The "browser": approves the code on the emulator's page, as the person would.
+    let tools = tempfile::tempdir().expect("dir");
+    let browser = tools.path().join("approve");
+    std::fs::write(
+        &browser,
+        "#!/usr/bin/env python3\n\
+         import sys, urllib.parse, urllib.request\n\
+         url = urllib.parse.urlsplit(sys.argv[1])\n\
+         code = urllib.parse.parse_qs(url.query)['user_code'][0]\n\
+         data = urllib.parse.urlencode({'user_code': code, 'decision': 'allow'}).encode()\n\
+         urllib.request.urlopen(f'{url.scheme}://{url.netloc}/device/decision', data)\n",
+    )
+    .expect("script");
+    std::fs::set_permissions(
+        &browser,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod");
+    // The user's own home, which the demo must leave alone.
+    let home = tempfile::tempdir().expect("home");
+    let env: Vec<(String, String)> = [
+        ("HOME", home.path().to_string_lossy().into_owned()),
+        ("BROWSER", browser.to_string_lossy().into_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let driver = Driver::start(&env).await;
+    let app = Path::new(env!("CARGO_BIN_EXE_aws-sso-tray"));
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-screenshots/demo");
+    let s = driver.session_with_args(app, &["--demo"], shots).await;
+
+    s.wait_for(&testid("demo-banner"), 20).await;
+    let start = s.wait_for(&testid("sign-in-start"), 20).await;
+    assert!(s.text(&start).await.contains("Demo organisation"));
+    s.screenshot("01-demo").await;
+    s.click(&start).await;
+    s.wait_for(&testid("account-row"), 30).await;
+    s.wait_for(
+        &format!("{}:not([disabled])", testid("accounts-refresh")),
+        30,
+    )
+    .await;
+    s.screenshot("02-accounts").await;
+    let add = s.wait_for(&testid("add-favourite"), 5).await;
+    s.click(&add).await;
+    let name = s.wait_for(&testid("profile-name"), 5).await;
+    s.type_into(&name, "demo-dev").await;
+    s.click(&s.wait_for(&testid("profile-submit"), 5).await)
+        .await;
+
+    // The profile is written in the demo's own home, shown in Settings.
+    s.click(&s.wait_for(&testid("tab-settings"), 5).await).await;
+    let file = s.wait_for(&testid("credentials-file"), 5).await;
+    let path = s.text(&file).await;
+    assert!(path.contains("aws-sso-tray-demo-"), "{path}");
+    assert!(
+        eventually(20, || std::fs::read_to_string(&path)
+            .unwrap_or_default()
+            .contains("[demo-dev]"))
+        .await,
+        "demo profile written to {path}"
+    );
+    s.click(&s.wait_for(&testid("tab-favourites"), 5).await)
+        .await;
+    s.wait_for(
+        &format!("{}[data-profile=\"demo-dev\"]", testid("favourite-row")),
+        10,
+    )
+    .await;
+    s.screenshot("03-favourite").await;
+    s.close().await;
+    // None of the app's files went to the user's home (WebKit keeps its own caches there).
+    for ours in [
+        ".aws",
+        ".config/aws-sso-tray",
+        ".cache/aws-sso-tray",
+        ".local/state/aws-sso-tray",
+    ] {
+        assert!(!home.path().join(ours).exists(), "{ours} in the real home");
+    }
+}

@@ -93,6 +93,16 @@ impl Driver {
 
     /// A session running `application`.
     pub async fn session(&self, application: &Path, shots: PathBuf) -> Session {
+        self.session_with_args(application, &[], shots).await
+    }
+
+    /// A session running `application` with `args`.
+    pub async fn session_with_args(
+        &self,
+        application: &Path,
+        args: &[&str],
+        shots: PathBuf,
+    ) -> Session {
         // A stuck driver fails the test instead of hanging it.
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
@@ -100,7 +110,7 @@ impl Driver {
             .expect("http client");
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "wry",
-            "tauri:options": {"application": application}
+            "tauri:options": {"application": application, "args": args}
         }}});
         let reply: Value = client
             .post(format!("{}/session", self.base))
