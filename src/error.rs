@@ -146,7 +146,7 @@ pub enum Error {
     },
 
     /// The service's reply could not be understood.
-    #[error("AWS SSO sent an unexpected reply to {operation}: {detail}")]
+    #[error("AWS SSO sent an unexpected reply to {operation}: {detail}; try again, and if it persists check any proxy or endpoint override")]
     UnexpectedReply {
         /// The operation.
         operation: &'static str,

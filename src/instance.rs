@@ -60,6 +60,12 @@ fn validate_start_url(raw: &str) -> Result<String> {
     }
     let url = url::Url::parse(raw).map_err(|_| invalid("it does not parse as a URL"))?;
     let host = url.host_str().ok_or_else(|| invalid("it has no host"))?;
+    // The URL standard reads `https:///start` and `https:start` as the host `start`; a
+    // person who typed them left the host out.
+    let authority = raw.get(url.scheme().len() + 1..).unwrap_or_default();
+    if !authority.starts_with("//") || authority[2..].starts_with(['/', '\\']) {
+        return Err(invalid("it has no host"));
+    }
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(host) => {}
@@ -134,6 +140,8 @@ mod tests {
             ("http://my-org.awsapps.com/start", "must use https"),
             ("https://user:pw@my-org.awsapps.com/start", "user name"),
             ("https://my-org.awsapps.com/\nstart", "control"),
+            ("https:///start", "no host"),
+            ("https:my-org.awsapps.com/start", "no host"),
         ] {
             let err = Instance::new(url, "us-east-1").unwrap_err().to_string();
             assert!(err.contains(why), "{url:?}: {err}");

@@ -217,9 +217,15 @@ where
                 },
                 None if status >= 500 => CallError::Service {
                     code: "InternalServerException".into(),
-                    message: None,
+                    message: Some(format!(
+                        "HTTP {status} with no AWS error code, perhaps from a proxy; try again later"
+                    )),
                     status,
                 },
+                // The SDK reports a success reply it cannot parse as an error without a code.
+                None if (200..300).contains(&status) => CallError::Unexpected(format!(
+                    "a reply that is not valid JSON for this operation (HTTP {status})"
+                )),
                 None => CallError::Unexpected(format!(
                     "an error reply (HTTP {status}) with no error code"
                 )),

@@ -352,18 +352,27 @@ impl AwsFiles {
     /// atomically if anything changed. All checks run before the first write, so an
     /// error (a profile that is not ours, an unparsable or read-only file) changes nothing.
     pub fn apply(&self, changes: &Changes) -> Result<Applied> {
+        // A rehearsal without locks first: a change that is going to fail fails before
+        // the directory or a lock file is created for it.
+        self.edit(changes, false)?;
+        self.edit(changes, true)
+    }
+
+    /// [`Self::apply`], or with `write` false, everything but the locks and the writes.
+    fn edit(&self, changes: &Changes, write: bool) -> Result<Applied> {
         let writes_config = changes.force
             || !changes.processes.is_empty()
             || changes.writes.iter().any(|w| w.region.is_some());
-        let mut creds = Edit::open(&self.credentials, FileKind::Credentials, Lock::Create)?;
+        let lock = |l| if write { l } else { Lock::No };
+        let mut creds = Edit::open(&self.credentials, FileKind::Credentials, lock(Lock::Create))?;
         let mut config = Edit::open(
             &self.config,
             FileKind::Config,
-            match (writes_config, changes.removals.is_empty()) {
+            lock(match (writes_config, changes.removals.is_empty()) {
                 (true, _) => Lock::Create,
                 (false, false) => Lock::IfPresent,
                 (false, true) => Lock::No,
-            },
+            }),
         )?;
         let mut applied = Applied::default();
         for w in &changes.writes {
@@ -450,6 +459,9 @@ impl AwsFiles {
         }
         creds.check_writable()?;
         config.check_writable()?;
+        if !write {
+            return Ok(applied);
+        }
         for edit in [&creds, &config] {
             if edit.save()? {
                 applied.files_written.push(edit.path.clone());

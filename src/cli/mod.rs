@@ -19,8 +19,28 @@ use std::process::ExitCode;
 /// Exit code when a sign-in is needed, so scripts can tell it from other failures.
 const EXIT_SIGN_IN_REQUIRED: u8 = 3;
 
+/// Exit code of a command line clap cannot parse, as clap itself uses.
+const EXIT_USAGE: u8 = 2;
+
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and the version are not errors, and print as clap lays them out.
+        Err(e)
+            if !e.use_stderr()
+                || e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand =>
+        {
+            e.exit()
+        }
+        Err(e) => {
+            // One line in the same form as every other error; clap's usage and hint
+            // lines follow it.
+            let rendered = e.render().to_string();
+            let message = rendered.strip_prefix("error: ").unwrap_or(&rendered);
+            eprint!("aws-sso-auth: {message}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
     init_logging(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -31,6 +31,26 @@ pub struct EmulatorConfig {
     pub latency: Duration,
     /// Probability (0–1) that a request fails with `InternalServerException`.
     pub fault_rate: f64,
+    /// A malformed reply in place of every successful ListAccounts, ListAccountRoles,
+    /// GetRoleCredentials and CreateToken; `None`: well-formed replies.
+    pub reply_fault: Option<ReplyFault>,
+}
+
+/// How a reply is malformed, as a broken service, proxy or network would send it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyFault {
+    /// The field a client needs most (an account's or role's id, the credentials'
+    /// expiry, the access token) is left out.
+    MissingFields,
+    /// That field has a value of the wrong JSON type (a number for a string and the
+    /// other way round).
+    WrongTypes,
+    /// 32 MiB of JSON of the wrong shape (an array of numbers where an object belongs).
+    HugeBody,
+    /// An HTML error page with this HTTP status, as a captive portal or proxy sends.
+    Html(u16),
+    /// The reply's JSON cut off half-way, with status 200 and the cut length.
+    Truncated,
 }
 
 impl Default for EmulatorConfig {
@@ -50,6 +70,7 @@ impl Default for EmulatorConfig {
             throttle_burst: None,
             latency: Duration::ZERO,
             fault_rate: 0.0,
+            reply_fault: None,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! A local AWS IAM Identity Center (SSO OIDC + portal) that the unmodified official SDK
 //! clients accept: the operations, paths, JSON shapes, status codes and error headers of
 //! the real service, pages where a person approves a sign-in, a generated organisation,
-//! and knobs for lifetimes, throttling, latency and faults.
+//! and knobs for lifetimes, throttling, latency, faults and malformed replies.
 //!
 //! Both services answer on one loopback port; point `AWS_ENDPOINT_URL_SSO` and
 //! `AWS_ENDPOINT_URL_SSO_OIDC` (or [`crate::Endpoints::both`]) at [`Emulator::endpoint`].
@@ -12,7 +12,7 @@ mod pages;
 mod routes;
 mod state;
 
-pub use config::EmulatorConfig;
+pub use config::{EmulatorConfig, ReplyFault};
 pub use org::OrgAccount;
 pub use state::CountersSnapshot;
 

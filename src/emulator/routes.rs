@@ -1,6 +1,7 @@
 //! HTTP: the restJson1 operations of both services, the approval pages, and a small
 //! control API under `/_emulator/` for tests in other processes.
 
+use super::config::ReplyFault;
 use super::pages;
 use super::state::{bump, ApiError, Service, TokenRequest};
 use axum::body::Bytes;
@@ -80,6 +81,77 @@ async fn gate(svc: &Service, counter: &std::sync::atomic::AtomicU64) -> Result<(
     svc.admit()
 }
 
+/// `body` as the success reply, or malformed as the config asks. `key` is the field a
+/// client cannot do without.
+fn reply(svc: &Service, key: &str, mut body: serde_json::Value) -> Response {
+    let json = |status: StatusCode, bytes: Vec<u8>| {
+        (status, [(header::CONTENT_TYPE, "application/json")], bytes).into_response()
+    };
+    match svc.config().reply_fault {
+        None => Json(body).into_response(),
+        Some(ReplyFault::MissingFields) => {
+            for_each_field(&mut body, key, &mut |_| None);
+            Json(body).into_response()
+        }
+        Some(ReplyFault::WrongTypes) => {
+            for_each_field(&mut body, key, &mut |v| {
+                Some(if v.is_string() {
+                    json!(42)
+                } else {
+                    json!("soon")
+                })
+            });
+            Json(body).into_response()
+        }
+        Some(ReplyFault::HugeBody) => {
+            const SIZE: usize = 32 << 20;
+            let mut bytes = Vec::with_capacity(SIZE + 2);
+            bytes.push(b'[');
+            while bytes.len() < SIZE {
+                bytes.extend_from_slice(b"0,");
+            }
+            bytes.extend_from_slice(b"0]");
+            json(StatusCode::OK, bytes)
+        }
+        Some(ReplyFault::Html(status)) => (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
+            Html(pages::outcome(
+                "Bad Gateway",
+                "The upstream server sent an invalid response.",
+            )),
+        )
+            .into_response(),
+        Some(ReplyFault::Truncated) => {
+            let mut bytes = body.to_string().into_bytes();
+            bytes.truncate(bytes.len() / 2);
+            json(StatusCode::OK, bytes)
+        }
+    }
+}
+
+/// Replaces (or, when `change` gives `None`, removes) every `key` field in `v`.
+fn for_each_field(
+    v: &mut serde_json::Value,
+    key: &str,
+    change: &mut impl FnMut(&serde_json::Value) -> Option<serde_json::Value>,
+) {
+    match v {
+        serde_json::Value::Object(map) => {
+            if let Some(old) = map.remove(key) {
+                if let Some(new) = change(&old) {
+                    map.insert(key.to_owned(), new);
+                }
+            }
+            map.values_mut()
+                .for_each(|v| for_each_field(v, key, change));
+        }
+        serde_json::Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| for_each_field(v, key, change)),
+        _ => {}
+    }
+}
+
 fn parse_json<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, ApiError> {
     serde_json::from_slice(body)
         .map_err(|e| ApiError::invalid_request(true, format!("Malformed request body: {e}")))
@@ -151,7 +223,8 @@ async fn start_device_authorization(
 async fn create_token(State(c): State<Ctx>, body: Bytes) -> Result<Response, ApiError> {
     gate(&c.svc, &c.svc.counters.create_token).await?;
     let r: TokenRequest = parse_json(&body)?;
-    Ok(Json(c.svc.create_token(&r)?).into_response())
+    let token = serde_json::to_value(c.svc.create_token(&r)?).unwrap_or_default();
+    Ok(reply(&c.svc, "accessToken", token))
 }
 
 async fn authorize(State(c): State<Ctx>, Query(q): Params) -> Result<Response, ApiError> {
@@ -272,7 +345,11 @@ async fn list_accounts(
         .iter()
         .map(|a| json!({"accountId": a.account_id, "accountName": a.account_name, "emailAddress": a.email_address}))
         .collect();
-    Ok(Json(json!({ "accountList": list, "nextToken": next })).into_response())
+    Ok(reply(
+        &c.svc,
+        "accountId",
+        json!({ "accountList": list, "nextToken": next }),
+    ))
 }
 
 async fn list_account_roles(
@@ -294,7 +371,11 @@ async fn list_account_roles(
         .iter()
         .map(|r| json!({"roleName": r, "accountId": account_id}))
         .collect();
-    Ok(Json(json!({ "roleList": list, "nextToken": next })).into_response())
+    Ok(reply(
+        &c.svc,
+        "roleName",
+        json!({ "roleList": list, "nextToken": next }),
+    ))
 }
 
 async fn get_role_credentials(
@@ -311,10 +392,13 @@ async fn get_role_credentials(
         ));
     };
     let (ak, sk, st, exp) = c.svc.role_credentials(account, role)?;
-    let mut resp = Json(json!({"roleCredentials": {
-        "accessKeyId": ak, "secretAccessKey": sk, "sessionToken": st, "expiration": exp,
-    }}))
-    .into_response();
+    let mut resp = reply(
+        &c.svc,
+        "expiration",
+        json!({"roleCredentials": {
+            "accessKeyId": ak, "secretAccessKey": sk, "sessionToken": st, "expiration": exp,
+        }}),
+    );
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(resp)

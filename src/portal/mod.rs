@@ -247,13 +247,20 @@ impl PortalClient {
                         .send()
                 })
                 .await?;
-            accounts.extend(page.account_list().iter().filter_map(|a| {
-                Some(Account {
-                    account_id: a.account_id()?.to_owned(),
+            for a in page.account_list() {
+                let account_id =
+                    a.account_id()
+                        .filter(|id| !id.is_empty())
+                        .ok_or(Error::UnexpectedReply {
+                            operation: "ListAccounts",
+                            detail: "an account with no accountId".into(),
+                        })?;
+                accounts.push(Account {
+                    account_id: account_id.to_owned(),
                     account_name: a.account_name().unwrap_or_default().to_owned(),
                     email_address: a.email_address().map(str::to_owned),
-                })
-            }));
+                });
+            }
             next = next_page(&mut seen, page.next_token())?;
             if next.is_none() {
                 return Ok(accounts);
@@ -286,12 +293,19 @@ impl PortalClient {
                     }
                     e => e,
                 })?;
-            roles.extend(page.role_list().iter().filter_map(|r| {
-                Some(Role {
+            for r in page.role_list() {
+                let role_name =
+                    r.role_name()
+                        .filter(|n| !n.is_empty())
+                        .ok_or(Error::UnexpectedReply {
+                            operation: "ListAccountRoles",
+                            detail: "a role with no roleName".into(),
+                        })?;
+                roles.push(Role {
                     account_id: r.account_id().unwrap_or(account_id).to_owned(),
-                    role_name: r.role_name()?.to_owned(),
-                })
-            }));
+                    role_name: role_name.to_owned(),
+                });
+            }
             next = next_page(&mut seen, page.next_token())?;
             if next.is_none() {
                 return Ok(roles);
@@ -366,8 +380,10 @@ impl PortalClient {
             operation: "GetRoleCredentials",
             detail: "no roleCredentials".into(),
         })?;
+        // No expiration reads as 0: credentials that expired in 1970, which every tool
+        // would throw away and ask for again.
         match (c.access_key_id(), c.secret_access_key(), c.session_token()) {
-            (Some(ak), Some(sk), Some(st)) => Ok(RoleCredentials {
+            (Some(ak), Some(sk), Some(st)) if c.expiration() > 0 => Ok(RoleCredentials {
                 access_key_id: ak.to_owned(),
                 secret_access_key: Secret::new(sk),
                 session_token: Secret::new(st),
@@ -375,7 +391,9 @@ impl PortalClient {
             }),
             _ => Err(Error::UnexpectedReply {
                 operation: "GetRoleCredentials",
-                detail: "incomplete roleCredentials".into(),
+                detail:
+                    "incomplete roleCredentials (a key, the token or the expiration is missing)"
+                        .into(),
             }),
         }
     }

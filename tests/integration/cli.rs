@@ -10,20 +10,20 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
-struct Cli {
-    home: tempfile::TempDir,
-    endpoint: String,
+pub(crate) struct Cli {
+    pub(crate) home: tempfile::TempDir,
+    pub(crate) endpoint: String,
 }
 
 impl Cli {
-    fn new(emu: &Emulator) -> Self {
+    pub(crate) fn new(emu: &Emulator) -> Self {
         Self {
             home: tempfile::tempdir().expect("home"),
             endpoint: emu.endpoint(),
         }
     }
 
-    fn command(&self, args: &[&str]) -> Command {
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_aws-sso-auth"));
         c.args(args)
             .env("HOME", self.home.path())
@@ -49,7 +49,7 @@ impl Cli {
         c
     }
 
-    async fn run(&self, args: &[&str]) -> Output {
+    pub(crate) async fn run(&self, args: &[&str]) -> Output {
         tokio::time::timeout(Duration::from_secs(60), self.command(args).output())
             .await
             .expect("finishes")
@@ -58,7 +58,7 @@ impl Cli {
 
     /// Signs in (a new instance) and returns the id of the organisation's `index`th
     /// account.
-    async fn signed_in_with_account(&self, index: usize) -> String {
+    pub(crate) async fn signed_in_with_account(&self, index: usize) -> String {
         self.login(&unique_start_url()).await;
         let out = self.run(&["accounts", "--json"]).await;
         let accounts: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
@@ -69,7 +69,7 @@ impl Cli {
     }
 
     /// Signs in with the device flow, approving the printed code on the emulator's page.
-    async fn login(&self, start_url: &str) {
+    pub(crate) async fn login(&self, start_url: &str) {
         let mut child = self
             .command(&[
                 "login",
@@ -111,26 +111,46 @@ impl Cli {
     }
 }
 
-fn text(b: &[u8]) -> String {
+pub(crate) fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
 /// A failure: non-zero exit, no panic, nothing on stdout, and a message with `expected`.
 fn assert_clear_failure(out: &Output, code: i32, expected: &str) {
+    if let Err(problem) = clear_failure(out, code, expected) {
+        panic!("{problem}");
+    }
+}
+
+/// What is wrong with `out` as a clear failure, if anything.
+pub(crate) fn clear_failure(out: &Output, code: i32, expected: &str) -> Result<(), String> {
     let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(code), "exit code; stderr: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-    assert!(out.stdout.is_empty(), "stdout: {}", text(&out.stdout));
-    assert!(err.contains(expected), "expected {expected:?} in: {err}");
-    let said: Vec<_> = err
+    let check = |ok: bool, what: String| if ok { Ok(()) } else { Err(what) };
+    check(
+        out.status.code() == Some(code),
+        format!(
+            "exit code {:?}, not {code}; stderr: {err}",
+            out.status.code()
+        ),
+    )?;
+    check(!err.contains("panicked"), format!("a panic: {err}"))?;
+    check(
+        out.stdout.is_empty(),
+        format!("stdout: {}", text(&out.stdout)),
+    )?;
+    check(
+        err.contains(expected),
+        format!("expected {expected:?} in: {err}"),
+    )?;
+    let said = err
         .lines()
         .filter(|l| l.starts_with("aws-sso-auth: "))
-        .collect();
-    assert_eq!(said.len(), 1, "one error sentence: {err}");
-    assert!(
+        .count();
+    check(said == 1, format!("{said} error sentences: {err}"))?;
+    check(
         !err.contains("ConnectorError") && !err.contains("{ kind"),
-        "no Debug dumps: {err}"
-    );
+        format!("a Debug dump: {err}"),
+    )
 }
 
 #[tokio::test]

@@ -8,4 +8,5 @@ mod emulator_sdk;
 mod provider;
 mod renewer;
 mod store;
+mod sweep;
 mod util;

@@ -686,6 +686,9 @@ async fn seed_bug_no_secret_in_logs_or_errors() {
                 .with_filter(tracing_subscriber::filter::LevelFilter::TRACE),
         );
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Other tests of this binary, on other threads with no subscriber, may have hit these
+    // callsites first and left them cached as uninteresting.
+    tracing::callsite::rebuild_interest_cache();
 
     let emu = emulator(EmulatorConfig::default()).await;
     let store = memory_store();
