@@ -309,6 +309,29 @@ fn bad_input_is_a_sentence_with_a_code_and_changes_nothing() {
         );
         assert_eq!(h.credentials(), before, "{profile}: nothing written");
     }
+    // An on-demand profile needs the CLI beside the app (not beside this test binary).
+    let e = h
+        .invoke(
+            "add_favourite",
+            json!({"favourite": {
+                "profile": "on-demand",
+                "accountId": account.account_id,
+                "accountName": null,
+                "roleName": account.roles[0],
+                "region": null,
+                "credentialProcess": true,
+            }}),
+        )
+        .expect_err("no CLI beside the app");
+    assert_eq!(e["code"], "files", "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("aws-sso-auth"),
+        "{e}"
+    );
+    assert_eq!(h.credentials(), before);
     assert_eq!(h.state()["favourites"], json!([]), "no favourite saved");
 
     let e = h

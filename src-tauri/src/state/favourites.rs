@@ -83,10 +83,21 @@ impl AppState {
                 removed
             };
         self.push_favourites();
+        self.forget_cached(&removed.profile);
         self.files
             .apply(&Changes::new().remove(ProfileName::new(&removed.profile)?))?;
         self.announce(Change::View);
         Ok(())
+    }
+
+    /// Removes the credentials cached for a `credential_process` favourite, as the CLI
+    /// does; a failure is logged, since the favourite is gone either way.
+    pub(super) fn forget_cached(&self, profile: &str) {
+        if let Some(cache) = CredentialsCache::from_env(self.env.lookup()) {
+            if let Err(e) = cache.remove(profile) {
+                tracing::warn!(%profile, error = %e, "could not remove cached credentials");
+            }
+        }
     }
 
     /// Writes a profile once (not kept fresh).

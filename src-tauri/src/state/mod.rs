@@ -21,7 +21,7 @@ use aws_sso_device_auth_provider::renewer::{Event, Events, Renewer, RenewerConfi
 use aws_sso_device_auth_provider::settings::{
     config_dir, Favourite, InstanceSettings, Preferences, Settings,
 };
-use aws_sso_device_auth_provider::store::{AccountsCache, AwsCliTokenCache};
+use aws_sso_device_auth_provider::store::{AccountsCache, AwsCliTokenCache, CredentialsCache};
 use aws_sso_device_auth_provider::{
     AccountFilter, AwsSsoDeviceAuthProvider, Endpoints, Error, Instance, SecretStore,
 };

@@ -107,6 +107,7 @@ impl AppState {
                 .collect();
             for p in &favourites {
                 inner.profiles.remove(p);
+                self.forget_cached(p);
             }
             (
                 inner.settings.preferences.remove_profiles_on_sign_out,
