@@ -47,9 +47,7 @@ impl AccountsCache {
     }
 
     fn path(&self, instance: &Instance) -> PathBuf {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(instance.key().as_bytes());
-        self.dir.join(format!("{}.json", crate::hex(&digest[..16])))
+        self.dir.join(super::hashed_file_name(&instance.key()))
     }
 
     /// What is cached for `instance`; empty when nothing (readable) is. A file of another

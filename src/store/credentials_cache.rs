@@ -27,9 +27,7 @@ impl CredentialsCache {
 
     /// The file of `profile`: its name hashed, since profile names may hold `/`.
     fn path(&self, profile: &str) -> PathBuf {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(profile.as_bytes());
-        self.dir.join(format!("{}.json", crate::hex(&digest[..16])))
+        self.dir.join(super::hashed_file_name(profile))
     }
 
     /// The cached credentials of `profile`, if there are readable ones.

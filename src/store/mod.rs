@@ -16,6 +16,14 @@ pub use memory::MemoryStore;
 pub use record::{ClientRegistration, SessionRecord, SignInFlow, TokenSet};
 
 use crate::error::BoxError;
+
+/// `<hash>.json` for a cache file keyed by `key`: profile names and start URLs may hold
+/// `/` and other characters a file name cannot.
+fn hashed_file_name(key: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(key.as_bytes());
+    format!("{}.json", crate::hex(&digest[..16]))
+}
 use crate::secret::Secret;
 use std::fmt::Debug;
 
