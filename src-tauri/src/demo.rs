@@ -41,17 +41,7 @@ pub async fn start() -> std::io::Result<(Demo, Options)> {
     .await?;
     let url = emulator.endpoint();
     let h = home.path();
-    let path = |p: &str| h.join(p).to_string_lossy().into_owned();
-    let env = Env::process()
-        .with("HOME", path(""))
-        .with("XDG_CONFIG_HOME", path(".config"))
-        .with("XDG_CACHE_HOME", path(".cache"))
-        .with("XDG_STATE_HOME", path(".local/state"))
-        .with("AWS_SHARED_CREDENTIALS_FILE", path(".aws/credentials"))
-        .with("AWS_CONFIG_FILE", path(".aws/config"))
-        .with("AWS_ENDPOINT_URL_SSO", &url)
-        .with("AWS_ENDPOINT_URL_SSO_OIDC", &url)
-        .with("AWS_ENDPOINT_URL_SIGNIN", &url);
+    let env = Env::process().in_home(h).with_endpoints(&url);
     let mut settings = Settings {
         instances: vec![InstanceSettings {
             start_url: START_URL.into(),

@@ -3,7 +3,7 @@
 //! process environment, which other threads read).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Environment lookups: an override if there is one, else the process environment.
@@ -22,6 +22,25 @@ impl Env {
     pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {
         Arc::make_mut(&mut self.overrides).insert(key.to_owned(), value.into());
         self
+    }
+
+    /// This environment with everything the app reads and writes under `home`: HOME, the
+    /// XDG directories and the AWS files, whatever the process environment names.
+    pub fn in_home(self, home: &Path) -> Self {
+        let path = |p: &str| home.join(p).to_string_lossy().into_owned();
+        self.with("HOME", path(""))
+            .with("XDG_CONFIG_HOME", path(".config"))
+            .with("XDG_CACHE_HOME", path(".cache"))
+            .with("XDG_STATE_HOME", path(".local/state"))
+            .with("AWS_SHARED_CREDENTIALS_FILE", path(".aws/credentials"))
+            .with("AWS_CONFIG_FILE", path(".aws/config"))
+    }
+
+    /// This environment with every AWS endpoint the app uses at `url` (an emulator).
+    pub fn with_endpoints(self, url: &str) -> Self {
+        self.with("AWS_ENDPOINT_URL_SSO", url)
+            .with("AWS_ENDPOINT_URL_SSO_OIDC", url)
+            .with("AWS_ENDPOINT_URL_SIGNIN", url)
     }
 
     /// The value of `key`.

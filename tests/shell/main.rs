@@ -31,16 +31,9 @@ impl Harness {
         let emulator = tauri::async_runtime::block_on(Emulator::start(config)).expect("emulator");
         let home = tempfile::tempdir().expect("home");
         let h = home.path();
-        let p = |s: &str| h.join(s).to_string_lossy().into_owned();
-        let url = emulator.endpoint();
         let env = Env::process()
-            .with("HOME", p(""))
-            .with("XDG_CONFIG_HOME", p(".config"))
-            .with("XDG_CACHE_HOME", p(".cache"))
-            .with("AWS_SHARED_CREDENTIALS_FILE", p(".aws/credentials"))
-            .with("AWS_CONFIG_FILE", p(".aws/config"))
-            .with("AWS_ENDPOINT_URL_SSO", &url)
-            .with("AWS_ENDPOINT_URL_SSO_OIDC", &url);
+            .in_home(h)
+            .with_endpoints(&emulator.endpoint());
         let mut settings = Settings {
             instances: vec![InstanceSettings {
                 start_url: START_URL.into(),
