@@ -1,13 +1,13 @@
 //! Benchmark: discovery at scale: 1,000 accounts × 3 roles against the emulator throttled at 5, 20
 //! and 50 requests/s, against the ideal (requests ÷ rate).
 //!
-//! `cargo bench --features emulator --bench discovery [-- [--burst N] [--latency-ms MS] RATE…]`
+//! `cargo bench --bench discovery [-- [--burst N] [--latency-ms MS] RATE…]`
 //!
 //! The throttle is a token bucket refilled at RATE; its burst allowance defaults to one
 //! second's worth (RATE requests). `--burst 1` is the strictest service there can be.
 //! `--latency-ms` adds that much to every reply, as a real network would.
 
-use aws_sso_device_auth_provider::emulator::{Emulator, EmulatorConfig};
+use aws_sso_emulator::{Emulator, EmulatorConfig};
 use aws_sso_device_auth_provider::{
     AccountFilter, AwsSsoDeviceAuthProvider, Endpoints, MemoryStore,
 };

@@ -3,11 +3,11 @@
 //! time against the ideal (requests ÷ rate), GetRoleCredentials calls (must be 100) and
 //! writes of the credentials file (must be 1).
 //!
-//! `cargo bench --features emulator --bench renewal [-- RATE…]` (default: 5 20 50)
+//! `cargo bench --bench renewal [-- RATE…]` (default: 5 20 50)
 
 use aws_sso_device_auth_provider::awsfiles::AwsFiles;
 use aws_sso_device_auth_provider::clock::SystemClock;
-use aws_sso_device_auth_provider::emulator::{Emulator, EmulatorConfig};
+use aws_sso_emulator::{Emulator, EmulatorConfig};
 use aws_sso_device_auth_provider::renewer::{Event, Events, Renewer, RenewerConfig};
 use aws_sso_device_auth_provider::settings::Favourite;
 use aws_sso_device_auth_provider::{

@@ -64,7 +64,7 @@ def main():
     )
     rows = []
     emulator = subprocess.Popen(
-        [cli, "emulator", "--port", "0", "--accounts", str(ACCOUNTS), "--auto-approve"],
+        [os.path.join(os.path.dirname(cli), "aws-sso-emulator"), "--port", "0", "--accounts", str(ACCOUNTS), "--auto-approve"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
     try:
@@ -114,7 +114,7 @@ def main():
 
 def benches(root, quick, rows):
     """The Rust benchmarks and the app's figures; appends rows, returns the app's table."""
-    cargo = ["cargo", "bench", "--locked", "--quiet", "--features", "emulator"]
+    cargo = ["cargo", "bench", "--locked", "--quiet"]
     rates = ["20"] if quick else ["5", "20", "50"]
     out = run([*cargo, "--bench", "discovery", "--", *rates], os.environ, cwd=root).stdout
     for r in markdown_rows(out):

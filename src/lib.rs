@@ -21,9 +21,6 @@
 //! let creds = sso.role_credentials("111122223333", "ReadOnlyAccess").await?;
 //! # let _ = creds; Ok(()) }
 //! ```
-//!
-//! With the `emulator` feature, [`emulator`] serves a local AWS SSO that the official SDK
-//! clients accept, for demos and tests.
 
 mod atomic_file;
 pub mod awsfiles;
@@ -43,9 +40,6 @@ pub mod sdk;
 pub mod secret;
 pub mod settings;
 pub mod store;
-
-#[cfg(feature = "emulator")]
-pub mod emulator;
 
 /// Lower-case hex of `bytes`, for file names made from digests.
 pub(crate) fn hex(bytes: &[u8]) -> String {

@@ -1,7 +1,7 @@
 //! The one-call conveniences, configured the way a script would: from the environment,
 //! with the OS keychain.
 
-use aws_sso_device_auth_provider::emulator::{Emulator, EmulatorConfig};
+use aws_sso_emulator::{Emulator, EmulatorConfig};
 use aws_sso_device_auth_provider::{one_shot, Error};
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 //! and a second process keeps writing its own profiles into the same files.
 //!
 //! Runs for 20 s by default (CI); longer with
-//! `cargo test --release --features emulator --test soak -- --seconds 600`.
+//! `cargo test --release --test soak -- --seconds 600`.
 //! Exits 1, with a sentence, when an invariant breaks:
 //! - no favourite's profile is ever found expired (or gone) by a reader polling the file;
 //! - exactly one sign-in per revocation, and none started by the renewer itself;
@@ -13,7 +13,7 @@
 
 use aws_sso_device_auth_provider::awsfiles::{AwsFiles, Changes, ProfileName, ProfileWrite};
 use aws_sso_device_auth_provider::clock::{epoch_seconds, Clock, SystemClock};
-use aws_sso_device_auth_provider::emulator::{Emulator, EmulatorConfig};
+use aws_sso_emulator::{Emulator, EmulatorConfig};
 use aws_sso_device_auth_provider::oidc::poll::PollPolicy;
 use aws_sso_device_auth_provider::renewer::{Event, Events, Renewer, RenewerConfig, SessionState};
 use aws_sso_device_auth_provider::settings::Favourite;

@@ -6,7 +6,7 @@
 use crate::autostart::Autostart;
 use crate::env::Env;
 use crate::state::Options;
-use aws_sso_device_auth_provider::emulator::{Emulator, EmulatorConfig};
+use aws_sso_emulator::{Emulator, EmulatorConfig};
 use aws_sso_device_auth_provider::renewer::RenewerConfig;
 use aws_sso_device_auth_provider::settings::{FlowPreference, InstanceSettings, Settings};
 use aws_sso_device_auth_provider::MemoryStore;

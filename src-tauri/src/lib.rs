@@ -5,6 +5,7 @@
 
 pub mod autostart;
 pub mod commands;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod env;
 pub mod error;
@@ -131,6 +132,25 @@ pub fn main() -> ExitCode {
             }
         }
     }
+    #[cfg(not(feature = "demo"))]
+    let (mut demo_world, options) = if demo {
+        eprintln!("aws-sso-tray: this build has no demo mode; build it with `--features demo` (scripts/demo does)");
+        return ExitCode::from(2);
+    } else {
+        let env = Env::process();
+        (
+            None::<()>,
+            Options {
+                autostart: autostart::Autostart::from_env(&env),
+                env,
+                store: Arc::new(KeychainStore::new()),
+                renewer: RenewerConfig::default(),
+                fixed_margins: None,
+                demo: None,
+            },
+        )
+    };
+    #[cfg(feature = "demo")]
     let (mut demo_world, options) = if demo {
         match tauri::async_runtime::block_on(demo::start()) {
             Ok((d, options)) => (Some(d), options),

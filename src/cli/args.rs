@@ -131,9 +131,6 @@ pub enum Command {
         #[command(flatten)]
         instance: InstanceArgs,
     },
-    /// Run a local AWS SSO emulator for demos and tests.
-    #[cfg(feature = "emulator")]
-    Emulator(EmulatorArgs),
 }
 
 /// `aws-sso-auth profile …`
@@ -228,39 +225,4 @@ pub enum Format {
     Process,
     Env,
     Json,
-}
-
-#[cfg(feature = "emulator")]
-#[derive(Debug, Args)]
-pub struct EmulatorArgs {
-    /// Port on 127.0.0.1 (0 picks a free one).
-    #[arg(long, default_value_t = 4566)]
-    pub port: u16,
-    /// Accounts in the organisation.
-    #[arg(long, default_value_t = 24)]
-    pub accounts: usize,
-    /// Roles per account (1–10).
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=10))]
-    pub roles: u8,
-    /// Approve every sign-in at once, without the approval page.
-    #[arg(long)]
-    pub auto_approve: bool,
-    /// Allow this many requests per second, answering 429 past it.
-    #[arg(long)]
-    pub throttle: Option<f64>,
-    /// Milliseconds added to every request.
-    #[arg(long, default_value_t = 0)]
-    pub latency_ms: u64,
-    /// Share of requests (0–1) that fail with InternalServerException.
-    #[arg(long, default_value_t = 0.0)]
-    pub fault_rate: f64,
-    /// Access token lifetime in seconds (1 to 31,536,000).
-    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
-    pub token_lifetime: u64,
-    /// Role credentials lifetime in seconds (1 to 31,536,000).
-    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
-    pub credentials_lifetime: u64,
-    /// Issue no refresh tokens (like a registration without scopes).
-    #[arg(long)]
-    pub no_refresh_tokens: bool,
 }

@@ -255,8 +255,6 @@ async fn run(command: Command) -> Result<(), Error> {
             eprintln!("Signed out of {instance}.");
             favourites::remove_profiles_on_sign_out(&instance)
         }
-        #[cfg(feature = "emulator")]
-        Command::Emulator(a) => emulator(a).await,
     }
 }
 
@@ -394,48 +392,4 @@ fn show_prompt(p: &SignInPrompt, no_browser: bool) {
         eprintln!("(could not open a browser: {e}; open the address above yourself)");
     }
     eprintln!("Waiting for approval…");
-}
-
-#[cfg(feature = "emulator")]
-async fn emulator(a: args::EmulatorArgs) -> Result<(), Error> {
-    use aws_sso_device_auth_provider::emulator::{Emulator, EmulatorConfig};
-    use std::time::Duration;
-    let config = EmulatorConfig {
-        accounts: a.accounts,
-        roles_per_account: usize::from(a.roles),
-        auto_approve: a.auto_approve,
-        throttle_rps: a.throttle,
-        latency: Duration::from_millis(a.latency_ms),
-        fault_rate: a.fault_rate.clamp(0.0, 1.0),
-        access_token_lifetime: Duration::from_secs(a.token_lifetime),
-        role_credentials_lifetime: Duration::from_secs(a.credentials_lifetime),
-        refresh_tokens: !a.no_refresh_tokens,
-        ..EmulatorConfig::default()
-    };
-    let clock = std::sync::Arc::new(aws_sso_device_auth_provider::clock::SystemClock);
-    let emu = Emulator::start_with(("127.0.0.1", a.port), config, clock)
-        .await
-        .map_err(|source| Error::Io {
-            action: "listen on",
-            path: format!("127.0.0.1:{}", a.port).into(),
-            source,
-        })?;
-    let url = emu.endpoint();
-    println!("AWS SSO emulator listening on {url}");
-    println!(
-        "  {} accounts × {} roles; approve sign-ins at {url}/device",
-        a.accounts, a.roles
-    );
-    println!();
-    println!("In another terminal:");
-    println!("  export AWS_ENDPOINT_URL_SSO={url} AWS_ENDPOINT_URL_SSO_OIDC={url}");
-    println!(
-        "  aws-sso-auth login --start-url https://example.awsapps.com/start --sso-region us-east-1"
-    );
-    println!("Stop with Ctrl-C.");
-    emu.run_until_ctrl_c().await.map_err(|source| Error::Io {
-        action: "wait for Ctrl-C in",
-        path: "the emulator".into(),
-        source,
-    })
 }

@@ -9,7 +9,7 @@
 
 mod webdriver;
 
-use aws_sso_device_auth_provider::emulator::{Emulator, EmulatorConfig};
+use aws_sso_emulator::{Emulator, EmulatorConfig};
 use aws_sso_device_auth_provider::settings::{FlowPreference, InstanceSettings, Settings};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -4,7 +4,7 @@
 use crate::awsfiles::{sdk_credentials, sdk_profiles};
 use crate::util::{emulator, unique_start_url};
 use aws_sso_device_auth_provider::awsfiles::{AwsFiles, MARKER};
-use aws_sso_device_auth_provider::emulator::{Emulator, EmulatorConfig};
+use aws_sso_emulator::{Emulator, EmulatorConfig};
 use std::process::{Output, Stdio};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -385,40 +385,6 @@ async fn bad_input_gives_one_sentence_and_a_non_zero_exit() {
     .expect("write");
     let out = cli.run(&["accounts"]).await;
     assert_clear_failure(&out, 1, "settings.json is not valid");
-}
-
-#[tokio::test]
-async fn emulator_command_serves_on_the_port_it_prints() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_aws-sso-auth"))
-        .args([
-            "emulator",
-            "--port",
-            "0",
-            "--accounts",
-            "7",
-            "--auto-approve",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let first = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-        .await
-        .expect("prints in time")
-        .expect("read")
-        .expect("a line");
-    let url = first.split_whitespace().last().expect("url").to_owned();
-    assert!(url.starts_with("http://127.0.0.1:"), "{first}");
-    let counters: serde_json::Value = reqwest::get(format!("{url}/_emulator/counters"))
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(counters["listAccounts"], 0);
-    child.kill().await.expect("kill");
 }
 
 #[tokio::test]

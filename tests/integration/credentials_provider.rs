@@ -2,7 +2,7 @@
 //! role's credentials, and fetches fresh ones before they expire.
 
 use crate::util::{approving, builder, emulator, memory_store};
-use aws_sso_device_auth_provider::emulator::EmulatorConfig;
+use aws_sso_emulator::EmulatorConfig;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -92,7 +92,7 @@ async fn sts_with(
 /// A provider for `emu`, and an STS client signing with ReadOnlyAccess in its second
 /// account through it, against the recording stand-in.
 async fn signed_sts(
-    emu: &aws_sso_device_auth_provider::emulator::Emulator,
+    emu: &aws_sso_emulator::Emulator,
 ) -> (
     Arc<aws_sso_device_auth_provider::AwsSsoDeviceAuthProvider>,
     String,

@@ -3,7 +3,7 @@
 
 use crate::util::{approving, builder, emulator, emulator_with_clock, memory_store};
 use aws_sso_device_auth_provider::clock::ManualClock;
-use aws_sso_device_auth_provider::emulator::EmulatorConfig;
+use aws_sso_emulator::EmulatorConfig;
 use aws_sso_device_auth_provider::oidc::poll::PollPolicy;
 use aws_sso_device_auth_provider::portal::pacer::PacerConfig;
 use aws_sso_device_auth_provider::portal::RetryPolicy;
@@ -17,7 +17,7 @@ use std::time::Duration;
 /// A provider for `emu` with its own memory store and a clock the test moves; every
 /// sign-in is approved by the "person".
 fn clocked(
-    emu: &aws_sso_device_auth_provider::emulator::Emulator,
+    emu: &aws_sso_emulator::Emulator,
 ) -> (
     aws_sso_device_auth_provider::AwsSsoDeviceAuthProvider,
     ManualClock,
@@ -34,7 +34,7 @@ fn clocked(
 
 /// A provider that gives up after one second of throttling with no success.
 fn impatient(
-    emu: &aws_sso_device_auth_provider::emulator::Emulator,
+    emu: &aws_sso_emulator::Emulator,
 ) -> aws_sso_device_auth_provider::AwsSsoDeviceAuthProvider {
     builder(emu)
         .store(memory_store())

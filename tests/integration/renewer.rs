@@ -5,7 +5,7 @@
 use crate::util::{approving, builder, emulator, emulator_with_clock, memory_store};
 use aws_sso_device_auth_provider::awsfiles::AwsFiles;
 use aws_sso_device_auth_provider::clock::{Clock, SystemClock};
-use aws_sso_device_auth_provider::emulator::{Emulator, EmulatorConfig};
+use aws_sso_emulator::{Emulator, EmulatorConfig};
 use aws_sso_device_auth_provider::renewer::{Event, Events, Renewer, RenewerConfig, SessionState};
 use aws_sso_device_auth_provider::settings::Favourite;
 use aws_sso_device_auth_provider::{AccountFilter, AwsSsoDeviceAuthProvider};

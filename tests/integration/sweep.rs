@@ -4,7 +4,7 @@
 
 use crate::cli::{clear_failure, text, Cli};
 use crate::util::emulator;
-use aws_sso_device_auth_provider::emulator::{EmulatorConfig, ReplyFault};
+use aws_sso_emulator::{EmulatorConfig, ReplyFault};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -157,7 +157,6 @@ fn cases() -> Vec<Case> {
         case("unknown subcommand", &["frobnicate"], 2, "unrecognized subcommand 'frobnicate'"),
         case("roles without --account", &["roles"], 2, "--account"),
         case("credentials --format yaml", &["credentials", "--account", "1", "--role", "r", "--format", "yaml"], 2, "invalid value 'yaml'"),
-        case("emulator --roles 11", &["emulator", "--roles", "11"], 2, "--roles"),
         case("glob [", &["accounts", "--name", "["], 1, "is not a valid glob"),
         case("endpoint ftp://", &["accounts"], 1, "AWS_ENDPOINT_URL_SSO").env("AWS_ENDPOINT_URL_SSO", "ftp://x"),
         case("dead network", &["accounts"], 1, "could not reach AWS SSO")

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use aws_sso_device_auth_provider::clock::ManualClock;
-use aws_sso_device_auth_provider::emulator::{Emulator, EmulatorConfig};
+use aws_sso_emulator::{Emulator, EmulatorConfig};
 use aws_sso_device_auth_provider::oidc::poll::PollPolicy;
 use aws_sso_device_auth_provider::{
     AwsSsoDeviceAuthProvider, Endpoints, MemoryStore, SecretStore, SignInPrompt,

@@ -1,7 +1,7 @@
 //! The app's commands, state and tray menu through Tauri's mock runtime (no display):
 //! the real builder, the real config and capabilities, the core against the emulator.
 
-use aws_sso_device_auth_provider::emulator::{Emulator, EmulatorConfig};
+use aws_sso_emulator::{Emulator, EmulatorConfig};
 use aws_sso_device_auth_provider::renewer::RenewerConfig;
 use aws_sso_device_auth_provider::settings::{FlowPreference, InstanceSettings, Settings};
 use aws_sso_device_auth_provider::MemoryStore;

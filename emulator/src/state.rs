@@ -2,7 +2,7 @@
 
 use super::config::EmulatorConfig;
 use super::org::{generate, OrgAccount};
-use crate::clock::{epoch_seconds, Clock};
+use aws_sso_device_auth_provider::clock::{epoch_seconds, Clock};
 use rand::distributions::{Alphanumeric, DistString};
 use rand::Rng;
 use serde::Serialize;
@@ -613,7 +613,7 @@ impl Service {
                 "Authorization code does not match this request",
             ));
         }
-        if crate::oidc::pkce::challenge_for(verifier) != ac.challenge {
+        if aws_sso_device_auth_provider::oidc::pkce::challenge_for(verifier) != ac.challenge {
             return Err(invalid_grant("Code verifier does not match the challenge"));
         }
         bump(&self.counters.tokens_from_authorization_code);

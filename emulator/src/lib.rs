@@ -4,7 +4,7 @@
 //! and knobs for lifetimes, throttling, latency, faults and malformed replies.
 //!
 //! Both services answer on one loopback port; point `AWS_ENDPOINT_URL_SSO` and
-//! `AWS_ENDPOINT_URL_SSO_OIDC` (or [`crate::Endpoints::both`]) at [`Emulator::endpoint`].
+//! `AWS_ENDPOINT_URL_SSO_OIDC` (or `aws_sso_device_auth_provider::Endpoints::both`) at [`Emulator::endpoint`].
 
 mod config;
 mod org;
@@ -16,7 +16,7 @@ pub use config::{EmulatorConfig, ReplyFault};
 pub use org::OrgAccount;
 pub use state::CountersSnapshot;
 
-use crate::clock::{Clock, SystemClock};
+use aws_sso_device_auth_provider::clock::{Clock, SystemClock};
 use state::Service;
 use std::net::SocketAddr;
 use std::sync::Arc;

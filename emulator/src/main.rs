@@ -1,0 +1,100 @@
+//! `aws-sso-emulator`: a local AWS IAM Identity Center for trying the CLI and the app by
+//! hand, and for benchmarks.
+
+use aws_sso_device_auth_provider::clock::SystemClock;
+use aws_sso_emulator::{Emulator, EmulatorConfig};
+use clap::Parser;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Run a local AWS IAM Identity Center (SSO OIDC + portal) for demos and tests.
+#[derive(Debug, Parser)]
+#[command(name = "aws-sso-emulator", version, about)]
+struct Args {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 4566)]
+    port: u16,
+    /// Accounts in the organisation.
+    #[arg(long, default_value_t = 24)]
+    accounts: usize,
+    /// Roles per account (1–10).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=10))]
+    roles: u8,
+    /// Approve every sign-in at once, without the approval page.
+    #[arg(long)]
+    auto_approve: bool,
+    /// Allow this many requests per second, answering 429 past it.
+    #[arg(long)]
+    throttle: Option<f64>,
+    /// Milliseconds added to every request.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Share of requests (0–1) that fail with InternalServerException.
+    #[arg(long, default_value_t = 0.0)]
+    fault_rate: f64,
+    /// Access token lifetime in seconds (1 to 31,536,000).
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    token_lifetime: u64,
+    /// Role credentials lifetime in seconds (1 to 31,536,000).
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    credentials_lifetime: u64,
+    /// Issue no refresh tokens (like a registration without scopes).
+    #[arg(long)]
+    no_refresh_tokens: bool,
+}
+
+fn main() -> ExitCode {
+    let a = Args::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("aws-sso-emulator: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(a)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("aws-sso-emulator: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(a: Args) -> Result<(), String> {
+    let config = EmulatorConfig {
+        accounts: a.accounts,
+        roles_per_account: usize::from(a.roles),
+        auto_approve: a.auto_approve,
+        throttle_rps: a.throttle,
+        latency: Duration::from_millis(a.latency_ms),
+        fault_rate: a.fault_rate.clamp(0.0, 1.0),
+        access_token_lifetime: Duration::from_secs(a.token_lifetime),
+        role_credentials_lifetime: Duration::from_secs(a.credentials_lifetime),
+        refresh_tokens: !a.no_refresh_tokens,
+        ..EmulatorConfig::default()
+    };
+    let emu = Emulator::start_with(("127.0.0.1", a.port), config, Arc::new(SystemClock))
+        .await
+        .map_err(|e| format!("could not listen on 127.0.0.1:{}: {e}", a.port))?;
+    let url = emu.endpoint();
+    println!("AWS SSO emulator listening on {url}");
+    println!(
+        "  {} accounts × {} roles; approve sign-ins at {url}/device",
+        a.accounts, a.roles
+    );
+    println!();
+    println!("In another terminal:");
+    println!("  export AWS_ENDPOINT_URL_SSO={url} AWS_ENDPOINT_URL_SSO_OIDC={url}");
+    println!(
+        "  aws-sso-auth login --start-url https://example.awsapps.com/start --sso-region us-east-1"
+    );
+    println!("Stop with Ctrl-C.");
+    emu.run_until_ctrl_c()
+        .await
+        .map_err(|e| format!("could not wait for Ctrl-C: {e}"))
+}
