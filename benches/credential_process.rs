@@ -19,19 +19,14 @@ fn main() {
         .unwrap_or(200);
     let home = tempfile::tempdir().expect("home");
     let start_url = "https://bench.awsapps.com/start";
+    let instance = Instance::new(start_url, "eu-west-1").expect("instance");
     let mut settings = Settings::default();
-    settings.remember_default(&Instance::new(start_url, "eu-west-1").expect("instance"));
+    settings.remember_default(&instance);
     settings
-        .add_favourite(Favourite {
-            profile: "bench".into(),
-            start_url: start_url.into(),
-            sso_region: "eu-west-1".into(),
-            account_id: "111122223333".into(),
-            account_name: None,
-            role_name: "ReadOnlyAccess".into(),
-            region: None,
-            credential_process: false,
-        })
+        .add_favourite(
+            Favourite::new("bench", instance, "111122223333", "ReadOnlyAccess", None)
+                .expect("favourite"),
+        )
         .expect("favourite");
     settings
         .save(&home.path().join(".config/aws-sso-tray/settings.json"))

@@ -7,10 +7,10 @@
 //! second's worth (RATE requests). `--burst 1` is the strictest service there can be.
 //! `--latency-ms` adds that much to every reply, as a real network would.
 
-use aws_sso_emulator::{Emulator, EmulatorConfig};
 use aws_sso_device_auth_provider::{
     AccountFilter, AwsSsoDeviceAuthProvider, Endpoints, MemoryStore,
 };
+use aws_sso_emulator::{Emulator, EmulatorConfig};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -5,14 +5,13 @@
 //!
 //! `cargo bench --bench renewal [-- RATE…]` (default: 5 20 50)
 
-use aws_sso_device_auth_provider::awsfiles::AwsFiles;
-use aws_sso_device_auth_provider::clock::SystemClock;
-use aws_sso_emulator::{Emulator, EmulatorConfig};
-use aws_sso_device_auth_provider::renewer::{Event, Events, Renewer, RenewerConfig};
+use aws_sso_device_auth_provider::awsfiles::{AwsFiles, ProfileName};
+use aws_sso_device_auth_provider::renewer::{Event, Events, Renewer, RenewerConfig, Timing};
 use aws_sso_device_auth_provider::settings::Favourite;
 use aws_sso_device_auth_provider::{
     AccountFilter, AwsSsoDeviceAuthProvider, Endpoints, MemoryStore,
 };
+use aws_sso_emulator::{Emulator, EmulatorConfig};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -74,9 +73,8 @@ async fn measure(rate: f64) -> Row {
         .iter()
         .enumerate()
         .map(|(i, a)| Favourite {
-            profile: format!("fav-{i:03}"),
-            start_url: sso.instance().start_url().to_owned(),
-            sso_region: sso.instance().region().to_owned(),
+            profile: ProfileName::new(&format!("fav-{i:03}")).expect("name"),
+            instance: sso.instance().clone(),
             account_id: a.account_id.clone(),
             account_name: Some(a.account_name.clone()),
             role_name: "ReadOnlyAccess".into(),
@@ -116,7 +114,7 @@ async fn measure(rate: f64) -> Row {
         files,
         favourites,
         RenewerConfig::default(),
-        Arc::new(SystemClock),
+        Timing::default(),
         events,
     );
     let mut written = HashSet::new();

@@ -10,6 +10,7 @@ const COMMANDS: &[&str] = &[
     "get_accounts",
     "refresh_accounts",
     "add_favourite",
+    "edit_favourite",
     "remove_favourite",
     "write_profile",
     "renew_now",

@@ -83,6 +83,11 @@ impl WriteLock {
         })
     }
 
+    /// The file this lock is for (symlinks resolved).
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
     /// Replaces the locked file's content with `bytes`: the new file gets the old one's
     /// mode (and owner, where we may set it), or 0600 when there was none.
     pub fn replace(&self, bytes: &[u8]) -> io::Result<()> {
@@ -181,14 +186,21 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     builder.create(dir)
 }
 
-/// Replaces `path` (through symlinks) with `bytes`, under its lock: for files that are
-/// written whole, such as the settings.
-pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// Takes the lock of `path` (through symlinks; its directory is created, private, if
+/// missing), for a read-modify-write: read [`WriteLock::target`] under it, then
+/// [`WriteLock::replace`].
+pub fn lock_for_update(path: &Path) -> io::Result<WriteLock> {
     let target = resolve(path)?;
     if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
         create_private_dir(dir)?;
     }
-    WriteLock::acquire(&target)?.replace(bytes)
+    WriteLock::acquire(&target)
+}
+
+/// Replaces `path` (through symlinks) with `bytes`, under its lock: for files that are
+/// written whole, such as the caches.
+pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    lock_for_update(path)?.replace(bytes)
 }
 
 #[cfg(test)]

@@ -54,6 +54,65 @@ impl Clock for ManualClock {
     }
 }
 
+/// Randomness in timing (spreading renewals and retries), injected like the clock so
+/// that tests can make it exact.
+pub trait Jitter: Send + Sync + Debug {
+    /// A duration from zero to `max`, both included.
+    fn up_to(&self, max: Duration) -> Duration;
+}
+
+/// Uniformly random jitter.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RandomJitter;
+
+impl Jitter for RandomJitter {
+    fn up_to(&self, max: Duration) -> Duration {
+        use rand::Rng;
+        let max = u64::try_from(max.as_millis()).unwrap_or(u64::MAX);
+        Duration::from_millis(rand::thread_rng().gen_range(0..=max))
+    }
+}
+
+/// Always the same share of `max` (0.0 to 1.0): no randomness, for tests.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FixedJitter(pub f64);
+
+impl Jitter for FixedJitter {
+    fn up_to(&self, max: Duration) -> Duration {
+        max.mul_f64(self.0.clamp(0.0, 1.0))
+    }
+}
+
+/// Notices that the machine slept: the monotonic clock stands still while a laptop is
+/// suspended and the wall clock does not, so a wall-clock step larger than the monotonic
+/// one (beyond `tolerance`) is a resume (or the clock was set forward).
+#[derive(Debug, Clone)]
+pub struct ResumeWatch {
+    wall: SystemTime,
+    mono: std::time::Instant,
+    tolerance: Duration,
+}
+
+impl ResumeWatch {
+    /// Starts watching from `wall` (by the injected clock) and now on the monotonic clock.
+    pub fn new(wall: SystemTime, tolerance: Duration) -> Self {
+        Self {
+            wall,
+            mono: std::time::Instant::now(),
+            tolerance,
+        }
+    }
+
+    /// Compares the clocks since the last look; `Some(gap)` when the wall clock moved on
+    /// by more than the monotonic one plus the tolerance.
+    pub fn check(&mut self, wall: SystemTime, mono: std::time::Instant) -> Option<Duration> {
+        let walled = wall.duration_since(self.wall).unwrap_or_default();
+        let ran = mono.duration_since(self.mono);
+        (self.wall, self.mono) = (wall, mono);
+        (walled > ran + self.tolerance).then(|| walled - ran)
+    }
+}
+
 /// Seconds since the Unix epoch, saturating at zero for times before it.
 pub fn epoch_seconds(t: SystemTime) -> i64 {
     match t.duration_since(SystemTime::UNIX_EPOCH) {
@@ -126,6 +185,34 @@ mod tests {
         assert_eq!(epoch_seconds(c.now()), 1_005);
         c.set(from_epoch_seconds(10));
         assert_eq!(epoch_seconds(c.now()), 10);
+    }
+
+    #[test]
+    fn a_wall_clock_jump_beyond_the_monotonic_one_is_a_resume() {
+        let start = from_epoch_seconds(1_000);
+        let mut watch = ResumeWatch::new(start, Duration::from_secs(5));
+        let mono = std::time::Instant::now();
+        // Both clocks moved 10 s: awake.
+        assert_eq!(
+            watch.check(
+                start + Duration::from_secs(10),
+                mono + Duration::from_secs(10)
+            ),
+            None
+        );
+        // The wall clock moved an hour, the monotonic one 10 s: asleep for the rest.
+        let gap = watch.check(
+            start + Duration::from_secs(3_620),
+            mono + Duration::from_secs(20),
+        );
+        assert_eq!(gap, Some(Duration::from_secs(3_600)));
+        // A step back, or a small drift, is not a resume.
+        assert_eq!(watch.check(start, mono + Duration::from_secs(30)), None);
+        assert_eq!(
+            FixedJitter(0.5).up_to(Duration::from_secs(10)),
+            Duration::from_secs(5)
+        );
+        assert!(RandomJitter.up_to(Duration::from_millis(3)) <= Duration::from_millis(3));
     }
 
     #[test]

@@ -110,23 +110,20 @@ const WAIT: Duration = Duration::from_secs(120);
 /// once with a redirect: other users of the machine can read a process's arguments, and
 /// the browser's would hold the sign-in token.
 pub async fn open_once(url: &Secret) -> Result<()> {
-    let io = |action, source| Error::Io {
-        action,
-        path: "a loopback port".into(),
+    let loopback = |source| Error::Loopback {
+        action: "listen on a loopback port for the browser",
         source,
     };
     let listener = TcpListener::bind(("127.0.0.1", 0))
         .await
-        .map_err(|e| io("listen on", e))?;
-    let port = listener.local_addr().map_err(|e| io("read", e))?.port();
+        .map_err(loopback)?;
+    let port = listener.local_addr().map_err(loopback)?.port();
     let path = format!(
         "/console/{}",
         Alphanumeric.sample_string(&mut rand::thread_rng(), 32)
     );
     let local = format!("http://127.0.0.1:{port}{path}");
-    if let Err(e) = crate::browser::open(&local) {
-        return Err(io("open a browser for", e));
-    }
+    crate::browser::open(&local).map_err(|source| Error::NoBrowser { source })?;
     let serve = async {
         loop {
             let Ok((mut stream, _)) = listener.accept().await else {
@@ -161,15 +158,9 @@ pub async fn open_once(url: &Secret) -> Result<()> {
             }
         }
     };
-    tokio::time::timeout(WAIT, serve).await.map_err(|_| {
-        io(
-            "wait for the browser on",
-            std::io::Error::other(format!(
-                "no browser opened the console within {} s; try --print",
-                WAIT.as_secs()
-            )),
-        )
-    })
+    tokio::time::timeout(WAIT, serve)
+        .await
+        .map_err(|_| Error::ConsoleNotOpened { waited: WAIT })
 }
 
 #[cfg(test)]

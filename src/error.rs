@@ -1,5 +1,7 @@
-//! Typed errors. Every message is a sentence that says what happened and what to do next,
-//! and none carries a secret.
+//! Typed errors. A message states what happened and what is wrong, and never carries a
+//! secret or names a command of either face: the command line adds its own hints (flags,
+//! commands), the app its own (buttons). [`Error::advice`] is the next step that holds
+//! wherever the error is shown (check the network, fix a line of a file).
 
 use std::time::Duration;
 
@@ -45,58 +47,65 @@ pub enum Error {
     },
 
     /// The device code or authorization request expired before the user approved it.
-    #[error("the sign-in code expired before it was approved; sign in again and approve the new code within its time limit")]
+    #[error("the sign-in code expired before it was approved")]
     SignInExpired,
 
     /// The user refused the sign-in in the browser.
-    #[error(
-        "the sign-in was denied in the browser; sign in again and choose Allow if you meant to"
-    )]
+    #[error("the sign-in was denied in the browser")]
     SignInDenied,
 
     /// The client-side deadline passed while waiting for approval.
-    #[error("gave up waiting for the sign-in to be approved after {}s; sign in again", waited.as_secs())]
+    #[error("gave up waiting for the sign-in to be approved after {}s", waited.as_secs())]
     SignInTimedOut {
         /// How long we waited.
         waited: Duration,
     },
 
     /// The browser came back to the loopback redirect with something we cannot accept.
-    #[error("the browser sign-in did not complete: {reason}; sign in again, or use the device code flow")]
+    #[error("the browser sign-in did not complete: {reason}")]
     AuthorizationCallback {
         /// What was wrong (never the code itself).
         reason: String,
     },
 
+    /// A sign-in was cancelled before it completed.
+    #[error("the sign-in was cancelled")]
+    SignInCancelled,
+
+    /// A sign-in to this instance is already waiting for the user.
+    #[error("a sign-in to {instance} is already waiting for approval")]
+    SignInInProgress {
+        /// The instance.
+        instance: crate::Instance,
+    },
+
     /// A sign-in is needed and this call may not start one.
-    #[error("no valid session for {start_url}; sign in first (aws-sso-auth login)")]
+    #[error("no valid session for {instance}")]
     SignInRequired {
-        /// The instance's start URL.
-        start_url: String,
+        /// The instance.
+        instance: crate::Instance,
     },
 
     /// No instance was named and none is remembered.
-    #[error("no AWS SSO instance chosen yet; sign in once with: aws-sso-auth login --start-url URL --sso-region REGION (or pass --start-url and --sso-region)")]
+    #[error("no AWS access portal is chosen yet")]
     NoInstance,
 
     /// The portal refused the access token (expired or revoked on the server).
-    #[error(
-        "AWS SSO rejected the session token for {operation}; sign in again (aws-sso-auth login)"
-    )]
+    #[error("AWS SSO rejected the session token for {operation}")]
     Unauthorized {
         /// The operation that was refused.
         operation: &'static str,
     },
 
     /// No account matched.
-    #[error("no account matches '{pattern}'; list them with: aws-sso-auth accounts")]
+    #[error("no account matches '{pattern}'")]
     AccountNotFound {
         /// The id or name pattern asked for.
         pattern: String,
     },
 
     /// More than one account matched where exactly one was needed.
-    #[error("'{pattern}' matches {} accounts ({}); use a narrower pattern or the account id", matches.len(), list_some(matches))]
+    #[error("'{pattern}' matches {} accounts ({})", matches.len(), list_some(matches))]
     AmbiguousAccount {
         /// The name pattern.
         pattern: String,
@@ -105,7 +114,7 @@ pub enum Error {
     },
 
     /// The role does not exist in the account, or is not assigned to the user.
-    #[error("no role '{role}' in account {account_id} for this user; list them with: aws-sso-auth roles --account {account_id}")]
+    #[error("no role '{role}' in account {account_id} for this user")]
     RoleNotFound {
         /// The account.
         account_id: String,
@@ -114,16 +123,14 @@ pub enum Error {
     },
 
     /// The service kept throttling past the retry budget.
-    #[error(
-        "AWS SSO kept throttling {operation} (too many requests); wait a minute and try again"
-    )]
+    #[error("AWS SSO kept throttling {operation} (too many requests)")]
     Throttled {
         /// The operation.
         operation: &'static str,
     },
 
     /// The service could not be reached.
-    #[error("could not reach AWS SSO for {operation} at {endpoint}; check the network connection (and any proxy or endpoint override) and try again")]
+    #[error("could not reach AWS SSO for {operation} at {endpoint}")]
     Network {
         /// The operation.
         operation: &'static str,
@@ -146,7 +153,7 @@ pub enum Error {
     },
 
     /// The service's reply could not be understood.
-    #[error("AWS SSO sent an unexpected reply to {operation}: {detail}; try again, and if it persists check any proxy or endpoint override")]
+    #[error("AWS SSO sent an unexpected reply to {operation}: {detail}")]
     UnexpectedReply {
         /// The operation.
         operation: &'static str,
@@ -155,7 +162,7 @@ pub enum Error {
     },
 
     /// The secret store (OS keychain) failed.
-    #[error("the OS keychain failed while trying to {action}: {source}. On Linux a Secret Service (such as gnome-keyring) must be running and unlocked")]
+    #[error("the OS keychain failed while trying to {action}: {source}")]
     Store {
         /// What we were doing.
         action: &'static str,
@@ -165,9 +172,7 @@ pub enum Error {
     },
 
     /// The record in the secret store is not one this version can read.
-    #[error(
-        "the saved session for {start_url} is unreadable ({detail}); sign in again to replace it"
-    )]
+    #[error("the saved session for {start_url} is unreadable ({detail})")]
     CorruptRecord {
         /// The instance.
         start_url: String,
@@ -188,7 +193,7 @@ pub enum Error {
     },
 
     /// A credentials or config file that the AWS SDKs cannot read either.
-    #[error("{path} line {line} is {reason}, which the AWS CLI and SDKs cannot read either; fix that line and try again (nothing was changed)")]
+    #[error("{path} line {line} is {reason}, which the AWS CLI and SDKs cannot read either (nothing was changed)")]
     UnreadableProfileFile {
         /// The file.
         path: std::path::PathBuf,
@@ -199,7 +204,7 @@ pub enum Error {
     },
 
     /// A profile of that name exists and this project did not write it.
-    #[error("{path} line {line} already has a profile '{name}' that aws-sso-tray did not write; choose another name, or use --force to replace it (nothing was changed)")]
+    #[error("{path} line {line} already has a profile '{name}' that aws-sso-tray did not write (nothing was changed)")]
     ProfileNotOurs {
         /// The file.
         path: std::path::PathBuf,
@@ -210,7 +215,7 @@ pub enum Error {
     },
 
     /// The config file's profile of that name would be used instead of our credentials.
-    #[error("profile '{name}' in {path} (line {line}) sets {key}, which the AWS CLI and SDKs would use instead of the credentials written here; choose another name, or use --force to replace that profile (nothing was changed)")]
+    #[error("profile '{name}' in {path} (line {line}) sets {key}, which the AWS CLI and SDKs would use instead of the credentials written here (nothing was changed)")]
     ProfileShadowed {
         /// The config file.
         path: std::path::PathBuf,
@@ -243,7 +248,7 @@ pub enum Error {
     },
 
     /// The file is marked read-only.
-    #[error("{path} is read-only; make it writable (chmod u+w '{path}') and try again (nothing was changed)")]
+    #[error("{path} is read-only (nothing was changed)")]
     ReadOnlyFile {
         /// The file.
         path: std::path::PathBuf,
@@ -260,7 +265,7 @@ pub enum Error {
     },
 
     /// A removal found no profile of ours with that name.
-    #[error("aws-sso-tray wrote no profile '{name}', so there is nothing to remove{detail}; list them with: aws-sso-auth profile list")]
+    #[error("aws-sso-tray wrote no profile '{name}', so there is nothing to remove{detail}")]
     NothingToRemove {
         /// The profile name.
         name: String,
@@ -269,7 +274,7 @@ pub enum Error {
     },
 
     /// Where the AWS files are cannot be known.
-    #[error("cannot tell where the AWS {what} file is: HOME is not set; set HOME, or {variable}")]
+    #[error("cannot tell where the AWS {what} file is: neither HOME nor {variable} is set")]
     NoAwsFile {
         /// `credentials` or `config`.
         what: &'static str,
@@ -278,7 +283,7 @@ pub enum Error {
     },
 
     /// A favourite's profile name is already used for another account or role.
-    #[error("the profile name '{profile}' is already the favourite for {target}; choose another name, or remove that favourite first")]
+    #[error("the profile name '{profile}' is already the favourite for {target}")]
     FavouriteNameTaken {
         /// The profile name.
         profile: String,
@@ -287,20 +292,121 @@ pub enum Error {
     },
 
     /// No favourite has this profile name.
-    #[error("no favourite is called '{profile}'; list them with: aws-sso-auth favourite list")]
+    #[error("no favourite is called '{profile}'")]
     NoSuchFavourite {
         /// The profile name asked for.
         profile: String,
     },
 
     /// The settings file could not be parsed.
-    #[error("the settings file {path} is not valid: {detail}; fix or remove it")]
+    #[error("the settings file {path} is not valid: {detail}")]
     Settings {
         /// The path.
         path: std::path::PathBuf,
         /// What was wrong.
         detail: String,
     },
+
+    /// One entry of the settings file is not valid; it is skipped, the rest is used.
+    #[error("{what} in {path} is not valid: {detail}")]
+    SettingsEntry {
+        /// The settings file.
+        path: std::path::PathBuf,
+        /// The entry, such as `favourite 'dev'` or `favourite #3`.
+        what: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+
+    /// A preference was given a value it cannot take.
+    #[error("the preference {name} {detail}")]
+    InvalidPreference {
+        /// The preference.
+        name: String,
+        /// What it must be.
+        detail: String,
+    },
+
+    /// Where the product keeps its files cannot be known.
+    #[error("cannot tell where to keep files: neither {variable} nor HOME is set")]
+    NoHome {
+        /// The variable that names the directory directly.
+        variable: &'static str,
+    },
+
+    /// A loopback port could not be used.
+    #[error("could not {action}: {source}")]
+    Loopback {
+        /// What we were doing, such as "listen on a loopback port for the browser sign-in".
+        action: &'static str,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// No browser could be started.
+    #[error("could not open a browser: {source}")]
+    NoBrowser {
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The browser never came for the console's one-time address.
+    #[error("no browser opened the AWS console within {} s", waited.as_secs())]
+    ConsoleNotOpened {
+        /// How long we waited.
+        waited: Duration,
+    },
+
+    /// `credential_process` profiles run `aws-sso-auth`, which is not installed here.
+    #[error("credential_process profiles run the aws-sso-auth program, which is not installed beside this one")]
+    NoCli,
+
+    /// A background task of ours ended without an answer (a bug, or shutting down).
+    #[error("the {what} stopped before it finished")]
+    Interrupted {
+        /// The task, such as "write of the AWS files".
+        what: &'static str,
+    },
+}
+
+impl Error {
+    /// The next step that holds wherever the error is shown, if there is one: neither
+    /// face's commands nor buttons (each face adds its own).
+    pub fn advice(&self) -> Option<String> {
+        Some(match self {
+            Self::Network { .. } => {
+                "check the network connection (and any proxy or endpoint override) and try again"
+                    .into()
+            }
+            Self::Throttled { .. } => "wait a minute and try again".into(),
+            Self::UnexpectedReply { .. } => {
+                "try again, and if it persists check any proxy or endpoint override".into()
+            }
+            Self::Store { .. } => {
+                "on Linux a Secret Service (such as gnome-keyring) must be running and unlocked"
+                    .into()
+            }
+            Self::CorruptRecord { .. } => "sign in again to replace it".into(),
+            Self::UnreadableProfileFile { .. } => "fix that line and try again".into(),
+            Self::ReadOnlyFile { path } => format!(
+                "make it writable (chmod u+w '{}') and try again",
+                path.display()
+            ),
+            Self::NoAwsFile { variable, .. } => format!("set HOME, or {variable}"),
+            Self::NoHome { .. } => "set HOME".into(),
+            Self::FavouriteNameTaken { .. } => {
+                "choose another name, or remove that favourite first".into()
+            }
+            Self::Settings { .. } => "fix or remove it".into(),
+            Self::SettingsEntry { .. } => {
+                "fix or remove that entry; the others are used meanwhile".into()
+            }
+            Self::NoBrowser { .. } => "set BROWSER to your browser's command".into(),
+            _ => return None,
+        })
+    }
 }
 
 /// The first few items, and how many more there are.

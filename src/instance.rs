@@ -34,6 +34,14 @@ impl Instance {
         &self.region
     }
 
+    /// The start URL's host: a short name for menus and messages.
+    pub fn host(&self) -> String {
+        url::Url::parse(&self.start_url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_else(|| self.start_url.clone())
+    }
+
     /// A stable key naming this instance in the keychain and caches.
     pub fn key(&self) -> String {
         format!("{}|{}", self.region, self.start_url)

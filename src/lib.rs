@@ -23,16 +23,20 @@
 //! ```
 
 mod atomic_file;
+pub mod autostart;
 pub mod awsfiles;
 pub mod browser;
+pub mod cache;
 pub mod clock;
 pub mod console;
 pub mod credentials;
+pub mod env;
 pub mod error;
 pub mod instance;
 pub mod logging;
 pub mod oidc;
 pub mod one_shot;
+pub mod paths;
 pub mod portal;
 pub mod provider;
 pub mod renewer;
@@ -40,6 +44,7 @@ pub mod sdk;
 pub mod secret;
 pub mod settings;
 pub mod store;
+pub mod workspace;
 
 /// Lower-case hex of `bytes`, for file names made from digests.
 pub(crate) fn hex(bytes: &[u8]) -> String {

@@ -8,32 +8,34 @@
 //! - Between deadlines the task sleeps, at most `check_every` at a time: the sleep runs on
 //!   the monotonic clock, which stands still while a laptop is suspended, so deadlines are
 //!   compared with the wall clock after every wake and a resume is noticed within
-//!   `check_every`. [`Renewer::wake`] renews at once (the shell calls it on resume).
+//!   `check_every`. [`Renewer::wake`] renews at once (the workspace calls it on resume).
+//! - It is steered through one command channel: wake, renew one profile now, and the
+//!   favourites (of its own instance only) changed.
 //! - Throttling and network faults are retried with exponential back-off and jitter, for
 //!   as long as it takes; every failure is reported, so no profile is silently stale.
 //! - When the session is over (a dead refresh token), [`SessionState::NeedsSignIn`] is
-//!   sent once and the task waits until a session appears (a sign-in by the app, the CLI,
-//!   or [`Renewer::sign_in`]); it never opens a browser by itself.
+//!   sent once and the task waits until a session appears (a sign-in by the app or the
+//!   CLI; [`Renewer::wake`] looks at once); it never opens a browser by itself.
 //! - Dropping the [`Renewer`] stops the task.
 
-use crate::awsfiles::{AwsFiles, Changes, ProfileName, ProfileWrite};
-use crate::clock::{later, Clock};
+use crate::awsfiles::{AwsFiles, Changes, ProfileWrite};
+use crate::clock::{later, Clock, Jitter};
 use crate::error::Error;
 use crate::oidc::SignInPrompt;
 use crate::provider::{AwsSsoDeviceAuthProvider, SessionInfo};
 use crate::settings::Favourite;
-use rand::Rng;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use tokio::sync::{broadcast, watch, Notify};
+use tokio::sync::{broadcast, mpsc};
 
 /// Timing of the renewer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RenewerConfig {
     /// Renew a profile this long before its credentials expire.
     pub credentials_margin: Duration,
-    /// Up to this much earlier still, at random, so many profiles do not renew at once.
+    /// Up to this much earlier still (by the injected [`Jitter`]), so many profiles do
+    /// not renew at once.
     pub jitter: Duration,
     /// The longest single sleep; bounds how late a wall-clock jump is noticed.
     pub check_every: Duration,
@@ -156,14 +158,22 @@ impl Events {
     }
 }
 
+/// What the renewer can be told.
+#[derive(Debug)]
+enum Command {
+    /// Renew what is due now and look at the session again.
+    Wake,
+    /// Renew this profile now, whether or not it is due.
+    RenewNow(String),
+    /// The instance's favourites are now these.
+    Favourites(Vec<Favourite>),
+}
+
 /// The running renewer; dropping it stops the task.
 pub struct Renewer {
     task: tokio::task::JoinHandle<()>,
-    wake: Arc<Notify>,
-    favourites: watch::Sender<Vec<Favourite>>,
-    forced: Arc<std::sync::Mutex<Vec<String>>>,
-    events: Events,
-    provider: Arc<AwsSsoDeviceAuthProvider>,
+    commands: mpsc::UnboundedSender<Command>,
+    instance: crate::Instance,
 }
 
 impl std::fmt::Debug for Renewer {
@@ -178,29 +188,49 @@ impl Drop for Renewer {
     }
 }
 
+/// What a renewer works with, besides its timing: the time, and the randomness that
+/// spreads renewals and retries, both injected.
+#[derive(Debug, Clone)]
+pub struct Timing {
+    /// The wall clock every deadline is read from.
+    pub clock: Arc<dyn Clock>,
+    /// Spreads renewals (up to [`RenewerConfig::jitter`]) and retries (±20%).
+    pub jitter: Arc<dyn Jitter>,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self {
+            clock: Arc::new(crate::clock::SystemClock),
+            jitter: Arc::new(crate::clock::RandomJitter),
+        }
+    }
+}
+
 impl Renewer {
-    /// Starts renewing the session of `provider` and the profiles of `favourites` (those
-    /// of other instances are ignored) in `files`. Needs a Tokio runtime.
+    /// Starts renewing the session of `provider` and the profiles of `favourites` (which
+    /// must be of the provider's instance) in `files`. Needs a Tokio runtime.
     pub fn start(
         provider: Arc<AwsSsoDeviceAuthProvider>,
         files: AwsFiles,
         favourites: Vec<Favourite>,
         config: RenewerConfig,
-        clock: Arc<dyn Clock>,
+        timing: Timing,
         events: Events,
     ) -> Self {
-        let (favourites_tx, favourites_rx) = watch::channel(favourites);
-        let wake = Arc::new(Notify::new());
-        let forced = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let instance = provider.instance().clone();
+        debug_assert!(favourites.iter().all(|f| f.instance == instance));
+        let (commands, rx) = mpsc::unbounded_channel();
         let task = Task {
-            forced: forced.clone(),
-            provider: provider.clone(),
+            provider,
             files,
             config,
-            clock,
-            events: events.clone(),
-            wake: wake.clone(),
-            favourites: favourites_rx,
+            clock: timing.clock,
+            jitter: timing.jitter,
+            events,
+            commands: rx,
+            favourites,
+            forced: Vec::new(),
             due: HashMap::new(),
             known: HashMap::new(),
             failures: HashMap::new(),
@@ -210,50 +240,36 @@ impl Renewer {
         };
         Self {
             task: tokio::spawn(task.run()),
-            wake,
-            favourites: favourites_tx,
-            forced,
-            events,
-            provider,
+            commands,
+            instance,
         }
     }
 
-    /// The events from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.events.subscribe()
+    /// The instance it renews.
+    pub fn instance(&self) -> &crate::Instance {
+        &self.instance
+    }
+
+    fn send(&self, command: Command) {
+        // A renewer whose task has ended has nothing left to do.
+        let _ = self.commands.send(command);
     }
 
     /// Renews what is due now, and checks the session again (after a resume, a sign-in
     /// elsewhere, or a "renew now").
     pub fn wake(&self) {
-        self.wake.notify_one();
+        self.send(Command::Wake);
     }
 
     /// Renews the profile of favourite `profile` now, whether or not it is due.
     pub fn renew_now(&self, profile: &str) {
-        self.forced
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(profile.to_owned());
-        self.wake();
+        self.send(Command::RenewNow(profile.to_owned()));
     }
 
-    /// Replaces the favourites; new ones are written at once.
+    /// Replaces the favourites (of this renewer's instance); new ones are written at once.
     pub fn set_favourites(&self, favourites: Vec<Favourite>) {
-        self.favourites.send_replace(favourites);
-    }
-
-    /// The provider it renews with.
-    pub fn provider(&self) -> Arc<AwsSsoDeviceAuthProvider> {
-        self.provider.clone()
-    }
-
-    /// Signs in interactively (the code reaches the user through the provider's prompt,
-    /// such as [`Events::prompt`]), then renews at once.
-    pub async fn sign_in(&self) -> crate::Result<SessionInfo> {
-        let info = self.provider.sign_in().await?;
-        self.wake();
-        Ok(info)
+        debug_assert!(favourites.iter().all(|f| f.instance == self.instance));
+        self.send(Command::Favourites(favourites));
     }
 }
 
@@ -262,11 +278,12 @@ struct Task {
     files: AwsFiles,
     config: RenewerConfig,
     clock: Arc<dyn Clock>,
+    jitter: Arc<dyn Jitter>,
     events: Events,
-    wake: Arc<Notify>,
-    favourites: watch::Receiver<Vec<Favourite>>,
+    commands: mpsc::UnboundedReceiver<Command>,
+    favourites: Vec<Favourite>,
     /// Profiles asked to renew now ([`Renewer::renew_now`]).
-    forced: Arc<std::sync::Mutex<Vec<String>>>,
+    forced: Vec<String>,
     /// When each profile is next due (absent: now).
     due: HashMap<String, SystemTime>,
     /// The favourites as last seen, to notice one that changed its target.
@@ -299,13 +316,25 @@ impl Task {
                 .min(self.config.check_every);
             woken = tokio::select! {
                 _ = tokio::time::sleep(sleep) => false,
-                _ = self.wake.notified() => true,
-                changed = self.favourites.changed() => {
-                    if changed.is_err() {
-                        return;
+                command = self.commands.recv() => match command {
+                    Some(Command::Wake) => true,
+                    Some(Command::RenewNow(profile)) => {
+                        self.forced.push(profile);
+                        true
                     }
-                    false
-                }
+                    Some(Command::Favourites(favourites)) => {
+                        let new = favourites
+                            .iter()
+                            .any(|f| !self.known.contains_key(f.profile.as_str()));
+                        self.favourites = favourites;
+                        if new {
+                            self.seed_from_files().await;
+                        }
+                        false
+                    }
+                    // The Renewer is gone.
+                    None => return,
+                },
             };
         }
     }
@@ -318,37 +347,35 @@ impl Task {
     /// (`None`: nothing scheduled, only the periodic check).
     async fn round(&mut self, woken: bool) -> Option<SystemTime> {
         let token_deadline = self.session_round(woken).await?;
-        for profile in std::mem::take(&mut *self.forced.lock().unwrap_or_else(|e| e.into_inner())) {
+        for profile in std::mem::take(&mut self.forced) {
             self.due.remove(&profile);
         }
         let now = self.clock.now();
+        // credential_process favourites have no keys to keep: they are fetched when a
+        // tool asks.
         let favourites: Vec<Favourite> = self
             .favourites
-            .borrow()
             .iter()
-            .filter(|f| {
-                // credential_process favourites have no keys to keep: they are fetched
-                // when a tool asks.
-                !f.credential_process
-                    && f.start_url == self.provider.instance().start_url()
-                    && f.sso_region == self.provider.instance().region()
-            })
+            .filter(|f| !f.credential_process)
             .cloned()
             .collect();
         // A favourite that is gone, or now names another account, role or region, is
         // forgotten (and so due at once).
-        self.known
-            .retain(|name, known| favourites.iter().any(|f| &f.profile == name && f == known));
+        self.known.retain(|name, known| {
+            favourites
+                .iter()
+                .any(|f| f.profile.as_str() == name && f == known)
+        });
         let known = &self.known;
         self.due.retain(|name, _| known.contains_key(name));
         for f in &favourites {
             self.known
-                .entry(f.profile.clone())
+                .entry(f.profile.to_string())
                 .or_insert_with(|| f.clone());
         }
         let due: Vec<&Favourite> = favourites
             .iter()
-            .filter(|f| self.due.get(&f.profile).is_none_or(|t| *t <= now))
+            .filter(|f| self.due.get(f.profile.as_str()).is_none_or(|t| *t <= now))
             .collect();
         let mut writes = Vec::new();
         for f in due {
@@ -359,7 +386,7 @@ impl Task {
             {
                 Ok(creds) => {
                     let renew_at = self.renew_at(creds.expiration, now);
-                    self.due.insert(f.profile.clone(), renew_at);
+                    self.due.insert(f.profile.to_string(), renew_at);
                     writes.push((f.clone(), creds));
                 }
                 Err(e) if session_over(&e) => {
@@ -367,7 +394,7 @@ impl Task {
                     break;
                 }
                 Err(e) => {
-                    self.failed(Some(&f.profile), &e);
+                    self.failed(Some(f.profile.as_str()), &e);
                 }
             }
         }
@@ -466,8 +493,10 @@ impl Task {
         by_margin.max(later(now, life / 2))
     }
 
-    /// Profiles already written (by an earlier run) are due at their own renewal time,
-    /// not all at once when the app or daemon starts.
+    /// Profiles already written (by an earlier run, or just now by whoever added the
+    /// favourite) are due at their own renewal time, not all at once when the app or
+    /// daemon starts or a favourite is added. A favourite already known is left to its
+    /// schedule (one that changed its target is renewed at once).
     async fn seed_from_files(&mut self) {
         let files = self.files.clone();
         let Ok(Ok(profiles)) = tokio::task::spawn_blocking(move || files.managed_profiles()).await
@@ -475,26 +504,27 @@ impl Task {
             return;
         };
         let now = self.clock.now();
-        let favourites = self.favourites.borrow().clone();
-        for f in favourites {
+        let new: Vec<Favourite> = self
+            .favourites
+            .iter()
+            .filter(|f| !self.known.contains_key(f.profile.as_str()))
+            .cloned()
+            .collect();
+        for f in new {
             let expiry = profiles
                 .iter()
-                .find(|p| p.name == f.profile)
+                .find(|p| p.name == f.profile.as_str())
                 .and_then(|p| p.expires_at);
             if let Some(expiration) = expiry.filter(|t| *t > now) {
                 let at = self.renew_at(expiration, now);
-                self.due.insert(f.profile.clone(), at);
-                self.known.insert(f.profile.clone(), f);
+                self.due.insert(f.profile.to_string(), at);
+                self.known.insert(f.profile.to_string(), f);
             }
         }
     }
 
     fn jitter(&self) -> Duration {
-        let max = self.config.jitter.as_millis() as u64;
-        if max == 0 {
-            return Duration::ZERO;
-        }
-        Duration::from_millis(rand::thread_rng().gen_range(0..=max))
+        self.jitter.up_to(self.config.jitter)
     }
 
     /// Records a failure and reports it; returns when to try again.
@@ -508,9 +538,8 @@ impl Task {
             .saturating_mul(1u32 << (*count - 1).min(16))
             .min(self.config.backoff_max);
         // ±20% so that many failing profiles do not retry in step.
-        let spread = exp.as_millis() as u64 / 5;
-        let delay = exp + Duration::from_millis(rand::thread_rng().gen_range(0..=spread * 2))
-            - Duration::from_millis(spread);
+        let spread = exp / 5;
+        let delay = exp + self.jitter.up_to(spread * 2) - spread;
         let retry_at = later(self.clock.now(), delay);
         if let Some(p) = profile {
             self.due.insert(p.to_owned(), retry_at);
@@ -531,17 +560,15 @@ impl Task {
             let mut changes = Changes::new();
             let mut bad = None;
             for (f, creds) in &writes {
-                let write = ProfileName::new(&f.profile).and_then(|name| {
-                    let w = ProfileWrite::new(name, creds);
-                    match &f.region {
-                        Some(r) => w.region(r),
-                        None => Ok(w),
-                    }
-                });
+                let write = ProfileWrite::new(f.profile.clone(), creds);
+                let write = match &f.region {
+                    Some(r) => write.region(r),
+                    None => Ok(write),
+                };
                 match write {
                     Ok(w) => changes = changes.write(w),
                     Err(e) => {
-                        bad = Some((f.profile.clone(), e));
+                        bad = Some((f.profile.to_string(), e));
                         break;
                     }
                 }
@@ -552,13 +579,9 @@ impl Task {
                     let files = self.files.clone();
                     tokio::task::spawn_blocking(move || files.apply(&changes))
                         .await
-                        .unwrap_or_else(|e| {
-                            Err(Error::Io {
-                                action: "write",
-                                path: "the AWS files".into(),
-                                source: std::io::Error::other(e),
-                            })
-                        })
+                        .unwrap_or(Err(Error::Interrupted {
+                            what: "write of the AWS files",
+                        }))
                         .map_err(|e| {
                             let profile = match &e {
                                 Error::ProfileNotOurs { name, .. }
@@ -572,9 +595,9 @@ impl Task {
             match result {
                 Ok(_) => {
                     for (f, creds) in writes.drain(..) {
-                        self.failures.remove(&f.profile);
+                        self.failures.remove(f.profile.as_str());
                         self.send(Event::ProfileWritten {
-                            profile: f.profile,
+                            profile: f.profile.to_string(),
                             expires_at: creds.expiration,
                         });
                     }
@@ -582,12 +605,12 @@ impl Task {
                 // One profile is in the way: report it, write the others.
                 Err((Some(profile), e)) => {
                     self.failed(Some(&profile), &e);
-                    writes.retain(|(f, _)| f.profile != profile);
+                    writes.retain(|(f, _)| f.profile.as_str() != profile);
                 }
                 // The file itself failed: every profile of the batch is retried.
                 Err((None, e)) => {
                     for (f, _) in writes.drain(..) {
-                        self.failed(Some(&f.profile), &e);
+                        self.failed(Some(f.profile.as_str()), &e);
                     }
                 }
             }

@@ -1,58 +1,169 @@
-//! The user's settings in the XDG config directory: SSO instances and which is the
-//! default, favourite account/role pairs with their profile names, and preferences.
-//! Human-readable JSON (fields unknown to this version are kept); never holds a secret.
+//! The user's settings (`settings.json` in [`crate::paths::Paths::settings_file`]): SSO
+//! instances and which is the default, favourite account/role pairs with their profile
+//! names, and preferences. Human-readable JSON; never holds a secret.
+//!
+//! Identity is checked once, when the file is read: a [`Favourite`] holds a valid
+//! [`ProfileName`] and [`Instance`], an [`InstanceSettings`] a valid [`Instance`]. An
+//! entry that is not valid is skipped (and reported by [`Settings::skipped`]) but kept as
+//! it was, so saving never loses it; fields unknown to this version are kept too.
 
+use crate::atomic_file;
+use crate::awsfiles::ProfileName;
 use crate::error::{Error, Result};
-use crate::instance::Instance;
+use crate::instance::{validate_region, Instance};
+use crate::store::SignInFlow;
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::time::Duration;
 
 /// One remembered instance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstanceSettings {
-    /// The start URL.
-    pub start_url: String,
-    /// Its region.
-    pub region: String,
+    /// The instance.
+    pub instance: Instance,
     /// A name for menus; defaults to the start URL's host.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
 }
 
-/// An account/role pair kept fresh as a named profile.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+impl InstanceSettings {
+    /// The name to show: the label, else the start URL's host.
+    pub fn name(&self) -> String {
+        self.label
+            .clone()
+            .filter(|l| !l.trim().is_empty())
+            .unwrap_or_else(|| self.instance.host())
+    }
+}
+
+impl Serialize for InstanceSettings {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        InstanceEntry {
+            start_url: self.instance.start_url().to_owned(),
+            region: self.instance.region().to_owned(),
+            label: self.label.clone(),
+        }
+        .serialize(s)
+    }
+}
+
+/// An instance as the file holds it.
+#[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+struct InstanceEntry {
+    start_url: String,
+    region: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    label: Option<String>,
+}
+
+/// An account/role pair kept fresh as a named profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Favourite {
     /// The profile name in `~/.aws/credentials`; unique across instances.
-    pub profile: String,
-    /// The instance's start URL.
-    pub start_url: String,
-    /// The instance's region.
-    pub sso_region: String,
+    pub profile: ProfileName,
+    /// The instance it belongs to.
+    pub instance: Instance,
     /// The account id.
     pub account_id: String,
     /// The account's name when the favourite was added (for menus).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_name: Option<String>,
     /// The role (permission set) name.
     pub role_name: String,
-    /// The profile's region in `~/.aws/config`, if the user chose one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The profile's region in `~/.aws/config`, if the user chose one (a valid region).
     pub region: Option<String>,
     /// Written as a `credential_process` profile in `~/.aws/config` (credentials fetched
     /// when a tool asks) instead of keys in `~/.aws/credentials` kept fresh.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub credential_process: bool,
 }
 
 impl Favourite {
     /// The same account and role of the same instance.
     pub fn same_target(&self, other: &Favourite) -> bool {
-        self.start_url == other.start_url
-            && self.sso_region == other.sso_region
+        self.instance == other.instance
             && self.account_id == other.account_id
             && self.role_name == other.role_name
+    }
+
+    /// Checks the parts a person or a file gave.
+    pub fn new(
+        profile: &str,
+        instance: Instance,
+        account_id: &str,
+        role_name: &str,
+        region: Option<&str>,
+    ) -> Result<Self> {
+        let account_id = account_id.trim();
+        if account_id.is_empty() || !account_id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(Error::AccountNotFound {
+                pattern: account_id.chars().take(40).collect(),
+            });
+        }
+        let role_name = role_name.trim();
+        if role_name.is_empty() || role_name.chars().any(char::is_control) {
+            return Err(Error::RoleNotFound {
+                account_id: account_id.to_owned(),
+                role: role_name.escape_debug().to_string(),
+            });
+        }
+        Ok(Self {
+            profile: ProfileName::new(profile)?,
+            instance,
+            account_id: account_id.to_owned(),
+            account_name: None,
+            role_name: role_name.to_owned(),
+            region: region.map(validate_region).transpose()?,
+            credential_process: false,
+        })
+    }
+}
+
+/// A favourite as the file holds it.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FavouriteEntry {
+    profile: String,
+    start_url: String,
+    sso_region: String,
+    account_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    account_name: Option<String>,
+    role_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    region: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    credential_process: bool,
+}
+
+impl Serialize for Favourite {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        FavouriteEntry {
+            profile: self.profile.to_string(),
+            start_url: self.instance.start_url().to_owned(),
+            sso_region: self.instance.region().to_owned(),
+            account_id: self.account_id.clone(),
+            account_name: self.account_name.clone(),
+            role_name: self.role_name.clone(),
+            region: self.region.clone(),
+            credential_process: self.credential_process,
+        }
+        .serialize(s)
+    }
+}
+
+impl TryFrom<FavouriteEntry> for Favourite {
+    type Error = Error;
+    fn try_from(e: FavouriteEntry) -> Result<Self> {
+        let instance = Instance::new(&e.start_url, &e.sso_region)?;
+        let mut f = Favourite::new(
+            &e.profile,
+            instance,
+            &e.account_id,
+            &e.role_name,
+            e.region.as_deref(),
+        )?;
+        f.account_name = e.account_name;
+        f.credential_process = e.credential_process;
+        Ok(f)
     }
 }
 
@@ -72,8 +183,7 @@ pub enum FlowPreference {
 impl FlowPreference {
     /// The flow this preference asks for, given whether a browser on this machine can
     /// reach a loopback port ([`crate::browser::local_browser_likely`]).
-    pub fn resolve(self, local_browser: bool) -> crate::store::SignInFlow {
-        use crate::store::SignInFlow;
+    pub fn resolve(self, local_browser: bool) -> SignInFlow {
         match self {
             Self::Device => SignInFlow::Device,
             Self::Pkce => SignInFlow::Pkce,
@@ -82,6 +192,9 @@ impl FlowPreference {
         }
     }
 }
+
+/// The margins a person may choose, in minutes.
+pub const MARGIN_MINUTES: std::ops::RangeInclusive<u32> = 1..=120;
 
 /// How the app and the renewer behave.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,63 +232,272 @@ impl Default for Preferences {
     }
 }
 
-/// The settings file.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// The names [`Preferences::set`] takes.
+pub const PREFERENCE_NAMES: &[&str] = &[
+    "tokenRefreshMinutes",
+    "credentialsRefreshMinutes",
+    "signInFlow",
+    "removeProfilesOnSignOut",
+    "removeProfilesOnQuit",
+    "shareSessionWithAwsCli",
+];
+
+impl Preferences {
+    /// Refuses margins outside [`MARGIN_MINUTES`].
+    pub fn validate(&self) -> Result<()> {
+        for (name, minutes) in [
+            ("tokenRefreshMinutes", self.token_refresh_minutes),
+            (
+                "credentialsRefreshMinutes",
+                self.credentials_refresh_minutes,
+            ),
+        ] {
+            if !MARGIN_MINUTES.contains(&minutes) {
+                return Err(margin_error(name));
+            }
+        }
+        Ok(())
+    }
+
+    /// Refresh the access token this long before it expires (a value out of range in the
+    /// file counts as the default).
+    pub fn token_refresh_margin(&self) -> Duration {
+        minutes_or(self.token_refresh_minutes, 15)
+    }
+
+    /// Renew profiles this long before their credentials expire (likewise).
+    pub fn credentials_refresh_margin(&self) -> Duration {
+        minutes_or(self.credentials_refresh_minutes, 10)
+    }
+
+    /// Sets the preference called `name` (as in the file) from text.
+    pub fn set(&mut self, name: &str, value: &str) -> Result<()> {
+        let value = value.trim();
+        let flag = || match value {
+            "true" | "on" | "yes" => Ok(true),
+            "false" | "off" | "no" => Ok(false),
+            _ => Err(Error::InvalidPreference {
+                name: name.to_owned(),
+                detail: "is true or false".into(),
+            }),
+        };
+        let minutes = || {
+            value
+                .parse::<u32>()
+                .ok()
+                .filter(|m| MARGIN_MINUTES.contains(m))
+                .ok_or_else(|| margin_error(name))
+        };
+        match name {
+            "tokenRefreshMinutes" => self.token_refresh_minutes = minutes()?,
+            "credentialsRefreshMinutes" => self.credentials_refresh_minutes = minutes()?,
+            "signInFlow" => {
+                self.sign_in_flow = match value {
+                    "auto" => FlowPreference::Auto,
+                    "device" => FlowPreference::Device,
+                    "pkce" => FlowPreference::Pkce,
+                    _ => {
+                        return Err(Error::InvalidPreference {
+                            name: name.to_owned(),
+                            detail: "is auto, device or pkce".into(),
+                        })
+                    }
+                }
+            }
+            "removeProfilesOnSignOut" => self.remove_profiles_on_sign_out = flag()?,
+            "removeProfilesOnQuit" => self.remove_profiles_on_quit = flag()?,
+            "shareSessionWithAwsCli" => self.share_session_with_aws_cli = flag()?,
+            _ => {
+                return Err(Error::InvalidPreference {
+                    name: name.escape_debug().to_string(),
+                    detail: format!(
+                        "does not exist; the preferences are {}",
+                        PREFERENCE_NAMES.join(", ")
+                    ),
+                })
+            }
+        }
+        Ok(())
+    }
+}
+
+fn margin_error(name: &str) -> Error {
+    Error::InvalidPreference {
+        name: name.to_owned(),
+        detail: format!(
+            "is a whole number of minutes from {} to {}",
+            MARGIN_MINUTES.start(),
+            MARGIN_MINUTES.end()
+        ),
+    }
+}
+
+fn minutes_or(minutes: u32, default: u32) -> Duration {
+    let m = if MARGIN_MINUTES.contains(&minutes) {
+        minutes
+    } else {
+        default
+    };
+    Duration::from_secs(u64::from(m) * 60)
+}
+
+/// Which instance is the default, as the file says it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+enum DefaultRef {
+    /// Start URL and region.
+    Exact {
+        #[serde(rename = "startUrl")]
+        start_url: String,
+        region: String,
+    },
+    /// A start URL alone, as earlier versions wrote it.
+    Url(String),
+}
+
+/// An entry of the file that is not valid: skipped, kept as it was.
+#[derive(Debug, Clone, PartialEq)]
+struct Skipped {
+    list: List,
+    value: serde_json::Value,
+    what: String,
+    detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum List {
+    Instances,
+    Favourites,
+}
+
+/// The settings file as written.
+#[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Settings {
-    /// Known instances.
+struct SettingsFile {
     #[serde(default)]
-    pub instances: Vec<InstanceSettings>,
-    /// The start URL of the default instance.
+    instances: Vec<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_instance: Option<String>,
-    /// Favourite account/role pairs.
+    default_instance: Option<DefaultRef>,
     #[serde(default)]
+    favourites: Vec<serde_json::Value>,
+    #[serde(default)]
+    preferences: Preferences,
+    #[serde(flatten)]
+    other: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The settings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Settings {
+    /// Known instances (valid ones).
+    pub instances: Vec<InstanceSettings>,
+    default_instance: Option<DefaultRef>,
+    /// Favourite account/role pairs (valid ones).
     pub favourites: Vec<Favourite>,
     /// Preferences.
-    #[serde(default)]
     pub preferences: Preferences,
-    /// Fields written by newer versions, kept as they are.
-    #[serde(flatten)]
-    pub other: serde_json::Map<String, serde_json::Value>,
+    skipped: Vec<Skipped>,
+    other: serde_json::Map<String, serde_json::Value>,
 }
 
-/// `$XDG_CONFIG_HOME/aws-sso-tray`, else `$HOME/.config/aws-sso-tray`.
-pub fn config_dir(get: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
-    let nonempty = |k: &str| get(k).filter(|v| !v.is_empty()).map(PathBuf::from);
-    nonempty("XDG_CONFIG_HOME")
-        .filter(|p| p.is_absolute())
-        .or_else(|| nonempty("HOME").map(|h| h.join(".config")))
-        .or_else(|| nonempty("APPDATA"))
-        .map(|d| d.join("aws-sso-tray"))
+impl Serialize for Settings {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::Error as _;
+        let kept = |list| {
+            self.skipped
+                .iter()
+                .filter(move |k| k.list == list)
+                .map(|k| k.value.clone())
+        };
+        let to_values =
+            |v: Result<serde_json::Value, serde_json::Error>| v.map_err(S::Error::custom);
+        let instances = self
+            .instances
+            .iter()
+            .map(|i| to_values(serde_json::to_value(i)))
+            .chain(kept(List::Instances).map(Ok))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let favourites = self
+            .favourites
+            .iter()
+            .map(|f| to_values(serde_json::to_value(f)))
+            .chain(kept(List::Favourites).map(Ok))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        SettingsFile {
+            instances,
+            default_instance: self.default_instance.clone(),
+            favourites,
+            preferences: self.preferences.clone(),
+            other: self.other.clone(),
+        }
+        .serialize(s)
+    }
 }
 
-/// `$XDG_CACHE_HOME/aws-sso-tray`, else `$HOME/.cache/aws-sso-tray`.
-pub fn cache_dir(get: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
-    xdg_dir(get, "XDG_CACHE_HOME", ".cache")
+impl<'de> Deserialize<'de> for Settings {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let file = SettingsFile::deserialize(d)?;
+        let mut settings = Settings {
+            default_instance: file.default_instance,
+            preferences: file.preferences,
+            other: file.other,
+            ..Settings::default()
+        };
+        for (i, value) in file.instances.into_iter().enumerate() {
+            let parsed = serde_json::from_value::<InstanceEntry>(value.clone())
+                .map_err(|e| e.to_string())
+                .and_then(|e| {
+                    Instance::new(&e.start_url, &e.region)
+                        .map(|instance| InstanceSettings {
+                            instance,
+                            label: e.label,
+                        })
+                        .map_err(|e| e.to_string())
+                });
+            match parsed {
+                Ok(i) => settings.instances.push(i),
+                Err(detail) => settings.skipped.push(Skipped {
+                    what: entry_name("instance", &value, "startUrl", i),
+                    list: List::Instances,
+                    value,
+                    detail,
+                }),
+            }
+        }
+        for (i, value) in file.favourites.into_iter().enumerate() {
+            let parsed = serde_json::from_value::<FavouriteEntry>(value.clone())
+                .map_err(|e| e.to_string())
+                .and_then(|e| Favourite::try_from(e).map_err(|e| e.to_string()));
+            match parsed {
+                Ok(f) => settings.favourites.push(f),
+                Err(detail) => settings.skipped.push(Skipped {
+                    what: entry_name("favourite", &value, "profile", i),
+                    list: List::Favourites,
+                    value,
+                    detail,
+                }),
+            }
+        }
+        Ok(settings)
+    }
 }
 
-/// `$XDG_STATE_HOME/aws-sso-tray` (logs), else `$HOME/.local/state/aws-sso-tray`.
-pub fn state_dir(get: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
-    xdg_dir(get, "XDG_STATE_HOME", ".local/state")
-}
-
-fn xdg_dir(get: impl Fn(&str) -> Option<String>, var: &str, under_home: &str) -> Option<PathBuf> {
-    let nonempty = |k: &str| get(k).filter(|v| !v.is_empty()).map(PathBuf::from);
-    nonempty(var)
-        .filter(|p| p.is_absolute())
-        .or_else(|| nonempty("HOME").map(|h| h.join(under_home)))
-        .map(|d| d.join("aws-sso-tray"))
+/// `favourite 'dev'`, or `favourite #3` when it has no name to show.
+fn entry_name(kind: &str, value: &serde_json::Value, key: &str, index: usize) -> String {
+    match value.get(key).and_then(|v| v.as_str()) {
+        Some(name) if !name.is_empty() => {
+            let shown: String = name.chars().take(80).collect();
+            format!("{kind} '{}'", shown.escape_debug())
+        }
+        _ => format!("{kind} #{}", index + 1),
+    }
 }
 
 impl Settings {
     /// Reads `path`; a missing file gives empty settings.
     pub fn load(path: &Path) -> Result<Self> {
         match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::Settings {
-                path: path.to_owned(),
-                detail: format!("{e}"),
-            }),
+            Ok(bytes) => Self::parse(path, &bytes),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
             Err(source) => Err(Error::Io {
                 action: "read",
@@ -185,24 +507,118 @@ impl Settings {
         }
     }
 
+    fn parse(path: &Path, bytes: &[u8]) -> Result<Self> {
+        serde_json::from_slice(bytes).map_err(|e| Error::Settings {
+            path: path.to_owned(),
+            detail: format!("{e}"),
+        })
+    }
+
+    fn to_bytes(&self) -> Vec<u8> {
+        // Only maps with string keys and plain values: this cannot fail.
+        let mut json = serde_json::to_vec_pretty(self).unwrap_or_default();
+        json.push(b'\n');
+        json
+    }
+
     /// Writes `path` atomically (temporary file, fsync, rename), under its lock.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let mut json = serde_json::to_vec_pretty(self).map_err(|e| Error::Io {
-            action: "serialise",
-            path: path.to_owned(),
-            source: std::io::Error::other(e),
-        })?;
-        json.push(b'\n');
-        crate::atomic_file::write(path, &json).map_err(|source| Error::WriteFailed {
+        atomic_file::write(path, &self.to_bytes()).map_err(|source| Error::WriteFailed {
             path: path.to_owned(),
             source,
         })
     }
 
+    /// Changes the file at `path` with `change`, under its lock and from what it holds now
+    /// (another process may have changed it since it was read): nothing is lost of a
+    /// change made elsewhere. Nothing is written if `change` fails or changes nothing.
+    /// Returns the settings as written, and what `change` returned.
+    pub fn update<T>(
+        path: &Path,
+        change: impl FnOnce(&mut Settings) -> Result<T>,
+    ) -> Result<(Settings, T)> {
+        let write_failed = |source| Error::WriteFailed {
+            path: path.to_owned(),
+            source,
+        };
+        let lock = atomic_file::lock_for_update(path).map_err(write_failed)?;
+        let mut settings = Self::load(lock.target())?;
+        let before = settings.clone();
+        let out = change(&mut settings)?;
+        if settings != before {
+            lock.replace(&settings.to_bytes()).map_err(write_failed)?;
+        }
+        Ok((settings, out))
+    }
+
+    /// The entries that are not valid and are skipped (kept in the file as they are):
+    /// each named (`favourite 'dev'`), with what is wrong.
+    pub fn skipped(&self, path: &Path) -> Vec<Error> {
+        self.skipped
+            .iter()
+            .map(|k| Error::SettingsEntry {
+                path: path.to_owned(),
+                what: k.what.clone(),
+                detail: k.detail.clone(),
+            })
+            .collect()
+    }
+
     /// Remembers `instance` and makes it the default.
     pub fn remember_default(&mut self, instance: &Instance) {
         self.remember(instance, None);
-        self.default_instance = Some(instance.start_url().to_owned());
+        self.set_default(instance);
+    }
+
+    fn set_default(&mut self, instance: &Instance) {
+        self.default_instance = Some(DefaultRef::Exact {
+            start_url: instance.start_url().to_owned(),
+            region: instance.region().to_owned(),
+        });
+    }
+
+    /// Makes a known `instance` the default.
+    pub fn make_default(&mut self, instance: &Instance) -> Result<()> {
+        if !self.instances.iter().any(|i| &i.instance == instance) {
+            return Err(Error::NoInstance);
+        }
+        self.set_default(instance);
+        Ok(())
+    }
+
+    /// The default instance, if one is set and names a valid instance entry.
+    pub fn default_instance(&self) -> Option<&InstanceSettings> {
+        match self.default_instance.as_ref()? {
+            DefaultRef::Exact { start_url, region } => self
+                .instances
+                .iter()
+                .find(|i| i.instance.start_url() == start_url && i.instance.region() == region),
+            DefaultRef::Url(url) => self
+                .instances
+                .iter()
+                .rev()
+                .find(|i| i.instance.start_url() == url),
+        }
+    }
+
+    /// Why there is no default instance when one is set: it names an instance entry that
+    /// is not valid (`path` is the file's, for the message).
+    pub fn broken_default(&self, path: &Path) -> Option<Error> {
+        if self.default_instance().is_some() {
+            return None;
+        }
+        let url = match self.default_instance.as_ref()? {
+            DefaultRef::Exact { start_url, .. } | DefaultRef::Url(start_url) => start_url,
+        };
+        let k = self.skipped.iter().find(|k| {
+            k.list == List::Instances
+                && k.value.get("startUrl").and_then(|v| v.as_str()) == Some(url.as_str())
+        })?;
+        Some(Error::SettingsEntry {
+            path: path.to_owned(),
+            what: format!("the default {}", k.what),
+            detail: k.detail.clone(),
+        })
     }
 
     /// Adds `favourite`, or updates the one with the same profile name and target. A
@@ -217,8 +633,13 @@ impl Settings {
             Some(f) if f.same_target(&favourite) => *f = favourite,
             Some(f) => {
                 return Err(Error::FavouriteNameTaken {
-                    profile: favourite.profile.clone(),
-                    target: format!("{}/{} of {}", f.account_id, f.role_name, f.start_url),
+                    profile: favourite.profile.to_string(),
+                    target: format!(
+                        "{}/{} of {}",
+                        f.account_id,
+                        f.role_name,
+                        f.instance.start_url()
+                    ),
                 })
             }
             None => self.favourites.push(favourite),
@@ -226,30 +647,119 @@ impl Settings {
         Ok(())
     }
 
+    /// Replaces the favourite of the same profile name, whatever it named, in its place.
+    pub fn replace_favourite(&mut self, favourite: Favourite) -> Result<()> {
+        match self
+            .favourites
+            .iter_mut()
+            .find(|f| f.profile == favourite.profile)
+        {
+            Some(f) => *f = favourite,
+            None => {
+                return Err(Error::NoSuchFavourite {
+                    profile: favourite.profile.to_string(),
+                })
+            }
+        }
+        Ok(())
+    }
+
     /// Removes the favourite with this profile name; returns it.
     pub fn remove_favourite(&mut self, profile: &str) -> Option<Favourite> {
-        let i = self.favourites.iter().position(|f| f.profile == profile)?;
+        let i = self
+            .favourites
+            .iter()
+            .position(|f| f.profile.as_str() == profile)?;
         Some(self.favourites.remove(i))
+    }
+
+    /// Removes an entry of the favourites that is not valid, by the profile name it has;
+    /// returns whether there was one.
+    pub fn remove_skipped_favourite(&mut self, profile: &str) -> bool {
+        let before = self.skipped.len();
+        self.skipped.retain(|k| {
+            k.list != List::Favourites
+                || k.value.get("profile").and_then(|v| v.as_str()) != Some(profile)
+        });
+        self.skipped.len() != before
     }
 
     /// The favourite with this profile name.
     pub fn favourite(&self, profile: &str) -> Option<&Favourite> {
-        self.favourites.iter().find(|f| f.profile == profile)
+        self.favourites
+            .iter()
+            .find(|f| f.profile.as_str() == profile)
+    }
+
+    /// The favourite with this profile name, or why there is none: no such favourite, or
+    /// an entry of that name that is not valid.
+    pub fn find_favourite(&self, profile: &str, path: &Path) -> Result<&Favourite> {
+        if let Some(f) = self.favourite(profile) {
+            return Ok(f);
+        }
+        let broken = self.skipped.iter().find(|k| {
+            k.list == List::Favourites
+                && k.value.get("profile").and_then(|v| v.as_str()) == Some(profile)
+        });
+        Err(match broken {
+            Some(k) => Error::SettingsEntry {
+                path: path.to_owned(),
+                what: k.what.clone(),
+                detail: k.detail.clone(),
+            },
+            None => Error::NoSuchFavourite {
+                profile: profile.to_owned(),
+            },
+        })
+    }
+
+    /// The favourites of `instance`.
+    pub fn favourites_of<'a>(
+        &'a self,
+        instance: &'a Instance,
+    ) -> impl Iterator<Item = &'a Favourite> + 'a {
+        self.favourites
+            .iter()
+            .filter(move |f| &f.instance == instance)
+    }
+
+    /// The instances whose sessions are in use: the default one, and every one with a
+    /// favourite, in that order.
+    pub fn instances_in_use(&self) -> Vec<Instance> {
+        let mut out: Vec<Instance> = Vec::new();
+        if let Some(i) = self.default_instance() {
+            out.push(i.instance.clone());
+        }
+        for f in &self.favourites {
+            if !out.contains(&f.instance) {
+                out.push(f.instance.clone());
+            }
+        }
+        out
+    }
+
+    /// The name to show for `instance`: its label, else its host.
+    pub fn name_of(&self, instance: &Instance) -> String {
+        self.instances
+            .iter()
+            .find(|i| &i.instance == instance)
+            .map(InstanceSettings::name)
+            .unwrap_or_else(|| instance.host())
     }
 
     /// Takes in `other` (an export from another machine or a backup): its instances and
     /// favourites are added, its preferences replace ours. Nothing changes if one of its
     /// favourites would take a profile name that is ours for another account or role.
     pub fn import(&mut self, other: Settings) -> Result<()> {
+        other.preferences.validate()?;
         let mut merged = self.clone();
         for i in other.instances {
-            if let Ok(instance) = Instance::new(&i.start_url, &i.region) {
-                merged.remember(&instance, i.label);
-            }
+            merged.remember(&i.instance, i.label);
         }
         for f in other.favourites {
             merged.add_favourite(f)?;
         }
+        merged.skipped.extend(other.skipped);
         merged.preferences = other.preferences;
         if merged.default_instance.is_none() {
             merged.default_instance = other.default_instance;
@@ -261,42 +771,53 @@ impl Settings {
     /// Remembers `instance` (with `label`, if given); returns whether it was new. The
     /// first instance remembered becomes the default.
     pub fn add_instance(&mut self, instance: &Instance, label: Option<String>) -> bool {
-        let known = self
-            .instances
-            .iter()
-            .any(|i| i.start_url == instance.start_url() && i.region == instance.region());
+        let known = self.instances.iter().any(|i| &i.instance == instance);
         self.remember(instance, label);
         if self.default_instance.is_none() {
-            self.default_instance = Some(instance.start_url().to_owned());
+            self.set_default(instance);
         }
         !known
     }
 
+    /// Forgets `instance` (its favourites stay until removed); another becomes the
+    /// default if it was.
+    pub fn remove_instance(&mut self, instance: &Instance) -> Result<()> {
+        let was_default = self
+            .default_instance()
+            .is_some_and(|i| &i.instance == instance);
+        let before = self.instances.len();
+        self.instances.retain(|i| &i.instance != instance);
+        if self.instances.len() == before {
+            return Err(Error::NoInstance);
+        }
+        if was_default {
+            self.default_instance = None;
+            if let Some(first) = self.instances.first().map(|i| i.instance.clone()) {
+                self.set_default(&first);
+            }
+        }
+        Ok(())
+    }
+
     fn remember(&mut self, instance: &Instance, label: Option<String>) {
-        match self
-            .instances
-            .iter_mut()
-            .find(|i| i.start_url == instance.start_url() && i.region == instance.region())
-        {
+        let label = label.filter(|l| !l.trim().is_empty());
+        match self.instances.iter_mut().find(|i| &i.instance == instance) {
             Some(i) => i.label = label.or(i.label.take()),
             None => self.instances.push(InstanceSettings {
-                start_url: instance.start_url().to_owned(),
-                region: instance.region().to_owned(),
+                instance: instance.clone(),
                 label,
             }),
         }
-    }
-
-    /// The default instance, if one is set and valid.
-    pub fn default_instance(&self) -> Option<&InstanceSettings> {
-        let url = self.default_instance.as_ref()?;
-        self.instances.iter().rev().find(|i| &i.start_url == url)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn instance(url: &str) -> Instance {
+        Instance::new(url, "eu-west-1").unwrap()
+    }
 
     #[test]
     fn round_trip_keeps_unknown_fields_and_default() {
@@ -305,11 +826,36 @@ mod tests {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, r#"{"futureThing": {"a": 1}}"#).unwrap();
         let mut s = Settings::load(&path).unwrap();
-        s.remember_default(&Instance::new("https://a.awsapps.com/start", "eu-west-1").unwrap());
+        s.remember_default(&instance("https://a.awsapps.com/start"));
         s.save(&path).unwrap();
         let back = Settings::load(&path).unwrap();
-        assert_eq!(back.default_instance().unwrap().region, "eu-west-1");
+        assert_eq!(
+            back.default_instance().unwrap().instance.region(),
+            "eu-west-1"
+        );
         assert_eq!(back.other["futureThing"]["a"], 1);
+    }
+
+    #[test]
+    fn the_default_is_keyed_by_url_and_region_and_old_files_still_read() {
+        let one = Instance::new("https://a.awsapps.com/start", "eu-west-1").unwrap();
+        let two = Instance::new("https://a.awsapps.com/start", "us-east-1").unwrap();
+        let mut s = Settings::default();
+        s.add_instance(&two, None);
+        s.add_instance(&one, None);
+        s.make_default(&one).unwrap();
+        assert_eq!(s.default_instance().unwrap().instance, one);
+        s.make_default(&two).unwrap();
+        assert_eq!(s.default_instance().unwrap().instance, two);
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(json["defaultInstance"]["region"], "us-east-1");
+        // An earlier version's file: the start URL alone.
+        let old: Settings = serde_json::from_str(
+            r#"{"instances": [{"startUrl": "https://a.awsapps.com/start", "region": "eu-west-1"}],
+                "defaultInstance": "https://a.awsapps.com/start"}"#,
+        )
+        .unwrap();
+        assert_eq!(old.default_instance().unwrap().instance, one);
     }
 
     #[test]
@@ -317,11 +863,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("settings.json");
         std::fs::write(&path, "{not json").unwrap();
-        let err = Settings::load(&path).unwrap_err().to_string();
-        assert!(
-            err.contains("settings.json") && err.contains("fix or remove"),
-            "{err}"
-        );
+        let err = Settings::load(&path).unwrap_err();
+        assert!(err.to_string().contains("settings.json"), "{err}");
+        assert_eq!(err.advice().as_deref(), Some("fix or remove it"));
         assert_eq!(
             Settings::load(&dir.path().join("none.json")).unwrap(),
             Settings::default()
@@ -329,16 +873,14 @@ mod tests {
     }
 
     fn favourite(profile: &str, account: &str) -> Favourite {
-        Favourite {
-            profile: profile.into(),
-            start_url: "https://a.awsapps.com/start".into(),
-            sso_region: "eu-west-1".into(),
-            account_id: account.into(),
-            account_name: None,
-            role_name: "ReadOnly".into(),
-            region: None,
-            credential_process: false,
-        }
+        Favourite::new(
+            profile,
+            instance("https://a.awsapps.com/start"),
+            account,
+            "ReadOnly",
+            None,
+        )
+        .unwrap()
     }
 
     #[test]
@@ -377,31 +919,106 @@ mod tests {
     }
 
     #[test]
-    fn preferences_default_and_keep_unknown_fields() {
-        let s: Settings =
-            serde_json::from_str(r#"{"preferences": {"tokenRefreshMinutes": 20, "future": 1}}"#)
-                .unwrap();
-        assert_eq!(s.preferences.token_refresh_minutes, 20);
-        assert_eq!(s.preferences.credentials_refresh_minutes, 10);
-        let back = serde_json::to_string(&s).unwrap();
-        assert!(back.contains("\"future\":1"), "{back}");
+    fn a_bad_entry_is_skipped_named_and_kept_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        std::fs::write(
+            &path,
+            r#"{"favourites": [
+                {"profile": "good", "startUrl": "https://a.awsapps.com/start", "ssoRegion": "eu-west-1", "accountId": "111122223333", "roleName": "R"},
+                {"profile": "bad name]", "startUrl": "https://a.awsapps.com/start", "ssoRegion": "eu-west-1", "accountId": "111122223333", "roleName": "R"},
+                {"profile": "bad-url", "startUrl": "http://a.example.com/start", "ssoRegion": "eu-west-1", "accountId": "111122223333", "roleName": "R"},
+                {"startUrl": 7}
+            ]}"#,
+        )
+        .unwrap();
+        let s = Settings::load(&path).unwrap();
+        assert_eq!(s.favourites.len(), 1);
+        let skipped: Vec<String> = s.skipped(&path).iter().map(|e| e.to_string()).collect();
+        assert_eq!(skipped.len(), 3, "{skipped:?}");
+        assert!(
+            skipped[0].contains("favourite 'bad name]'")
+                && skipped[0].contains("cannot be a profile name"),
+            "{skipped:?}"
+        );
+        assert!(
+            skipped[1].contains("favourite 'bad-url'") && skipped[1].contains("must use https"),
+            "{skipped:?}"
+        );
+        assert!(skipped[2].contains("favourite #4"), "{skipped:?}");
+        let e = s.find_favourite("bad-url", &path).unwrap_err();
+        assert!(matches!(e, Error::SettingsEntry { .. }), "{e}");
+        assert!(matches!(
+            s.find_favourite("nope", &path),
+            Err(Error::NoSuchFavourite { .. })
+        ));
+        // Saving changes the good ones and keeps the others byte for byte in meaning.
+        let (after, ()) = Settings::update(&path, |s| {
+            s.preferences.remove_profiles_on_quit = true;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(after.skipped(&path).len(), 3);
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(json["favourites"].as_array().unwrap().len(), 4);
+        assert_eq!(json["favourites"][3], serde_json::json!({"startUrl": 7}));
     }
 
     #[test]
-    fn config_dir_prefers_xdg() {
-        let env = |k: &str| match k {
-            "XDG_CONFIG_HOME" => Some("/x/cfg".to_owned()),
-            "HOME" => Some("/home/u".to_owned()),
-            _ => None,
-        };
+    fn an_update_keeps_what_another_process_wrote_meanwhile() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        let mut mine = Settings::default();
+        mine.add_favourite(favourite("mine", "111111111111"))
+            .unwrap();
+        mine.save(&path).unwrap();
+        // Another process adds one; ours still holds the old copy.
+        let (_, ()) = Settings::update(&path, |s| {
+            s.add_favourite(favourite("theirs", "222222222222"))
+        })
+        .unwrap();
+        let (now, ()) = Settings::update(&path, |s| {
+            s.preferences.share_session_with_aws_cli = true;
+            Ok(())
+        })
+        .unwrap();
+        let names: Vec<&str> = now.favourites.iter().map(|f| f.profile.as_str()).collect();
+        assert_eq!(names, ["mine", "theirs"]);
+    }
+
+    #[test]
+    fn preferences_default_keep_unknown_fields_and_are_set_by_name() {
+        let mut s: Settings =
+            serde_json::from_str(r#"{"preferences": {"tokenRefreshMinutes": 0, "future": 1}}"#)
+                .unwrap();
+        assert_eq!(s.preferences.credentials_refresh_minutes, 10);
+        assert!(s.preferences.validate().is_err());
         assert_eq!(
-            config_dir(env).unwrap(),
-            PathBuf::from("/x/cfg/aws-sso-tray")
+            s.preferences.token_refresh_margin(),
+            Duration::from_secs(15 * 60)
         );
-        let env = |k: &str| (k == "HOME").then(|| "/home/u".to_owned());
+        let back = serde_json::to_string(&s).unwrap();
+        assert!(back.contains("\"future\":1"), "{back}");
+        s.preferences.set("tokenRefreshMinutes", "20").unwrap();
+        s.preferences
+            .set("removeProfilesOnSignOut", "true")
+            .unwrap();
+        s.preferences.set("signInFlow", "device").unwrap();
         assert_eq!(
-            config_dir(env).unwrap(),
-            PathBuf::from("/home/u/.config/aws-sso-tray")
+            s.preferences.token_refresh_margin(),
+            Duration::from_secs(20 * 60)
         );
+        assert!(s.preferences.remove_profiles_on_sign_out);
+        assert_eq!(s.preferences.sign_in_flow, FlowPreference::Device);
+        for (name, value) in [
+            ("tokenRefreshMinutes", "0"),
+            ("signInFlow", "x"),
+            ("removeProfilesOnQuit", "2"),
+            ("nope", "1"),
+        ] {
+            let e = s.preferences.set(name, value).unwrap_err();
+            assert!(matches!(e, Error::InvalidPreference { .. }), "{e}");
+        }
     }
 }

@@ -1,8 +1,8 @@
 //! The one-call conveniences, configured the way a script would: from the environment,
 //! with the OS keychain.
 
-use aws_sso_emulator::{Emulator, EmulatorConfig};
 use aws_sso_device_auth_provider::{one_shot, Error};
+use aws_sso_emulator::{Emulator, EmulatorConfig};
 
 #[tokio::test]
 async fn one_shot_calls_sign_in_once_and_share_the_keychain_session() {

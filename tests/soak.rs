@@ -13,13 +13,15 @@
 
 use aws_sso_device_auth_provider::awsfiles::{AwsFiles, Changes, ProfileName, ProfileWrite};
 use aws_sso_device_auth_provider::clock::{epoch_seconds, Clock, SystemClock};
-use aws_sso_emulator::{Emulator, EmulatorConfig};
 use aws_sso_device_auth_provider::oidc::poll::PollPolicy;
-use aws_sso_device_auth_provider::renewer::{Event, Events, Renewer, RenewerConfig, SessionState};
+use aws_sso_device_auth_provider::renewer::{
+    Event, Events, Renewer, RenewerConfig, SessionState, Timing,
+};
 use aws_sso_device_auth_provider::settings::Favourite;
 use aws_sso_device_auth_provider::{
     AwsSsoDeviceAuthProvider, Endpoints, MemoryStore, RoleCredentials, Secret, SignInPrompt,
 };
+use aws_sso_emulator::{Emulator, EmulatorConfig};
 use rand::Rng;
 use std::collections::{BTreeSet, HashMap};
 use std::io::Read;
@@ -625,9 +627,8 @@ async fn soak(duration: Duration) -> Result<Report, String> {
         .take(FAVOURITES)
         .enumerate()
         .map(|(i, (a, role))| Favourite {
-            profile: format!("fav-{i:02}"),
-            start_url: sso.instance().start_url().to_owned(),
-            sso_region: sso.instance().region().to_owned(),
+            profile: ProfileName::new(&format!("fav-{i:02}")).expect("name"),
+            instance: sso.instance().clone(),
             account_id: a.account_id.clone(),
             account_name: Some(a.account_name.clone()),
             role_name: role.clone(),
@@ -641,7 +642,7 @@ async fn soak(duration: Duration) -> Result<Report, String> {
             favourites.len()
         ));
     }
-    let names: Vec<String> = favourites.iter().map(|f| f.profile.clone()).collect();
+    let names: Vec<String> = favourites.iter().map(|f| f.profile.to_string()).collect();
 
     emu.configure(|c| {
         c.fault_rate = FAULT_RATE;
@@ -713,7 +714,10 @@ async fn soak(duration: Duration) -> Result<Report, String> {
         files.clone(),
         favourites,
         RENEWER,
-        clock.clone(),
+        Timing {
+            clock: clock.clone(),
+            ..Timing::default()
+        },
         events.clone(),
     ));
 
@@ -721,6 +725,7 @@ async fn soak(duration: Duration) -> Result<Report, String> {
     let person = Arc::new(Mutex::new(Person::default()));
     let person_task = tokio::spawn({
         let renewer = renewer.clone();
+        let sso = sso.clone();
         let emu = emu.clone();
         let person = person.clone();
         async move {
@@ -729,7 +734,8 @@ async fn soak(duration: Duration) -> Result<Report, String> {
                 let deadline = Instant::now() + Duration::from_secs(60);
                 loop {
                     let requests = emu.counters().start_device_authorization;
-                    let result = renewer.sign_in().await;
+                    let result = sso.sign_in().await;
+                    renewer.wake();
                     lock().requests_while_signing_in +=
                         emu.counters().start_device_authorization - requests;
                     match result {

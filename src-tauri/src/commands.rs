@@ -1,113 +1,214 @@
-//! What the window can ask for: each command is one call into the app's state. All but
-//! the two that only read memory are async, so they run on the async runtime (where the
-//! state starts its background tasks) and never block the window's thread.
+//! What the window can ask for: each command is one call into the workspace (through
+//! [`App`], which names the current instance). All but `get_state` and `cancel_sign_in`,
+//! which only read or touch memory, are async: they run on the async runtime and never
+//! block the window's thread, and the workspace keeps blocking work off the runtime's
+//! workers.
 
 use crate::error::CommandResult;
-use crate::state::{AppState, NewFavourite, NewInstance, WriteProfile, Written};
-use crate::view::{AccountsView, AppView};
+use crate::view::{AccountsView, AppView, Written};
+use crate::App;
 use aws_sso_device_auth_provider::settings::Preferences;
+use aws_sso_device_auth_provider::workspace::{
+    ConsoleTarget, FavouriteEdit, NewFavourite, ProfileRequest,
+};
+use aws_sso_device_auth_provider::Instance;
+use serde::Deserialize;
 use std::sync::Arc;
 
-type State<'a> = tauri::State<'a, Arc<AppState>>;
+type State<'a> = tauri::State<'a, Arc<App>>;
 
 /// The whole view.
 #[tauri::command]
-pub fn get_state(state: State<'_>) -> AppView {
-    state.view()
+pub fn get_state(app: State<'_>) -> AppView {
+    app.view()
 }
 
 /// Signs in to the current instance; answers once signed in.
 #[tauri::command]
-pub async fn sign_in(state: State<'_>) -> CommandResult<()> {
-    state.sign_in().await
+pub async fn sign_in(app: State<'_>) -> CommandResult<()> {
+    app.sign_in().await
 }
 
 /// Cancels a waiting sign-in.
 #[tauri::command]
-pub fn cancel_sign_in(state: State<'_>) {
-    state.cancel_sign_in();
+pub fn cancel_sign_in(app: State<'_>) {
+    app.world.cancel_sign_in();
 }
 
 /// Opens the waiting sign-in's page in the browser.
 #[tauri::command]
-pub async fn open_sign_in_page(state: State<'_>) -> CommandResult<()> {
-    state.open_sign_in_page()
+pub async fn open_sign_in_page(app: State<'_>) -> CommandResult<()> {
+    Ok(app.world.open_sign_in_page().await?)
 }
 
 /// Signs out of the current instance.
 #[tauri::command]
-pub async fn sign_out(state: State<'_>) -> CommandResult<()> {
-    state.sign_out().await
+pub async fn sign_out(app: State<'_>) -> CommandResult<()> {
+    app.sign_out().await
 }
 
 /// The cached accounts at once; refreshed in the background when old.
 #[tauri::command]
-pub async fn get_accounts(state: State<'_>) -> CommandResult<AccountsView> {
-    state.accounts()
+pub async fn get_accounts(app: State<'_>) -> CommandResult<AccountsView> {
+    Ok(app.world.accounts(&app.current()?).await?.into())
 }
 
 /// Reads the accounts again, in the background.
 #[tauri::command]
-pub async fn refresh_accounts(state: State<'_>) -> CommandResult<()> {
-    state.refresh_accounts()
+pub async fn refresh_accounts(app: State<'_>) -> CommandResult<()> {
+    Ok(app.world.refresh_accounts(&app.current()?)?)
 }
 
-/// Adds a favourite; answers after its profile is first written.
+/// A favourite as the window sends it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FavouriteForm {
+    profile: String,
+    account_id: String,
+    account_name: Option<String>,
+    role_name: String,
+    region: Option<String>,
+    #[serde(default)]
+    credential_process: bool,
+}
+
+/// Adds a favourite of the current instance; answers after its profile is written.
 #[tauri::command]
-pub async fn add_favourite(state: State<'_>, favourite: NewFavourite) -> CommandResult<()> {
-    state.add_favourite(favourite).await
+pub async fn add_favourite(app: State<'_>, favourite: FavouriteForm) -> CommandResult<Written> {
+    let f = favourite;
+    let new = NewFavourite {
+        profile: f.profile,
+        instance: app.current()?,
+        account_id: f.account_id,
+        account_name: f.account_name,
+        role_name: f.role_name,
+        region: f.region,
+        credential_process: f.credential_process,
+    };
+    Ok(app.world.add_favourite(new).await?.into())
+}
+
+/// A change of a favourite's account, role or region, as the window sends it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FavouriteChange {
+    account_id: Option<String>,
+    account_name: Option<String>,
+    role_name: Option<String>,
+    region: Option<String>,
+}
+
+/// Points a favourite at another account, role or region; answers once rewritten.
+#[tauri::command]
+pub async fn edit_favourite(
+    app: State<'_>,
+    profile: String,
+    change: FavouriteChange,
+) -> CommandResult<Written> {
+    let edit = FavouriteEdit {
+        account_id: change.account_id,
+        account_name: change.account_name,
+        role_name: change.role_name,
+        region: change.region,
+    };
+    Ok(app.world.edit_favourite(&profile, edit).await?.into())
 }
 
 /// Removes a favourite and its profile.
 #[tauri::command]
-pub async fn remove_favourite(state: State<'_>, profile: String) -> CommandResult<()> {
-    state.remove_favourite(&profile)
+pub async fn remove_favourite(app: State<'_>, profile: String) -> CommandResult<()> {
+    app.world.remove_favourite(&profile).await?;
+    Ok(())
 }
 
-/// Writes a profile once.
+/// A one-off profile as the window sends it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileForm {
+    profile: String,
+    account_id: String,
+    role_name: String,
+    region: Option<String>,
+}
+
+/// Writes a profile once (not kept fresh).
 #[tauri::command]
-pub async fn write_profile(state: State<'_>, request: WriteProfile) -> CommandResult<Written> {
-    state.write_profile(request).await
+pub async fn write_profile(app: State<'_>, request: ProfileForm) -> CommandResult<Written> {
+    let r = request;
+    let request = ProfileRequest {
+        profile: r.profile,
+        account_id: r.account_id,
+        role_name: r.role_name,
+        region: r.region,
+        force: false,
+    };
+    Ok(app
+        .world
+        .write_profile(&app.current()?, request)
+        .await?
+        .into())
 }
 
 /// Renews a favourite's profile now.
 #[tauri::command]
-pub async fn renew_now(state: State<'_>, profile: String) -> CommandResult<()> {
-    state.renew_now(&profile)
+pub async fn renew_now(app: State<'_>, profile: String) -> CommandResult<()> {
+    Ok(app.world.renew_now(&profile).await?)
 }
 
 /// Opens the AWS console as a favourite's role.
 #[tauri::command]
-pub async fn open_console(state: State<'_>, profile: String) -> CommandResult<()> {
-    state.open_console(&profile).await
+pub async fn open_console(app: State<'_>, profile: String) -> CommandResult<()> {
+    Ok(app
+        .world
+        .open_console(ConsoleTarget::Favourite(profile), None)
+        .await?)
 }
 
 /// Replaces the preferences.
 #[tauri::command]
-pub async fn set_preferences(state: State<'_>, preferences: Preferences) -> CommandResult<()> {
-    state.set_preferences(preferences)
+pub async fn set_preferences(app: State<'_>, preferences: Preferences) -> CommandResult<()> {
+    Ok(app.world.set_preferences(preferences).await?)
 }
 
 /// Starts the app at login, or stops doing so.
 #[tauri::command]
-pub async fn set_start_at_login(state: State<'_>, enabled: bool) -> CommandResult<()> {
-    state.set_start_at_login(enabled)
+pub async fn set_start_at_login(app: State<'_>, enabled: bool) -> CommandResult<()> {
+    app.set_start_at_login(enabled).await
+}
+
+/// An instance as the window sends it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceForm {
+    start_url: String,
+    region: String,
+    #[serde(default)]
+    label: Option<String>,
+}
+
+impl InstanceForm {
+    fn instance(&self) -> CommandResult<Instance> {
+        Ok(Instance::new(self.start_url.trim(), self.region.trim())?)
+    }
 }
 
 /// Adds an instance and makes it current.
 #[tauri::command]
-pub async fn add_instance(state: State<'_>, instance: NewInstance) -> CommandResult<()> {
-    state.add_instance(instance)
+pub async fn add_instance(app: State<'_>, instance: InstanceForm) -> CommandResult<()> {
+    Ok(app
+        .world
+        .add_instance(instance.instance()?, instance.label)
+        .await?)
 }
 
 /// Forgets an instance.
 #[tauri::command]
-pub async fn remove_instance(state: State<'_>, start_url: String) -> CommandResult<()> {
-    state.remove_instance(&start_url)
+pub async fn remove_instance(app: State<'_>, instance: InstanceForm) -> CommandResult<()> {
+    Ok(app.world.remove_instance(&instance.instance()?).await?)
 }
 
 /// Makes an instance current.
 #[tauri::command]
-pub async fn set_default_instance(state: State<'_>, start_url: String) -> CommandResult<()> {
-    state.set_default_instance(&start_url)
+pub async fn set_default_instance(app: State<'_>, instance: InstanceForm) -> CommandResult<()> {
+    Ok(app.world.make_default(&instance.instance()?).await?)
 }

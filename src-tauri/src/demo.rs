@@ -1,15 +1,15 @@
-//! Demo mode: the app against the built-in emulator in a throw-away home, a keychain in
-//! memory and short lifetimes, so a new user sees sign-in, profiles and renewals within
-//! minutes without an AWS account and without touching their `~/.aws`, settings or
-//! keychain.
+//! Demo mode (the `demo` feature): the app against the built-in emulator in a throw-away
+//! home, a keychain in memory and short lifetimes, so a new user sees sign-in, profiles
+//! and renewals within minutes without an AWS account and without touching their
+//! `~/.aws`, settings or keychain.
 
-use crate::autostart::Autostart;
-use crate::env::Env;
-use crate::state::Options;
-use aws_sso_emulator::{Emulator, EmulatorConfig};
+use aws_sso_device_auth_provider::env::Env;
+use aws_sso_device_auth_provider::instance::Instance;
 use aws_sso_device_auth_provider::renewer::RenewerConfig;
-use aws_sso_device_auth_provider::settings::{FlowPreference, InstanceSettings, Settings};
+use aws_sso_device_auth_provider::settings::{FlowPreference, Settings};
+use aws_sso_device_auth_provider::workspace::{Margins, Options};
 use aws_sso_device_auth_provider::MemoryStore;
+use aws_sso_emulator::{Emulator, EmulatorConfig};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,31 +42,24 @@ pub async fn start() -> std::io::Result<(Demo, Options)> {
     let url = emulator.endpoint();
     let h = home.path();
     let env = Env::process().in_home(h).with_endpoints(&url);
-    let mut settings = Settings {
-        instances: vec![InstanceSettings {
-            start_url: START_URL.into(),
-            region: REGION.into(),
-            label: Some("Demo organisation".into()),
-        }],
-        default_instance: Some(START_URL.into()),
-        ..Settings::default()
-    };
+    let instance = Instance::new(START_URL, REGION).map_err(std::io::Error::other)?;
+    let mut settings = Settings::default();
+    settings.add_instance(&instance, Some("Demo organisation".into()));
+    settings.remember_default(&instance);
     // The device code flow, so the demo shows the code to compare.
     settings.preferences.sign_in_flow = FlowPreference::Device;
     settings
         .save(&h.join(".config/aws-sso-tray/settings.json"))
         .map_err(std::io::Error::other)?;
-    let options = Options {
-        autostart: Autostart::from_env(&env),
-        env,
-        store: Arc::new(MemoryStore::new()),
-        renewer: RenewerConfig {
-            credentials_margin: Duration::from_secs(3 * 60),
-            jitter: Duration::from_secs(10),
-            ..RenewerConfig::default()
-        },
-        fixed_margins: Some(Duration::from_secs(5 * 60)),
-        demo: Some(url),
+    let mut options = crate::options(env);
+    options.store = Arc::new(MemoryStore::new());
+    options.renewer = RenewerConfig {
+        jitter: Duration::from_secs(10),
+        ..RenewerConfig::default()
     };
+    options.margins = Some(Margins {
+        token: Duration::from_secs(5 * 60),
+        credentials: Duration::from_secs(3 * 60),
+    });
     Ok((Demo { emulator, home }, options))
 }

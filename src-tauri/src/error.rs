@@ -1,5 +1,6 @@
 //! The one error the window receives: a small `code` it branches on and a sentence that
-//! says what to do next. Built from the core's typed errors; never carries a secret.
+//! says what happened and what to do next, in the app's words ("Sign in", "Settings").
+//! Built from the core's typed errors; never carries a secret.
 
 use aws_sso_device_auth_provider::Error;
 use serde::Serialize;
@@ -43,18 +44,8 @@ pub struct CommandError {
     pub message: String,
 }
 
-impl CommandError {
-    /// An error of `code` saying `message`.
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
-    }
-}
-
 /// Capitalised, ending in a full stop: the core's messages are lower-case clauses.
-fn sentence(s: &str) -> String {
+pub fn sentence(s: &str) -> String {
     let mut chars = s.chars();
     let mut out: String = match chars.next() {
         Some(c) => c.to_uppercase().chain(chars).collect(),
@@ -66,70 +57,81 @@ fn sentence(s: &str) -> String {
     out
 }
 
-impl From<Error> for CommandError {
-    fn from(e: Error) -> Self {
+/// The core's fact, then the next step (the app's own, else the core's advice).
+fn said(e: &Error, next: Option<&str>) -> String {
+    let mut out = sentence(&e.to_string());
+    if let Some(step) = next.map(str::to_owned).or_else(|| e.advice()) {
+        out.push(' ');
+        out.push_str(&sentence(&step));
+    }
+    out
+}
+
+impl From<&Error> for CommandError {
+    fn from(e: &Error) -> Self {
         use ErrorCode as C;
-        let (code, message) = match &e {
-            // The core's sentences name CLI commands here; the app has buttons instead.
-            Error::SignInRequired { start_url } => (
-                C::SignInNeeded,
-                format!("You are not signed in to {start_url}. Sign in, then try again."),
-            ),
+        let (code, next) = match e {
+            Error::SignInRequired { .. } => (C::SignInNeeded, Some("Sign in, then try again")),
             Error::Unauthorized { .. } => (
                 C::SignInNeeded,
-                "AWS no longer accepts this session. Sign in again, then try again.".to_owned(),
+                Some("Sign in again, then try again"),
             ),
             Error::NoInstance => (
                 C::InvalidInput,
-                "No AWS access portal is set up yet. Add its start URL and region in Settings."
-                    .to_owned(),
+                Some("Add the access portal's start URL and region in Settings"),
             ),
-            Error::ProfileNotOurs { path, line, name } => (
+            Error::ProfileNotOurs { .. } | Error::ProfileShadowed { .. } => {
+                (C::Conflict, Some("Choose another profile name"))
+            }
+            Error::SignInInProgress { .. } => (
                 C::Conflict,
-                format!(
-                    "{} line {line} already has a profile '{name}' that aws-sso-tray did not write. Choose another profile name (nothing was changed).",
-                    path.display()
-                ),
+                Some("Approve the code shown in the window, or cancel it"),
             ),
-            Error::ProfileShadowed {
-                path, line, name, key, ..
-            } => (
-                C::Conflict,
-                format!(
-                    "Profile '{name}' in {} (line {line}) sets {key}, which the AWS CLI and SDKs would use instead of these credentials. Choose another profile name (nothing was changed).",
-                    path.display()
-                ),
+            Error::SignInCancelled => (C::Cancelled, None),
+            Error::SignInDenied => (C::Denied, Some("Sign in again and choose Allow if you meant to")),
+            Error::SignInExpired | Error::SignInTimedOut { .. } => {
+                (C::Expired, Some("Start the sign-in again"))
+            }
+            Error::NoCli => (
+                C::Files,
+                Some("Install aws-sso-auth beside the app, or add the favourite without on-demand credentials"),
             ),
             Error::InvalidStartUrl { .. }
             | Error::InvalidRegion { .. }
             | Error::InvalidGlob { .. }
             | Error::InvalidProfileName { .. }
             | Error::InvalidProfileValue { .. }
-            | Error::InvalidEndpoint { .. } => (C::InvalidInput, sentence(&e.to_string())),
-            Error::SignInDenied => (C::Denied, sentence(&e.to_string())),
-            Error::SignInExpired | Error::SignInTimedOut { .. } => {
-                (C::Expired, sentence(&e.to_string()))
-            }
-            Error::Network { .. } | Error::Throttled { .. } => (C::Network, sentence(&e.to_string())),
-            Error::Store { .. } | Error::CorruptRecord { .. } => {
-                (C::Keychain, sentence(&e.to_string()))
-            }
+            | Error::InvalidEndpoint { .. }
+            | Error::InvalidPreference { .. } => (C::InvalidInput, None),
+            Error::Network { .. } | Error::Throttled { .. } => (C::Network, None),
+            Error::Store { .. } | Error::CorruptRecord { .. } => (C::Keychain, None),
             Error::Io { .. }
             | Error::UnreadableProfileFile { .. }
             | Error::ReadOnlyFile { .. }
             | Error::WriteFailed { .. }
             | Error::NoAwsFile { .. }
-            | Error::Settings { .. } => (C::Files, sentence(&e.to_string())),
+            | Error::NoHome { .. }
+            | Error::Settings { .. }
+            | Error::SettingsEntry { .. } => (C::Files, None),
             Error::AccountNotFound { .. }
             | Error::RoleNotFound { .. }
             | Error::NoSuchFavourite { .. }
-            | Error::NothingToRemove { .. } => (C::NotFound, sentence(&e.to_string())),
+            | Error::NothingToRemove { .. } => (C::NotFound, None),
             Error::FavouriteNameTaken { .. } | Error::AmbiguousAccount { .. } => {
-                (C::Conflict, sentence(&e.to_string()))
+                (C::Conflict, None)
             }
-            _ => (C::Internal, sentence(&e.to_string())),
+            _ => (C::Internal, None),
         };
-        Self { code, message }
+        Self {
+            code,
+            message: said(e, next),
+        }
+    }
+}
+
+impl From<Error> for CommandError {
+    fn from(e: Error) -> Self {
+        Self::from(&e)
     }
 }
 
@@ -139,20 +141,26 @@ pub type CommandResult<T> = Result<T, CommandError>;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sso_device_auth_provider::Instance;
 
     #[test]
     fn the_app_says_sign_in_not_a_cli_command() {
         let e = CommandError::from(Error::SignInRequired {
-            start_url: "https://x.awsapps.com/start".into(),
+            instance: Instance::new("https://x.awsapps.com/start", "eu-west-1").unwrap(),
         });
         assert_eq!(e.code, ErrorCode::SignInNeeded);
         assert!(!e.message.contains("aws-sso-auth"), "{}", e.message);
+        assert!(
+            e.message.ends_with("Sign in, then try again."),
+            "{}",
+            e.message
+        );
         let json = serde_json::to_value(&e).unwrap();
         assert_eq!(json["code"], "signInNeeded");
     }
 
     #[test]
-    fn core_clauses_become_sentences() {
+    fn core_clauses_become_sentences_with_the_advice() {
         let e = CommandError::from(Error::InvalidRegion {
             region: "mars-1".into(),
         });
@@ -160,5 +168,12 @@ mod tests {
         assert!(e.message.starts_with('\''), "{}", e.message);
         assert!(e.message.ends_with('.'), "{}", e.message);
         assert_eq!(sentence("could not read x"), "Could not read x.");
+        let e = CommandError::from(Error::Throttled {
+            operation: "ListAccounts",
+        });
+        assert_eq!(
+            e.message,
+            "AWS SSO kept throttling ListAccounts (too many requests). Wait a minute and try again."
+        );
     }
 }

@@ -1,13 +1,16 @@
-//! The one place where the app's changes reach the desktop: the window's events, the
-//! tray's menu and icon, notifications; and where tray clicks become actions.
+//! The one place where the workspace's events reach the desktop: the window's events,
+//! the tray's menu and icon, notifications; and where tray clicks become actions.
 
-use crate::error::CommandError;
-use crate::state::{AppState, Change};
+use crate::error::{CommandError, ErrorCode};
 use crate::tray::{build_menu, MenuId, TrayModel};
-use crate::view::ms;
+use crate::view::{ms, AccountsView, Progress};
+use crate::App;
+use aws_sso_device_auth_provider::instance::Instance;
+use aws_sso_device_auth_provider::workspace::{ConsoleTarget, Event, SessionPhase};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime};
 use tauri::tray::TrayIconBuilder;
 use tauri::{
     AppHandle, Emitter, Manager, Runtime, WebviewUrl, WebviewWindow, WebviewWindowBuilder,
@@ -32,69 +35,58 @@ pub mod names {
     pub const ERROR: &str = "error";
 }
 
-/// The desktop's side of the app: what the tray shows now, and whether the window was
-/// opened just for a sign-in (and so closes itself when it succeeds).
+/// Warn this long before a session that cannot renew itself ends.
+pub const SESSION_ENDING_NOTICE: Duration = Duration::from_secs(15 * 60);
+/// How often the relative times in the tray are rebuilt, and a session about to end is
+/// looked for.
+const TICK: Duration = Duration::from_secs(30);
+
+/// The desktop's side of the app: what the tray shows now, whether the window was opened
+/// just for a sign-in (and so closes itself when it succeeds), and the expiries already
+/// warned about.
 #[derive(Default)]
 pub struct Desktop {
     tray: Mutex<Option<TrayModel>>,
     opened_for_sign_in: AtomicBool,
+    warned_for: Mutex<HashMap<Instance, SystemTime>>,
 }
 
-/// Seconds between rebuilding the relative times in the tray and checking for a session
-/// about to end.
-const TICK: Duration = Duration::from_secs(30);
-/// How often to compare the wall clock with the monotonic one, to notice a resume.
-const RESUME_CHECK: Duration = Duration::from_secs(5);
-
-/// Creates the tray and forwards the state's changes until the app ends.
+/// Creates the tray and forwards the workspace's events until the app ends.
 pub fn start<R: Runtime>(
-    app: &AppHandle<R>,
-    state: Arc<AppState>,
+    handle: &AppHandle<R>,
+    app: Arc<App>,
     with_tray: bool,
 ) -> tauri::Result<()> {
-    app.manage(Desktop::default());
+    handle.manage(Desktop::default());
     if with_tray {
-        let model = TrayModel::from_view(&state.view(), ms(state.now()));
-        let menu = build_menu(app, &model.entries)?;
+        let model = TrayModel::from_view(&app.view(), ms(app.world.now()));
+        let menu = build_menu(handle, &model.entries)?;
         TrayIconBuilder::with_id(TRAY_ID)
             .icon(model.icon.image()?)
             .tooltip(&model.tooltip)
             .menu(&menu)
             .show_menu_on_left_click(true)
-            .on_menu_event(|app, event| on_menu(app, event.id().as_ref()))
-            .build(app)?;
-        *app.state::<Desktop>()
-            .tray
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = Some(model);
+            .on_menu_event(|handle, event| on_menu(handle, event.id().as_ref()))
+            .build(handle)?;
+        *lock(&handle.state::<Desktop>().tray) = Some(model);
         tracing::info!("tray ready");
     }
-    let mut rx = state.subscribe();
-    let app = app.clone();
+    let mut rx = app.world.subscribe();
+    let handle = handle.clone();
     tauri::async_runtime::spawn(async move {
-        let mut every = tokio::time::interval(RESUME_CHECK);
-        let (mut wall, mut mono, mut last_tick) = (state.now(), Instant::now(), Instant::now());
+        let mut tick = tokio::time::interval(TICK);
         loop {
             tokio::select! {
-                change = rx.recv() => match change {
-                    Ok(change) => apply(&app, &state, change),
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => apply(&app, &state, Change::View),
+                event = rx.recv() => match event {
+                    Ok(event) => apply(&handle, &app, event).await,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        apply(&handle, &app, Event::Changed).await;
+                    }
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 },
-                _ = every.tick() => {
-                    // The monotonic clock stands still while suspended; the wall clock
-                    // does not. A gap means a resume: renew what came due at once.
-                    let (now_wall, now_mono) = (state.now(), Instant::now());
-                    let walled = now_wall.duration_since(wall).unwrap_or_default();
-                    if walled > now_mono.duration_since(mono) + RESUME_CHECK {
-                        tracing::info!(gap_secs = walled.as_secs(), "resumed; renewing what is due");
-                        state.wake();
-                    }
-                    (wall, mono) = (now_wall, now_mono);
-                    if now_mono.duration_since(last_tick) >= TICK {
-                        last_tick = now_mono;
-                        state.tick();
-                    }
+                _ = tick.tick() => {
+                    warn_of_ending_sessions(&handle, &app);
+                    refresh(&handle, &app);
                 }
             }
         }
@@ -102,25 +94,21 @@ pub fn start<R: Runtime>(
     Ok(())
 }
 
-/// One change, shown.
-fn apply<R: Runtime>(app: &AppHandle<R>, state: &AppState, change: Change) {
-    let emitted = match change {
-        Change::View => {
-            let view = state.view();
-            refresh_tray(app, TrayModel::from_view(&view, ms(state.now())));
-            app.emit_to(WINDOW, names::STATE, view)
-        }
-        Change::SignInCode => {
-            show_window(app, "signIn");
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One event, shown.
+async fn apply<R: Runtime>(handle: &AppHandle<R>, app: &App, event: Event) {
+    let emitted = match event {
+        Event::SignInCode { .. } => {
+            show_window(handle, "signIn");
             Ok(())
         }
-        Change::SignedIn => {
-            if app
-                .state::<Desktop>()
-                .opened_for_sign_in
-                .swap(false, Ordering::SeqCst)
-            {
-                if let Some(w) = app.get_webview_window(WINDOW) {
+        Event::SignedIn { .. } => {
+            let desktop = handle.state::<Desktop>();
+            if desktop.opened_for_sign_in.swap(false, Ordering::SeqCst) {
+                if let Some(w) = handle.get_webview_window(WINDOW) {
                     if let Err(e) = w.close() {
                         tracing::warn!(error = %e, "could not close the window");
                     }
@@ -128,23 +116,103 @@ fn apply<R: Runtime>(app: &AppHandle<R>, state: &AppState, change: Change) {
             }
             Ok(())
         }
-        Change::Notice { title, body } => {
-            notify(app, &title, &body);
+        Event::SessionEnded { instance } => {
+            let name = app.world.settings().name_of(&instance);
+            notify(
+                handle,
+                "AWS session ended",
+                &format!("Sign in again to {name} to keep your profiles fresh."),
+            );
             Ok(())
         }
-        Change::AccountsProgress(p) => app.emit_to(WINDOW, names::ACCOUNTS_PROGRESS, p),
-        Change::Accounts(v) => app.emit_to(WINDOW, names::ACCOUNTS, v),
+        Event::RenewalFailed {
+            profile,
+            message,
+            first: true,
+            ..
+        } => {
+            let what = profile.map_or("The session".to_owned(), |p| format!("Profile {p}"));
+            notify(
+                handle,
+                "AWS profile renewal failed",
+                &format!("{what}: {message}. Trying again shortly."),
+            );
+            Ok(())
+        }
+        Event::SettingsEntrySkipped(e) => {
+            notify(
+                handle,
+                "A setting was skipped",
+                &format!(
+                    "{} Open Settings to see it.",
+                    crate::error::sentence(&e.to_string())
+                ),
+            );
+            Ok(())
+        }
+        Event::AccountsProgress { done, total, .. } => {
+            handle.emit_to(WINDOW, names::ACCOUNTS_PROGRESS, Progress { done, total })
+        }
+        Event::AccountsUpdated { instance } => match app.world.cached_accounts(&instance).await {
+            Ok(a) => handle.emit_to(WINDOW, names::ACCOUNTS, AccountsView::from(a)),
+            Err(e) => handle.emit_to(WINDOW, names::ERROR, CommandError::from(e)),
+        },
+        _ => Ok(()),
     };
     if let Err(e) = emitted {
         tracing::warn!(error = %e, "could not send an event to the window");
     }
+    refresh(handle, app);
+}
+
+/// The window's state and the tray, from the workspace's status now.
+fn refresh<R: Runtime>(handle: &AppHandle<R>, app: &App) {
+    let view = app.view();
+    refresh_tray(handle, TrayModel::from_view(&view, ms(app.world.now())));
+    if let Err(e) = handle.emit_to(WINDOW, names::STATE, view) {
+        tracing::warn!(error = %e, "could not send an event to the window");
+    }
+}
+
+/// Warns once per expiry when a session that cannot renew itself is about to end.
+fn warn_of_ending_sessions<R: Runtime>(handle: &AppHandle<R>, app: &App) {
+    let now = app.world.now();
+    let status = app.world.status();
+    let desktop = handle.state::<Desktop>();
+    for s in &status.instances {
+        let Some(expires_at) = s.expires_at else {
+            continue;
+        };
+        let ending =
+            s.phase == SessionPhase::SignedIn && session_ending_soon(s.renewable, expires_at, now);
+        let mut warned = lock(&desktop.warned_for);
+        if ending && warned.get(&s.settings.instance) != Some(&expires_at) {
+            warned.insert(s.settings.instance.clone(), expires_at);
+            let minutes = expires_at.duration_since(now).unwrap_or_default().as_secs() / 60;
+            notify(
+                handle,
+                "AWS session ending",
+                &format!(
+                    "Your session with {} ends in {minutes} min. Sign in again to keep your profiles fresh.",
+                    s.settings.name()
+                ),
+            );
+        }
+    }
+}
+
+/// A session that cannot renew itself, within the notice period of its end.
+pub fn session_ending_soon(renewable: bool, expires_at: SystemTime, now: SystemTime) -> bool {
+    !renewable
+        && expires_at > now
+        && expires_at.duration_since(now).unwrap_or_default() <= SESSION_ENDING_NOTICE
 }
 
 /// Rebuilds the tray when what it shows changed (so an idle app does no menu work).
-fn refresh_tray<R: Runtime>(app: &AppHandle<R>, model: TrayModel) {
-    let desktop = app.state::<Desktop>();
-    let mut shown = desktop.tray.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(tray) = app.tray_by_id(TRAY_ID) else {
+fn refresh_tray<R: Runtime>(handle: &AppHandle<R>, model: TrayModel) {
+    let desktop = handle.state::<Desktop>();
+    let mut shown = lock(&desktop.tray);
+    let Some(tray) = handle.tray_by_id(TRAY_ID) else {
         return;
     };
     if shown.as_ref() == Some(&model) {
@@ -155,7 +223,7 @@ fn refresh_tray<R: Runtime>(app: &AppHandle<R>, model: TrayModel) {
             tray.set_icon(Some(model.icon.image()?))?;
         }
         tray.set_tooltip(Some(&model.tooltip))?;
-        tray.set_menu(Some(build_menu(app, &model.entries)?))
+        tray.set_menu(Some(build_menu(handle, &model.entries)?))
     })();
     match result {
         Ok(()) => *shown = Some(model),
@@ -163,9 +231,9 @@ fn refresh_tray<R: Runtime>(app: &AppHandle<R>, model: TrayModel) {
     }
 }
 
-fn notify<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str) {
+fn notify<R: Runtime>(handle: &AppHandle<R>, title: &str, body: &str) {
     tracing::info!(%title, %body, "notification");
-    let Some(n) = app.try_state::<tauri_plugin_notification::Notification<R>>() else {
+    let Some(n) = handle.try_state::<tauri_plugin_notification::Notification<R>>() else {
         return;
     };
     if let Err(e) = n.builder().title(title).body(body).show() {
@@ -176,14 +244,14 @@ fn notify<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str) {
 /// Shows the window on `view` and focuses it. The window exists only while it is open:
 /// closing it ends its web view and the WebKit processes behind it, so the app in the
 /// tray holds no web content (see `bench-app` for what that saves).
-pub fn show_window<R: Runtime>(app: &AppHandle<R>, view: &str) {
-    let shown = match app.get_webview_window(WINDOW) {
+pub fn show_window<R: Runtime>(handle: &AppHandle<R>, view: &str) {
+    let shown = match handle.get_webview_window(WINDOW) {
         Some(w) => w
             .show()
             .and_then(|()| w.unminimize())
             .and_then(|()| w.set_focus())
-            .and_then(|()| app.emit_to(WINDOW, names::SHOW_VIEW, view)),
-        None => open_window(app, view).map(|_| ()),
+            .and_then(|()| handle.emit_to(WINDOW, names::SHOW_VIEW, view)),
+        None => open_window(handle, view).map(|_| ()),
     };
     if let Err(e) = shown {
         tracing::warn!(error = %e, "could not show the window");
@@ -192,35 +260,35 @@ pub fn show_window<R: Runtime>(app: &AppHandle<R>, view: &str) {
 
 /// Makes the window from the config, opening on `view` (passed in the address, since a
 /// new page has no listener yet for `show-view`).
-fn open_window<R: Runtime>(app: &AppHandle<R>, view: &str) -> tauri::Result<WebviewWindow<R>> {
-    let mut config = app
+fn open_window<R: Runtime>(handle: &AppHandle<R>, view: &str) -> tauri::Result<WebviewWindow<R>> {
+    let mut config = handle
         .config()
         .app
         .windows
         .iter()
         .find(|w| w.label == WINDOW)
         .cloned()
-        .ok_or_else(|| tauri::Error::WindowNotFound)?;
+        .ok_or(tauri::Error::WindowNotFound)?;
     config.url = WebviewUrl::App(format!("index.html#{view}").into());
-    WebviewWindowBuilder::from_config(app, &config)?
+    WebviewWindowBuilder::from_config(handle, &config)?
         .visible(true)
         .focused(true)
         .build()
 }
 
 /// Runs `work` in the background; a failure reaches the window as an `error` event.
-fn in_background<R: Runtime, F>(app: &AppHandle<R>, work: F)
+fn in_background<R: Runtime, F>(handle: &AppHandle<R>, work: F)
 where
     F: std::future::Future<Output = Result<(), CommandError>> + Send + 'static,
 {
-    let app = app.clone();
+    let handle = handle.clone();
     tauri::async_runtime::spawn(async move {
         if let Err(e) = work.await {
             tracing::info!(code = ?e.code, message = %e.message, "tray action failed");
-            if e.code == crate::error::ErrorCode::SignInNeeded {
-                show_window(&app, "signIn");
+            if e.code == ErrorCode::SignInNeeded {
+                show_window(&handle, "signIn");
             }
-            if let Err(emit) = app.emit_to(WINDOW, names::ERROR, e) {
+            if let Err(emit) = handle.emit_to(WINDOW, names::ERROR, e) {
                 tracing::warn!(error = %emit, "could not send an event to the window");
             }
         }
@@ -228,29 +296,50 @@ where
 }
 
 /// A click in the tray menu.
-pub fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
+pub fn on_menu<R: Runtime>(handle: &AppHandle<R>, id: &str) {
     let Some(id) = MenuId::parse(id) else {
         return;
     };
-    let state = app.state::<Arc<AppState>>().inner().clone();
+    let app = handle.state::<Arc<App>>().inner().clone();
     match id {
         MenuId::SignIn => {
-            show_window(app, "signIn");
-            if !state.signing_in() && state.view().instance.is_some() {
-                app.state::<Desktop>()
+            show_window(handle, "signIn");
+            if !app.world.signing_in() && app.view().instance.is_some() {
+                handle
+                    .state::<Desktop>()
                     .opened_for_sign_in
                     .store(true, Ordering::SeqCst);
-                in_background(app, async move { state.sign_in().await });
+                let handle2 = handle.clone();
+                in_background(handle, async move {
+                    let signed_in = app.sign_in().await;
+                    if signed_in.is_err() {
+                        // Cancelled or failed: a later sign-in from the window is the
+                        // window's own, and must not close it.
+                        handle2
+                            .state::<Desktop>()
+                            .opened_for_sign_in
+                            .store(false, Ordering::SeqCst);
+                    }
+                    signed_in
+                });
             }
         }
-        MenuId::SignOut => in_background(app, async move { state.sign_out().await }),
-        MenuId::Renew(profile) => in_background(app, async move { state.renew_now(&profile) }),
-        MenuId::Console(profile) => {
-            in_background(app, async move { state.open_console(&profile).await })
+        MenuId::SignOut => in_background(handle, async move { app.sign_out().await }),
+        MenuId::Renew(profile) => {
+            in_background(
+                handle,
+                async move { Ok(app.world.renew_now(&profile).await?) },
+            )
         }
-        MenuId::Browse => show_window(app, "accounts"),
-        MenuId::Favourites => show_window(app, "favourites"),
-        MenuId::Settings => show_window(app, "settings"),
-        MenuId::Quit => app.exit(0),
+        MenuId::Console(profile) => in_background(handle, async move {
+            Ok(app
+                .world
+                .open_console(ConsoleTarget::Favourite(profile), None)
+                .await?)
+        }),
+        MenuId::Browse => show_window(handle, "accounts"),
+        MenuId::Favourites => show_window(handle, "favourites"),
+        MenuId::Settings => show_window(handle, "settings"),
+        MenuId::Quit => handle.exit(0),
     }
 }

@@ -1,27 +1,68 @@
 //! The aws-sso-tray desktop app: a tray icon and a small window over the
-//! `aws-sso-device-auth-provider` core. This crate only wires things together: the state
-//! (`state`), the commands the window calls (`commands`), and the one place where changes
-//! reach the tray, the window and notifications (`events`).
+//! `aws-sso-device-auth-provider` core's workspace. This crate only wires things
+//! together: the commands the window calls (`commands`), what the window and the tray
+//! show (`view`, `tray`), and the one place where the workspace's events reach the tray,
+//! the window and notifications (`events`). It reads and writes no file itself.
 
-pub mod autostart;
 pub mod commands;
 #[cfg(feature = "demo")]
 pub mod demo;
-pub mod env;
 pub mod error;
 pub mod events;
-pub mod state;
 pub mod tray;
 pub mod view;
 
-use aws_sso_device_auth_provider::renewer::RenewerConfig;
-use aws_sso_device_auth_provider::settings::state_dir;
-use aws_sso_device_auth_provider::KeychainStore;
-use env::Env;
-use state::{AppState, Options};
+use aws_sso_device_auth_provider::env::Env;
+use aws_sso_device_auth_provider::workspace::{Options, Workspace};
+use aws_sso_device_auth_provider::Instance;
+use error::CommandResult;
 use std::process::ExitCode;
 use std::sync::Arc;
 use tauri::{Manager, Runtime};
+
+/// The app's state: the user's workspace, and the demo's emulator address in demo mode.
+#[derive(Debug)]
+pub struct App {
+    /// The user's world.
+    pub world: Workspace,
+    /// The emulator's address, in demo mode.
+    pub demo: Option<String>,
+}
+
+impl App {
+    /// The current (default) instance.
+    pub fn current(&self) -> CommandResult<Instance> {
+        Ok(self.world.default_instance()?)
+    }
+
+    /// The view now (what `get_state` answers and the `state` event carries).
+    pub fn view(&self) -> view::AppView {
+        view::AppView::of(&self.world, self.demo.as_deref())
+    }
+
+    /// Signs in to the current instance.
+    pub async fn sign_in(&self) -> CommandResult<()> {
+        self.world.sign_in(&self.current()?, None).await?;
+        Ok(())
+    }
+
+    /// Signs out of the current instance.
+    pub async fn sign_out(&self) -> CommandResult<()> {
+        self.world.sign_out(&self.current()?).await?;
+        Ok(())
+    }
+
+    /// Starts this program at login (hidden), or stops doing so.
+    pub async fn set_start_at_login(&self, enabled: bool) -> CommandResult<()> {
+        let exe =
+            std::env::current_exe().map_err(|source| aws_sso_device_auth_provider::Error::Io {
+                action: "find the path of",
+                path: std::env::args_os().next().unwrap_or_default().into(),
+                source,
+            })?;
+        Ok(self.world.set_start_at_login(enabled, exe).await?)
+    }
+}
 
 /// How the desktop side starts.
 #[derive(Debug, Clone, Copy)]
@@ -32,10 +73,22 @@ pub struct Launch {
     pub show_window: bool,
 }
 
+/// The workspace options of the app: `aws-sso-auth` beside the app's own program, for
+/// `credential_process` profiles.
+pub fn options(env: Env) -> Options {
+    let mut options = Options::new(env);
+    options.cli = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.join("aws-sso-auth")))
+        .filter(|p| p.is_file());
+    options
+}
+
 /// The app's commands and its set-up, on any runtime (the mock runtime in tests).
 pub fn builder<R: Runtime>(
     builder: tauri::Builder<R>,
     options: Options,
+    demo: Option<String>,
     launch: Launch,
 ) -> tauri::Builder<R> {
     builder
@@ -48,6 +101,7 @@ pub fn builder<R: Runtime>(
             commands::get_accounts,
             commands::refresh_accounts,
             commands::add_favourite,
+            commands::edit_favourite,
             commands::remove_favourite,
             commands::write_profile,
             commands::renew_now,
@@ -58,18 +112,25 @@ pub fn builder<R: Runtime>(
             commands::remove_instance,
             commands::set_default_instance,
         ])
-        .setup(move |app| {
-            // The state starts background tasks: inside the async runtime.
-            let state = tauri::async_runtime::block_on(async move { AppState::start(options) })?;
-            let view = state.view();
-            app.manage(state.clone());
-            events::start(app.handle(), state, launch.tray)?;
+        .setup(move |handle| {
+            let world = tauri::async_runtime::block_on(async move {
+                let world = Workspace::open(options).await?;
+                world.keep_fresh().await;
+                Ok::<_, aws_sso_device_auth_provider::Error>(world)
+            })?;
+            let app = Arc::new(App { world, demo });
+            let view = app.view();
+            handle.manage(app.clone());
+            events::start(handle.handle(), app, launch.tray)?;
             // First run (nothing set up) always opens the window; otherwise as asked.
             if view.instance.is_none() {
-                events::show_window(app.handle(), "settings");
+                events::show_window(handle.handle(), "settings");
             } else if launch.show_window {
-                let signed_in = view.session.state == view::SessionPhase::SignedIn;
-                events::show_window(app.handle(), if signed_in { "accounts" } else { "signIn" });
+                let signed_in = view.session.state == view::Phase::SignedIn;
+                events::show_window(
+                    handle.handle(),
+                    if signed_in { "accounts" } else { "signIn" },
+                );
             }
             Ok(())
         })
@@ -83,6 +144,7 @@ Keeps your AWS IAM Identity Center (AWS SSO) sign-in and your favourite profiles
 
   --demo      run against a built-in emulated AWS organisation, in a throw-away home
               and an in-memory keychain: nothing touches your ~/.aws, settings or keychain
+              (in builds with the demo feature, as scripts/demo makes)
   --hidden    start in the tray without opening the window (as at login)
   --help      show this help
   --version   show the version
@@ -111,6 +173,38 @@ async fn terminated() {
     }
 }
 
+/// What runs the app: the user's own world, or the demo's.
+struct World {
+    options: Options,
+    demo_url: Option<String>,
+    /// Keeps the demo's emulator and throw-away home until the app ends.
+    #[cfg(feature = "demo")]
+    demo: Option<demo::Demo>,
+}
+
+fn world(demo: bool) -> Result<World, String> {
+    if !demo {
+        return Ok(World {
+            options: options(Env::process()),
+            demo_url: None,
+            #[cfg(feature = "demo")]
+            demo: None,
+        });
+    }
+    #[cfg(feature = "demo")]
+    {
+        let (d, options) = tauri::async_runtime::block_on(demo::start())
+            .map_err(|e| format!("could not start the demo: {e}"))?;
+        Ok(World {
+            options,
+            demo_url: Some(d.emulator.endpoint()),
+            demo: Some(d),
+        })
+    }
+    #[cfg(not(feature = "demo"))]
+    Err("this build has no demo mode; build it with `--features demo` (scripts/demo does)".into())
+}
+
 /// The app's entry point.
 pub fn main() -> ExitCode {
     let (mut demo, mut hidden) = (false, false);
@@ -132,74 +226,51 @@ pub fn main() -> ExitCode {
             }
         }
     }
-    #[cfg(not(feature = "demo"))]
-    let (mut demo_world, options) = if demo {
-        eprintln!("aws-sso-tray: this build has no demo mode; build it with `--features demo` (scripts/demo does)");
-        return ExitCode::from(2);
-    } else {
-        let env = Env::process();
-        (
-            None::<()>,
-            Options {
-                autostart: autostart::Autostart::from_env(&env),
-                env,
-                store: Arc::new(KeychainStore::new()),
-                renewer: RenewerConfig::default(),
-                fixed_margins: None,
-                demo: None,
-            },
-        )
+    #[cfg_attr(not(feature = "demo"), allow(unused_mut))]
+    let mut world = match world(demo) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("aws-sso-tray: {e}");
+            return ExitCode::from(2);
+        }
     };
-    #[cfg(feature = "demo")]
-    let (mut demo_world, options) = if demo {
-        match tauri::async_runtime::block_on(demo::start()) {
-            Ok((d, options)) => (Some(d), options),
-            Err(e) => {
-                eprintln!("aws-sso-tray: could not start the demo: {e}");
-                return ExitCode::FAILURE;
+    match aws_sso_device_auth_provider::paths::Paths::from_env(&world.options.env) {
+        Ok(paths) => {
+            let log = paths.log_file("aws-sso-tray");
+            match aws_sso_device_auth_provider::logging::init_file(&log, "AWS_SSO_TRAY_LOG", "info")
+            {
+                Ok(()) => eprintln!("aws-sso-tray: logging to {}", log.display()),
+                Err(e) => eprintln!("aws-sso-tray: cannot log to {}: {e}", log.display()),
             }
         }
-    } else {
-        let env = Env::process();
-        (
-            None,
-            Options {
-                autostart: autostart::Autostart::from_env(&env),
-                env,
-                store: Arc::new(KeychainStore::new()),
-                renewer: RenewerConfig::default(),
-                fixed_margins: None,
-                demo: None,
-            },
-        )
-    };
-    if let Some(dir) = state_dir(options.env.lookup()) {
-        let log = dir.join("aws-sso-tray.log");
-        match aws_sso_device_auth_provider::logging::init_file(&log, "AWS_SSO_TRAY_LOG", "info") {
-            Ok(()) => eprintln!("aws-sso-tray: logging to {}", log.display()),
-            Err(e) => eprintln!("aws-sso-tray: cannot log to {}: {e}", log.display()),
-        }
+        Err(e) => eprintln!("aws-sso-tray: cannot log: {e}"),
     }
     tracing::info!(demo, version = env!("CARGO_PKG_VERSION"), "starting");
-    let mut app = tauri::Builder::default().plugin(tauri_plugin_notification::init());
+    let mut builder = tauri::Builder::default().plugin(tauri_plugin_notification::init());
     if !demo {
         // A second launch focuses the first. (The demo may run beside the real app.)
-        app = app.plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
-            events::show_window(app, "accounts");
+        builder = builder.plugin(tauri_plugin_single_instance::init(|handle, _argv, _cwd| {
+            events::show_window(handle, "accounts");
         }));
     }
     let launch = Launch {
         tray: true,
         show_window: !hidden,
     };
-    let app =
-        match builder(app, options, launch).build(tauri::generate_context!("../tauri.conf.json")) {
-            Ok(app) => app,
-            Err(e) => {
-                eprintln!("aws-sso-tray: could not start: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
+    let app = match self::builder(
+        builder,
+        world.options.clone(),
+        world.demo_url.clone(),
+        launch,
+    )
+    .build(tauri::generate_context!("../tauri.conf.json"))
+    {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("aws-sso-tray: could not start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let handle = app.handle().clone();
     tauri::async_runtime::spawn(async move {
         // A logout or `kill` ends the app as Quit does: profiles removed if asked, the
@@ -214,13 +285,22 @@ pub fn main() -> ExitCode {
             api, code: None, ..
         } => api.prevent_exit(),
         tauri::RunEvent::Exit => {
-            if let Err(e) = handle.state::<Arc<AppState>>().on_quit() {
-                tracing::warn!(error = %e, "could not remove the profiles on quit");
+            let workspace = &handle.state::<Arc<App>>().world;
+            match tauri::async_runtime::block_on(workspace.on_quit()) {
+                Ok(removed) if !removed.is_empty() => {
+                    tracing::info!(
+                        count = removed.len(),
+                        "removed the favourites' profiles on quit"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not remove the profiles on quit"),
             }
             tracing::info!("quit");
             // The process ends right after this event, without running destructors:
             // the demo's emulator and throw-away home go now.
-            drop(demo_world.take());
+            #[cfg(feature = "demo")]
+            drop(world.demo.take());
         }
         _ => {}
     });

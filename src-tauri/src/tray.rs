@@ -1,8 +1,7 @@
 //! The tray: a model of the menu built from the app's view (pure, tested without a
 //! display), its typed ids, the icon per state, and turning the model into a Tauri menu.
 
-use crate::state::instance_label;
-use crate::view::{AppView, FavouriteView, SessionPhase};
+use crate::view::{AppView, FavouriteView, Phase};
 use std::time::Duration;
 use tauri::image::Image;
 use tauri::menu::{IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
@@ -154,33 +153,31 @@ impl TrayModel {
         let who = view
             .instance
             .as_ref()
-            .map(instance_label)
+            .map(|i| i.name())
             .unwrap_or_else(|| "AWS SSO".to_owned());
         let session = &view.session;
         let session_line = match session.state {
-            SessionPhase::SignedIn => {
+            Phase::SignedIn => {
                 let mut line = format!("{who} · signed in");
                 if let Some(t) = session.expires_at.filter(|_| !session.renewable) {
                     line.push_str(&format!(" · {}", left(t, now_ms)));
                 }
                 line
             }
-            SessionPhase::SigningIn => {
-                match view.sign_in.as_ref().and_then(|s| s.user_code.as_deref()) {
-                    Some(code) => format!("{who} · signing in, code {code}"),
-                    None => format!("{who} · signing in"),
-                }
-            }
-            SessionPhase::NeedsSignIn => format!("{who} · session ended, sign in again"),
-            SessionPhase::SignedOut if view.instance.is_none() => {
+            Phase::SigningIn => match view.sign_in.as_ref().and_then(|s| s.user_code.as_deref()) {
+                Some(code) => format!("{who} · signing in, code {code}"),
+                None => format!("{who} · signing in"),
+            },
+            Phase::NeedsSignIn => format!("{who} · session ended, sign in again"),
+            Phase::SignedOut if view.instance.is_none() => {
                 "No AWS access portal set up yet".to_owned()
             }
-            SessionPhase::SignedOut => format!("{who} · signed out"),
+            Phase::SignedOut => format!("{who} · signed out"),
         };
         let mut entries = vec![Entry::Label(session_line.clone())];
         entries.push(match session.state {
-            SessionPhase::SignedIn => Entry::Item(MenuId::SignOut, "Sign out".into()),
-            SessionPhase::SigningIn => Entry::Item(MenuId::SignIn, "Show sign-in code…".into()),
+            Phase::SignedIn => Entry::Item(MenuId::SignOut, "Sign out".into()),
+            Phase::SigningIn => Entry::Item(MenuId::SignIn, "Show sign-in code…".into()),
             _ => Entry::Item(MenuId::SignIn, "Sign in…".into()),
         });
         entries.push(Entry::Separator);
@@ -219,12 +216,12 @@ impl TrayModel {
 
         let failing = view.favourites.iter().any(|f| f.error.is_some());
         let icon = match session.state {
-            SessionPhase::NeedsSignIn => TrayIcon::Attention,
+            Phase::NeedsSignIn => TrayIcon::Attention,
             _ if failing => TrayIcon::Attention,
-            SessionPhase::SigningIn => TrayIcon::Renewing,
+            Phase::SigningIn => TrayIcon::Renewing,
             _ if view.favourites.iter().any(|f| f.renewing) => TrayIcon::Renewing,
-            SessionPhase::SignedIn => TrayIcon::SignedIn,
-            SessionPhase::SignedOut => TrayIcon::SignedOut,
+            Phase::SignedIn => TrayIcon::SignedIn,
+            Phase::SignedOut => TrayIcon::SignedOut,
         };
         let mut tooltip = format!("AWS SSO: {session_line}");
         if view.demo {

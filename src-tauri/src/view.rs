@@ -1,8 +1,10 @@
-//! What the window shows, as the JSON it receives (`get_state` and the `state` event).
-//! Times are milliseconds since the Unix epoch.
+//! The view model: what the window shows, as the JSON it receives (`get_state` and the
+//! `state` event), made from the workspace's status. Times are milliseconds since the
+//! Unix epoch.
 
 use aws_sso_device_auth_provider::clock::epoch_millis;
 use aws_sso_device_auth_provider::settings::{InstanceSettings, Preferences};
+use aws_sso_device_auth_provider::workspace::{self, Accounts, SessionPhase, Status, Workspace};
 use aws_sso_device_auth_provider::AccountRoles;
 use serde::Serialize;
 use std::time::SystemTime;
@@ -36,20 +38,8 @@ pub struct AppView {
     pub preferences: Preferences,
     /// Whether the app starts at login.
     pub start_at_login: bool,
-}
-
-/// The state of one instance's session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub enum SessionPhase {
-    /// Not signed in (and not signed in during this run).
-    SignedOut,
-    /// A sign-in waits for the user.
-    SigningIn,
-    /// Signed in.
-    SignedIn,
-    /// The session ended while the app ran; the user must sign in again.
-    NeedsSignIn,
+    /// Entries of the settings file that are not valid and are skipped, as sentences.
+    pub skipped_settings: Vec<String>,
 }
 
 /// A session as shown.
@@ -57,20 +47,36 @@ pub enum SessionPhase {
 #[serde(rename_all = "camelCase")]
 pub struct SessionView {
     /// The phase.
-    pub state: SessionPhase,
+    pub state: Phase,
     /// When the access token expires.
     pub expires_at: Option<i64>,
     /// Whether it renews itself (a refresh token).
     pub renewable: bool,
 }
 
-impl SessionView {
+/// Where a session stands, as the window names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Phase {
     /// Not signed in.
-    pub const SIGNED_OUT: Self = Self {
-        state: SessionPhase::SignedOut,
-        expires_at: None,
-        renewable: false,
-    };
+    SignedOut,
+    /// A sign-in waits for the user.
+    SigningIn,
+    /// Signed in.
+    SignedIn,
+    /// The session ended while the app ran.
+    NeedsSignIn,
+}
+
+impl From<SessionPhase> for Phase {
+    fn from(p: SessionPhase) -> Self {
+        match p {
+            SessionPhase::SignedOut => Self::SignedOut,
+            SessionPhase::SigningIn => Self::SigningIn,
+            SessionPhase::SignedIn => Self::SignedIn,
+            SessionPhase::NeedsSignIn => Self::NeedsSignIn,
+        }
+    }
 }
 
 /// A sign-in waiting for the user.
@@ -109,8 +115,73 @@ pub struct FavouriteView {
     pub expires_at: Option<i64>,
     /// The last renewal failure, as a sentence.
     pub error: Option<String>,
+    /// When the failed renewal is tried again.
+    pub retry_at: Option<i64>,
     /// A renewal asked for by the user is under way.
     pub renewing: bool,
+}
+
+impl AppView {
+    /// The view of `world` now.
+    pub fn of(world: &Workspace, demo: Option<&str>) -> Self {
+        let status: Status = world.status();
+        let settings = world.settings();
+        let current = status.default_instance();
+        let session = current.map_or(
+            SessionView {
+                state: Phase::SignedOut,
+                expires_at: None,
+                renewable: false,
+            },
+            |s| SessionView {
+                state: s.phase.into(),
+                expires_at: s.expires_at.map(ms),
+                renewable: s.renewable,
+            },
+        );
+        let sign_in = current
+            .and_then(|s| s.sign_in.as_ref())
+            .map(|c| SignInView {
+                user_code: c.user_code.clone(),
+                url: c.url.clone(),
+                expires_at: ms(c.expires_at),
+            });
+        let favourites = status
+            .favourites
+            .iter()
+            .map(|f| FavouriteView {
+                profile: f.favourite.profile.to_string(),
+                start_url: f.favourite.instance.start_url().to_owned(),
+                sso_region: f.favourite.instance.region().to_owned(),
+                account_id: f.favourite.account_id.clone(),
+                account_name: f.favourite.account_name.clone(),
+                role_name: f.favourite.role_name.clone(),
+                region: f.favourite.region.clone(),
+                credential_process: f.favourite.credential_process,
+                expires_at: f.expires_at.map(ms),
+                error: f.failure.as_ref().map(|e| e.message.clone()),
+                retry_at: f.failure.as_ref().map(|e| ms(e.retry_at)),
+                renewing: f.renewing,
+            })
+            .collect();
+        Self {
+            demo: demo.is_some(),
+            emulator_url: demo.map(str::to_owned),
+            credentials_file: world.credentials_file().display().to_string(),
+            instance: current.map(|s| s.settings.clone()),
+            instances: settings.instances.clone(),
+            session,
+            sign_in,
+            favourites,
+            preferences: settings.preferences.clone(),
+            start_at_login: world.start_at_login(),
+            skipped_settings: world
+                .skipped_settings()
+                .iter()
+                .map(|e| crate::error::CommandError::from(e).message)
+                .collect(),
+        }
+    }
 }
 
 /// The account browser's data.
@@ -125,6 +196,17 @@ pub struct AccountsView {
     pub refreshing: bool,
     /// Why the last refresh failed.
     pub error: Option<crate::error::CommandError>,
+}
+
+impl From<Accounts> for AccountsView {
+    fn from(a: Accounts) -> Self {
+        Self {
+            accounts: a.accounts.iter().map(AccountView::from).collect(),
+            updated_at: a.updated_at.map(ms),
+            refreshing: a.refreshing,
+            error: a.error.as_deref().map(crate::error::CommandError::from),
+        }
+    }
 }
 
 /// One account in the browser.
@@ -160,4 +242,23 @@ pub struct Progress {
     pub done: usize,
     /// Accounts in all; `None` while still listing them.
     pub total: Option<usize>,
+}
+
+/// A profile written, for the window's notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Written {
+    /// The profile name.
+    pub profile: String,
+    /// When its credentials expire.
+    pub expires_at: Option<i64>,
+}
+
+impl From<workspace::WrittenProfile> for Written {
+    fn from(w: workspace::WrittenProfile) -> Self {
+        Self {
+            profile: w.profile,
+            expires_at: w.expires_at.map(ms),
+        }
+    }
 }

@@ -104,25 +104,7 @@ pub enum Command {
     /// Keep every favourite's profile fresh, without a GUI (for servers and for tests).
     Daemon,
     /// Open the AWS console in your browser as a role: a favourite's, or --account/--role.
-    Console {
-        /// A favourite's profile name.
-        #[arg(long, conflicts_with_all = ["account", "role"])]
-        profile: Option<String>,
-        /// Account id (12 digits).
-        #[arg(long, requires = "role", required_unless_present = "profile")]
-        account: Option<String>,
-        /// Role name.
-        #[arg(long, requires = "account")]
-        role: Option<String>,
-        /// The console's region (default: the favourite's, else the instance's).
-        #[arg(long)]
-        region: Option<String>,
-        /// Print the sign-in URL instead of opening it (it signs anyone in for 15 minutes).
-        #[arg(long)]
-        print: bool,
-        #[command(flatten)]
-        instance: InstanceArgs,
-    },
+    Console(ConsoleArgs),
     /// Export or import the settings (instances, favourites, preferences; no secrets).
     #[command(subcommand)]
     Settings(SettingsCommand),
@@ -131,6 +113,28 @@ pub enum Command {
         #[command(flatten)]
         instance: InstanceArgs,
     },
+}
+
+/// `aws-sso-auth console …`
+#[derive(Debug, Args)]
+pub struct ConsoleArgs {
+    /// A favourite's profile name.
+    #[arg(long, conflicts_with_all = ["account", "role"])]
+    pub profile: Option<String>,
+    /// Account id (12 digits).
+    #[arg(long, requires = "role", required_unless_present = "profile")]
+    pub account: Option<String>,
+    /// Role name.
+    #[arg(long, requires = "account")]
+    pub role: Option<String>,
+    /// The console's region (default: the favourite's, else the instance's).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Print the sign-in URL instead of opening it (it signs anyone in for 15 minutes).
+    #[arg(long)]
+    pub print: bool,
+    #[command(flatten)]
+    pub instance: InstanceArgs,
 }
 
 /// `aws-sso-auth profile …`
@@ -172,7 +176,7 @@ pub enum ProfileCommand {
 /// `aws-sso-auth favourite …`
 #[derive(Debug, Subcommand)]
 pub enum FavouriteCommand {
-    /// Add a favourite (checks that the role is yours; writes nothing to ~/.aws yet).
+    /// Add a favourite: checks that the role is yours and writes its profile at once.
     Add {
         /// Its profile name, unique across instances.
         name: String,
@@ -191,6 +195,20 @@ pub enum FavouriteCommand {
         credential_process: bool,
         #[command(flatten)]
         instance: InstanceArgs,
+    },
+    /// Point a favourite at another account, role or region (its profile is rewritten).
+    Edit {
+        /// Its profile name.
+        name: String,
+        /// Another account id.
+        #[arg(long)]
+        account: Option<String>,
+        /// Another role name.
+        #[arg(long)]
+        role: Option<String>,
+        /// Another region for the profile.
+        #[arg(long)]
+        region: Option<String>,
     },
     /// Remove a favourite, and its profile if aws-sso-tray wrote it.
     Remove {
@@ -217,6 +235,15 @@ pub enum SettingsCommand {
     Import {
         /// The exported file (`-` for stdin).
         file: std::path::PathBuf,
+    },
+    /// Set one preference: tokenRefreshMinutes or credentialsRefreshMinutes (1–120),
+    /// signInFlow (auto, device, pkce), removeProfilesOnSignOut, removeProfilesOnQuit or
+    /// shareSessionWithAwsCli (true, false).
+    Set {
+        /// The preference, as named in settings.json.
+        name: String,
+        /// Its new value.
+        value: String,
     },
 }
 

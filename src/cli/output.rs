@@ -1,6 +1,6 @@
 //! What the commands print: tables for people, JSON for programs.
 
-use super::Format;
+use super::args::Format;
 use aws_sso_device_auth_provider::awsfiles::ManagedProfile;
 use aws_sso_device_auth_provider::clock::rfc3339;
 use aws_sso_device_auth_provider::settings::Favourite;
@@ -52,7 +52,7 @@ pub fn favourites(favourites: &[Favourite], as_json: bool) {
     }
     let width = favourites
         .iter()
-        .map(|f| f.profile.len())
+        .map(|f| f.profile.as_str().len())
         .max()
         .unwrap_or(0)
         .max(7);
@@ -62,13 +62,12 @@ pub fn favourites(favourites: &[Favourite], as_json: bool) {
     );
     for f in favourites {
         println!(
-            "{:<width$}  {:<12}  {:<24}  {:<14}  {} ({})",
-            f.profile,
+            "{:<width$}  {:<12}  {:<24}  {:<14}  {}",
+            f.profile.as_str(),
             f.account_id,
             f.role_name,
             f.region.as_deref().unwrap_or(""),
-            f.start_url,
-            f.sso_region
+            f.instance,
         );
     }
 }

@@ -83,9 +83,8 @@ impl LoopbackRedirect {
     pub async fn bind() -> Result<Self> {
         let listener = TcpListener::bind(("127.0.0.1", 0))
             .await
-            .map_err(|source| Error::Io {
-                action: "listen on a loopback port for",
-                path: "the browser sign-in".into(),
+            .map_err(|source| Error::Loopback {
+                action: "listen on a loopback port for the browser sign-in",
                 source,
             })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);

@@ -30,7 +30,7 @@ pub struct Builder {
     retry: RetryPolicy,
     no_sign_in_on_demand: bool,
     session_lock_dir: Option<Option<std::path::PathBuf>>,
-    aws_cli_cache: Option<crate::store::AwsCliTokenCache>,
+    aws_cli_cache: Option<crate::cache::AwsCliTokenCache>,
 }
 
 impl std::fmt::Debug for Builder {
@@ -135,8 +135,8 @@ impl Builder {
 
     /// Also copy the access token into the AWS CLI's SSO token cache whenever it changes,
     /// and remove it on sign-out (off by default: that file is plaintext, readable by
-    /// every tool of the user; see [`crate::store::AwsCliTokenCache`]).
-    pub fn aws_cli_token_cache(mut self, cache: Option<crate::store::AwsCliTokenCache>) -> Self {
+    /// every tool of the user; see [`crate::cache::AwsCliTokenCache`]).
+    pub fn aws_cli_token_cache(mut self, cache: Option<crate::cache::AwsCliTokenCache>) -> Self {
         self.aws_cli_cache = cache;
         self
     }
@@ -177,7 +177,9 @@ impl Builder {
         let lock_dir = match self.session_lock_dir {
             Some(dir) => dir,
             None if self.store.is_none() => {
-                crate::settings::config_dir(|k| std::env::var(k).ok()).map(|d| d.join("locks"))
+                crate::paths::Paths::from_env(&crate::env::Env::process())
+                    .ok()
+                    .map(|p| p.locks_dir())
             }
             None => None,
         };

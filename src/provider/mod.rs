@@ -78,7 +78,7 @@ pub struct AwsSsoDeviceAuthProvider {
     interaction: Interaction,
     session_lock: tokio::sync::Mutex<()>,
     session_lock_file: Option<std::path::PathBuf>,
-    aws_cli_cache: Option<crate::store::AwsCliTokenCache>,
+    aws_cli_cache: Option<crate::cache::AwsCliTokenCache>,
     credentials_cache: Mutex<HashMap<(String, String), RoleCredentials>>,
 }
 
@@ -229,7 +229,7 @@ impl AwsSsoDeviceAuthProvider {
         }
         if interaction == Interaction::Forbidden {
             return Err(Error::SignInRequired {
-                start_url: self.instance.start_url().to_owned(),
+                instance: self.instance.clone(),
             });
         }
         self.sign_in_locked(record).await.map(|t| t.access_token)
@@ -548,6 +548,29 @@ impl AwsSsoDeviceAuthProvider {
         account_id: &str,
         role_name: &str,
     ) -> Result<RoleCredentials> {
+        self.cached_or_fetched(account_id, role_name, self.interaction)
+            .await
+    }
+
+    /// Like [`Self::role_credentials`], but may start an interactive sign-in when the
+    /// session is over (one across every caller and process), whatever
+    /// [`Builder::sign_in_on_demand`] says: for a caller a person is waiting on, such as
+    /// `credential_process`.
+    pub async fn role_credentials_signing_in(
+        &self,
+        account_id: &str,
+        role_name: &str,
+    ) -> Result<RoleCredentials> {
+        self.cached_or_fetched(account_id, role_name, Interaction::Allowed)
+            .await
+    }
+
+    async fn cached_or_fetched(
+        &self,
+        account_id: &str,
+        role_name: &str,
+        interaction: Interaction,
+    ) -> Result<RoleCredentials> {
         let key = (account_id.to_owned(), role_name.to_owned());
         let now = self.clock.now();
         if let Some(c) = self.credentials_cache().get(&key) {
@@ -555,7 +578,7 @@ impl AwsSsoDeviceAuthProvider {
                 return Ok(c.clone());
             }
         }
-        self.fetch_role_credentials(account_id, role_name, self.interaction)
+        self.fetch_role_credentials(account_id, role_name, interaction)
             .await
     }
 

@@ -1,29 +1,16 @@
-//! Where the session's secrets live: a small trait, the OS keychain by default, memory for
-//! tests and short-lived programs. There is no plaintext-file store.
+//! Where the session's secrets live, and only they: a small trait, the OS keychain by
+//! default, memory for tests and short-lived programs. There is no plaintext-file store;
+//! the on-disk caches of non-secret data are [`crate::cache`]'s.
 
-mod accounts_cache;
-mod aws_cli_cache;
-mod credentials_cache;
 mod keychain;
 mod memory;
 mod record;
 
-pub use accounts_cache::{AccountsCache, CachedAccounts};
-pub use aws_cli_cache::AwsCliTokenCache;
-pub use credentials_cache::CredentialsCache;
 pub use keychain::KeychainStore;
 pub use memory::MemoryStore;
 pub use record::{ClientRegistration, SessionRecord, SignInFlow, TokenSet};
 
 use crate::error::BoxError;
-
-/// `<hash>.json` for a cache file keyed by `key`: profile names and start URLs may hold
-/// `/` and other characters a file name cannot.
-fn hashed_file_name(key: &str) -> String {
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(key.as_bytes());
-    format!("{}.json", crate::hex(&digest[..16]))
-}
 use crate::secret::Secret;
 use std::fmt::Debug;
 

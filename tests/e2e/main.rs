@@ -9,8 +9,9 @@
 
 mod webdriver;
 
+use aws_sso_device_auth_provider::settings::{FlowPreference, Settings};
+use aws_sso_device_auth_provider::Instance;
 use aws_sso_emulator::{Emulator, EmulatorConfig};
-use aws_sso_device_auth_provider::settings::{FlowPreference, InstanceSettings, Settings};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use webdriver::{Driver, Session};
@@ -30,15 +31,9 @@ impl World {
         let h = home.path();
         // Its own instance: the keychain is shared by every test of this run.
         let start_url = format!("https://e2e-{}.awsapps.com/start", emulator.addr().port());
-        let mut settings = Settings {
-            instances: vec![InstanceSettings {
-                start_url: start_url.clone(),
-                region: "eu-west-1".into(),
-                label: Some("E2E organisation".into()),
-            }],
-            default_instance: Some(start_url),
-            ..Settings::default()
-        };
+        let instance = Instance::new(&start_url, "eu-west-1").expect("instance");
+        let mut settings = Settings::default();
+        settings.add_instance(&instance, Some("E2E organisation".into()));
         settings.preferences.sign_in_flow = FlowPreference::Device;
         settings
             .save(&h.join(".config/aws-sso-tray/settings.json"))
@@ -451,19 +446,17 @@ async fn the_tray_signs_in_writes_and_renews_a_favourite_from_its_menu() {
     let account = world.emulator.organisation()[2].clone();
     let settings_path = world.home.path().join(".config/aws-sso-tray/settings.json");
     let mut settings = Settings::load(&settings_path).expect("settings");
-    let instance = settings.instances[0].clone();
-    settings
-        .add_favourite(aws_sso_device_auth_provider::settings::Favourite {
-            profile: "tray-fav".into(),
-            start_url: instance.start_url,
-            sso_region: instance.region,
-            account_id: account.account_id.clone(),
-            account_name: Some(account.account_name.clone()),
-            role_name: account.roles[0].clone(),
-            region: None,
-            credential_process: false,
-        })
-        .expect("favourite");
+    let instance = settings.instances[0].instance.clone();
+    let mut favourite = aws_sso_device_auth_provider::settings::Favourite::new(
+        "tray-fav",
+        instance,
+        &account.account_id,
+        &account.roles[0],
+        None,
+    )
+    .expect("favourite");
+    favourite.account_name = Some(account.account_name.clone());
+    settings.add_favourite(favourite).expect("favourite");
     settings.save(&settings_path).expect("save");
 
     let _host = tokio::process::Command::new("gtk-sni-tray-standalone")

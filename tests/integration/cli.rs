@@ -258,7 +258,7 @@ async fn login_then_accounts_roles_and_credentials() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(emu.counters().logout, 1);
     let out = cli.run(&["accounts"]).await;
-    assert_clear_failure(&out, 3, "sign in first");
+    assert_clear_failure(&out, 3, "; sign in with: aws-sso-auth login --start-url");
 }
 
 #[tokio::test]
@@ -340,7 +340,11 @@ async fn bad_input_gives_one_sentence_and_a_non_zero_exit() {
         .await;
     assert_clear_failure(&out, 1, "is not an AWS region name");
     let out = cli.run(&["accounts"]).await;
-    assert_clear_failure(&out, 3, "no AWS SSO instance chosen yet");
+    assert_clear_failure(
+        &out,
+        3,
+        "no AWS access portal is chosen yet; sign in once with: aws-sso-auth login",
+    );
     let out = cli
         .run(&[
             "accounts",
@@ -402,7 +406,11 @@ async fn profiles_are_written_listed_renewed_and_removed() {
             "ReadOnlyAccess",
         ])
         .await;
-    assert_clear_failure(&out, 3, "no AWS SSO instance chosen yet");
+    assert_clear_failure(
+        &out,
+        3,
+        "no AWS access portal is chosen yet; sign in once with: aws-sso-auth login",
+    );
     let account = cli.signed_in_with_account(0).await;
     let aws = cli.home.path().join(".aws");
     let files = AwsFiles::new(aws.join("credentials"), aws.join("config"));
@@ -667,12 +675,15 @@ async fn favourites_status_daemon_and_credential_process() {
     assert_eq!(list[0]["profile"], "dev");
     assert_eq!(list[0]["region"], "eu-west-2");
 
-    // credential_process: the first call fetches and writes the profile, the next ones
-    // answer from it without a network call.
+    // Adding wrote the profile; credential_process calls answer from it without a
+    // network call.
+    assert!(std::fs::read_to_string(files.credentials_file())
+        .expect("written")
+        .contains("[dev]"));
+    let calls = emu.counters().get_role_credentials;
     let out = cli.run(&["credentials", "--profile", "dev"]).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     let first: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    let calls = emu.counters().get_role_credentials;
     for _ in 0..3 {
         let out = cli.run(&["credentials", "--profile", "dev"]).await;
         let again: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
@@ -730,8 +741,10 @@ async fn favourites_status_daemon_and_credential_process() {
         "dev"
     );
 
-    // The daemon renews a second favourite by itself, and stops on SIGTERM.
+    // The daemon writes a favourite's missing profile by itself, and stops on SIGTERM.
     let out = run(add("dev-admin", "AdministratorAccess")).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = cli.run(&["profile", "remove", "dev-admin"]).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     let mut daemon = cli
         .command(&["daemon"])
@@ -794,6 +807,9 @@ async fn fifty_credential_processes_on_a_dead_session_sign_in_once() {
             "ReadOnlyAccess",
         ])
         .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // No profile to answer from: every caller needs the portal, and so the session.
+    let out = cli.run(&["profile", "remove", "ops"]).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     emu.revoke_sessions();
     let before = emu.counters();

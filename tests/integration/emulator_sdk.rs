@@ -7,8 +7,8 @@ use aws_sdk_sso::operation::list_accounts::ListAccountsError;
 use aws_sdk_ssooidc::operation::create_token::CreateTokenError;
 use aws_sdk_ssooidc::operation::start_device_authorization::StartDeviceAuthorizationError;
 use aws_sso_device_auth_provider::clock::{Clock, SystemClock};
-use aws_sso_emulator::{Emulator, EmulatorConfig};
 use aws_sso_device_auth_provider::oidc::pkce::{challenge_for, PkcePair};
+use aws_sso_emulator::{Emulator, EmulatorConfig};
 use std::time::{Duration, SystemTime};
 
 const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";

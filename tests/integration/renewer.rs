@@ -3,12 +3,14 @@
 //! dead session is reported once, and dropping the renewer stops it.
 
 use crate::util::{approving, builder, emulator, emulator_with_clock, memory_store};
-use aws_sso_device_auth_provider::awsfiles::AwsFiles;
+use aws_sso_device_auth_provider::awsfiles::{AwsFiles, ProfileName};
 use aws_sso_device_auth_provider::clock::{Clock, SystemClock};
-use aws_sso_emulator::{Emulator, EmulatorConfig};
-use aws_sso_device_auth_provider::renewer::{Event, Events, Renewer, RenewerConfig, SessionState};
+use aws_sso_device_auth_provider::renewer::{
+    Event, Events, Renewer, RenewerConfig, SessionState, Timing,
+};
 use aws_sso_device_auth_provider::settings::Favourite;
 use aws_sso_device_auth_provider::{AccountFilter, AwsSsoDeviceAuthProvider};
+use aws_sso_emulator::{Emulator, EmulatorConfig};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::sync::broadcast::error::TryRecvError;
@@ -70,9 +72,8 @@ async fn setup(emu: &Emulator, token_margin: Duration, clock: Option<Arc<dyn Clo
             .role_name
             .clone();
         favourites.push(Favourite {
-            profile: format!("fav-{i}"),
-            start_url: sso.instance().start_url().to_owned(),
-            sso_region: sso.instance().region().to_owned(),
+            profile: ProfileName::new(&format!("fav-{i}")).expect("name"),
+            instance: sso.instance().clone(),
             account_id: a.account_id.clone(),
             account_name: Some(a.account_name.clone()),
             role_name: role,
@@ -99,7 +100,10 @@ impl Setup {
             self.files.clone(),
             self.favourites.clone(),
             config,
-            clock,
+            Timing {
+                clock,
+                ..Timing::default()
+            },
             self.events.clone(),
         )
     }
@@ -282,7 +286,8 @@ async fn a_dead_session_is_reported_once_and_waits_for_the_user() {
     );
 
     // The user signs in; the renewer carries on at once with the profiles that came due.
-    renewer.sign_in().await.expect("sign in");
+    s.sso.sign_in().await.expect("sign in");
+    renewer.wake();
     let (_, events) = watch(&s, &mut rx, 2, || SystemClock.now()).await;
     assert!(
         count(&events, |e| matches!(e, Event::SignInCode { .. })) == 1

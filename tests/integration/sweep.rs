@@ -169,7 +169,7 @@ fn cases() -> Vec<Case> {
         case("settings not JSON", &["accounts"], 1, bad_settings).seed(file(SETTINGS, "{ broken")),
         case("settings a JSON array", &["favourite", "list"], 1, bad_settings).seed(file(SETTINGS, "[]")),
         case("settings favourites: 3", &["status"], 1, "invalid type: integer `3`").seed(file(SETTINGS, r#"{"favourites": 3}"#)),
-        c("settings favourite without accountId", with(write.clone(), &[]), 1, "missing field `accountId`")
+        case("settings favourite without accountId", &["credentials", "--profile", "p"], 1, "favourite 'p' in")
             .seed(file(SETTINGS, r#"{"favourites": [{"profile": "p", "startUrl": "https://x.awsapps.com/start", "ssoRegion": "eu-west-1", "roleName": "r"}]}"#)),
         case("settings of 10 MB", &["favourite", "list"], 1, "EOF while parsing").seed(file(SETTINGS, huge_settings)),
         case("settings with NUL bytes", &["settings", "export"], 1, bad_settings).seed(file(SETTINGS, b"{}\0\0\0".to_vec())),

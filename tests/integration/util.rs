@@ -4,11 +4,11 @@
 #![allow(dead_code)]
 
 use aws_sso_device_auth_provider::clock::ManualClock;
-use aws_sso_emulator::{Emulator, EmulatorConfig};
 use aws_sso_device_auth_provider::oidc::poll::PollPolicy;
 use aws_sso_device_auth_provider::{
     AwsSsoDeviceAuthProvider, Endpoints, MemoryStore, SecretStore, SignInPrompt,
 };
+use aws_sso_emulator::{Emulator, EmulatorConfig};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,16 +1,17 @@
 //! The app's commands, state and tray menu through Tauri's mock runtime (no display):
 //! the real builder, the real config and capabilities, the core against the emulator.
 
-use aws_sso_emulator::{Emulator, EmulatorConfig};
-use aws_sso_device_auth_provider::renewer::RenewerConfig;
-use aws_sso_device_auth_provider::settings::{FlowPreference, InstanceSettings, Settings};
+mod blocking;
+mod parity;
+
+use aws_sso_device_auth_provider::env::Env;
+use aws_sso_device_auth_provider::workspace::{Event, Options};
 use aws_sso_device_auth_provider::MemoryStore;
-use aws_sso_tray::autostart::Autostart;
-use aws_sso_tray::env::Env;
-use aws_sso_tray::state::{AppState, Change, Options};
+use aws_sso_emulator::{Emulator, EmulatorConfig, OrgAccount};
 use aws_sso_tray::tray::{build_menu, MenuId, TrayModel};
+use aws_sso_tray::App as TrayApp;
 use serde_json::{json, Value};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tauri::menu::MenuItemKind;
@@ -26,50 +27,46 @@ struct Harness {
     home: tempfile::TempDir,
 }
 
+/// The app's options for a test home: everything under `home`, AWS at `endpoint`, the
+/// session in memory.
+pub fn test_options(home: &Path, endpoint: &str) -> Options {
+    let env = Env::process()
+        .in_home(home)
+        .with_endpoints(endpoint)
+        // A machine without a desktop browser, whatever runs the tests.
+        .without("BROWSER")
+        .without("DISPLAY")
+        .without("WAYLAND_DISPLAY");
+    let mut options = aws_sso_tray::options(env);
+    options.store = Arc::new(MemoryStore::new());
+    options.open_browser = false;
+    options.watch_every = Duration::from_millis(200);
+    options
+}
+
 impl Harness {
     fn new(config: EmulatorConfig) -> Self {
+        Self::with_settings(config, |_| {
+            json!({
+                "instances": [{"startUrl": START_URL, "region": "eu-west-1", "label": "Shell test"}],
+                "defaultInstance": {"startUrl": START_URL, "region": "eu-west-1"},
+                "preferences": {"signInFlow": "device"},
+            })
+        })
+    }
+
+    /// The app with the settings file `settings` makes from the organisation.
+    fn with_settings(
+        config: EmulatorConfig,
+        settings: impl FnOnce(&[OrgAccount]) -> Value,
+    ) -> Self {
         let emulator = tauri::async_runtime::block_on(Emulator::start(config)).expect("emulator");
         let home = tempfile::tempdir().expect("home");
         let h = home.path();
-        let env = Env::process()
-            .in_home(h)
-            .with_endpoints(&emulator.endpoint());
-        let mut settings = Settings {
-            instances: vec![InstanceSettings {
-                start_url: START_URL.into(),
-                region: "eu-west-1".into(),
-                label: Some("Shell test".into()),
-            }],
-            default_instance: Some(START_URL.into()),
-            ..Settings::default()
-        };
-        settings.preferences.sign_in_flow = FlowPreference::Device;
-        settings
-            .save(&h.join(".config/aws-sso-tray/settings.json"))
-            .expect("settings");
-        let options = Options {
-            autostart: Autostart::from_env(&env),
-            env,
-            store: Arc::new(MemoryStore::new()),
-            renewer: RenewerConfig::default(),
-            fixed_margins: None,
-            demo: None,
-        };
-        let launch = aws_sso_tray::Launch {
-            tray: false,
-            show_window: false,
-        };
-        let mut app = aws_sso_tray::builder(mock_builder(), options, launch)
-            .build(tauri::generate_context!("../tauri.conf.json"))
-            .expect("app");
-        // One turn of the (mock) event loop runs the app's set-up.
-        #[allow(deprecated)]
-        app.run_iteration(|_, _| {});
-        // The window, as the app makes it when it is opened.
-        let config = app.config().app.windows[0].clone();
-        let window = tauri::WebviewWindowBuilder::from_config(app.handle(), &config)
-            .and_then(|b| b.build())
-            .expect("the window");
+        let file = h.join(".config/aws-sso-tray/settings.json");
+        std::fs::create_dir_all(file.parent().expect("dir")).expect("dir");
+        std::fs::write(&file, settings(&emulator.organisation()).to_string()).expect("settings");
+        let (app, window) = mock_app(test_options(h, &emulator.endpoint()));
         Self {
             app,
             window,
@@ -77,19 +74,50 @@ impl Harness {
             home,
         }
     }
+}
 
+/// The app on the mock runtime, set up, with its window made as when it is opened.
+pub fn mock_app(options: Options) -> (App<MockRuntime>, WebviewWindow<MockRuntime>) {
+    let launch = aws_sso_tray::Launch {
+        tray: false,
+        show_window: false,
+    };
+    let mut app = aws_sso_tray::builder(mock_builder(), options, None, launch)
+        .build(tauri::generate_context!("../tauri.conf.json"))
+        .expect("app");
+    // One turn of the (mock) event loop runs the app's set-up.
+    #[allow(deprecated)]
+    app.run_iteration(|_, _| {});
+    // The window, as the app makes it when it is opened (on first run, it already is).
+    let window = match app.get_webview_window("main") {
+        Some(w) => w,
+        None => {
+            let config = app.config().app.windows[0].clone();
+            tauri::WebviewWindowBuilder::from_config(app.handle(), &config)
+                .and_then(|b| b.build())
+                .expect("the window")
+        }
+    };
+    (app, window)
+}
+
+/// Calls a command as the window does.
+pub fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
+    let request = tauri::webview::InvokeRequest {
+        cmd: cmd.into(),
+        callback: tauri::ipc::CallbackFn(0),
+        error: tauri::ipc::CallbackFn(1),
+        url: "tauri://localhost".parse().expect("url"),
+        body: tauri::ipc::InvokeBody::Json(args),
+        headers: Default::default(),
+        invoke_key: INVOKE_KEY.to_string(),
+    };
+    tauri::test::get_ipc_response(window, request).map(|b| b.deserialize::<Value>().expect("json"))
+}
+
+impl Harness {
     fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
-        let request = tauri::webview::InvokeRequest {
-            cmd: cmd.into(),
-            callback: tauri::ipc::CallbackFn(0),
-            error: tauri::ipc::CallbackFn(1),
-            url: "tauri://localhost".parse().expect("url"),
-            body: tauri::ipc::InvokeBody::Json(args),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        };
-        tauri::test::get_ipc_response(&self.window, request)
-            .map(|b| b.deserialize::<Value>().expect("json"))
+        invoke(&self.window, cmd, args)
     }
 
     fn ok(&self, cmd: &str, args: Value) -> Value {
@@ -109,12 +137,13 @@ impl Harness {
         std::fs::read_to_string(self.credentials_file()).unwrap_or_default()
     }
 
-    fn app_state(&self) -> Arc<AppState> {
-        self.app.state::<Arc<AppState>>().inner().clone()
+    fn app_state(&self) -> Arc<TrayApp> {
+        self.app.state::<Arc<TrayApp>>().inner().clone()
     }
 }
 
-fn eventually(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
+/// Waits until `cond` holds, for at most `secs` seconds.
+pub fn eventually(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + Duration::from_secs(secs);
     while Instant::now() < deadline {
         if cond() {
@@ -142,7 +171,7 @@ fn labels(items: &[MenuItemKind<MockRuntime>], indent: &str, out: &mut Vec<Strin
 
 fn menu_of(h: &Harness) -> (TrayModel, Vec<String>) {
     let view = h.app_state().view();
-    let now = aws_sso_tray::view::ms(h.app_state().now());
+    let now = aws_sso_tray::view::ms(h.app_state().world.now());
     let model = TrayModel::from_view(&view, now);
     let menu = build_menu(h.app.handle(), &model.entries).expect("menu");
     let mut out = Vec::new();
@@ -357,19 +386,23 @@ fn a_revoked_session_is_announced_once_and_shown_as_needing_sign_in() {
         "add_favourite",
         json!({"favourite": {"profile": "p1", "accountId": account.account_id, "accountName": null, "roleName": account.roles[0], "region": null}}),
     );
-    let mut changes = h.app_state().subscribe();
+    let mut events = h.app_state().world.subscribe();
     h.emulator.revoke_sessions();
     h.ok("renew_now", json!({"profile": "p1"}));
-    let mut notices = Vec::new();
+    let mut ended = 0;
     assert!(eventually(15, || {
-        while let Ok(c) = changes.try_recv() {
-            if let Change::Notice { title, .. } = c {
-                notices.push(title);
-            }
+        while let Ok(e) = events.try_recv() {
+            ended += usize::from(matches!(e, Event::SessionEnded { .. }));
         }
         h.state()["session"]["state"] == "needsSignIn"
     }));
-    assert_eq!(notices, ["AWS session ended"]);
+    // The renewal under way ends with the session, not spinning on.
+    assert_eq!(h.state()["favourites"][0]["renewing"], false);
+    std::thread::sleep(Duration::from_millis(500));
+    while let Ok(e) = events.try_recv() {
+        ended += usize::from(matches!(e, Event::SessionEnded { .. }));
+    }
+    assert_eq!(ended, 1, "one \"AWS session ended\" notice");
     let (model, menu) = menu_of(&h);
     assert_eq!(model.icon, aws_sso_tray::tray::TrayIcon::Attention);
     assert_eq!(menu[0], "Shell test · session ended, sign in again");
@@ -382,7 +415,7 @@ fn a_revoked_session_is_announced_once_and_shown_as_needing_sign_in() {
 fn a_sign_in_waits_for_the_person_shows_the_code_and_can_be_cancelled() {
     let h = Harness::new(EmulatorConfig::default());
     let state = h.app_state();
-    let mut changes = state.subscribe();
+    let mut events = state.world.subscribe();
     let signing = {
         let state = state.clone();
         std::thread::spawn(move || tauri::async_runtime::block_on(state.sign_in()))
@@ -397,8 +430,8 @@ fn a_sign_in_waits_for_the_person_shows_the_code_and_can_be_cancelled() {
     assert!(h.emulator.pending_user_codes().contains(&code));
     assert!(view["signIn"]["url"].as_str().expect("url").contains(&code));
     let mut saw_code = false;
-    while let Ok(c) = changes.try_recv() {
-        saw_code |= c == Change::SignInCode;
+    while let Ok(e) = events.try_recv() {
+        saw_code |= matches!(e, Event::SignInCode { .. });
     }
     assert!(saw_code, "the window is told to show the code");
     // A second sign-in while one waits is refused, not started twice.

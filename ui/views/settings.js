@@ -3,7 +3,7 @@ import { h, field, instanceName, instanceForm, keepFocus, submitting, formError,
 export default function settingsView(el) {
   let p = null;          // DOM parts
   let instKey = null;
-  let removing = null;   // startUrl awaiting confirmation
+  let removing = null;   // key (start URL and region) of the instance awaiting confirmation
   let addForm = null;    // {node, dropEsc}
   let dirty = false;     // preferences edited but not saved
   let savedTimer;
@@ -32,14 +32,15 @@ export default function settingsView(el) {
 
   function renderInstances(ctx) {
     const { instance, instances } = ctx.S.app;
-    const k = JSON.stringify([instance?.startUrl, instances, removing]);
+    const keyOf = (i) => `${i.startUrl}|${i.region}`;
+    const k = JSON.stringify([instance && keyOf(instance), instances, removing]);
     if (k === instKey) return;
     instKey = k;
-    const call = (cmd, startUrl) => ctx.invoke(cmd, { startUrl }).catch(ctx.showError);
+    const call = (cmd, i) => ctx.invoke(cmd, { instance: { startUrl: i.startUrl, region: i.region } }).catch(ctx.showError);
     keepFocus(p.instList, () => p.instList.replaceChildren(...(instances.length ? instances.map((i) => {
-      const current = instance?.startUrl === i.startUrl;
-      const confirm = removing === i.startUrl;
-      return h('li', { class: 'instance', testid: 'instance-row', 'data-start-url': i.startUrl, 'data-key': i.startUrl },
+      const current = !!instance && keyOf(instance) === keyOf(i);
+      const confirm = removing === keyOf(i);
+      return h('li', { class: 'instance', testid: 'instance-row', 'data-start-url': i.startUrl, 'data-key': keyOf(i) },
         h('div', { class: 'inst-head' },
           h('strong', { text: instanceName(i) }),
           current && h('span', { class: 'tag ok', testid: 'instance-current', text: 'current' })),
@@ -48,17 +49,17 @@ export default function settingsView(el) {
           ? h('div', { class: 'actions confirm' },
             h('span', { class: 'small', text: 'Remove this instance and sign out of it?' }),
             h('button', { type: 'button', class: 'danger small', testid: 'instance-remove-confirm', text: 'Remove',
-              onclick: () => { removing = null; call('remove_instance', i.startUrl); } }),
+              onclick: () => { removing = null; call('remove_instance', i); } }),
             h('button', { type: 'button', class: 'small', testid: 'instance-remove-cancel', text: 'Keep',
               onclick: () => { removing = null; renderInstances(ctx); } }))
           : h('div', { class: 'actions' },
             !current && h('button', { type: 'button', class: 'small', testid: 'instance-make-current', text: 'Make current',
-              onclick: () => call('set_default_instance', i.startUrl) }),
+              onclick: () => call('set_default_instance', i) }),
             h('button', { type: 'button', class: 'small subtle', testid: 'instance-remove', text: 'Remove',
               onclick: () => {
-                removing = i.startUrl;
+                removing = keyOf(i);
                 renderInstances(ctx);
-                p.instList.querySelector(`[data-key="${CSS.escape(i.startUrl)}"] [data-testid=instance-remove-cancel]`)?.focus();
+                p.instList.querySelector(`[data-key="${CSS.escape(keyOf(i))}"] [data-testid=instance-remove-cancel]`)?.focus();
               } })));
     }) : [h('li', { class: 'muted', text: 'No instance yet.' })])));
   }
@@ -89,6 +90,7 @@ export default function settingsView(el) {
       saved: h('span', { class: 'saved', role: 'status', testid: 'preferences-saved' }),
       login: h('input', { type: 'checkbox', testid: 'start-at-login' }),
       file: h('code', { testid: 'credentials-file' }),
+      skipped: h('section', { class: 'card warn', testid: 'skipped-settings', 'aria-labelledby': 'set-skipped', hidden: true }),
     };
     const form = h('form', { class: 'form', testid: 'preferences-form', novalidate: true },
       h('div', { class: 'row2' },
@@ -136,6 +138,7 @@ export default function settingsView(el) {
     });
     el.replaceChildren(
       h('h2', { tabindex: '-1', class: 'sr-only', text: 'Settings' }),
+      p.skipped,
       h('section', { class: 'card', 'aria-labelledby': 'set-inst' }, h('h3', { id: 'set-inst', text: 'AWS access portals' }), p.instList, p.addBtn),
       h('section', { class: 'card', 'aria-labelledby': 'set-prefs' }, h('h3', { id: 'set-prefs', text: 'Preferences' }), form),
       h('section', { class: 'card', 'aria-labelledby': 'set-gen' }, h('h3', { id: 'set-gen', text: 'General' }),
@@ -153,6 +156,15 @@ export default function settingsView(el) {
       if (!dirty) fillPrefs(a.preferences);
       if (!p.login.disabled) p.login.checked = a.startAtLogin;
       p.file.textContent = a.credentialsFile;
+      const skipped = a.skippedSettings || [];
+      const sk = JSON.stringify(skipped);
+      if (p.skipped.dataset.key !== sk) {
+        p.skipped.dataset.key = sk;
+        p.skipped.hidden = !skipped.length;
+        p.skipped.replaceChildren(
+          h('h3', { id: 'set-skipped', text: skipped.length === 1 ? 'A setting is skipped' : `${skipped.length} settings are skipped` }),
+          h('ul', { class: 'skipped' }, skipped.map((text) => h('li', { class: 'small', text }))));
+      }
     },
   };
 }

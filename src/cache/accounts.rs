@@ -1,7 +1,7 @@
 //! The accounts and roles last discovered for an instance, so a browser of accounts can
 //! show them at once and refresh in the background: one private JSON file per instance
-//! (0600, in a 0700 directory, written atomically) in `aws-sso-tray/accounts` of the XDG
-//! cache directory. Names and ids only; never a token or a key.
+//! (0600, in a 0700 directory, written atomically) in
+//! [`crate::paths::Paths::accounts_cache_dir`]. Names and ids only; never a token or a key.
 
 use crate::clock::{epoch_millis, from_epoch_millis};
 use crate::instance::Instance;
@@ -40,13 +40,8 @@ impl AccountsCache {
         Self { dir: dir.into() }
     }
 
-    /// `$XDG_CACHE_HOME/aws-sso-tray/accounts`, else `$HOME/.cache/…`; `None` without
-    /// either.
-    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Option<Self> {
-        crate::settings::cache_dir(get).map(|d| Self::new(d.join("accounts")))
-    }
-
-    fn path(&self, instance: &Instance) -> PathBuf {
+    /// The file of this entry.
+    pub fn path_of(&self, instance: &Instance) -> PathBuf {
         self.dir.join(super::hashed_file_name(&instance.key()))
     }
 
@@ -54,7 +49,7 @@ impl AccountsCache {
     /// instance or of an unknown shape reads as empty, never as an error: the cache is
     /// only ever a head start.
     pub fn get(&self, instance: &Instance) -> CachedAccounts {
-        let Ok(bytes) = std::fs::read(self.path(instance)) else {
+        let Ok(bytes) = std::fs::read(self.path_of(instance)) else {
             return CachedAccounts::default();
         };
         match serde_json::from_slice::<File>(&bytes) {
@@ -82,12 +77,12 @@ impl AccountsCache {
             accounts: accounts.to_vec(),
         };
         let bytes = serde_json::to_vec(&file).map_err(std::io::Error::other)?;
-        crate::atomic_file::write(&self.path(instance), &bytes)
+        crate::atomic_file::write(&self.path_of(instance), &bytes)
     }
 
     /// Forgets `instance` (on sign-out); nothing cached is fine.
     pub fn remove(&self, instance: &Instance) -> std::io::Result<()> {
-        match std::fs::remove_file(self.path(instance)) {
+        match std::fs::remove_file(self.path_of(instance)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
         }
@@ -129,7 +124,7 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(cache.path(&one))
+            let mode = std::fs::metadata(cache.path_of(&one))
                 .unwrap()
                 .permissions()
                 .mode();
@@ -145,7 +140,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = AccountsCache::new(dir.path());
         let one = Instance::new("https://one.awsapps.com/start", "eu-west-1").unwrap();
-        std::fs::write(cache.path(&one), b"{not json").unwrap();
+        std::fs::write(cache.path_of(&one), b"{not json").unwrap();
         assert_eq!(cache.get(&one), CachedAccounts::default());
     }
 }

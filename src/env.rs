@@ -1,6 +1,6 @@
-//! Where the app reads and writes: the process environment, with overrides (demo mode
-//! points HOME, the XDG directories and the AWS endpoints elsewhere without touching the
-//! process environment, which other threads read).
+//! The environment the product reads: the process environment, with overrides. Demo mode
+//! and tests point HOME, the XDG directories, the AWS files and the endpoints elsewhere
+//! without changing the process environment, which other threads read.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -9,7 +9,7 @@ use std::sync::Arc;
 /// Environment lookups: an override if there is one, else the process environment.
 #[derive(Debug, Clone, Default)]
 pub struct Env {
-    overrides: Arc<HashMap<String, String>>,
+    overrides: Arc<HashMap<String, Option<String>>>,
 }
 
 impl Env {
@@ -20,12 +20,18 @@ impl Env {
 
     /// This environment with `key` set to `value`.
     pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {
-        Arc::make_mut(&mut self.overrides).insert(key.to_owned(), value.into());
+        Arc::make_mut(&mut self.overrides).insert(key.to_owned(), Some(value.into()));
         self
     }
 
-    /// This environment with everything the app reads and writes under `home`: HOME, the
-    /// XDG directories and the AWS files, whatever the process environment names.
+    /// This environment without `key`, whatever the process environment holds.
+    pub fn without(mut self, key: &str) -> Self {
+        Arc::make_mut(&mut self.overrides).insert(key.to_owned(), None);
+        self
+    }
+
+    /// This environment with everything the product reads and writes under `home`: HOME,
+    /// the XDG directories and the AWS files, whatever the process environment names.
     pub fn in_home(self, home: &Path) -> Self {
         let path = |p: &str| home.join(p).to_string_lossy().into_owned();
         self.with("HOME", path(""))
@@ -36,7 +42,7 @@ impl Env {
             .with("AWS_CONFIG_FILE", path(".aws/config"))
     }
 
-    /// This environment with every AWS endpoint the app uses at `url` (an emulator).
+    /// This environment with every AWS endpoint the product uses at `url` (an emulator).
     pub fn with_endpoints(self, url: &str) -> Self {
         self.with("AWS_ENDPOINT_URL_SSO", url)
             .with("AWS_ENDPOINT_URL_SSO_OIDC", url)
@@ -46,12 +52,12 @@ impl Env {
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<String> {
         match self.overrides.get(key) {
-            Some(v) => Some(v.clone()),
+            Some(v) => v.clone(),
             None => std::env::var(key).ok(),
         }
     }
 
-    /// A lookup function for the core's `from_env` constructors.
+    /// A lookup function for the `from_env` constructors.
     pub fn lookup(&self) -> impl Fn(&str) -> Option<String> + '_ {
         move |k| self.get(k)
     }
@@ -74,5 +80,6 @@ mod tests {
         assert_eq!(env.get("HOME").as_deref(), Some("/tmp/demo-home"));
         assert_eq!(env.get("PATH"), std::env::var("PATH").ok());
         assert_eq!(env.home(), Some(PathBuf::from("/tmp/demo-home")));
+        assert_eq!(env.without("PATH").get("PATH"), None);
     }
 }

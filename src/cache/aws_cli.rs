@@ -20,13 +20,14 @@ pub struct AwsCliTokenCache {
 }
 
 impl AwsCliTokenCache {
-    /// `HOME/.aws/sso/cache`, under the start URL (read by legacy profiles) and the name
-    /// of every `[sso-session]` of the config file that names this instance.
-    pub fn for_instance(instance: &Instance, files: &AwsFiles, home: &Path) -> crate::Result<Self> {
+    /// In `dir` (the AWS CLI's `~/.aws/sso/cache`), under the start URL (read by legacy
+    /// profiles) and the name of every `[sso-session]` of the config file that names this
+    /// instance. Reads the config file.
+    pub fn for_instance(instance: &Instance, files: &AwsFiles, dir: &Path) -> crate::Result<Self> {
         let mut identifiers = vec![instance.start_url().to_owned()];
         identifiers.extend(files.sso_sessions_of(instance.start_url(), instance.region())?);
         Ok(Self {
-            dir: home.join(".aws/sso/cache"),
+            dir: dir.to_owned(),
             identifiers,
         })
     }

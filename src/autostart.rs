@@ -1,57 +1,47 @@
 //! Start at login, the freedesktop way: a desktop entry in `$XDG_CONFIG_HOME/autostart`
-//! (which GNOME, KDE, Xfce and others read). Opt-in; absent means off.
+//! (which GNOME, KDE, Xfce and others read), at [`crate::paths::Paths::autostart_entry`].
+//! Opt-in; absent means off.
 
-use crate::env::Env;
-use aws_sso_device_auth_provider::Error;
+use crate::error::Error;
 use std::path::{Path, PathBuf};
 
-/// The autostart entry's location.
+/// The autostart entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Autostart {
-    entry: Option<PathBuf>,
+    entry: PathBuf,
 }
 
 impl Autostart {
-    /// The entry under `$XDG_CONFIG_HOME/autostart`, else `$HOME/.config/autostart`.
-    pub fn from_env(env: &Env) -> Self {
-        let dir = env
-            .get("XDG_CONFIG_HOME")
-            .filter(|d| Path::new(d).is_absolute())
-            .map(PathBuf::from)
-            .or_else(|| env.home().map(|h| h.join(".config")));
+    /// The entry at `entry`.
+    pub fn new(entry: impl Into<PathBuf>) -> Self {
         Self {
-            entry: dir.map(|d| d.join("autostart/aws-sso-tray.desktop")),
+            entry: entry.into(),
         }
     }
 
     /// Whether the app starts at login.
     pub fn is_enabled(&self) -> bool {
-        self.entry.as_deref().is_some_and(Path::is_file)
+        self.entry.is_file()
     }
 
-    /// Starts `exe` at login, or stops doing so.
+    /// Starts `exe` (with `--hidden`) at login, or stops doing so.
     pub fn set(&self, enabled: bool, exe: &Path) -> Result<(), Error> {
-        let Some(entry) = &self.entry else {
-            return Err(Error::Settings {
-                path: PathBuf::from("$HOME/.config/autostart"),
-                detail: "neither XDG_CONFIG_HOME nor HOME is set".into(),
-            });
-        };
         let io = |action, source| Error::Io {
             action,
-            path: entry.clone(),
+            path: self.entry.clone(),
             source,
         };
         if !enabled {
-            return match std::fs::remove_file(entry) {
+            return match std::fs::remove_file(&self.entry) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io("remove", e)),
                 _ => Ok(()),
             };
         }
-        if let Some(dir) = entry.parent() {
+        if let Some(dir) = self.entry.parent() {
             std::fs::create_dir_all(dir).map_err(|e| io("create the folder of", e))?;
         }
-        std::fs::write(entry, desktop_entry(exe)).map_err(|e| io("write", e))
+        crate::atomic_file::write(&self.entry, desktop_entry(exe).as_bytes())
+            .map_err(|e| io("write", e))
     }
 }
 
@@ -75,14 +65,13 @@ mod tests {
     #[test]
     fn on_off_and_idempotent() {
         let dir = tempfile::tempdir().unwrap();
-        let env = Env::process().with("XDG_CONFIG_HOME", dir.path().to_string_lossy());
-        let a = Autostart::from_env(&env);
+        let entry = dir.path().join("autostart/aws-sso-tray.desktop");
+        let a = Autostart::new(&entry);
         assert!(!a.is_enabled());
         a.set(true, Path::new("/opt/my apps/aws-sso-tray")).unwrap();
         a.set(true, Path::new("/opt/my apps/aws-sso-tray")).unwrap();
         assert!(a.is_enabled());
-        let text =
-            std::fs::read_to_string(dir.path().join("autostart/aws-sso-tray.desktop")).unwrap();
+        let text = std::fs::read_to_string(&entry).unwrap();
         assert!(
             text.contains("Exec=\"/opt/my apps/aws-sso-tray\" --hidden\n"),
             "{text}"

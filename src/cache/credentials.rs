@@ -1,6 +1,6 @@
 //! Role credentials of `credential_process` favourites, kept between the calls a tool
 //! makes: one private file per profile (0600, in a 0700 directory, written atomically) in
-//! `aws-sso-tray/credentials` of the XDG cache directory. Such favourites have no keys in
+//! [`crate::paths::Paths::credentials_cache_dir`]. Such favourites have no keys in
 //! `~/.aws/credentials` to answer from, and a tool starts a new process for every call.
 
 use crate::clock::{parse_rfc3339, rfc3339};
@@ -19,20 +19,15 @@ impl CredentialsCache {
         Self { dir: dir.into() }
     }
 
-    /// `$XDG_CACHE_HOME/aws-sso-tray/credentials`, else `$HOME/.cache/…`; `None` without
-    /// either.
-    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Option<Self> {
-        crate::settings::cache_dir(get).map(|d| Self::new(d.join("credentials")))
-    }
-
     /// The file of `profile`: its name hashed, since profile names may hold `/`.
-    fn path(&self, profile: &str) -> PathBuf {
+    /// The file of this entry.
+    pub fn path_of(&self, profile: &str) -> PathBuf {
         self.dir.join(super::hashed_file_name(profile))
     }
 
     /// The cached credentials of `profile`, if there are readable ones.
     pub fn get(&self, profile: &str) -> Option<RoleCredentials> {
-        let bytes = std::fs::read(self.path(profile)).ok()?;
+        let bytes = std::fs::read(self.path_of(profile)).ok()?;
         let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
         let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
         Some(RoleCredentials {
@@ -51,12 +46,12 @@ impl CredentialsCache {
             "SessionToken": credentials.session_token.expose(),
             "Expiration": rfc3339(credentials.expiration),
         });
-        crate::atomic_file::write(&self.path(profile), json.to_string().as_bytes())
+        crate::atomic_file::write(&self.path_of(profile), json.to_string().as_bytes())
     }
 
     /// Forgets `profile`; nothing cached is fine.
     pub fn remove(&self, profile: &str) -> std::io::Result<()> {
-        match std::fs::remove_file(self.path(profile)) {
+        match std::fs::remove_file(self.path_of(profile)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
         }
@@ -84,7 +79,7 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(cache.path("team/dev"))
+            let mode = std::fs::metadata(cache.path_of("team/dev"))
                 .unwrap()
                 .permissions()
                 .mode();
@@ -93,10 +88,5 @@ mod tests {
         cache.remove("team/dev").unwrap();
         cache.remove("team/dev").unwrap();
         assert!(cache.get("team/dev").is_none());
-        let env = |k: &str| (k == "HOME").then(|| "/home/u".to_owned());
-        assert_eq!(
-            CredentialsCache::from_env(env).unwrap(),
-            CredentialsCache::new("/home/u/.cache/aws-sso-tray/credentials")
-        );
     }
 }

@@ -1,0 +1,21 @@
+//! What the product keeps on disk to answer at once: the account list of each instance,
+//! the credentials of `credential_process` favourites between calls, and (only when the
+//! user asks) a copy of the access token in the AWS CLI's token cache. Each file is
+//! private (0600 in a 0700 directory) and written atomically; none is the only copy of
+//! anything.
+
+mod accounts;
+mod aws_cli;
+mod credentials;
+
+pub use accounts::{AccountsCache, CachedAccounts};
+pub use aws_cli::AwsCliTokenCache;
+pub use credentials::CredentialsCache;
+
+/// `<hash>.json` for a cache file keyed by `key`: profile names and start URLs may hold
+/// `/` and other characters a file name cannot.
+fn hashed_file_name(key: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(key.as_bytes());
+    format!("{}.json", crate::hex(&digest[..16]))
+}

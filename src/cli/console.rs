@@ -1,0 +1,34 @@
+//! `console`: the AWS console as a role, in the browser.
+
+use super::args::ConsoleArgs;
+use aws_sso_device_auth_provider::workspace::ConsoleTarget;
+use aws_sso_device_auth_provider::Error;
+
+pub async fn console(args: ConsoleArgs) -> Result<(), Error> {
+    let world = super::open().await?;
+    let target = match args.profile {
+        Some(profile) => ConsoleTarget::Favourite(profile),
+        // clap requires both without --profile.
+        None => ConsoleTarget::Role {
+            instance: super::instance(&world, &args.instance)?,
+            account_id: args.account.unwrap_or_default(),
+            role_name: args.role.unwrap_or_default(),
+        },
+    };
+    if args.print {
+        let url = world.console_url(target, args.region.as_deref()).await?;
+        println!("{}", url.expose());
+        return Ok(());
+    }
+    let what = match &target {
+        ConsoleTarget::Favourite(p) => format!("favourite {p}"),
+        ConsoleTarget::Role {
+            account_id,
+            role_name,
+            ..
+        } => format!("{role_name} in {account_id}"),
+    };
+    world.open_console(target, args.region.as_deref()).await?;
+    eprintln!("Opened the AWS console as {what}.");
+    Ok(())
+}

@@ -1,0 +1,140 @@
+//! The account browser's data: the cached list at once, a refresh in the background with
+//! progress.
+
+use super::{blocking, Event, Workspace};
+use crate::cache::AccountsCache;
+use crate::error::{Error, Result};
+use crate::instance::Instance;
+use crate::portal::{AccountFilter, AccountRoles};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+/// The list is refreshed in the background when older than this.
+const STALE_AFTER: Duration = Duration::from_secs(10 * 60);
+
+/// A refresh under way, or how the last one ended.
+#[derive(Debug, Default)]
+pub(super) struct AccountsState {
+    refreshing: bool,
+    error: Option<Arc<Error>>,
+}
+
+/// The accounts of an instance, as known now.
+#[derive(Debug, Clone)]
+pub struct Accounts {
+    /// The accounts, each with the user's roles.
+    pub accounts: Vec<AccountRoles>,
+    /// When they were read from AWS (`None`: never).
+    pub updated_at: Option<SystemTime>,
+    /// A refresh is under way.
+    pub refreshing: bool,
+    /// Why the last refresh failed.
+    pub error: Option<Arc<Error>>,
+}
+
+impl Workspace {
+    fn accounts_cache(&self) -> AccountsCache {
+        AccountsCache::new(self.shared.paths.accounts_cache_dir())
+    }
+
+    /// The cached accounts of `instance` at once; a background refresh starts when they
+    /// are old and the session is signed in.
+    pub async fn accounts(&self, instance: &Instance) -> Result<Accounts> {
+        let (cache, i) = (self.accounts_cache(), instance.clone());
+        let cached = blocking("read of the account list", move || Ok(cache.get(&i))).await?;
+        let now = self.now();
+        let stale = cached
+            .updated_at
+            .is_none_or(|t| now.duration_since(t).map_or(true, |age| age > STALE_AFTER));
+        let signed_in = self.phase(instance) == super::SessionPhase::SignedIn;
+        if stale && signed_in {
+            self.refresh_accounts(instance)?;
+        }
+        let state = self.lock();
+        let known = state.accounts.get(instance);
+        Ok(Accounts {
+            accounts: cached.accounts,
+            updated_at: cached.updated_at,
+            refreshing: known.is_some_and(|a| a.refreshing),
+            error: known.and_then(|a| a.error.clone()),
+        })
+    }
+
+    /// The cached accounts of `instance`, without starting a refresh.
+    pub async fn cached_accounts(&self, instance: &Instance) -> Result<Accounts> {
+        let (cache, i) = (self.accounts_cache(), instance.clone());
+        let cached = blocking("read of the account list", move || Ok(cache.get(&i))).await?;
+        let state = self.lock();
+        let known = state.accounts.get(instance);
+        Ok(Accounts {
+            accounts: cached.accounts,
+            updated_at: cached.updated_at,
+            refreshing: known.is_some_and(|a| a.refreshing),
+            error: known.and_then(|a| a.error.clone()),
+        })
+    }
+
+    /// Reads the accounts and roles of `instance` again, in the background, with
+    /// [`Event::AccountsProgress`]; [`Event::AccountsUpdated`] when done.
+    pub fn refresh_accounts(&self, instance: &Instance) -> Result<()> {
+        {
+            let mut state = self.lock();
+            let a = state.accounts.entry(instance.clone()).or_default();
+            if a.refreshing {
+                return Ok(());
+            }
+            a.refreshing = true;
+            a.error = None;
+        }
+        let (world, instance) = (self.clone(), instance.clone());
+        tokio::spawn(async move {
+            let result = world.discover(&instance).await;
+            if let Err(e) = &result {
+                world.note_refusal(&instance, e);
+            }
+            if let Some(a) = world.lock().accounts.get_mut(&instance) {
+                a.refreshing = false;
+                a.error = result.err().map(Arc::new);
+            }
+            world.emit(Event::AccountsUpdated { instance });
+        });
+        Ok(())
+    }
+
+    async fn discover(&self, instance: &Instance) -> Result<()> {
+        self.emit(Event::AccountsProgress {
+            instance: instance.clone(),
+            done: 0,
+            total: None,
+        });
+        let provider = self.provider(instance).await?;
+        let (world, reported) = (self.clone(), instance.clone());
+        let last = Mutex::new(0usize);
+        let report = move |done: usize, total: usize| {
+            // At most ~100 updates however large the organisation.
+            let step = (total / 100).max(1);
+            let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
+            if done == total || done >= *last + step || done == 0 {
+                *last = done;
+                world.emit(Event::AccountsProgress {
+                    instance: reported.clone(),
+                    done,
+                    total: Some(total),
+                });
+            }
+        };
+        let found = provider
+            .accounts_with_roles_reporting(&AccountFilter::default(), None, &report)
+            .await?;
+        let (cache, i, now) = (self.accounts_cache(), instance.clone(), self.now());
+        blocking("write of the account list", move || {
+            cache
+                .put(&i, &found, now)
+                .map_err(|source| Error::WriteFailed {
+                    path: cache.path_of(&i),
+                    source,
+                })
+        })
+        .await
+    }
+}

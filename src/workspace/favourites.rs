@@ -1,0 +1,538 @@
+//! Favourites and the profiles written for them; one-off profiles; credentials for
+//! `credential_process`; the console.
+
+use super::status::SessionPhase;
+use super::{blocking, Event, Workspace};
+use crate::awsfiles::{
+    Applied, Changes, ManagedProfile, ProcessProfile, ProfileName, ProfileWrite,
+};
+use crate::cache::{AccountsCache, CredentialsCache};
+use crate::clock::later;
+use crate::error::{Error, Result};
+use crate::instance::{validate_region, Instance};
+use crate::portal::RoleCredentials;
+use crate::secret::Secret;
+use crate::settings::Favourite;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+/// Credentials with less than this left are renewed rather than handed out.
+const HAND_OUT_MARGIN: Duration = Duration::from_secs(5 * 60);
+
+/// A favourite to add.
+#[derive(Debug, Clone)]
+pub struct NewFavourite {
+    /// Its profile name.
+    pub profile: String,
+    /// Its instance.
+    pub instance: Instance,
+    /// The account id.
+    pub account_id: String,
+    /// The account's name, for menus (looked up in the account list when not given).
+    pub account_name: Option<String>,
+    /// The role.
+    pub role_name: String,
+    /// The profile's region.
+    pub region: Option<String>,
+    /// Written as a `credential_process` profile.
+    pub credential_process: bool,
+}
+
+/// A change of a favourite's target: each part given replaces the current one.
+#[derive(Debug, Clone, Default)]
+pub struct FavouriteEdit {
+    /// Another account.
+    pub account_id: Option<String>,
+    /// Its name, for menus.
+    pub account_name: Option<String>,
+    /// Another role.
+    pub role_name: Option<String>,
+    /// Another region for the profile.
+    pub region: Option<String>,
+}
+
+/// A one-off profile to write (not kept fresh).
+#[derive(Debug, Clone)]
+pub struct ProfileRequest {
+    /// Its name.
+    pub profile: String,
+    /// The account id.
+    pub account_id: String,
+    /// The role.
+    pub role_name: String,
+    /// The profile's region.
+    pub region: Option<String>,
+    /// Replace a same-named profile that aws-sso-tray did not write.
+    pub force: bool,
+}
+
+/// What happened to a profile that was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WrittenVerb {
+    /// It did not exist.
+    Created,
+    /// It was ours, and now holds new credentials.
+    Renewed,
+    /// It was the user's, and was replaced because that was asked for.
+    Replaced,
+}
+
+/// A profile written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenProfile {
+    /// Its name.
+    pub profile: String,
+    /// What happened to it.
+    pub verb: WrittenVerb,
+    /// When its credentials expire (`None` for a `credential_process` profile).
+    pub expires_at: Option<SystemTime>,
+}
+
+/// Credentials for a favourite, for `credential_process`.
+#[derive(Debug)]
+pub struct FavouriteCredentials {
+    /// The credentials.
+    pub credentials: RoleCredentials,
+    /// The favourite.
+    pub favourite: Favourite,
+    /// Something that went wrong on the way that did not stop the answer (the profile or
+    /// cache could not be updated).
+    pub warning: Option<Error>,
+}
+
+/// Whose credentials open the console.
+#[derive(Debug, Clone)]
+pub enum ConsoleTarget {
+    /// A favourite's, by its profile name.
+    Favourite(String),
+    /// A role of an account of an instance.
+    Role {
+        /// The instance.
+        instance: Instance,
+        /// The account id.
+        account_id: String,
+        /// The role.
+        role_name: String,
+    },
+}
+
+impl Workspace {
+    fn credentials_cache(&self) -> CredentialsCache {
+        CredentialsCache::new(self.shared.paths.credentials_cache_dir())
+    }
+
+    async fn apply(&self, changes: Changes) -> Result<Applied> {
+        let files = self.shared.files.clone();
+        blocking("write of the AWS files", move || files.apply(&changes)).await
+    }
+
+    /// Removes one-off profiles this project wrote (any others are left alone, and
+    /// reported in the answer).
+    pub async fn remove_profiles(&self, names: &[String]) -> Result<Applied> {
+        let mut changes = Changes::new();
+        for name in names {
+            changes = changes.remove(ProfileName::new(name)?);
+        }
+        self.apply(changes).await
+    }
+
+    /// The profiles this project wrote, from the files.
+    pub async fn managed_profiles(&self) -> Result<Vec<ManagedProfile>> {
+        let files = self.shared.files.clone();
+        blocking("read of the AWS files", move || files.managed_profiles()).await
+    }
+
+    /// Fails with the reason unless `role_name` is one of the user's roles in the account.
+    async fn check_role(
+        &self,
+        instance: &Instance,
+        account_id: &str,
+        role_name: &str,
+    ) -> Result<()> {
+        let roles = self
+            .provider(instance)
+            .await?
+            .roles(account_id, None)
+            .await
+            .inspect_err(|e| self.note_refusal(instance, e))?;
+        if roles.iter().any(|r| r.role_name == role_name) {
+            Ok(())
+        } else {
+            Err(Error::RoleNotFound {
+                account_id: account_id.to_owned(),
+                role: role_name.to_owned(),
+            })
+        }
+    }
+
+    /// The account's name from the cached account list, if it is there.
+    async fn cached_account_name(&self, instance: &Instance, account_id: &str) -> Option<String> {
+        let (dir, i, id) = (
+            self.shared.paths.accounts_cache_dir(),
+            instance.clone(),
+            account_id.to_owned(),
+        );
+        blocking("read of the account list", move || {
+            Ok(AccountsCache::new(dir)
+                .get(&i)
+                .accounts
+                .into_iter()
+                .find(|a| a.account.account_id == id)
+                .map(|a| a.account.account_name))
+        })
+        .await
+        .ok()
+        .flatten()
+    }
+
+    /// Writes the profile of `f` now: keys in the credentials file, or a
+    /// `credential_process` profile in the config file.
+    async fn write_favourite(&self, f: &Favourite) -> Result<(Applied, Option<SystemTime>)> {
+        if f.credential_process {
+            let cli = self.shared.options.cli.clone().ok_or(Error::NoCli)?;
+            let mut profile = ProcessProfile::aws_sso_auth(f.profile.clone(), &cli)?;
+            if let Some(r) = &f.region {
+                profile = profile.region(r)?;
+            }
+            let applied = self.apply(Changes::new().write_process(profile)).await?;
+            return Ok((applied, None));
+        }
+        let creds = self
+            .provider(&f.instance)
+            .await?
+            .role_credentials(&f.account_id, &f.role_name)
+            .await
+            .inspect_err(|e| self.note_refusal(&f.instance, e))?;
+        let mut write = ProfileWrite::new(f.profile.clone(), &creds);
+        if let Some(r) = &f.region {
+            write = write.region(r)?;
+        }
+        let applied = self.apply(Changes::new().write(write)).await?;
+        Ok((applied, Some(creds.expiration)))
+    }
+
+    fn profile_written(&self, profile: &ProfileName, expires_at: Option<SystemTime>) {
+        {
+            let mut state = self.lock();
+            let p = state.profiles.entry(profile.to_string()).or_default();
+            p.expires_at = expires_at;
+            p.failure = None;
+            p.renewing = false;
+        }
+        if let Some(expires_at) = expires_at {
+            self.emit(Event::ProfileWritten {
+                profile: profile.to_string(),
+                expires_at,
+            });
+        }
+    }
+
+    /// Adds a favourite: the role must be the user's (so a sign-in is needed), its profile
+    /// is written at once (a name the files refuse, such as a profile of the user's, adds
+    /// nothing), then it is saved and kept fresh.
+    pub async fn add_favourite(&self, new: NewFavourite) -> Result<WrittenProfile> {
+        let mut f = Favourite::new(
+            &new.profile,
+            new.instance,
+            &new.account_id,
+            &new.role_name,
+            new.region.as_deref(),
+        )?;
+        f.credential_process = new.credential_process;
+        // A name taken by another favourite is refused before anything is written.
+        self.settings().as_ref().clone().add_favourite(f.clone())?;
+        if f.credential_process && self.shared.options.cli.is_none() {
+            return Err(Error::NoCli);
+        }
+        self.check_role(&f.instance, &f.account_id, &f.role_name)
+            .await?;
+        f.account_name = match new.account_name.filter(|n| !n.trim().is_empty()) {
+            Some(name) => Some(name),
+            None => self.cached_account_name(&f.instance, &f.account_id).await,
+        };
+        let (applied, expires_at) = self.write_favourite(&f).await?;
+        let saved = f.clone();
+        if let Err(e) = self.update_settings(move |s| s.add_favourite(saved)).await {
+            if applied.created.contains(&f.profile) {
+                let undo = self.apply(Changes::new().remove(f.profile.clone())).await;
+                if let Err(undo) = undo {
+                    tracing::warn!(error = %undo, "could not remove the profile of a favourite that was not saved");
+                }
+            }
+            return Err(e);
+        }
+        self.profile_written(&f.profile, expires_at);
+        self.emit(Event::Changed);
+        Ok(WrittenProfile {
+            verb: verb_of(&applied, &f.profile),
+            profile: f.profile.to_string(),
+            expires_at,
+        })
+    }
+
+    /// Points a favourite at another account, role or region: checked like a new one,
+    /// its profile rewritten at once.
+    pub async fn edit_favourite(
+        &self,
+        profile: &str,
+        edit: FavouriteEdit,
+    ) -> Result<WrittenProfile> {
+        let current = self
+            .settings()
+            .find_favourite(profile, &self.shared.paths.settings_file())?
+            .clone();
+        let mut f = Favourite::new(
+            profile,
+            current.instance.clone(),
+            edit.account_id.as_deref().unwrap_or(&current.account_id),
+            edit.role_name.as_deref().unwrap_or(&current.role_name),
+            edit.region.as_deref().or(current.region.as_deref()),
+        )?;
+        f.credential_process = current.credential_process;
+        let moved = f.account_id != current.account_id;
+        if !f.same_target(&current) {
+            self.check_role(&f.instance, &f.account_id, &f.role_name)
+                .await?;
+        }
+        f.account_name = match (edit.account_name, moved) {
+            (Some(name), _) => Some(name),
+            (None, false) => current.account_name.clone(),
+            (None, true) => self.cached_account_name(&f.instance, &f.account_id).await,
+        };
+        let (applied, expires_at) = self.write_favourite(&f).await?;
+        let saved = f.clone();
+        self.update_settings(move |s| s.replace_favourite(saved))
+            .await?;
+        self.profile_written(&f.profile, expires_at);
+        self.emit(Event::Changed);
+        Ok(WrittenProfile {
+            verb: verb_of(&applied, &f.profile),
+            profile: f.profile.to_string(),
+            expires_at,
+        })
+    }
+
+    /// Removes a favourite, its cached credentials and its profile; returns whether there
+    /// was a profile of ours to remove. A favourite entry that is not valid is removed
+    /// from the settings by its name too.
+    pub async fn remove_favourite(&self, profile: &str) -> Result<bool> {
+        let name = profile.to_owned();
+        let removed = self
+            .update_settings(move |s| match s.remove_favourite(&name) {
+                Some(f) => Ok(Some(f)),
+                None if s.remove_skipped_favourite(&name) => Ok(None),
+                None => Err(Error::NoSuchFavourite { profile: name }),
+            })
+            .await?;
+        self.lock().profiles.remove(profile);
+        self.emit(Event::Changed);
+        let Some(f) = removed else {
+            return Ok(false);
+        };
+        let cache = self.credentials_cache();
+        let name = f.profile.to_string();
+        blocking("removal of cached credentials", move || {
+            cache.remove(&name).map_err(|source| Error::Io {
+                action: "remove",
+                path: cache.path_of(&name),
+                source,
+            })
+        })
+        .await
+        .unwrap_or_else(|e| tracing::warn!(error = %e, "could not remove cached credentials"));
+        let applied = self.apply(Changes::new().remove(f.profile.clone())).await?;
+        Ok(!applied.removed.is_empty())
+    }
+
+    /// Writes a one-off profile (not kept fresh) for a role of `instance`.
+    pub async fn write_profile(
+        &self,
+        instance: &Instance,
+        request: ProfileRequest,
+    ) -> Result<WrittenProfile> {
+        // Everything local is checked before the network is used.
+        let name = ProfileName::new(&request.profile)?;
+        let region = request.region.as_deref().map(validate_region).transpose()?;
+        let creds = self
+            .provider(instance)
+            .await?
+            .role_credentials(&request.account_id, &request.role_name)
+            .await
+            .inspect_err(|e| self.note_refusal(instance, e))?;
+        let mut write = ProfileWrite::new(name.clone(), &creds);
+        if let Some(r) = &region {
+            write = write.region(r)?;
+        }
+        let applied = self
+            .apply(Changes::new().write(write).force(request.force))
+            .await?;
+        Ok(WrittenProfile {
+            verb: verb_of(&applied, &name),
+            profile: name.to_string(),
+            expires_at: Some(creds.expiration),
+        })
+    }
+
+    /// Renews a favourite's profile now: through its renewer while the world is kept
+    /// fresh (answering at once; the outcome comes as an event), else here and now.
+    pub async fn renew_now(&self, profile: &str) -> Result<()> {
+        let f = self
+            .settings()
+            .find_favourite(profile, &self.shared.paths.settings_file())?
+            .clone();
+        {
+            let mut state = self.lock();
+            let session = state.sessions.get(&f.instance);
+            if let Some(renewer) = session.and_then(|s| s.renewer()) {
+                if session.is_some_and(|s| s.phase != SessionPhase::SignedIn) {
+                    return Err(Error::SignInRequired {
+                        instance: f.instance.clone(),
+                    });
+                }
+                renewer.renew_now(profile);
+                state
+                    .profiles
+                    .entry(profile.to_owned())
+                    .or_default()
+                    .renewing = true;
+                drop(state);
+                self.emit(Event::Changed);
+                return Ok(());
+            }
+        }
+        let (_, expires_at) = self.write_favourite(&f).await?;
+        self.profile_written(&f.profile, expires_at);
+        Ok(())
+    }
+
+    /// Credentials for a favourite, as `credential_process` asks: from its profile (or,
+    /// for a `credential_process` favourite, its private cache) while they have more than
+    /// five minutes left, reading one file and nothing else; otherwise renewed (signing in
+    /// if the session is over: one sign-in across every caller) and written back.
+    pub async fn favourite_credentials(&self, profile: &str) -> Result<FavouriteCredentials> {
+        let f = self
+            .settings()
+            .find_favourite(profile, &self.shared.paths.settings_file())?
+            .clone();
+        let (cache, files, name, process) = (
+            self.credentials_cache(),
+            self.shared.files.clone(),
+            profile.to_owned(),
+            f.credential_process,
+        );
+        // An unreadable file only costs the cold path.
+        let cached = blocking("read of the profile", move || {
+            Ok(if process {
+                cache.get(&name)
+            } else {
+                files
+                    .managed_profiles()
+                    .ok()
+                    .and_then(|list| list.into_iter().find(|m| m.name == name))
+                    .and_then(|m| m.credentials)
+            })
+        })
+        .await?;
+        let now = self.now();
+        if let Some(credentials) = cached.filter(|c| later(now, HAND_OUT_MARGIN) < c.expiration) {
+            return Ok(FavouriteCredentials {
+                credentials,
+                favourite: f,
+                warning: None,
+            });
+        }
+        let credentials = self
+            .provider(&f.instance)
+            .await?
+            .role_credentials_signing_in(&f.account_id, &f.role_name)
+            .await?;
+        let warning = if f.credential_process {
+            let (cache, name, creds) = (
+                self.credentials_cache(),
+                profile.to_owned(),
+                credentials.clone(),
+            );
+            blocking("write of the credentials cache", move || {
+                cache
+                    .put(&name, &creds)
+                    .map_err(|source| Error::WriteFailed {
+                        path: cache.path_of(&name),
+                        source,
+                    })
+            })
+            .await
+            .err()
+        } else {
+            let mut write = ProfileWrite::new(f.profile.clone(), &credentials);
+            if let Some(r) = &f.region {
+                write = write.region(r)?;
+            }
+            match self.apply(Changes::new().write(write)).await {
+                Ok(_) => {
+                    self.profile_written(&f.profile, Some(credentials.expiration));
+                    None
+                }
+                Err(e) => Some(e),
+            }
+        };
+        Ok(FavouriteCredentials {
+            credentials,
+            favourite: f,
+            warning,
+        })
+    }
+
+    /// A URL that signs the browser into the AWS console as `target`, in `region` (else
+    /// the favourite's, else the instance's). A secret: whoever opens it within 15
+    /// minutes is signed in.
+    pub async fn console_url(&self, target: ConsoleTarget, region: Option<&str>) -> Result<Secret> {
+        let region = region.map(validate_region).transpose()?;
+        let (instance, account_id, role_name, own_region) = match target {
+            ConsoleTarget::Favourite(profile) => {
+                let f = self
+                    .settings()
+                    .find_favourite(&profile, &self.shared.paths.settings_file())?
+                    .clone();
+                (f.instance, f.account_id, f.role_name, f.region)
+            }
+            ConsoleTarget::Role {
+                instance,
+                account_id,
+                role_name,
+            } => (instance, account_id, role_name, None),
+        };
+        let region = region
+            .or(own_region)
+            .unwrap_or_else(|| instance.region().to_owned());
+        let creds = self
+            .provider(&instance)
+            .await?
+            .role_credentials(&account_id, &role_name)
+            .await
+            .inspect_err(|e| self.note_refusal(&instance, e))?;
+        let signin = self.shared.options.env.get("AWS_ENDPOINT_URL_SIGNIN");
+        crate::console::signin_url(&creds, &region, signin.as_deref()).await
+    }
+
+    /// Opens the AWS console as `target` in the browser, through a one-time loopback
+    /// address (the sign-in URL never goes on a command line).
+    pub async fn open_console(&self, target: ConsoleTarget, region: Option<&str>) -> Result<()> {
+        let url = self.console_url(target, region).await?;
+        crate::console::open_once(&url).await
+    }
+
+    /// The `aws-sso-auth` program `credential_process` profiles run, if known.
+    pub fn cli(&self) -> Option<&PathBuf> {
+        self.shared.options.cli.as_ref()
+    }
+}
+
+fn verb_of(applied: &Applied, name: &ProfileName) -> WrittenVerb {
+    if applied.took_over.contains(name) {
+        WrittenVerb::Replaced
+    } else if applied.created.contains(name) {
+        WrittenVerb::Created
+    } else {
+        WrittenVerb::Renewed
+    }
+}

@@ -1,0 +1,154 @@
+//! What is, for both faces to show: each instance's session, each favourite's profile.
+
+use super::{Margins, ProfileState, Workspace};
+use crate::instance::Instance;
+use crate::settings::{Favourite, InstanceSettings};
+use std::time::SystemTime;
+
+/// Where a session stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionPhase {
+    /// Not signed in (and not signed in while this program ran).
+    SignedOut,
+    /// A sign-in waits for the user.
+    SigningIn,
+    /// Signed in.
+    SignedIn,
+    /// The session ended while this program ran; the user must sign in again.
+    NeedsSignIn,
+}
+
+/// A sign-in waiting for the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInCode {
+    /// The code to compare (device flow); `None` for the browser (PKCE) flow.
+    pub user_code: Option<String>,
+    /// Where to approve it.
+    pub url: String,
+    /// When the code expires.
+    pub expires_at: SystemTime,
+}
+
+/// A renewal that failed, and when it is tried again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// What went wrong, as a sentence (no secret).
+    pub message: String,
+    /// The next attempt.
+    pub retry_at: SystemTime,
+}
+
+/// One instance, as known now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceStatus {
+    /// The instance and its label.
+    pub settings: InstanceSettings,
+    /// Its session.
+    pub phase: SessionPhase,
+    /// When the access token expires, while signed in.
+    pub expires_at: Option<SystemTime>,
+    /// Whether the session renews itself (a refresh token).
+    pub renewable: bool,
+    /// The sign-in waiting for the user.
+    pub sign_in: Option<SignInCode>,
+    /// The last failure renewing the session itself, until it succeeds again.
+    pub failure: Option<Failure>,
+    /// The margins of its renewer, while one runs.
+    pub renewing: Option<Margins>,
+}
+
+/// One favourite, as known now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FavouriteStatus {
+    /// The favourite.
+    pub favourite: Favourite,
+    /// When the credentials in its profile expire, as last written or read.
+    pub expires_at: Option<SystemTime>,
+    /// The last failure renewing it, until it succeeds again.
+    pub failure: Option<Failure>,
+    /// A renewal asked for by the user is under way.
+    pub renewing: bool,
+}
+
+/// The whole world, as known now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    /// The default instance.
+    pub default: Option<Instance>,
+    /// Every known instance (and any other in use, such as a favourite's).
+    pub instances: Vec<InstanceStatus>,
+    /// Every favourite.
+    pub favourites: Vec<FavouriteStatus>,
+}
+
+impl Status {
+    /// The status of `instance`, if known.
+    pub fn instance(&self, instance: &Instance) -> Option<&InstanceStatus> {
+        self.instances
+            .iter()
+            .find(|i| &i.settings.instance == instance)
+    }
+
+    /// The status of the default instance.
+    pub fn default_instance(&self) -> Option<&InstanceStatus> {
+        self.instance(self.default.as_ref()?)
+    }
+}
+
+impl Workspace {
+    /// What is known now, from memory (no file, keychain or network): kept current while
+    /// the world is kept fresh; [`Workspace::check_sessions`] reads it from the keychain
+    /// and the files otherwise.
+    pub fn status(&self) -> Status {
+        let state = self.lock();
+        let settings = &state.settings;
+        let mut known: Vec<InstanceSettings> = settings.instances.clone();
+        for instance in settings.instances_in_use() {
+            if !known.iter().any(|i| i.instance == instance) {
+                known.push(InstanceSettings {
+                    instance,
+                    label: None,
+                });
+            }
+        }
+        let instances = known
+            .into_iter()
+            .map(|i| {
+                let session = state.sessions.get(&i.instance);
+                InstanceStatus {
+                    phase: session.map_or(SessionPhase::SignedOut, |s| s.phase),
+                    expires_at: session.and_then(|s| s.info.as_ref().map(|i| i.expires_at)),
+                    renewable: session
+                        .and_then(|s| s.info.as_ref())
+                        .is_some_and(|i| i.renewable),
+                    sign_in: session.and_then(|s| s.sign_in.clone()),
+                    failure: session.and_then(|s| s.failure.clone()),
+                    renewing: session.and_then(|s| s.renewer_margins()),
+                    settings: i,
+                }
+            })
+            .collect();
+        let favourites = settings
+            .favourites
+            .iter()
+            .map(|f| {
+                let p: ProfileState = state
+                    .profiles
+                    .get(f.profile.as_str())
+                    .cloned()
+                    .unwrap_or_default();
+                FavouriteStatus {
+                    favourite: f.clone(),
+                    expires_at: p.expires_at,
+                    failure: p.failure,
+                    renewing: p.renewing,
+                }
+            })
+            .collect();
+        Status {
+            default: settings.default_instance().map(|i| i.instance.clone()),
+            instances,
+            favourites,
+        }
+    }
+}
