@@ -2,6 +2,7 @@
 
 use super::args::InstanceArgs;
 use aws_sso_device_auth_provider::clock::rfc3339;
+use aws_sso_device_auth_provider::workspace::{Event, Workspace};
 use aws_sso_device_auth_provider::{Error, Instance, SignInFlow};
 
 pub async fn login(
@@ -21,7 +22,7 @@ pub async fn login(
         _ => None,
     };
     eprintln!("Signing in to {instance}.");
-    let printer = super::print_sign_in_codes(&world, !no_browser);
+    let printer = print_sign_in_codes(&world, !no_browser);
     let session = world.sign_in(&instance, flow).await;
     printer.abort();
     let session = session?;
@@ -49,4 +50,41 @@ pub async fn logout(args: &InstanceArgs) -> Result<(), Error> {
         );
     }
     Ok(())
+}
+
+/// Prints each sign-in code (and whether the browser opened) as it comes, while the
+/// returned task runs: for the commands that may sign in.
+pub fn print_sign_in_codes(world: &Workspace, browser: bool) -> tokio::task::JoinHandle<()> {
+    let mut events = world.subscribe();
+    tokio::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(Event::SignInCode {
+                    code,
+                    browser_error,
+                    ..
+                }) => {
+                    match &code.user_code {
+                        Some(user_code) => {
+                            eprintln!("Open {}", code.url);
+                            eprintln!("and check that it shows this code: {user_code}");
+                        }
+                        None => {
+                            eprintln!("Approve the sign-in in your browser:");
+                            eprintln!("{}", code.url);
+                        }
+                    }
+                    if !browser {
+                        continue;
+                    }
+                    if let Some(e) = browser_error {
+                        eprintln!("({e}; open the address above yourself)");
+                    }
+                    eprintln!("Waiting for approval…");
+                }
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    })
 }

@@ -15,7 +15,7 @@ mod status;
 
 use args::{Cli, Command, InstanceArgs};
 use aws_sso_device_auth_provider::env::Env;
-use aws_sso_device_auth_provider::workspace::{Event, Options, Workspace};
+use aws_sso_device_auth_provider::workspace::{Options, Workspace};
 use aws_sso_device_auth_provider::{Error, Instance};
 use clap::Parser;
 use std::process::ExitCode;
@@ -155,43 +155,6 @@ async fn open_with(open_browser: bool) -> Result<Workspace, Error> {
 /// The instance the flags name, else the default.
 fn instance(world: &Workspace, args: &InstanceArgs) -> Result<Instance, Error> {
     world.instance(args.start_url.as_deref(), args.sso_region.as_deref())
-}
-
-/// Prints each sign-in code (and whether the browser opened) as it comes, while the
-/// returned task runs: for the commands that may sign in.
-fn print_sign_in_codes(world: &Workspace, browser: bool) -> tokio::task::JoinHandle<()> {
-    let mut events = world.subscribe();
-    tokio::spawn(async move {
-        loop {
-            match events.recv().await {
-                Ok(Event::SignInCode {
-                    code,
-                    browser_error,
-                    ..
-                }) => {
-                    match &code.user_code {
-                        Some(user_code) => {
-                            eprintln!("Open {}", code.url);
-                            eprintln!("and check that it shows this code: {user_code}");
-                        }
-                        None => {
-                            eprintln!("Approve the sign-in in your browser:");
-                            eprintln!("{}", code.url);
-                        }
-                    }
-                    if !browser {
-                        continue;
-                    }
-                    if let Some(e) = browser_error {
-                        eprintln!("({e}; open the address above yourself)");
-                    }
-                    eprintln!("Waiting for approval…");
-                }
-                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-            }
-        }
-    })
 }
 
 async fn run(command: Command) -> Result<(), Error> {

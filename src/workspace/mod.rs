@@ -595,7 +595,10 @@ impl Workspace {
             let _changing = self.shared.changing.lock().await;
             self.reconcile().await;
         }
-        let task = tokio::spawn(watch(self.weak(), self.shared.options.watch_every));
+        let every = self.shared.options.watch_every;
+        // From now: a sleep right after this call is a resume too.
+        let resume = ResumeWatch::new(self.now(), every + Duration::from_secs(3));
+        let task = tokio::spawn(watch(self.weak(), every, resume));
         *self
             .shared
             .background
@@ -643,11 +646,7 @@ impl Shared {
 }
 
 /// The background of a workspace kept fresh: settings changed elsewhere, and resumes.
-async fn watch(weak: Weak<Shared>, every: Duration) {
-    let mut resume = match Workspace::from_weak(&weak) {
-        Some(w) => ResumeWatch::new(w.now(), every + Duration::from_secs(3)),
-        None => return,
-    };
+async fn watch(weak: Weak<Shared>, every: Duration, mut resume: ResumeWatch) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

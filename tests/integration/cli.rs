@@ -1170,3 +1170,71 @@ async fn credential_process_favourites_run_this_binary_from_the_config_file() {
         .expect("read")
         .contains("proc"));
 }
+
+#[tokio::test]
+async fn the_daemon_names_a_broken_favourite_and_keeps_the_others_fresh() {
+    let emu = emulator(EmulatorConfig::default()).await;
+    let cli = Cli::new(&emu);
+    let account = cli.signed_in_with_account(0).await;
+    let path = cli.home.path().join(".config/aws-sso-tray/settings.json");
+    let mut settings: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("settings")).expect("json");
+    let instance = &settings["instances"][0];
+    let entry = |profile: &str, start_url: &str| {
+        serde_json::json!({
+            "profile": profile,
+            "startUrl": start_url,
+            "ssoRegion": instance["region"],
+            "accountId": account,
+            "roleName": "ReadOnlyAccess",
+        })
+    };
+    let start_url = instance["startUrl"].as_str().expect("url").to_owned();
+    settings["favourites"] = serde_json::json!([
+        entry("two\nlines", &start_url),
+        entry("good", &start_url),
+        entry("plain-http", "http://portal.example.com/start"),
+    ]);
+    std::fs::write(&path, settings.to_string()).expect("write");
+    let before = std::fs::read(&path).expect("read");
+
+    let mut daemon = cli
+        .command(&["daemon"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("daemon");
+    let mut lines = BufReader::new(daemon.stderr.take().expect("stderr")).lines();
+    let mut log = String::new();
+    while let Ok(Ok(Some(line))) =
+        tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await
+    {
+        log.push_str(&line);
+        log.push('\n');
+        if line.contains("profile good renewed") {
+            break;
+        }
+    }
+    daemon.kill().await.expect("kill");
+    assert!(
+        log.contains(r#"skipped: favourite 'two\nlines' in "#)
+            && log.contains("cannot be a profile name"),
+        "{log}"
+    );
+    assert!(
+        log.contains("skipped: favourite 'plain-http' in ") && log.contains("must use https"),
+        "{log}"
+    );
+    assert!(log.contains("profile good renewed"), "{log}");
+    // One line per skipped entry: the newline in the name is shown escaped.
+    assert_eq!(
+        log.lines().filter(|l| l.contains("skipped:")).count(),
+        2,
+        "{log}"
+    );
+    // The file still holds the entries as they were.
+    assert_eq!(std::fs::read(&path).expect("read"), before);
+    let out = cli.run(&["favourite", "list"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("good"));
+    assert_eq!(text(&out.stderr).matches("warning: skipped").count(), 2);
+}

@@ -10,3 +10,4 @@ mod renewer;
 mod store;
 mod sweep;
 mod util;
+mod workspace;
