@@ -123,7 +123,16 @@ pub async fn open_once(url: &Secret) -> Result<()> {
         Alphanumeric.sample_string(&mut rand::thread_rng(), 32)
     );
     let local = format!("http://127.0.0.1:{port}{path}");
-    crate::browser::open(&local).map_err(|source| Error::NoBrowser { source })?;
+    let opened = tokio::task::spawn_blocking(move || crate::browser::open(&local)).await;
+    match opened {
+        Ok(Ok(())) => {}
+        Ok(Err(source)) => return Err(Error::NoBrowser { source }),
+        Err(_) => {
+            return Err(Error::Interrupted {
+                what: "start of the browser",
+            })
+        }
+    }
     let serve = async {
         loop {
             let Ok((mut stream, _)) = listener.accept().await else {

@@ -18,7 +18,7 @@
 //!   CLI; [`Renewer::wake`] looks at once); it never opens a browser by itself.
 //! - Dropping the [`Renewer`] stops the task.
 
-use crate::awsfiles::{AwsFiles, Changes, ProfileWrite};
+use crate::awsfiles::{AwsFiles, Changes};
 use crate::clock::{later, Clock, Jitter};
 use crate::error::Error;
 use crate::oidc::SignInPrompt;
@@ -167,6 +167,8 @@ enum Command {
     RenewNow(String),
     /// The instance's favourites are now these.
     Favourites(Vec<Favourite>),
+    /// The user signed out: what a round under way fetched is not written.
+    SignedOut,
 }
 
 /// The running renewer; dropping it stops the task.
@@ -231,6 +233,9 @@ impl Renewer {
             commands: rx,
             favourites,
             forced: Vec::new(),
+            woken: false,
+            signed_out: false,
+            reseed: false,
             due: HashMap::new(),
             known: HashMap::new(),
             failures: HashMap::new(),
@@ -271,6 +276,12 @@ impl Renewer {
         debug_assert!(favourites.iter().all(|f| f.instance == self.instance));
         self.send(Command::Favourites(favourites));
     }
+
+    /// The user signed out: nothing more is written until a session appears again (a
+    /// round under way drops what it fetched).
+    pub fn signed_out(&self) {
+        self.send(Command::SignedOut);
+    }
 }
 
 struct Task {
@@ -284,6 +295,13 @@ struct Task {
     favourites: Vec<Favourite>,
     /// Profiles asked to renew now ([`Renewer::renew_now`]).
     forced: Vec<String>,
+    /// A command asked for a round at once.
+    woken: bool,
+    /// Signed out since the round began: drop what it fetched.
+    signed_out: bool,
+    /// Read the profiles' expiries from the files again once signed in (after a sign-out,
+    /// which may have removed them).
+    reseed: bool,
     /// When each profile is next due (absent: now).
     due: HashMap<String, SystemTime>,
     /// The favourites as last seen, to notice one that changed its target.
@@ -306,36 +324,63 @@ fn session_over(e: &Error) -> bool {
 impl Task {
     async fn run(mut self) {
         self.seed_from_files().await;
-        let mut woken = true;
+        self.woken = true;
         loop {
+            let woken = std::mem::take(&mut self.woken);
             let next = self.round(woken).await;
+            if self.woken {
+                continue;
+            }
             let now = self.clock.now();
             let sleep = next
                 .map(|t| t.duration_since(now).unwrap_or(Duration::ZERO))
                 .unwrap_or(self.config.check_every)
                 .min(self.config.check_every);
-            woken = tokio::select! {
-                _ = tokio::time::sleep(sleep) => false,
+            tokio::select! {
+                _ = tokio::time::sleep(sleep) => {}
                 command = self.commands.recv() => match command {
-                    Some(Command::Wake) => true,
-                    Some(Command::RenewNow(profile)) => {
-                        self.forced.push(profile);
-                        true
-                    }
-                    Some(Command::Favourites(favourites)) => {
-                        let new = favourites
-                            .iter()
-                            .any(|f| !self.known.contains_key(f.profile.as_str()));
-                        self.favourites = favourites;
-                        if new {
-                            self.seed_from_files().await;
-                        }
-                        false
-                    }
+                    Some(command) => self.obey(command).await,
                     // The Renewer is gone.
                     None => return,
                 },
-            };
+            }
+        }
+    }
+
+    async fn obey(&mut self, command: Command) {
+        match command {
+            Command::Wake => self.woken = true,
+            Command::RenewNow(profile) => {
+                self.forced.push(profile);
+                self.woken = true;
+            }
+            Command::Favourites(favourites) => {
+                // credential_process favourites have no profile to seed from.
+                let new = favourites
+                    .iter()
+                    .any(|f| !f.credential_process && !self.known.contains_key(f.profile.as_str()));
+                self.favourites = favourites;
+                if new {
+                    self.seed_from_files().await;
+                }
+            }
+            Command::SignedOut => {
+                self.signed_out = true;
+                self.reseed = true;
+                self.known.clear();
+                self.due.clear();
+                self.session = None;
+                // Already shown as signed out: no "needs sign-in" of our own.
+                self.needs_sign_in = true;
+                self.next_session_check = later(self.clock.now(), SIGNED_OUT_RECHECK);
+            }
+        }
+    }
+
+    /// Takes in the commands that came while a round ran.
+    async fn catch_up(&mut self) {
+        while let Ok(command) = self.commands.try_recv() {
+            self.obey(command).await;
         }
     }
 
@@ -346,7 +391,11 @@ impl Task {
     /// One pass: the session, then the profiles that are due. Returns the next deadline
     /// (`None`: nothing scheduled, only the periodic check).
     async fn round(&mut self, woken: bool) -> Option<SystemTime> {
+        self.signed_out = false;
         let token_deadline = self.session_round(woken).await?;
+        if std::mem::take(&mut self.reseed) {
+            self.seed_from_files().await;
+        }
         for profile in std::mem::take(&mut self.forced) {
             self.due.remove(&profile);
         }
@@ -398,6 +447,10 @@ impl Task {
                 }
             }
         }
+        // What changed while the portal answered: a favourite removed or re-pointed since
+        // is not written, nor anything after a sign-out.
+        self.catch_up().await;
+        writes.retain(|(f, _)| !self.signed_out && self.favourites.contains(f));
         self.write(writes).await;
         self.due.values().copied().chain([token_deadline]).min()
     }
@@ -448,15 +501,15 @@ impl Task {
                 }
                 Err(e) => {
                     let retry = self.failed(None, &e);
-                    self.note_session(info);
+                    self.note_session(info, false);
                     return Some(retry);
                 }
             }
         } else {
             info
         };
-        self.failures.remove("");
-        self.note_session(info.clone());
+        let recovered = self.failures.remove("").is_some();
+        self.note_session(info.clone(), recovered);
         Some(
             info.expires_at
                 .checked_sub(self.provider.token_refresh_margin())
@@ -465,8 +518,9 @@ impl Task {
         )
     }
 
-    fn note_session(&mut self, info: SessionInfo) {
-        if self.needs_sign_in || self.session.as_ref() != Some(&info) {
+    /// The session as read; said again when it changed, or `recovered` from a failure.
+    fn note_session(&mut self, info: SessionInfo, recovered: bool) {
+        if recovered || self.needs_sign_in || self.session.as_ref() != Some(&info) {
             self.needs_sign_in = false;
             self.session = Some(info.clone());
             self.send(Event::Session(SessionState::SignedIn(info)));
@@ -560,12 +614,7 @@ impl Task {
             let mut changes = Changes::new();
             let mut bad = None;
             for (f, creds) in &writes {
-                let write = ProfileWrite::new(f.profile.clone(), creds);
-                let write = match &f.region {
-                    Some(r) => write.region(r),
-                    None => Ok(write),
-                };
-                match write {
+                match f.profile_write(creds) {
                     Ok(w) => changes = changes.write(w),
                     Err(e) => {
                         bad = Some((f.profile.to_string(), e));

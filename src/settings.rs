@@ -8,9 +8,10 @@
 //! it was, so saving never loses it; fields unknown to this version are kept too.
 
 use crate::atomic_file;
-use crate::awsfiles::ProfileName;
+use crate::awsfiles::{ProfileName, ProfileWrite};
 use crate::error::{Error, Result};
 use crate::instance::{validate_region, Instance};
+use crate::portal::RoleCredentials;
 use crate::store::SignInFlow;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -77,6 +78,25 @@ pub struct Favourite {
 }
 
 impl Favourite {
+    /// The instance, account and role, as one key (for caches of its credentials).
+    pub fn target_key(&self) -> String {
+        format!(
+            "{}|{}|{}",
+            self.instance.key(),
+            self.account_id,
+            self.role_name
+        )
+    }
+
+    /// Its profile holding `credentials` (and its region in the config file).
+    pub fn profile_write(&self, credentials: &RoleCredentials) -> Result<ProfileWrite> {
+        let write = ProfileWrite::new(self.profile.clone(), credentials);
+        match &self.region {
+            Some(r) => write.region(r),
+            None => Ok(write),
+        }
+    }
+
     /// The same account and role of the same instance.
     pub fn same_target(&self, other: &Favourite) -> bool {
         self.instance == other.instance
@@ -359,6 +379,8 @@ enum DefaultRef {
 #[derive(Debug, Clone, PartialEq)]
 struct Skipped {
     list: List,
+    /// Where it stood in its list, so that saving puts it back there.
+    index: usize,
     value: serde_json::Value,
     what: String,
     detail: String,
@@ -403,30 +425,29 @@ pub struct Settings {
 impl Serialize for Settings {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::Error as _;
-        let kept = |list| {
-            self.skipped
-                .iter()
-                .filter(move |k| k.list == list)
-                .map(|k| k.value.clone())
+        // The skipped entries go back where they stood.
+        let place = |list, mut values: Vec<serde_json::Value>| {
+            for k in self.skipped.iter().filter(|k| k.list == list) {
+                values.insert(k.index.min(values.len()), k.value.clone());
+            }
+            values
         };
-        let to_values =
-            |v: Result<serde_json::Value, serde_json::Error>| v.map_err(S::Error::custom);
         let instances = self
             .instances
             .iter()
-            .map(|i| to_values(serde_json::to_value(i)))
-            .chain(kept(List::Instances).map(Ok))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
+            .map(serde_json::to_value)
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(S::Error::custom)?;
         let favourites = self
             .favourites
             .iter()
-            .map(|f| to_values(serde_json::to_value(f)))
-            .chain(kept(List::Favourites).map(Ok))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
+            .map(serde_json::to_value)
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(S::Error::custom)?;
         SettingsFile {
-            instances,
+            instances: place(List::Instances, instances),
             default_instance: self.default_instance.clone(),
-            favourites,
+            favourites: place(List::Favourites, favourites),
             preferences: self.preferences.clone(),
             other: self.other.clone(),
         }
@@ -459,6 +480,7 @@ impl<'de> Deserialize<'de> for Settings {
                 Err(detail) => settings.skipped.push(Skipped {
                     what: entry_name("instance", &value, "startUrl", i),
                     list: List::Instances,
+                    index: i,
                     value,
                     detail,
                 }),
@@ -473,6 +495,7 @@ impl<'de> Deserialize<'de> for Settings {
                 Err(detail) => settings.skipped.push(Skipped {
                     what: entry_name("favourite", &value, "profile", i),
                     list: List::Favourites,
+                    index: i,
                     value,
                     detail,
                 }),
@@ -537,6 +560,16 @@ impl Settings {
         path: &Path,
         change: impl FnOnce(&mut Settings) -> Result<T>,
     ) -> Result<(Settings, T)> {
+        let (settings, out, ()) = Self::update_and(path, change, |_| ())?;
+        Ok((settings, out))
+    }
+
+    /// [`Self::update`], then `look` at the file while its lock is still held.
+    pub fn update_and<T, L>(
+        path: &Path,
+        change: impl FnOnce(&mut Settings) -> Result<T>,
+        look: impl FnOnce(&Path) -> L,
+    ) -> Result<(Settings, T, L)> {
         let write_failed = |source| Error::WriteFailed {
             path: path.to_owned(),
             source,
@@ -548,7 +581,8 @@ impl Settings {
         if settings != before {
             lock.replace(&settings.to_bytes()).map_err(write_failed)?;
         }
-        Ok((settings, out))
+        let looked = look(path);
+        Ok((settings, out, looked))
     }
 
     /// The entries that are not valid and are skipped (kept in the file as they are):
@@ -738,6 +772,18 @@ impl Settings {
         out
     }
 
+    /// Every instance there is a reason to know: those remembered, then any other a
+    /// favourite names.
+    pub fn known_instances(&self) -> Vec<Instance> {
+        let mut out: Vec<Instance> = self.instances.iter().map(|i| i.instance.clone()).collect();
+        for i in self.instances_in_use() {
+            if !out.contains(&i) {
+                out.push(i);
+            }
+        }
+        out
+    }
+
     /// The name to show for `instance`: its label, else its host.
     pub fn name_of(&self, instance: &Instance) -> String {
         self.instances
@@ -749,7 +795,8 @@ impl Settings {
 
     /// Takes in `other` (an export from another machine or a backup): its instances and
     /// favourites are added, its preferences replace ours. Nothing changes if one of its
-    /// favourites would take a profile name that is ours for another account or role.
+    /// favourites would take a profile name that is ours for another account or role. Its
+    /// entries that are not valid are left out (see its [`Self::skipped`]).
     pub fn import(&mut self, other: Settings) -> Result<()> {
         other.preferences.validate()?;
         let mut merged = self.clone();
@@ -759,7 +806,6 @@ impl Settings {
         for f in other.favourites {
             merged.add_favourite(f)?;
         }
-        merged.skipped.extend(other.skipped);
         merged.preferences = other.preferences;
         if merged.default_instance.is_none() {
             merged.default_instance = other.default_instance;
@@ -961,8 +1007,11 @@ mod tests {
         assert_eq!(after.skipped(&path).len(), 3);
         let json: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        // In their places: the numbered one keeps its number.
         assert_eq!(json["favourites"].as_array().unwrap().len(), 4);
+        assert_eq!(json["favourites"][1]["profile"], "bad name]");
         assert_eq!(json["favourites"][3], serde_json::json!({"startUrl": 7}));
+        assert!(after.skipped(&path)[2].to_string().contains("favourite #4"));
     }
 
     #[test]

@@ -51,7 +51,7 @@ pub fn sentence(s: &str) -> String {
         Some(c) => c.to_uppercase().chain(chars).collect(),
         None => return String::new(),
     };
-    if !out.ends_with(['.', '!', '?', ')']) {
+    if !out.ends_with(['.', '!', '?']) {
         out.push('.');
     }
     out

@@ -98,8 +98,10 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// One event, shown.
+/// One event, shown. The window's state and the tray follow `Changed` (which every
+/// change of what they show is followed by).
 async fn apply<R: Runtime>(handle: &AppHandle<R>, app: &App, event: Event) {
+    let changed = matches!(event, Event::Changed);
     let emitted = match event {
         Event::SignInCode { .. } => {
             show_window(handle, "signIn");
@@ -162,7 +164,9 @@ async fn apply<R: Runtime>(handle: &AppHandle<R>, app: &App, event: Event) {
     if let Err(e) = emitted {
         tracing::warn!(error = %e, "could not send an event to the window");
     }
-    refresh(handle, app);
+    if changed {
+        refresh(handle, app);
+    }
 }
 
 /// The window's state and the tray, from the workspace's status now.
@@ -341,5 +345,22 @@ pub fn on_menu<R: Runtime>(handle: &AppHandle<R>, id: &str) {
         MenuId::Favourites => show_window(handle, "favourites"),
         MenuId::Settings => show_window(handle, "settings"),
         MenuId::Quit => handle.exit(0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sso_device_auth_provider::clock::from_epoch_seconds;
+
+    #[test]
+    fn warns_only_for_sessions_that_cannot_renew_within_fifteen_minutes() {
+        let now = from_epoch_seconds(1_800_000_000);
+        let in_mins = |m: u64| now + Duration::from_secs(m * 60);
+        assert!(session_ending_soon(false, in_mins(14), now));
+        assert!(session_ending_soon(false, in_mins(15), now));
+        assert!(!session_ending_soon(false, in_mins(16), now));
+        assert!(!session_ending_soon(true, in_mins(5), now));
+        assert!(!session_ending_soon(false, now, now));
     }
 }

@@ -46,10 +46,14 @@ impl App {
         Ok(())
     }
 
-    /// Signs out of the current instance.
+    /// Signs out of the current instance (a clean-up that failed is reported; the
+    /// session is over either way).
     pub async fn sign_out(&self) -> CommandResult<()> {
-        self.world.sign_out(&self.current()?).await?;
-        Ok(())
+        let signed_out = self.world.sign_out(&self.current()?).await?;
+        match signed_out.cleanup_error {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
     }
 
     /// Starts this program at login (hidden), or stops doing so.

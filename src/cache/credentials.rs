@@ -20,16 +20,20 @@ impl CredentialsCache {
     }
 
     /// The file of `profile`: its name hashed, since profile names may hold `/`.
-    /// The file of this entry.
     pub fn path_of(&self, profile: &str) -> PathBuf {
         self.dir.join(super::hashed_file_name(profile))
     }
 
-    /// The cached credentials of `profile`, if there are readable ones.
-    pub fn get(&self, profile: &str) -> Option<RoleCredentials> {
+    /// The cached credentials of `profile`, if there are readable ones for `target` (the
+    /// instance, account and role they are of: a favourite pointed elsewhere since gets
+    /// none).
+    pub fn get(&self, profile: &str, target: &str) -> Option<RoleCredentials> {
         let bytes = std::fs::read(self.path_of(profile)).ok()?;
         let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
         let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+        if s("Target").as_deref() != Some(target) {
+            return None;
+        }
         Some(RoleCredentials {
             access_key_id: s("AccessKeyId")?,
             secret_access_key: s("SecretAccessKey")?.into(),
@@ -38,9 +42,15 @@ impl CredentialsCache {
         })
     }
 
-    /// Stores `credentials` for `profile`.
-    pub fn put(&self, profile: &str, credentials: &RoleCredentials) -> std::io::Result<()> {
+    /// Stores `credentials` of `target` for `profile`.
+    pub fn put(
+        &self,
+        profile: &str,
+        target: &str,
+        credentials: &RoleCredentials,
+    ) -> std::io::Result<()> {
         let json = serde_json::json!({
+            "Target": target,
             "AccessKeyId": credentials.access_key_id,
             "SecretAccessKey": credentials.secret_access_key.expose(),
             "SessionToken": credentials.session_token.expose(),
@@ -73,9 +83,10 @@ mod tests {
             session_token: "t".into(),
             expiration: from_epoch_seconds(1_800_000_000),
         };
-        assert!(cache.get("team/dev").is_none());
-        cache.put("team/dev", &creds).unwrap();
-        assert_eq!(cache.get("team/dev"), Some(creds));
+        assert!(cache.get("team/dev", "a").is_none());
+        cache.put("team/dev", "a", &creds).unwrap();
+        assert_eq!(cache.get("team/dev", "a"), Some(creds));
+        assert_eq!(cache.get("team/dev", "b"), None, "another target's");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -87,6 +98,6 @@ mod tests {
         }
         cache.remove("team/dev").unwrap();
         cache.remove("team/dev").unwrap();
-        assert!(cache.get("team/dev").is_none());
+        assert!(cache.get("team/dev", "a").is_none());
     }
 }

@@ -1,16 +1,16 @@
 //! `daemon`: keeps every favourite's profile fresh without a GUI, until Ctrl-C or SIGTERM.
 
 use aws_sso_device_auth_provider::clock::rfc3339;
-use aws_sso_device_auth_provider::workspace::Event;
+use aws_sso_device_auth_provider::workspace::{Event, SessionPhase};
 use aws_sso_device_auth_provider::Error;
 
 pub async fn daemon() -> Result<(), Error> {
     let world = super::open().await?;
     let mut events = world.subscribe();
-    eprintln!(
+    say(&format!(
         "Keeping favourites fresh in {}; stop with Ctrl-C.",
         world.credentials_file().display()
-    );
+    ));
     world.keep_fresh().await;
     let stop = shutdown_signal();
     tokio::pin!(stop);
@@ -34,17 +34,31 @@ pub async fn daemon() -> Result<(), Error> {
                 let what = profile.map_or("the session".to_owned(), |p| format!("profile {p}"));
                 format!("renewing {what} failed: {message} (next try {})", rfc3339(retry_at))
             }
-            Ok(Event::SessionEnded { instance }) => format!(
-                "the session with {instance} is over; sign in with: aws-sso-auth login (renewal resumes by itself)"
-            ),
+            Ok(Event::Session { instance, phase }) => match phase {
+                SessionPhase::SignedIn => {
+                    let until = world
+                        .status()
+                        .instance(&instance)
+                        .and_then(|i| i.expires_at)
+                        .map(rfc3339)
+                        .unwrap_or_default();
+                    format!("signed in to {instance}; the session token is valid until {until}")
+                }
+                SessionPhase::SignedOut | SessionPhase::NeedsSignIn => format!(
+                    "no session with {instance}; sign in with: aws-sso-auth login --start-url {} --sso-region {} (renewal resumes by itself)",
+                    instance.start_url(),
+                    instance.region()
+                ),
+                SessionPhase::SigningIn => continue,
+            },
             Ok(Event::Renewing { instance, margins }) => format!(
                 "renewing {instance}: the session {} min and profiles {} min before they expire",
                 margins.token.as_secs() / 60,
                 margins.credentials.as_secs() / 60
             ),
-            Ok(Event::Stopped { instance }) => {
-                format!("stopped renewing {instance}: no favourite of it is left")
-            }
+            Ok(Event::Stopped { instance }) => format!(
+                "stopped renewing {instance}: it is no longer the default, and no favourite uses it"
+            ),
             Ok(Event::SettingsEntrySkipped(e)) => format!("skipped: {e}"),
             Ok(Event::SettingsReloaded) => {
                 let settings = world.settings();
@@ -63,10 +77,16 @@ pub async fn daemon() -> Result<(), Error> {
             }
             _ => continue,
         };
-        eprintln!("{now} {line}");
+        say(&format!("{now} {line}"));
     }
-    eprintln!("Stopped.");
+    say("Stopped.");
     Ok(())
+}
+
+/// One line of the log on stderr; a closed stderr (the terminal went away) stops nothing.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// Ctrl-C, or SIGTERM on Unix.

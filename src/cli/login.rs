@@ -26,6 +26,8 @@ pub async fn login(
     let session = world.sign_in(&instance, flow).await;
     printer.abort();
     let session = session?;
+    // The other commands use it from now on.
+    world.add_instance(instance, None).await?;
     let renew = if session.renewable {
         "it renews itself with its refresh token"
     } else {
@@ -49,7 +51,7 @@ pub async fn logout(args: &InstanceArgs) -> Result<(), Error> {
             signed_out.removed_profiles.len()
         );
     }
-    Ok(())
+    signed_out.cleanup_error.map_or(Ok(()), Err)
 }
 
 /// Prints each sign-in code (and whether the browser opened) as it comes, while the

@@ -47,6 +47,9 @@ pub async fn run(command: SettingsCommand) -> Result<(), Error> {
                 path: file.clone(),
                 detail: e.to_string(),
             })?;
+            for e in other.skipped(&file) {
+                super::warn("not imported", &e);
+            }
             let (instances, favourites) = (other.instances.len(), other.favourites.len());
             world.import(other).await?;
             eprintln!(

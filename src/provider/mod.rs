@@ -232,7 +232,9 @@ impl AwsSsoDeviceAuthProvider {
                 instance: self.instance.clone(),
             });
         }
-        self.sign_in_locked(record).await.map(|t| t.access_token)
+        self.sign_in_locked(record, self.flow)
+            .await
+            .map(|t| t.access_token)
     }
 
     /// Refreshes; `Ok(None)` when the session is over and a sign-in is needed.
@@ -247,7 +249,7 @@ impl AwsSsoDeviceAuthProvider {
             Ok(Refreshed::Tokens(new)) => {
                 tracing::info!(instance = %self.instance, expires_at = %crate::clock::rfc3339(new.expires_at), "access token refreshed");
                 let token = new.access_token.clone();
-                self.mirror(&new);
+                self.mirror(&new).await;
                 record.tokens = Some(new);
                 self.save(record).await?;
                 Ok(Some(token))
@@ -273,22 +275,31 @@ impl AwsSsoDeviceAuthProvider {
 
     /// Starts a new interactive sign-in now, whatever is stored.
     pub async fn sign_in(&self) -> Result<SessionInfo> {
+        self.sign_in_with(self.flow).await
+    }
+
+    /// [`Self::sign_in`] with `flow` instead of the builder's.
+    pub async fn sign_in_with(&self, flow: SignInFlow) -> Result<SessionInfo> {
         let _guard = self.session_lock.lock().await;
         let _across = self.lock_across_processes().await?;
         let record = self.load().await?;
-        let tokens = self.sign_in_locked(record).await?;
+        let tokens = self.sign_in_locked(record, flow).await?;
         Ok(SessionInfo {
             expires_at: tokens.expires_at,
             renewable: tokens.refresh_token.is_some(),
         })
     }
 
-    async fn sign_in_locked(&self, mut record: SessionRecord) -> Result<TokenSet> {
+    async fn sign_in_locked(
+        &self,
+        mut record: SessionRecord,
+        flow: SignInFlow,
+    ) -> Result<TokenSet> {
         let start_url = self.instance.start_url();
-        let mut reg = self.registration_for(&mut record).await?;
+        let mut reg = self.registration_for(&mut record, flow).await?;
         let mut registered_now = false;
         loop {
-            let result = match self.flow {
+            let result = match flow {
                 SignInFlow::Device => {
                     self.oidc
                         .device_flow(&reg, start_url, &self.poll, &self.prompt)
@@ -309,7 +320,7 @@ impl AwsSsoDeviceAuthProvider {
                 Ok(tokens) => {
                     record.tokens = Some(tokens.clone());
                     self.save(&record).await?;
-                    self.mirror(&tokens);
+                    self.mirror(&tokens).await;
                     self.credentials_cache().clear();
                     tracing::info!(instance = %self.instance, expires_at = %crate::clock::rfc3339(tokens.expires_at), "signed in");
                     return Ok(tokens);
@@ -320,7 +331,7 @@ impl AwsSsoDeviceAuthProvider {
                 {
                     tracing::info!("client registration rejected; registering again");
                     record.registration = None;
-                    reg = self.registration_for(&mut record).await?;
+                    reg = self.registration_for(&mut record, flow).await?;
                     registered_now = true;
                 }
                 Err(e) => return Err(e),
@@ -328,17 +339,21 @@ impl AwsSsoDeviceAuthProvider {
         }
     }
 
-    async fn registration_for(&self, record: &mut SessionRecord) -> Result<ClientRegistration> {
+    async fn registration_for(
+        &self,
+        record: &mut SessionRecord,
+        flow: SignInFlow,
+    ) -> Result<ClientRegistration> {
         let start_url = self.instance.start_url();
         let now = self.clock.now();
         if let Some(reg) = &record.registration {
-            if registration_usable(reg, &self.registration, self.flow, start_url, now) {
+            if registration_usable(reg, &self.registration, flow, start_url, now) {
                 return Ok(reg.clone());
             }
         }
         let reg = self
             .oidc
-            .register(&self.registration, self.flow, start_url)
+            .register(&self.registration, flow, start_url)
             .await?;
         record.registration = Some(reg.clone());
         // A new registration invalidates refresh tokens issued to the old one.
@@ -349,11 +364,14 @@ impl AwsSsoDeviceAuthProvider {
 
     /// Copies a new access token to the AWS CLI's cache, if asked to. A failure there is
     /// logged, not fatal: the session itself is saved.
-    fn mirror(&self, tokens: &TokenSet) {
-        if let Some(cache) = &self.aws_cli_cache {
-            if let Err(e) = cache.write(&self.instance, tokens) {
-                tracing::warn!(error = %e, "could not update the AWS CLI's SSO token cache");
-            }
+    async fn mirror(&self, tokens: &TokenSet) {
+        let Some(cache) = self.aws_cli_cache.clone() else {
+            return;
+        };
+        let (instance, tokens) = (self.instance.clone(), tokens.clone());
+        let written = tokio::task::spawn_blocking(move || cache.write(&instance, &tokens)).await;
+        if let Ok(Err(e)) = written {
+            tracing::warn!(error = %e, "could not update the AWS CLI's SSO token cache");
         }
     }
 
@@ -380,8 +398,9 @@ impl AwsSsoDeviceAuthProvider {
         self.blocking("remove the saved session", move |s| s.delete(&key))
             .await?;
         self.credentials_cache().clear();
-        if let Some(cache) = &self.aws_cli_cache {
-            if let Err(e) = cache.remove() {
+        if let Some(cache) = self.aws_cli_cache.clone() {
+            let removed = tokio::task::spawn_blocking(move || cache.remove()).await;
+            if let Ok(Err(e)) = removed {
                 tracing::warn!(error = %e, "could not remove the AWS CLI's copy of the token");
             }
         }

@@ -2,7 +2,7 @@
 //! progress.
 
 use super::{blocking, Event, Workspace};
-use crate::cache::AccountsCache;
+use crate::cache::{AccountsCache, CachedAccounts};
 use crate::error::{Error, Result};
 use crate::instance::Instance;
 use crate::portal::{AccountFilter, AccountRoles};
@@ -17,6 +17,8 @@ const STALE_AFTER: Duration = Duration::from_secs(10 * 60);
 pub(super) struct AccountsState {
     refreshing: bool,
     error: Option<Arc<Error>>,
+    /// The list last read, when it could not be cached: shown rather than lost.
+    unsaved: Option<CachedAccounts>,
 }
 
 /// The accounts of an instance, as known now.
@@ -40,32 +42,29 @@ impl Workspace {
     /// The cached accounts of `instance` at once; a background refresh starts when they
     /// are old and the session is signed in.
     pub async fn accounts(&self, instance: &Instance) -> Result<Accounts> {
-        let (cache, i) = (self.accounts_cache(), instance.clone());
-        let cached = blocking("read of the account list", move || Ok(cache.get(&i))).await?;
+        let cached = self.cached_accounts(instance).await?;
         let now = self.now();
         let stale = cached
             .updated_at
             .is_none_or(|t| now.duration_since(t).map_or(true, |age| age > STALE_AFTER));
         let signed_in = self.phase(instance) == super::SessionPhase::SignedIn;
-        if stale && signed_in {
+        if stale && signed_in && !cached.refreshing {
             self.refresh_accounts(instance)?;
+            return Ok(Accounts {
+                refreshing: true,
+                ..cached
+            });
         }
-        let state = self.lock();
-        let known = state.accounts.get(instance);
-        Ok(Accounts {
-            accounts: cached.accounts,
-            updated_at: cached.updated_at,
-            refreshing: known.is_some_and(|a| a.refreshing),
-            error: known.and_then(|a| a.error.clone()),
-        })
+        Ok(cached)
     }
 
     /// The cached accounts of `instance`, without starting a refresh.
     pub async fn cached_accounts(&self, instance: &Instance) -> Result<Accounts> {
         let (cache, i) = (self.accounts_cache(), instance.clone());
-        let cached = blocking("read of the account list", move || Ok(cache.get(&i))).await?;
+        let on_disk = blocking("read of the account list", move || Ok(cache.get(&i))).await?;
         let state = self.lock();
         let known = state.accounts.get(instance);
+        let cached = known.and_then(|a| a.unsaved.clone()).unwrap_or(on_disk);
         Ok(Accounts {
             accounts: cached.accounts,
             updated_at: cached.updated_at,
@@ -126,15 +125,34 @@ impl Workspace {
         let found = provider
             .accounts_with_roles_reporting(&AccountFilter::default(), None, &report)
             .await?;
-        let (cache, i, now) = (self.accounts_cache(), instance.clone(), self.now());
-        blocking("write of the account list", move || {
+        let (cache, i, now, list) = (
+            self.accounts_cache(),
+            instance.clone(),
+            self.now(),
+            found.clone(),
+        );
+        let saved = blocking("write of the account list", move || {
             cache
-                .put(&i, &found, now)
+                .put(&i, &list, now)
                 .map_err(|source| Error::WriteFailed {
                     path: cache.path_of(&i),
                     source,
                 })
         })
-        .await
+        .await;
+        let unsaved = match saved {
+            Ok(()) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not cache the account list; showing it anyway");
+                Some(CachedAccounts {
+                    updated_at: Some(now),
+                    accounts: found,
+                })
+            }
+        };
+        if let Some(a) = self.lock().accounts.get_mut(instance) {
+            a.unsaved = unsaved;
+        }
+        Ok(())
     }
 }

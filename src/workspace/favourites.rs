@@ -142,6 +142,29 @@ impl Workspace {
         blocking("read of the AWS files", move || files.managed_profiles()).await
     }
 
+    /// The favourite called `profile`, or why there is none.
+    fn favourite(&self, profile: &str) -> Result<Favourite> {
+        self.settings()
+            .find_favourite(profile, &self.shared.paths.settings_file())
+            .cloned()
+    }
+
+    /// A role's credentials (from the provider's memory while fresh); a refusal by AWS
+    /// ends the session.
+    async fn role_credentials(
+        &self,
+        instance: &Instance,
+        account_id: &str,
+        role_name: &str,
+    ) -> Result<RoleCredentials> {
+        let answer = self
+            .provider(instance)
+            .await?
+            .role_credentials(account_id, role_name)
+            .await;
+        answer.inspect_err(|e| self.note_refusal(instance, e))
+    }
+
     /// Fails with the reason unless `role_name` is one of the user's roles in the account.
     async fn check_role(
         &self,
@@ -198,17 +221,28 @@ impl Workspace {
             return Ok((applied, None));
         }
         let creds = self
-            .provider(&f.instance)
-            .await?
-            .role_credentials(&f.account_id, &f.role_name)
-            .await
-            .inspect_err(|e| self.note_refusal(&f.instance, e))?;
-        let mut write = ProfileWrite::new(f.profile.clone(), &creds);
-        if let Some(r) = &f.region {
-            write = write.region(r)?;
-        }
-        let applied = self.apply(Changes::new().write(write)).await?;
+            .role_credentials(&f.instance, &f.account_id, &f.role_name)
+            .await?;
+        let applied = self
+            .apply(Changes::new().write(f.profile_write(&creds)?))
+            .await?;
         Ok((applied, Some(creds.expiration)))
+    }
+
+    /// A favourite saved with its profile just written: its state, the events, the answer.
+    fn favourite_written(
+        &self,
+        f: &Favourite,
+        applied: &Applied,
+        expires_at: Option<SystemTime>,
+    ) -> WrittenProfile {
+        self.profile_written(&f.profile, expires_at);
+        self.emit(Event::Changed);
+        WrittenProfile {
+            verb: verb_of(applied, &f.profile),
+            profile: f.profile.to_string(),
+            expires_at,
+        }
     }
 
     fn profile_written(&self, profile: &ProfileName, expires_at: Option<SystemTime>) {
@@ -261,13 +295,7 @@ impl Workspace {
             }
             return Err(e);
         }
-        self.profile_written(&f.profile, expires_at);
-        self.emit(Event::Changed);
-        Ok(WrittenProfile {
-            verb: verb_of(&applied, &f.profile),
-            profile: f.profile.to_string(),
-            expires_at,
-        })
+        Ok(self.favourite_written(&f, &applied, expires_at))
     }
 
     /// Points a favourite at another account, role or region: checked like a new one,
@@ -277,10 +305,7 @@ impl Workspace {
         profile: &str,
         edit: FavouriteEdit,
     ) -> Result<WrittenProfile> {
-        let current = self
-            .settings()
-            .find_favourite(profile, &self.shared.paths.settings_file())?
-            .clone();
+        let current = self.favourite(profile)?;
         let mut f = Favourite::new(
             profile,
             current.instance.clone(),
@@ -303,13 +328,10 @@ impl Workspace {
         let saved = f.clone();
         self.update_settings(move |s| s.replace_favourite(saved))
             .await?;
-        self.profile_written(&f.profile, expires_at);
-        self.emit(Event::Changed);
-        Ok(WrittenProfile {
-            verb: verb_of(&applied, &f.profile),
-            profile: f.profile.to_string(),
-            expires_at,
-        })
+        if f.credential_process && !f.same_target(&current) {
+            self.forget_cached_credentials(&f.profile).await;
+        }
+        Ok(self.favourite_written(&f, &applied, expires_at))
     }
 
     /// Removes a favourite, its cached credentials and its profile; returns whether there
@@ -329,17 +351,7 @@ impl Workspace {
         let Some(f) = removed else {
             return Ok(false);
         };
-        let cache = self.credentials_cache();
-        let name = f.profile.to_string();
-        blocking("removal of cached credentials", move || {
-            cache.remove(&name).map_err(|source| Error::Io {
-                action: "remove",
-                path: cache.path_of(&name),
-                source,
-            })
-        })
-        .await
-        .unwrap_or_else(|e| tracing::warn!(error = %e, "could not remove cached credentials"));
+        self.forget_cached_credentials(&f.profile).await;
         let applied = self.apply(Changes::new().remove(f.profile.clone())).await?;
         Ok(!applied.removed.is_empty())
     }
@@ -354,11 +366,8 @@ impl Workspace {
         let name = ProfileName::new(&request.profile)?;
         let region = request.region.as_deref().map(validate_region).transpose()?;
         let creds = self
-            .provider(instance)
-            .await?
-            .role_credentials(&request.account_id, &request.role_name)
-            .await
-            .inspect_err(|e| self.note_refusal(instance, e))?;
+            .role_credentials(instance, &request.account_id, &request.role_name)
+            .await?;
         let mut write = ProfileWrite::new(name.clone(), &creds);
         if let Some(r) = &region {
             write = write.region(r)?;
@@ -376,10 +385,15 @@ impl Workspace {
     /// Renews a favourite's profile now: through its renewer while the world is kept
     /// fresh (answering at once; the outcome comes as an event), else here and now.
     pub async fn renew_now(&self, profile: &str) -> Result<()> {
-        let f = self
-            .settings()
-            .find_favourite(profile, &self.shared.paths.settings_file())?
-            .clone();
+        let f = self.favourite(profile)?;
+        if f.credential_process {
+            // Nothing is kept fresh for it: the next call fetches new credentials.
+            self.forget_cached_credentials(&f.profile).await;
+            let (_, expires_at) = self.write_favourite(&f).await?;
+            self.profile_written(&f.profile, expires_at);
+            self.emit(Event::Changed);
+            return Ok(());
+        }
         {
             let mut state = self.lock();
             let session = state.sessions.get(&f.instance);
@@ -410,20 +424,18 @@ impl Workspace {
     /// five minutes left, reading one file and nothing else; otherwise renewed (signing in
     /// if the session is over: one sign-in across every caller) and written back.
     pub async fn favourite_credentials(&self, profile: &str) -> Result<FavouriteCredentials> {
-        let f = self
-            .settings()
-            .find_favourite(profile, &self.shared.paths.settings_file())?
-            .clone();
-        let (cache, files, name, process) = (
+        let f = self.favourite(profile)?;
+        let (cache, files, name, process, target) = (
             self.credentials_cache(),
             self.shared.files.clone(),
             profile.to_owned(),
             f.credential_process,
+            f.target_key(),
         );
         // An unreadable file only costs the cold path.
         let cached = blocking("read of the profile", move || {
             Ok(if process {
-                cache.get(&name)
+                cache.get(&name, &target)
             } else {
                 files
                     .managed_profiles()
@@ -447,14 +459,15 @@ impl Workspace {
             .role_credentials_signing_in(&f.account_id, &f.role_name)
             .await?;
         let warning = if f.credential_process {
-            let (cache, name, creds) = (
+            let (cache, name, target, creds) = (
                 self.credentials_cache(),
                 profile.to_owned(),
+                f.target_key(),
                 credentials.clone(),
             );
             blocking("write of the credentials cache", move || {
                 cache
-                    .put(&name, &creds)
+                    .put(&name, &target, &creds)
                     .map_err(|source| Error::WriteFailed {
                         path: cache.path_of(&name),
                         source,
@@ -463,11 +476,10 @@ impl Workspace {
             .await
             .err()
         } else {
-            let mut write = ProfileWrite::new(f.profile.clone(), &credentials);
-            if let Some(r) = &f.region {
-                write = write.region(r)?;
-            }
-            match self.apply(Changes::new().write(write)).await {
+            match self
+                .apply(Changes::new().write(f.profile_write(&credentials)?))
+                .await
+            {
                 Ok(_) => {
                     self.profile_written(&f.profile, Some(credentials.expiration));
                     None
@@ -489,10 +501,7 @@ impl Workspace {
         let region = region.map(validate_region).transpose()?;
         let (instance, account_id, role_name, own_region) = match target {
             ConsoleTarget::Favourite(profile) => {
-                let f = self
-                    .settings()
-                    .find_favourite(&profile, &self.shared.paths.settings_file())?
-                    .clone();
+                let f = self.favourite(&profile)?;
                 (f.instance, f.account_id, f.role_name, f.region)
             }
             ConsoleTarget::Role {
@@ -505,11 +514,8 @@ impl Workspace {
             .or(own_region)
             .unwrap_or_else(|| instance.region().to_owned());
         let creds = self
-            .provider(&instance)
-            .await?
-            .role_credentials(&account_id, &role_name)
-            .await
-            .inspect_err(|e| self.note_refusal(&instance, e))?;
+            .role_credentials(&instance, &account_id, &role_name)
+            .await?;
         let signin = self.shared.options.env.get("AWS_ENDPOINT_URL_SIGNIN");
         crate::console::signin_url(&creds, &region, signin.as_deref()).await
     }
@@ -519,6 +525,23 @@ impl Workspace {
     pub async fn open_console(&self, target: ConsoleTarget, region: Option<&str>) -> Result<()> {
         let url = self.console_url(target, region).await?;
         crate::console::open_once(&url).await
+    }
+
+    /// Forgets the cached credentials of a `credential_process` favourite; a failure is
+    /// logged, since nothing depends on it.
+    pub(super) async fn forget_cached_credentials(&self, profile: &ProfileName) {
+        let (cache, name) = (self.credentials_cache(), profile.to_string());
+        let removed = blocking("removal of cached credentials", move || {
+            cache.remove(&name).map_err(|source| Error::Io {
+                action: "remove",
+                path: cache.path_of(&name),
+                source,
+            })
+        })
+        .await;
+        if let Err(e) = removed {
+            tracing::warn!(error = %e, "could not remove cached credentials");
+        }
     }
 
     /// The `aws-sso-auth` program `credential_process` profiles run, if known.

@@ -25,6 +25,7 @@
 mod accounts;
 mod favourites;
 mod sessions;
+mod sign_in;
 mod status;
 
 pub use accounts::Accounts;
@@ -32,6 +33,7 @@ pub use favourites::{
     ConsoleTarget, FavouriteCredentials, FavouriteEdit, NewFavourite, ProfileRequest,
     WrittenProfile, WrittenVerb,
 };
+pub use sign_in::SignedOut;
 pub use status::{Failure, FavouriteStatus, InstanceStatus, SessionPhase, SignInCode, Status};
 
 use crate::awsfiles::AwsFiles;
@@ -128,6 +130,13 @@ pub enum Event {
         code: SignInCode,
         /// Why the browser could not be opened, when it should have been.
         browser_error: Option<String>,
+    },
+    /// A session's phase changed (signed in, signed out, needs a sign-in, signing in).
+    Session {
+        /// The instance.
+        instance: Instance,
+        /// Where it stands now.
+        phase: SessionPhase,
     },
     /// A sign-in asked for through [`Workspace::sign_in`] completed.
     SignedIn {
@@ -241,6 +250,8 @@ struct State {
     settings: Arc<Settings>,
     stamp: Option<Stamp>,
     sessions: HashMap<Instance, Session>,
+    /// Instances in use whose session could not be made, and why (tried again).
+    broken: HashMap<Instance, Failure>,
     profiles: HashMap<String, ProfileState>,
     accounts: HashMap<Instance, accounts::AccountsState>,
     keeping_fresh: bool,
@@ -275,6 +286,14 @@ impl Stamp {
             inode: std::os::unix::fs::MetadataExt::ino(&m),
         })
     }
+}
+
+/// How long an instance whose session could not be made waits before another try.
+const BROKEN_RETRY: Duration = Duration::from_secs(30);
+
+/// `t` plus `d`.
+fn later_by(t: SystemTime, d: Duration) -> SystemTime {
+    crate::clock::later(t, d)
 }
 
 /// Runs blocking work (files, locks) on a blocking thread.
@@ -400,28 +419,57 @@ impl Workspace {
     // ---- settings ----
 
     /// Changes the settings with `change`, under the file's lock and from what it holds
-    /// now; then restarts what the change affects. Nothing changes if `change` fails.
+    /// now; then restarts what the change affects. Nothing changes if `change` fails; a
+    /// session that cannot follow is the inner error (the change is saved).
+    async fn change_settings<T: Send + 'static>(
+        &self,
+        change: impl FnOnce(&mut Settings) -> Result<T> + Send + 'static,
+    ) -> Result<(T, Result<()>)> {
+        let _changing = self.shared.changing.lock().await;
+        let path = self.shared.paths.settings_file();
+        let (settings, out, stamp) = blocking("change of the settings", move || {
+            // Stamped under the lock: a change by another process after ours is seen.
+            Settings::update_and(&path, change, Stamp::of)
+        })
+        .await?;
+        let followed = self.adopt(settings, stamp).await;
+        Ok((out, followed))
+    }
+
+    /// [`Self::change_settings`], when a session that cannot follow is not this change's
+    /// failure (it is logged, shown, and tried again).
     async fn update_settings<T: Send + 'static>(
         &self,
         change: impl FnOnce(&mut Settings) -> Result<T> + Send + 'static,
     ) -> Result<T> {
+        Ok(self.change_settings(change).await?.0)
+    }
+
+    /// Follows the settings as they are (after a sign-in, or to try a broken session
+    /// again).
+    async fn follow_settings(&self) {
         let _changing = self.shared.changing.lock().await;
-        let path = self.shared.paths.settings_file();
-        let (settings, stamp, out) = blocking("change of the settings", move || {
-            let (settings, out) = Settings::update(&path, change)?;
-            Ok((settings, Stamp::of(&path), out))
-        })
-        .await?;
-        self.adopt(settings, stamp).await;
-        Ok(out)
+        // A failure is remembered per instance by `reconcile`.
+        let _ = self.reconcile().await;
     }
 
     /// Takes `settings` as the current ones and makes everything follow them.
-    async fn adopt(&self, settings: Settings, stamp: Option<Stamp>) {
-        let fresh: Vec<Arc<Error>> = {
+    async fn adopt(&self, settings: Settings, stamp: Option<Stamp>) -> Result<()> {
+        {
             let mut state = self.lock();
             state.settings = Arc::new(settings);
             state.stamp = stamp;
+        }
+        self.announce_skipped();
+        let followed = self.reconcile().await;
+        self.emit(Event::Changed);
+        followed
+    }
+
+    /// Says (once each) which entries of the settings are skipped.
+    fn announce_skipped(&self) {
+        let fresh: Vec<Arc<Error>> = {
+            let mut state = self.lock();
             let skipped = state.settings.skipped(&self.shared.paths.settings_file());
             skipped
                 .into_iter()
@@ -433,8 +481,6 @@ impl Workspace {
             tracing::warn!(error = %e, "settings entry skipped");
             self.emit(Event::SettingsEntrySkipped(e));
         }
-        self.reconcile().await;
-        self.emit(Event::Changed);
     }
 
     /// Reads `settings.json` again if another process changed it.
@@ -450,6 +496,10 @@ impl Workspace {
             return;
         }
         let _changing = self.shared.changing.lock().await;
+        // Our own change may have got there first.
+        if self.lock().stamp == stamp {
+            return;
+        }
         let read = blocking("read of the settings", move || {
             let stamp = Stamp::of(&path);
             Ok((Settings::load(&path), stamp))
@@ -458,8 +508,9 @@ impl Workspace {
         match read {
             Ok((Ok(settings), stamp)) => {
                 tracing::info!("settings changed by another process; read again");
+                // Failures to follow are remembered per instance by `reconcile`.
+                let _ = self.adopt(settings, stamp).await;
                 self.emit(Event::SettingsReloaded);
-                self.adopt(settings, stamp).await;
             }
             Ok((Err(e), stamp)) => {
                 // Half-written by a tool that does not write atomically, or broken by
@@ -474,11 +525,13 @@ impl Workspace {
     /// Replaces the preferences (checked first); what they affect restarts.
     pub async fn set_preferences(&self, preferences: Preferences) -> Result<()> {
         preferences.validate()?;
-        self.update_settings(move |s| {
-            s.preferences = preferences;
-            Ok(())
-        })
-        .await
+        let ((), followed) = self
+            .change_settings(move |s| {
+                s.preferences = preferences;
+                Ok(())
+            })
+            .await?;
+        followed
     }
 
     /// Sets one preference by its name in the file (`tokenRefreshMinutes`, …) from text.
@@ -486,8 +539,10 @@ impl Workspace {
         // Checked before the file is touched.
         self.settings().preferences.clone().set(name, value)?;
         let (name, value) = (name.to_owned(), value.to_owned());
-        self.update_settings(move |s| s.preferences.set(&name, &value))
-            .await
+        let ((), followed) = self
+            .change_settings(move |s| s.preferences.set(&name, &value))
+            .await?;
+        followed
     }
 
     /// Adds an instance (or relabels it) and makes it the default.
@@ -578,23 +633,8 @@ impl Workspace {
         if let Err(e) = self.read_profiles().await {
             tracing::warn!(error = %e, "cannot read the favourites' profiles");
         }
-        let skipped: Vec<Arc<Error>> = {
-            let mut state = self.lock();
-            let skipped = state.settings.skipped(&self.shared.paths.settings_file());
-            skipped
-                .into_iter()
-                .filter(|e| state.skipped_seen.insert(e.to_string()))
-                .map(Arc::new)
-                .collect()
-        };
-        for e in skipped {
-            tracing::warn!(error = %e, "settings entry skipped");
-            self.emit(Event::SettingsEntrySkipped(e));
-        }
-        {
-            let _changing = self.shared.changing.lock().await;
-            self.reconcile().await;
-        }
+        self.announce_skipped();
+        self.follow_settings().await;
         let every = self.shared.options.watch_every;
         // From now: a sleep right after this call is a resume too.
         let resume = ResumeWatch::new(self.now(), every + Duration::from_secs(3));
@@ -663,5 +703,11 @@ async fn watch(weak: Weak<Shared>, every: Duration, mut resume: ResumeWatch) {
             world.emit(Event::Resumed { slept });
         }
         world.reload_if_changed().await;
+        let now = world.now();
+        let retry = world.lock().broken.values().any(|f| f.retry_at <= now);
+        if retry {
+            world.follow_settings().await;
+            world.emit(Event::Changed);
+        }
     }
 }

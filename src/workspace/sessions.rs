@@ -1,10 +1,9 @@
 //! One session per instance in use: its provider, its renewer while the world is kept
-//! fresh, where it stands; signing in and out, and what goes with it.
+//! fresh, and where it stands; following the settings; the renewers' events.
 
 use super::status::{Failure, SessionPhase, SignInCode};
 use super::{blocking, Event, Margins, Shared, Workspace};
-use crate::awsfiles::Changes;
-use crate::cache::{AccountsCache, AwsCliTokenCache, CredentialsCache};
+use crate::cache::AwsCliTokenCache;
 use crate::error::{Error, Result};
 use crate::instance::Instance;
 use crate::provider::{AwsSsoDeviceAuthProvider, SessionInfo};
@@ -20,9 +19,16 @@ use tokio::sync::broadcast;
 /// the provider is built again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct ProviderKey {
-    flow: SignInFlow,
+    pub(super) flow: SignInFlow,
     token_margin: Duration,
     share_with_aws_cli: bool,
+}
+
+/// A sign-in waiting for the user: which one (a later one may replace it), and how to
+/// cancel it.
+pub(super) struct PendingSignIn {
+    pub(super) id: u64,
+    pub(super) task: tokio::task::AbortHandle,
 }
 
 pub(super) struct Session {
@@ -33,22 +39,25 @@ pub(super) struct Session {
     renewer: Option<(Renewer, Margins)>,
     pub(super) phase: SessionPhase,
     pub(super) info: Option<SessionInfo>,
-    signed_in_this_run: bool,
+    pub(super) signed_in_this_run: bool,
     pub(super) sign_in: Option<SignInCode>,
-    sign_in_task: Option<tokio::task::AbortHandle>,
+    pub(super) pending: Option<PendingSignIn>,
     pub(super) failure: Option<Failure>,
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
         self.pump.abort();
+        if let Some(p) = self.pending.take() {
+            p.task.abort();
+        }
     }
 }
 
 impl Session {
     /// Renews what is due now.
     pub(super) fn wake(&self) {
-        if let Some((r, _)) = &self.renewer {
+        if let Some(r) = self.renewer() {
             r.wake();
         }
     }
@@ -61,25 +70,25 @@ impl Session {
         self.renewer.as_ref().map(|(_, m)| *m)
     }
 
+    /// Where it stands without a valid session: ended while we ran, or never begun.
+    pub(super) fn at_rest(&self) -> SessionPhase {
+        if self.signed_in_this_run {
+            SessionPhase::NeedsSignIn
+        } else {
+            SessionPhase::SignedOut
+        }
+    }
+
+    /// The session is over (unless a sign-in is under way); whether one that was signed
+    /// in during this run just ended.
     fn ended(&mut self) -> bool {
         let ended = self.signed_in_this_run && self.phase == SessionPhase::SignedIn;
         if self.phase != SessionPhase::SigningIn {
-            self.phase = if self.signed_in_this_run {
-                SessionPhase::NeedsSignIn
-            } else {
-                SessionPhase::SignedOut
-            };
+            self.phase = self.at_rest();
             self.info = None;
         }
         ended
     }
-}
-
-/// What a sign-out removed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SignedOut {
-    /// Profiles of favourites removed from the AWS files (as the preferences asked).
-    pub removed_profiles: Vec<String>,
 }
 
 impl Workspace {
@@ -90,7 +99,7 @@ impl Workspace {
             .unwrap_or_else(|| Margins::of(&settings.preferences))
     }
 
-    fn provider_key(&self, settings: &Settings) -> ProviderKey {
+    pub(super) fn provider_key(&self, settings: &Settings) -> ProviderKey {
         let local_browser = crate::browser::local_browser_likely(self.shared.options.env.lookup());
         ProviderKey {
             flow: settings.preferences.sign_in_flow.resolve(local_browser),
@@ -174,20 +183,21 @@ impl Workspace {
             info: None,
             signed_in_this_run: false,
             sign_in: None,
-            sign_in_task: None,
+            pending: None,
             failure: None,
         }
     }
 
     /// Makes the sessions follow the settings while the world is kept fresh: one per
     /// instance in use, each with the provider and renewer the preferences ask for and
-    /// its own instance's favourites; the others stop. Restarts only what changed.
-    /// Callers hold `changing`.
-    pub(super) async fn reconcile(&self) {
+    /// its own instance's favourites; the others stop. Restarts only what changed. An
+    /// instance whose session cannot be built is remembered (and tried again by the
+    /// background); the first such error is returned. Callers hold `changing`.
+    pub(super) async fn reconcile(&self) -> Result<()> {
         let settings = {
             let state = self.lock();
             if !state.keeping_fresh {
-                return;
+                return Ok(());
             }
             state.settings.clone()
         };
@@ -196,9 +206,10 @@ impl Workspace {
         let wanted = settings.instances_in_use();
         let stopped: Vec<Instance> = {
             let mut state = self.lock();
+            state.broken.retain(|i, _| wanted.contains(i));
             let mut stopped = Vec::new();
             state.sessions.retain(|i, s| {
-                let keep = wanted.contains(i) || s.sign_in_task.is_some();
+                let keep = wanted.contains(i) || s.pending.is_some();
                 if !keep && s.renewer.is_some() {
                     stopped.push(i.clone());
                 }
@@ -210,17 +221,28 @@ impl Workspace {
             tracing::info!(%instance, "no longer in use; stopped renewing");
             self.emit(Event::Stopped { instance });
         }
+        let mut first = Ok(());
         for instance in wanted {
-            if let Err(e) = self.follow(&instance, &key, margins, &settings).await {
-                tracing::warn!(%instance, error = %e, "cannot keep this instance fresh");
-                if let Some(s) = self.lock().sessions.get_mut(&instance) {
-                    s.failure = Some(Failure {
+            let followed = self.follow(&instance, &key, margins, &settings).await;
+            let mut state = self.lock();
+            match followed {
+                Ok(()) => {
+                    state.broken.remove(&instance);
+                }
+                Err(e) => {
+                    tracing::warn!(%instance, error = %e, "cannot keep this instance fresh");
+                    let failure = Failure {
                         message: e.to_string(),
-                        retry_at: self.now(),
-                    });
+                        retry_at: super::later_by(self.now(), super::BROKEN_RETRY),
+                    };
+                    state.broken.insert(instance, failure);
+                    if first.is_ok() {
+                        first = Err(e);
+                    }
                 }
             }
         }
+        first
     }
 
     /// One instance of [`Self::reconcile`].
@@ -231,27 +253,44 @@ impl Workspace {
         margins: Margins,
         settings: &Settings,
     ) -> Result<()> {
-        // `None`: the session is as the preferences ask; else the events its new provider
-        // sends to (those of the session it replaces, if any).
-        let rebuild = match self.lock().sessions.get(instance) {
-            None => Some(renewer::Events::new()),
-            Some(s) if &s.key != key && s.sign_in_task.is_none() => Some(s.events.clone()),
+        // The session as it is now: kept, replaced (its provider was built for other
+        // preferences, and no sign-in is under way), or made.
+        // (The lock is let go before anything else locks.)
+        let looked = match self.lock().sessions.get(instance) {
+            None => Some(None),
+            Some(s) if &s.key != key && s.pending.is_none() => {
+                Some(Some((s.events.clone(), s.provider.clone())))
+            }
             Some(_) => None,
         };
-        let Some(events) = rebuild else {
+        let Some(replaced) = looked else {
             return self.ensure_renewer(instance, margins, settings);
         };
+        let events = replaced
+            .as_ref()
+            .map(|(events, _)| events.clone())
+            .unwrap_or_default();
         let provider = Arc::new(self.build_provider(instance, key, &events).await?);
         {
             let mut state = self.lock();
-            let mut fresh = self.new_session(instance, provider, key.clone(), events);
-            if let Some(old) = state.sessions.remove(instance) {
-                // The same session, seen through a provider built for new preferences.
-                fresh.phase = old.phase;
-                fresh.info = old.info.clone();
-                fresh.signed_in_this_run = old.signed_in_this_run;
+            // Only what was looked at is replaced: a session made, or a sign-in begun,
+            // while the provider was built is kept (the next reconcile sees to it).
+            let unchanged = match (state.sessions.get(instance), &replaced) {
+                (None, None) => true,
+                (Some(s), Some((_, old))) => Arc::ptr_eq(&s.provider, old) && s.pending.is_none(),
+                _ => false,
+            };
+            if unchanged {
+                let mut fresh = self.new_session(instance, provider, key.clone(), events);
+                if let Some(old) = state.sessions.remove(instance) {
+                    // The same session, seen through a provider built for new preferences.
+                    fresh.phase = old.phase;
+                    fresh.info = old.info.clone();
+                    fresh.signed_in_this_run = old.signed_in_this_run;
+                    fresh.failure = old.failure.clone();
+                }
+                state.sessions.insert(instance.clone(), fresh);
             }
-            state.sessions.insert(instance.clone(), fresh);
         }
         self.ensure_renewer(instance, margins, settings)
     }
@@ -267,12 +306,11 @@ impl Workspace {
         let Some(session) = state.sessions.get_mut(instance) else {
             return Ok(());
         };
-        match &session.renewer {
-            Some((r, m)) if *m == margins => {
+        if let Some((r, m)) = &session.renewer {
+            if *m == margins {
                 r.set_favourites(favourites);
                 return Ok(());
             }
-            _ => {}
         }
         let options = &self.shared.options;
         let renewer = Renewer::start(
@@ -296,36 +334,59 @@ impl Workspace {
         Ok(())
     }
 
+    /// Changes the phase of `instance`'s session with `change` (which may also change
+    /// more of it), and says so when the phase changed.
+    pub(super) fn change_session<T>(
+        &self,
+        instance: &Instance,
+        change: impl FnOnce(&mut Session) -> T,
+    ) -> Option<T> {
+        let (out, before, after) = {
+            let mut state = self.lock();
+            let session = state.sessions.get_mut(instance)?;
+            let before = session.phase;
+            let out = change(session);
+            (out, before, session.phase)
+        };
+        if before != after {
+            self.emit(Event::Session {
+                instance: instance.clone(),
+                phase: after,
+            });
+        }
+        Some(out)
+    }
+
     /// A renewer's event, into the state and out as the workspace's.
     async fn on_renewer_event(&self, instance: &Instance, event: renewer::Event) {
-        let mut out = Vec::new();
         match event {
             renewer::Event::Session(SessionState::SignedIn(info)) => {
-                let mut state = self.lock();
-                if let Some(s) = state.sessions.get_mut(instance) {
+                self.change_session(instance, |s| {
                     s.signed_in_this_run = true;
                     s.failure = None;
                     if s.phase != SessionPhase::SigningIn {
                         s.phase = SessionPhase::SignedIn;
                     }
                     s.info = Some(info);
-                }
+                });
             }
             renewer::Event::Session(SessionState::NeedsSignIn) => {
-                let mut state = self.lock();
-                let ended = state.sessions.get_mut(instance).is_some_and(Session::ended);
-                let favourites: Vec<String> = state
-                    .settings
-                    .favourites_of(instance)
-                    .map(|f| f.profile.to_string())
-                    .collect();
-                for p in favourites {
-                    if let Some(p) = state.profiles.get_mut(&p) {
-                        p.renewing = false;
+                let ended = self.change_session(instance, Session::ended);
+                {
+                    let mut state = self.lock();
+                    let favourites: Vec<String> = state
+                        .settings
+                        .favourites_of(instance)
+                        .map(|f| f.profile.to_string())
+                        .collect();
+                    for p in favourites {
+                        if let Some(p) = state.profiles.get_mut(&p) {
+                            p.renewing = false;
+                        }
                     }
                 }
-                if ended {
-                    out.push(Event::SessionEnded {
+                if ended == Some(true) {
+                    self.emit(Event::SessionEnded {
                         instance: instance.clone(),
                     });
                 }
@@ -340,21 +401,16 @@ impl Workspace {
                     url,
                     expires_at,
                 };
-                if let Some(s) = self.lock().sessions.get_mut(instance) {
-                    s.sign_in = Some(code.clone());
-                }
+                self.change_session(instance, |s| s.sign_in = Some(code.clone()));
                 let browser_error = if self.shared.options.open_browser {
-                    let url = code.url.clone();
-                    blocking("start of the browser", move || {
-                        crate::browser::open(&url).map_err(|source| Error::NoBrowser { source })
-                    })
-                    .await
-                    .err()
-                    .map(|e| e.to_string())
+                    self.open_browser(code.url.clone())
+                        .await
+                        .err()
+                        .map(|e| e.to_string())
                 } else {
                     None
                 };
-                out.push(Event::SignInCode {
+                self.emit(Event::SignInCode {
                     instance: instance.clone(),
                     code,
                     browser_error,
@@ -364,12 +420,14 @@ impl Workspace {
                 profile,
                 expires_at,
             } => {
-                let mut state = self.lock();
-                let p = state.profiles.entry(profile.clone()).or_default();
-                p.expires_at = Some(expires_at);
-                p.failure = None;
-                p.renewing = false;
-                out.push(Event::ProfileWritten {
+                {
+                    let mut state = self.lock();
+                    let p = state.profiles.entry(profile.clone()).or_default();
+                    p.expires_at = Some(expires_at);
+                    p.failure = None;
+                    p.renewing = false;
+                }
+                self.emit(Event::ProfileWritten {
                     profile,
                     expires_at,
                 });
@@ -383,19 +441,21 @@ impl Workspace {
                     message: message.clone(),
                     retry_at,
                 });
-                let mut state = self.lock();
-                let first = match &profile {
-                    Some(p) => {
-                        let p = state.profiles.entry(p.clone()).or_default();
-                        p.renewing = false;
-                        std::mem::replace(&mut p.failure, failure).is_none()
+                let first = {
+                    let mut state = self.lock();
+                    match &profile {
+                        Some(p) => {
+                            let p = state.profiles.entry(p.clone()).or_default();
+                            p.renewing = false;
+                            std::mem::replace(&mut p.failure, failure).is_none()
+                        }
+                        None => state
+                            .sessions
+                            .get_mut(instance)
+                            .is_some_and(|s| std::mem::replace(&mut s.failure, failure).is_none()),
                     }
-                    None => state
-                        .sessions
-                        .get_mut(instance)
-                        .is_some_and(|s| std::mem::replace(&mut s.failure, failure).is_none()),
                 };
-                out.push(Event::RenewalFailed {
+                self.emit(Event::RenewalFailed {
                     instance: instance.clone(),
                     profile,
                     message,
@@ -404,10 +464,15 @@ impl Workspace {
                 });
             }
         }
-        for e in out {
-            self.emit(e);
-        }
         self.emit(Event::Changed);
+    }
+
+    /// Opens `url` in the browser, off the runtime's threads.
+    pub(super) async fn open_browser(&self, url: String) -> Result<()> {
+        blocking("start of the browser", move || {
+            crate::browser::open(&url).map_err(|source| Error::NoBrowser { source })
+        })
+        .await
     }
 
     /// AWS refusing the session ends it, whatever the keychain holds (revoked on the
@@ -416,251 +481,12 @@ impl Workspace {
         if !matches!(e, Error::Unauthorized { .. } | Error::SignInRequired { .. }) {
             return;
         }
-        let ended = self
-            .lock()
-            .sessions
-            .get_mut(instance)
-            .is_some_and(Session::ended);
-        if ended {
+        if self.change_session(instance, Session::ended) == Some(true) {
             self.emit(Event::SessionEnded {
                 instance: instance.clone(),
             });
         }
         self.emit(Event::Changed);
-    }
-
-    /// Signs in to `instance` (with `flow` instead of the preference's, if given) and
-    /// remembers it as the default; answers once signed in. The code reaches the user as
-    /// [`Event::SignInCode`] (and in the browser, if the options say so).
-    pub async fn sign_in(
-        &self,
-        instance: &Instance,
-        flow: Option<SignInFlow>,
-    ) -> Result<SessionInfo> {
-        let mut provider = self.provider(instance).await?;
-        if let Some(flow) = flow.filter(|f| *f != provider.flow()) {
-            let settings = self.settings();
-            let key = ProviderKey {
-                flow,
-                ..self.provider_key(&settings)
-            };
-            let events = self
-                .lock()
-                .sessions
-                .get(instance)
-                .map(|s| s.events.clone())
-                .unwrap_or_default();
-            provider = Arc::new(self.build_provider(instance, &key, &events).await?);
-        }
-        let task = {
-            let mut state = self.lock();
-            let Some(s) = state.sessions.get_mut(instance) else {
-                return Err(Error::Interrupted { what: "sign-in" });
-            };
-            if s.sign_in_task.is_some() {
-                return Err(Error::SignInInProgress {
-                    instance: instance.clone(),
-                });
-            }
-            s.phase = SessionPhase::SigningIn;
-            s.failure = None;
-            let task = tokio::spawn(async move { provider.sign_in().await });
-            s.sign_in_task = Some(task.abort_handle());
-            task
-        };
-        self.emit(Event::Changed);
-        let result = task.await;
-        {
-            let mut state = self.lock();
-            if let Some(s) = state.sessions.get_mut(instance) {
-                s.sign_in_task = None;
-                s.sign_in = None;
-                match &result {
-                    Ok(Ok(info)) => {
-                        s.phase = SessionPhase::SignedIn;
-                        s.info = Some(info.clone());
-                        s.signed_in_this_run = true;
-                        s.wake();
-                    }
-                    _ if s.phase == SessionPhase::SigningIn => {
-                        s.phase = if s.signed_in_this_run {
-                            SessionPhase::NeedsSignIn
-                        } else {
-                            SessionPhase::SignedOut
-                        };
-                    }
-                    _ => {}
-                }
-            }
-        }
-        let info = match result {
-            Ok(Ok(info)) => info,
-            Ok(Err(e)) => {
-                self.emit(Event::Changed);
-                return Err(e);
-            }
-            Err(_) => {
-                self.emit(Event::Changed);
-                return Err(Error::SignInCancelled);
-            }
-        };
-        let i = instance.clone();
-        self.update_settings(move |s| {
-            s.remember_default(&i);
-            Ok(())
-        })
-        .await?;
-        self.emit(Event::SignedIn {
-            instance: instance.clone(),
-        });
-        Ok(info)
-    }
-
-    /// Cancels every sign-in waiting for the user.
-    pub fn cancel_sign_in(&self) {
-        for s in self.lock().sessions.values_mut() {
-            if let Some(task) = s.sign_in_task.take() {
-                task.abort();
-            }
-        }
-    }
-
-    /// Where the session of `instance` stands.
-    pub fn phase(&self, instance: &Instance) -> SessionPhase {
-        self.lock()
-            .sessions
-            .get(instance)
-            .map_or(SessionPhase::SignedOut, |s| s.phase)
-    }
-
-    /// Whether a sign-in waits for the user.
-    pub fn signing_in(&self) -> bool {
-        self.lock()
-            .sessions
-            .values()
-            .any(|s| s.sign_in_task.is_some())
-    }
-
-    /// Opens the page of the sign-in waiting for the user in the browser again.
-    pub async fn open_sign_in_page(&self) -> Result<()> {
-        let url = self
-            .lock()
-            .sessions
-            .values()
-            .find_map(|s| s.sign_in.as_ref().map(|c| c.url.clone()))
-            .ok_or(Error::SignInCancelled)?;
-        blocking("start of the browser", move || {
-            crate::browser::open(&url).map_err(|source| Error::NoBrowser { source })
-        })
-        .await
-    }
-
-    /// Signs out of `instance`: on the server, in the keychain and the AWS CLI's cache;
-    /// the cached credentials of its favourites and its account list go, and its
-    /// favourites' profiles too when the preferences ask for that.
-    pub async fn sign_out(&self, instance: &Instance) -> Result<SignedOut> {
-        self.provider(instance).await?.sign_out().await?;
-        let settings = self.settings();
-        let favourites: Vec<_> = settings.favourites_of(instance).cloned().collect();
-        let remove = settings.preferences.remove_profiles_on_sign_out;
-        let (paths, files, i) = (
-            self.shared.paths.clone(),
-            self.shared.files.clone(),
-            instance.clone(),
-        );
-        let names: Vec<_> = favourites.iter().map(|f| f.profile.clone()).collect();
-        let removed = blocking("clean-up after the sign-out", move || {
-            let credentials = CredentialsCache::new(paths.credentials_cache_dir());
-            for name in &names {
-                if let Err(e) = credentials.remove(name.as_str()) {
-                    tracing::warn!(profile = %name, error = %e, "could not remove cached credentials");
-                }
-            }
-            if let Err(e) = AccountsCache::new(paths.accounts_cache_dir()).remove(&i) {
-                tracing::warn!(error = %e, "could not remove the cached account list");
-            }
-            if !remove {
-                return Ok(Vec::new());
-            }
-            let changes = names
-                .iter()
-                .fold(Changes::new(), |c, name| c.remove(name.clone()));
-            Ok(files.apply(&changes)?.removed)
-        })
-        .await?;
-        {
-            let mut state = self.lock();
-            if let Some(s) = state.sessions.get_mut(instance) {
-                s.phase = SessionPhase::SignedOut;
-                s.info = None;
-                s.signed_in_this_run = false;
-                s.failure = None;
-            }
-            for f in &favourites {
-                let p = state.profiles.entry(f.profile.to_string()).or_default();
-                p.renewing = false;
-                p.failure = None;
-                if removed.contains(&f.profile) {
-                    p.expires_at = None;
-                }
-            }
-        }
-        self.emit(Event::Changed);
-        Ok(SignedOut {
-            removed_profiles: removed.iter().map(ToString::to_string).collect(),
-        })
-    }
-
-    /// When the app quits: removes the favourites' profiles if the preferences ask for
-    /// that; returns those removed.
-    pub async fn on_quit(&self) -> Result<Vec<String>> {
-        let settings = self.settings();
-        if !settings.preferences.remove_profiles_on_quit {
-            return Ok(Vec::new());
-        }
-        let changes = settings
-            .favourites
-            .iter()
-            .filter(|f| !f.credential_process)
-            .fold(Changes::new(), |c, f| c.remove(f.profile.clone()));
-        let files = self.shared.files.clone();
-        let applied = blocking("removal of the profiles", move || files.apply(&changes)).await?;
-        Ok(applied.removed.iter().map(ToString::to_string).collect())
-    }
-
-    /// Reads where every known instance's session stands from the keychain, and the
-    /// favourites' profiles from the credentials file (for a status report when the
-    /// world is not kept fresh).
-    pub async fn check_sessions(&self) -> Result<()> {
-        let settings = self.settings();
-        let mut known: Vec<Instance> = settings
-            .instances
-            .iter()
-            .map(|i| i.instance.clone())
-            .collect();
-        for i in settings.instances_in_use() {
-            if !known.contains(&i) {
-                known.push(i);
-            }
-        }
-        for instance in known {
-            let info = self.provider(&instance).await?.session().await?;
-            let now = self.now();
-            let mut state = self.lock();
-            if let Some(s) = state.sessions.get_mut(&instance) {
-                match info.filter(|i| i.expires_at > now || i.renewable) {
-                    Some(info) => {
-                        s.phase = SessionPhase::SignedIn;
-                        s.info = Some(info);
-                    }
-                    None => {
-                        s.phase = SessionPhase::SignedOut;
-                        s.info = None;
-                    }
-                }
-            }
-        }
-        self.read_profiles().await
     }
 }
 

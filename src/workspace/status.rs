@@ -102,18 +102,19 @@ impl Workspace {
     pub fn status(&self) -> Status {
         let state = self.lock();
         let settings = &state.settings;
-        let mut known: Vec<InstanceSettings> = settings.instances.clone();
-        for instance in settings.instances_in_use() {
-            if !known.iter().any(|i| i.instance == instance) {
-                known.push(InstanceSettings {
-                    instance,
-                    label: None,
-                });
-            }
-        }
-        let instances = known
+        let instances = settings
+            .known_instances()
             .into_iter()
-            .map(|i| {
+            .map(|instance| {
+                let i = settings
+                    .instances
+                    .iter()
+                    .find(|i| i.instance == instance)
+                    .cloned()
+                    .unwrap_or(InstanceSettings {
+                        instance,
+                        label: None,
+                    });
                 let session = state.sessions.get(&i.instance);
                 InstanceStatus {
                     phase: session.map_or(SessionPhase::SignedOut, |s| s.phase),
@@ -122,7 +123,9 @@ impl Workspace {
                         .and_then(|s| s.info.as_ref())
                         .is_some_and(|i| i.renewable),
                     sign_in: session.and_then(|s| s.sign_in.clone()),
-                    failure: session.and_then(|s| s.failure.clone()),
+                    failure: session
+                        .and_then(|s| s.failure.clone())
+                        .or_else(|| state.broken.get(&i.instance).cloned()),
                     renewing: session.and_then(|s| s.renewer_margins()),
                     settings: i,
                 }

@@ -56,6 +56,29 @@ impl Cli {
             .expect("runs")
     }
 
+    /// Starts `daemon` and reads its log until a line holds `wanted` (20 s at most). The
+    /// rest of its log is read on, so that it can always write.
+    pub(crate) async fn daemon_until(&self, wanted: &str) -> (tokio::process::Child, String) {
+        let mut daemon = self
+            .command(&["daemon"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("daemon");
+        let mut lines = BufReader::new(daemon.stderr.take().expect("stderr")).lines();
+        let mut log = String::new();
+        while let Ok(Ok(Some(line))) =
+            tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await
+        {
+            log.push_str(&line);
+            log.push('\n');
+            if line.contains(wanted) {
+                break;
+            }
+        }
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        (daemon, log)
+    }
+
     /// Signs in (a new instance) and returns the id of the organisation's `index`th
     /// account.
     pub(crate) async fn signed_in_with_account(&self, index: usize) -> String {
@@ -746,22 +769,7 @@ async fn favourites_status_daemon_and_credential_process() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = cli.run(&["profile", "remove", "dev-admin"]).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let mut daemon = cli
-        .command(&["daemon"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("daemon");
-    let mut lines = BufReader::new(daemon.stderr.take().expect("stderr")).lines();
-    let mut log = String::new();
-    while let Ok(Ok(Some(line))) =
-        tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await
-    {
-        log.push_str(&line);
-        log.push('\n');
-        if line.contains("profile dev-admin renewed") {
-            break;
-        }
-    }
+    let (mut daemon, log) = cli.daemon_until("profile dev-admin renewed").await;
     assert!(log.contains("profile dev-admin renewed"), "{log}");
     assert!(sdk_credentials(&files, "dev-admin")
         .await
@@ -1198,22 +1206,7 @@ async fn the_daemon_names_a_broken_favourite_and_keeps_the_others_fresh() {
     std::fs::write(&path, settings.to_string()).expect("write");
     let before = std::fs::read(&path).expect("read");
 
-    let mut daemon = cli
-        .command(&["daemon"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("daemon");
-    let mut lines = BufReader::new(daemon.stderr.take().expect("stderr")).lines();
-    let mut log = String::new();
-    while let Ok(Ok(Some(line))) =
-        tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await
-    {
-        log.push_str(&line);
-        log.push('\n');
-        if line.contains("profile good renewed") {
-            break;
-        }
-    }
+    let (mut daemon, log) = cli.daemon_until("profile good renewed").await;
     daemon.kill().await.expect("kill");
     assert!(
         log.contains(r#"skipped: favourite 'two\nlines' in "#)
