@@ -244,6 +244,16 @@ async fn sign_in_browse_add_a_favourite_and_find_its_profile_written() {
     s.click(&s.wait_for(&testid("tab-settings"), 5).await).await;
     s.wait_for(&testid("preferences-form"), 5).await;
     s.screenshot("07-settings").await;
+    s.resize(420, 640).await;
+    s.click(&s.wait_for(&testid("tab-favourites"), 5).await)
+        .await;
+    s.wait_for(
+        &format!("{}[aria-selected=\"true\"]", testid("tab-favourites")),
+        5,
+    )
+    .await;
+    s.wait_for(&testid("favourite-row"), 5).await;
+    s.screenshot("08-favourites-narrow").await;
     s.close().await;
 
     // No secret in the app's log.
@@ -282,6 +292,18 @@ async fn the_dark_theme_is_readable_too() {
         &[("GTK_THEME", "Adwaita:dark")],
     )
     .await;
+    // A favourite of the settings file that is not valid: named in Settings, skipped.
+    let path = world.home.path().join(".config/aws-sso-tray/settings.json");
+    let mut settings: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("settings")).expect("json");
+    settings["favourites"] = serde_json::json!([{
+        "profile": "prod admin]",
+        "startUrl": settings["instances"][0]["startUrl"],
+        "ssoRegion": "eu-west-1",
+        "accountId": world.emulator.organisation()[0].account_id,
+        "roleName": "AdministratorAccess",
+    }]);
+    std::fs::write(&path, settings.to_string()).expect("settings");
     let s = world.session("dark").await;
     s.click(&s.wait_for(&testid("sign-in-start"), 20).await)
         .await;
@@ -291,7 +313,19 @@ async fn the_dark_theme_is_readable_too() {
     assert!(fg < 128, "a dark background, luminance {fg}");
     s.click(&s.wait_for(&testid("tab-settings"), 5).await).await;
     s.wait_for(&testid("preferences-form"), 5).await;
+    let skipped = s.wait_for(&testid("skipped-settings"), 5).await;
+    let text = s.text(&skipped).await;
+    assert!(
+        text.contains("Favourite 'prod admin]'") && text.contains("cannot be a profile name"),
+        "{text}"
+    );
     s.screenshot("02-settings").await;
+    // The narrowest the window goes: nothing cut off, nothing over anything.
+    s.resize(420, 640).await;
+    s.screenshot("03-settings-narrow").await;
+    s.click(&s.wait_for(&testid("tab-accounts"), 5).await).await;
+    s.wait_for(&testid("account-row"), 5).await;
+    s.screenshot("04-accounts-narrow").await;
     s.close().await;
 }
 

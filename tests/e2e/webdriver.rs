@@ -245,6 +245,16 @@ impl Session {
         .await
     }
 
+    /// Resizes the window to `width` × `height`.
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.call(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        )
+        .await;
+    }
+
     /// Saves a screenshot of the window as `<dir>/<name>.png`.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let v = self.call(reqwest::Method::GET, "/screenshot", None).await;
