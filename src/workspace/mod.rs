@@ -291,11 +291,6 @@ impl Stamp {
 /// How long an instance whose session could not be made waits before another try.
 const BROKEN_RETRY: Duration = Duration::from_secs(30);
 
-/// `t` plus `d`.
-fn later_by(t: SystemTime, d: Duration) -> SystemTime {
-    crate::clock::later(t, d)
-}
-
 /// Runs blocking work (files, locks) on a blocking thread.
 async fn blocking<T: Send + 'static>(
     what: &'static str,

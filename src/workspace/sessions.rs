@@ -233,7 +233,7 @@ impl Workspace {
                     tracing::warn!(%instance, error = %e, "cannot keep this instance fresh");
                     let failure = Failure {
                         message: e.to_string(),
-                        retry_at: super::later_by(self.now(), super::BROKEN_RETRY),
+                        retry_at: crate::clock::later(self.now(), super::BROKEN_RETRY),
                     };
                     state.broken.insert(instance, failure);
                     if first.is_ok() {

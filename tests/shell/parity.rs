@@ -33,6 +33,8 @@ trait Face {
     fn sign_in(&self, which: &str) -> Outcome;
     fn sign_out(&self) -> Outcome;
     fn add(&self, profile: &str, account: &str, role: &str, region: Option<&str>) -> Outcome;
+    /// A favourite whose credentials a tool fetches when it needs them.
+    fn add_on_demand(&self, profile: &str, account: &str, role: &str) -> Outcome;
     fn repoint(&self, profile: &str, role: &str) -> Outcome;
     fn remove(&self, profile: &str) -> Outcome;
     fn set(&self, preference: &str, value: &str) -> Outcome;
@@ -192,6 +194,18 @@ impl Face for CliFace {
         }
         self.run(&args)
     }
+    fn add_on_demand(&self, profile: &str, account: &str, role: &str) -> Outcome {
+        self.run(&[
+            "favourite",
+            "add",
+            profile,
+            "--account",
+            account,
+            "--role",
+            role,
+            "--credential-process",
+        ])
+    }
     fn repoint(&self, profile: &str, role: &str) -> Outcome {
         self.run(&["favourite", "edit", profile, "--role", role])
     }
@@ -313,6 +327,12 @@ impl Face for AppFace {
             json!({"favourite": {"profile": profile, "accountId": account, "accountName": null, "roleName": role, "region": region}}),
         )
     }
+    fn add_on_demand(&self, profile: &str, account: &str, role: &str) -> Outcome {
+        self.call(
+            "add_favourite",
+            json!({"favourite": {"profile": profile, "accountId": account, "accountName": null, "roleName": role, "region": null, "credentialProcess": true}}),
+        )
+    }
     fn repoint(&self, profile: &str, role: &str) -> Outcome {
         self.call(
             "edit_favourite",
@@ -395,13 +415,14 @@ fn snapshot(face: &dyn Face) -> BTreeMap<String, String> {
             .is_some();
         out.insert(format!("keychain item of {which}"), session.to_string());
     }
-    let credentials_cache: Vec<String> = std::fs::read_dir(cache.join("credentials"))
+    let mut credentials_cache: Vec<String> = std::fs::read_dir(cache.join("credentials"))
         .map(|d| {
             d.flatten()
                 .map(|e| e.file_name().to_string_lossy().into_owned())
                 .collect()
         })
         .unwrap_or_default();
+    credentials_cache.sort();
     out.insert("cached credentials".into(), credentials_cache.join(","));
     out
 }
@@ -492,6 +513,18 @@ fn both_faces_leave_the_same_world_after_every_step() {
         f.add("ops", &a1.account_id, &a1.roles[0], None)
     });
     step("remove the first", &faces, true, |f| f.remove("dev"));
+
+    // An on-demand favourite: a tool's call caches its credentials, removing it forgets
+    // them.
+    step("add an on-demand favourite", &faces, true, |f| {
+        f.add_on_demand("cp", &a1.account_id, &a1.roles[1])
+    });
+    step("a tool asks for its credentials", &faces, true, |f| {
+        run_cli(f.home(), &endpoint, &["credentials", "--profile", "cp"])
+    });
+    step("remove the on-demand favourite", &faces, true, |f| {
+        f.remove("cp")
+    });
 
     // Another process adds one while the daemon or the app runs: the running side
     // takes it in without a restart.
