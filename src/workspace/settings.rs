@@ -1,0 +1,208 @@
+//! Changing the settings, and following changes made by another process.
+
+use super::{blocking, Event, Stamp, Workspace};
+use crate::error::{Error, Result};
+use crate::instance::Instance;
+use crate::settings::{Preferences, Settings};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+impl Workspace {
+    /// Changes the settings with `change`, under the file's lock and from what it holds
+    /// now; then restarts what the change affects. Nothing changes if `change` fails; a
+    /// session that cannot follow is the inner error (the change is saved).
+    pub(super) async fn change_settings<T: Send + 'static>(
+        &self,
+        change: impl FnOnce(&mut Settings) -> Result<T> + Send + 'static,
+    ) -> Result<(T, Result<()>)> {
+        let _changing = self.shared.changing.lock().await;
+        let path = self.shared.paths.settings_file();
+        let (settings, out, stamp) = blocking("change of the settings", move || {
+            // Stamped under the lock: a change by another process after ours is seen.
+            Settings::update_and(&path, change, Stamp::of)
+        })
+        .await?;
+        let followed = self.adopt(settings, stamp).await;
+        Ok((out, followed))
+    }
+
+    /// [`Self::change_settings`], when a session that cannot follow is not this change's
+    /// failure (it is logged, shown, and tried again).
+    pub(super) async fn update_settings<T: Send + 'static>(
+        &self,
+        change: impl FnOnce(&mut Settings) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        Ok(self.change_settings(change).await?.0)
+    }
+
+    /// Follows the settings as they are (after a sign-in, or to try a broken session
+    /// again).
+    pub(super) async fn follow_settings(&self) {
+        let _changing = self.shared.changing.lock().await;
+        // A failure is remembered per instance by `reconcile`.
+        let _ = self.reconcile().await;
+    }
+
+    /// Takes `settings` as the current ones and makes everything follow them.
+    async fn adopt(&self, settings: Settings, stamp: Option<Stamp>) -> Result<()> {
+        {
+            let mut state = self.lock();
+            state.settings = Arc::new(settings);
+            state.stamp = stamp;
+        }
+        self.announce_skipped();
+        let followed = self.reconcile().await;
+        self.emit(Event::Changed);
+        followed
+    }
+
+    /// Says (once each) which entries of the settings are skipped.
+    pub(super) fn announce_skipped(&self) {
+        let fresh: Vec<Arc<Error>> = {
+            let mut state = self.lock();
+            let skipped = state.settings.skipped(&self.shared.paths.settings_file());
+            skipped
+                .into_iter()
+                .filter(|e| state.skipped_seen.insert(e.to_string()))
+                .map(Arc::new)
+                .collect()
+        };
+        for e in fresh {
+            tracing::warn!(error = %e, "settings entry skipped");
+            self.emit(Event::SettingsEntrySkipped(e));
+        }
+    }
+
+    /// Reads `settings.json` again if another process changed it.
+    pub(super) async fn reload_if_changed(&self) {
+        let path = self.shared.paths.settings_file();
+        let known = self.lock().stamp.clone();
+        let probe = path.clone();
+        let Ok(stamp) = blocking("look at the settings", move || Ok(Stamp::of(&probe))).await
+        else {
+            return;
+        };
+        if stamp == known {
+            return;
+        }
+        let _changing = self.shared.changing.lock().await;
+        // Our own change may have got there first.
+        if self.lock().stamp == stamp {
+            return;
+        }
+        let read = blocking("read of the settings", move || {
+            let stamp = Stamp::of(&path);
+            Ok((Settings::load(&path), stamp))
+        })
+        .await;
+        match read {
+            Ok((Ok(settings), stamp)) => {
+                tracing::info!("settings changed by another process; read again");
+                // Failures to follow are remembered per instance by `reconcile`.
+                let _ = self.adopt(settings, stamp).await;
+                self.emit(Event::SettingsReloaded);
+            }
+            Ok((Err(e), stamp)) => {
+                // Half-written by a tool that does not write atomically, or broken by
+                // hand: keep what we have, and look again at the next change.
+                tracing::warn!(error = %e, "settings changed but cannot be read; keeping the last good ones");
+                self.lock().stamp = stamp;
+            }
+            Err(e) => tracing::warn!(error = %e, "could not read the settings"),
+        }
+    }
+
+    /// Replaces the preferences (checked first); what they affect restarts.
+    pub async fn set_preferences(&self, preferences: Preferences) -> Result<()> {
+        preferences.validate()?;
+        let ((), followed) = self
+            .change_settings(move |s| {
+                s.preferences = preferences;
+                Ok(())
+            })
+            .await?;
+        followed
+    }
+
+    /// Sets one preference by its name in the file (`tokenRefreshMinutes`, …) from text.
+    pub async fn set_preference(&self, name: &str, value: &str) -> Result<()> {
+        // Checked before the file is touched.
+        self.settings().preferences.clone().set(name, value)?;
+        let (name, value) = (name.to_owned(), value.to_owned());
+        let ((), followed) = self
+            .change_settings(move |s| s.preferences.set(&name, &value))
+            .await?;
+        followed
+    }
+
+    /// Adds an instance (or relabels it) and makes it the default.
+    pub async fn add_instance(&self, instance: Instance, label: Option<String>) -> Result<()> {
+        self.update_settings(move |s| {
+            s.add_instance(&instance, label);
+            s.remember_default(&instance);
+            Ok(())
+        })
+        .await
+    }
+
+    /// Forgets an instance (its favourites stay until removed).
+    pub async fn remove_instance(&self, instance: &Instance) -> Result<()> {
+        let instance = instance.clone();
+        self.update_settings(move |s| s.remove_instance(&instance))
+            .await
+    }
+
+    /// Makes a known instance the default.
+    pub async fn make_default(&self, instance: &Instance) -> Result<()> {
+        let instance = instance.clone();
+        self.update_settings(move |s| s.make_default(&instance))
+            .await
+    }
+
+    /// Adds the instances and favourites of `other`, takes its preferences; nothing
+    /// changes if one of its favourites would take a profile name used for another role.
+    pub async fn import(&self, other: Settings) -> Result<()> {
+        self.update_settings(move |s| s.import(other)).await
+    }
+
+    /// Remembers the IAM Identity Center instances the AWS CLI is set up for in the
+    /// config file; returns each with whether it was new, or why it was skipped.
+    pub async fn import_aws_config(&self) -> Result<Vec<(String, Result<(Instance, bool)>)>> {
+        let files = self.shared.files.clone();
+        let found = blocking("read of the config file", move || {
+            files.configured_instances()
+        })
+        .await?;
+        self.update_settings(move |s| {
+            Ok(found
+                .into_iter()
+                .map(|c| {
+                    let label = c.source.split_once(' ').map(|(_, n)| n.to_owned());
+                    let added = Instance::new(&c.start_url, &c.region).map(|i| {
+                        let new = s.add_instance(&i, label);
+                        (i, new)
+                    });
+                    (c.source, added)
+                })
+                .collect())
+        })
+        .await
+    }
+
+    /// Whether the app starts at login.
+    pub fn start_at_login(&self) -> bool {
+        self.lock().start_at_login
+    }
+
+    /// Starts `exe` at login (hidden), or stops doing so.
+    pub async fn set_start_at_login(&self, enabled: bool, exe: PathBuf) -> Result<()> {
+        let entry = self.shared.paths.autostart_entry().to_owned();
+        blocking("change of the start-at-login entry", move || {
+            crate::autostart::Autostart::new(entry).set(enabled, &exe)
+        })
+        .await?;
+        self.lock().start_at_login = enabled;
+        self.emit(Event::Changed);
+        Ok(())
+    }
+}
