@@ -43,10 +43,12 @@ pub async fn signin_url(
 ) -> Result<Secret> {
     let base = base.unwrap_or_else(|| federation_base(region));
     let endpoint = format!("{}/federation", base.trim_end_matches('/'));
-    let mut url = url::Url::parse(&endpoint).map_err(|_| Error::InvalidEndpoint {
+    let invalid = || Error::InvalidEndpoint {
         url: base.to_owned(),
         origin: "the console sign-in endpoint".to_owned(),
-    })?;
+        reason: "it is not an http(s) URL",
+    };
+    let mut url = url::Url::parse(&endpoint).map_err(|_| invalid())?;
     let session = serde_json::json!({
         "sessionId": credentials.access_key_id,
         "sessionKey": credentials.secret_access_key.expose(),
@@ -86,10 +88,7 @@ pub async fn signin_url(
             operation: "GetSigninToken",
             detail: "no SigninToken in the reply".into(),
         })?;
-    let mut login = url::Url::parse(&endpoint).map_err(|_| Error::InvalidEndpoint {
-        url: base.to_owned(),
-        origin: "the console sign-in endpoint".to_owned(),
-    })?;
+    let mut login = url::Url::parse(&endpoint).map_err(|_| invalid())?;
     login
         .query_pairs_mut()
         .append_pair("Action", "login")

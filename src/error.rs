@@ -28,13 +28,15 @@ pub enum Error {
         region: String,
     },
 
-    /// An endpoint override is not a URL.
-    #[error("endpoint '{url}' from {origin} is not an http(s) URL")]
+    /// An endpoint override is refused.
+    #[error("endpoint '{url}' from {origin} is refused: {reason}")]
     InvalidEndpoint {
         /// What the caller gave.
         url: String,
         /// Where it came from (an environment variable, the builder).
         origin: String,
+        /// Why.
+        reason: &'static str,
     },
 
     /// A glob pattern did not compile.

@@ -86,7 +86,8 @@ fn validate_start_url(raw: &str) -> Result<String> {
     Ok(raw.to_owned())
 }
 
-fn is_loopback(host: &str) -> bool {
+/// Whether `host` is this machine (`localhost`, 127.0.0.0/8, `::1`).
+pub fn is_loopback(host: &str) -> bool {
     host == "localhost"
         || host
             .trim_start_matches('[')

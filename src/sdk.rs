@@ -18,6 +18,40 @@ pub struct Endpoints {
     pub oidc: Option<String>,
     /// The SSO portal (accounts, roles, credentials) endpoint.
     pub portal: Option<String>,
+    /// The console's federation endpoint (`AWS_ENDPOINT_URL_SIGNIN`).
+    pub signin: Option<String>,
+}
+
+/// The variables that point this product at other endpoints than AWS's own.
+pub const ENDPOINT_VARIABLES: [&str; 4] = [
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_SSO_OIDC",
+    "AWS_ENDPOINT_URL_SSO",
+    "AWS_ENDPOINT_URL_SIGNIN",
+];
+
+/// An endpoint override in effect: the variable, and its (checked) value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Override {
+    /// The environment variable.
+    pub variable: &'static str,
+    /// The endpoint it names.
+    pub url: String,
+}
+
+/// Every endpoint override set in the environment, each checked as
+/// [`validate_endpoint`] does.
+pub fn overrides(get: impl Fn(&str) -> Option<String>) -> Result<Vec<Override>> {
+    let mut out = Vec::new();
+    for variable in ENDPOINT_VARIABLES {
+        if let Some(v) = get(variable).filter(|v| !v.trim().is_empty()) {
+            out.push(Override {
+                variable,
+                url: validate_endpoint(v.trim(), variable)?,
+            });
+        }
+    }
+    Ok(out)
 }
 
 impl Endpoints {
@@ -27,6 +61,7 @@ impl Endpoints {
         Self {
             oidc: Some(url.clone()),
             portal: Some(url),
+            signin: None,
         }
     }
 
@@ -43,6 +78,7 @@ impl Endpoints {
         Ok(Self {
             oidc: read("AWS_ENDPOINT_URL_SSO_OIDC")?.or_else(|| global.clone()),
             portal: read("AWS_ENDPOINT_URL_SSO")?.or(global),
+            signin: read("AWS_ENDPOINT_URL_SIGNIN")?,
         })
     }
 
@@ -61,29 +97,39 @@ impl Endpoints {
     }
 }
 
-/// Checks an endpoint override is an http(s) URL.
+/// Checks an endpoint override: an `https` URL, or plain `http` to this machine only
+/// (a local emulator): the session token would cross the network in clear otherwise.
 pub fn validate_endpoint(url: &str, origin: &str) -> Result<String> {
-    match url::Url::parse(url) {
-        Ok(u)
-            if matches!(u.scheme(), "http" | "https")
-                && u.host().is_some()
-                && u.username().is_empty()
-                && u.password().is_none() =>
-        {
-            Ok(url.trim_end_matches('/').to_owned())
-        }
+    let refused = |reason| Error::InvalidEndpoint {
         // Not echoed whole: it may carry a user name and password.
-        _ => Err(Error::InvalidEndpoint {
-            url: url
-                .rsplit('@')
-                .next()
-                .unwrap_or_default()
-                .chars()
-                .take(200)
-                .collect(),
-            origin: origin.to_owned(),
-        }),
+        url: url
+            .rsplit('@')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .take(200)
+            .collect(),
+        origin: origin.to_owned(),
+        reason,
+    };
+    let parsed = url::Url::parse(url).map_err(|_| refused("it is not an http(s) URL"))?;
+    let host = parsed
+        .host_str()
+        .ok_or_else(|| refused("it is not an http(s) URL"))?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(refused("it must not contain a user name or password"));
     }
+    match parsed.scheme() {
+        "https" => {}
+        "http" if crate::instance::is_loopback(host) => {}
+        "http" => {
+            return Err(refused(
+                "plain http is only for this machine (127.0.0.1, localhost); anywhere else the session token would cross the network in clear",
+            ))
+        }
+        _ => return Err(refused("it is not an http(s) URL")),
+    }
+    Ok(url.trim_end_matches('/').to_owned())
 }
 
 fn timeouts() -> TimeoutConfig {

@@ -34,6 +34,9 @@ pub struct EmulatorConfig {
     /// A malformed reply in place of every successful ListAccounts, ListAccountRoles,
     /// GetRoleCredentials and CreateToken; `None`: well-formed replies.
     pub reply_fault: Option<ReplyFault>,
+    /// The page where a device code is approved, as StartDeviceAuthorization names it
+    /// (a hostile or misconfigured service's); `None`: the emulator's own page.
+    pub verification_uri: Option<String>,
 }
 
 /// How a reply is malformed, as a broken service, proxy or network would send it.
@@ -71,6 +74,7 @@ impl Default for EmulatorConfig {
             latency: Duration::ZERO,
             fault_rate: 0.0,
             reply_fault: None,
+            verification_uri: None,
         }
     }
 }

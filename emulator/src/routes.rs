@@ -208,10 +208,15 @@ async fn start_device_authorization(
         r.client_secret.as_deref(),
         r.start_url.as_deref(),
     )?;
-    let complete = format!("{}/device?user_code={user_code}", c.base);
+    let page = c
+        .svc
+        .config()
+        .verification_uri
+        .unwrap_or_else(|| format!("{}/device", c.base));
+    let complete = format!("{page}?user_code={user_code}");
     let mut reply = json!({
         "deviceCode": device_code, "userCode": user_code,
-        "verificationUri": format!("{}/device", c.base),
+        "verificationUri": page,
         "verificationUriComplete": complete, "expiresIn": expires_in,
     });
     if interval > 0 {

@@ -40,6 +40,18 @@ pub struct AppView {
     pub start_at_login: bool,
     /// Entries of the settings file that are not valid and are skipped, as sentences.
     pub skipped_settings: Vec<String>,
+    /// AWS endpoints the environment overrides (`AWS_ENDPOINT_URL…`).
+    pub endpoint_overrides: Vec<EndpointOverride>,
+}
+
+/// An AWS endpoint the environment overrides.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointOverride {
+    /// The variable.
+    pub variable: String,
+    /// Where it points.
+    pub url: String,
 }
 
 /// A session as shown.
@@ -175,6 +187,14 @@ impl AppView {
             favourites,
             preferences: settings.preferences.clone(),
             start_at_login: world.start_at_login(),
+            endpoint_overrides: world
+                .endpoint_overrides()
+                .iter()
+                .map(|o| EndpointOverride {
+                    variable: o.variable.to_owned(),
+                    url: o.url.clone(),
+                })
+                .collect(),
             skipped_settings: world
                 .skipped_settings()
                 .iter()

@@ -6,6 +6,7 @@ use aws_sso_device_auth_provider::Error;
 
 pub async fn console(args: ConsoleArgs) -> Result<(), Error> {
     let world = super::open().await?;
+    super::note_overrides(&world);
     let target = match args.profile {
         Some(profile) => ConsoleTarget::Favourite(profile),
         // clap requires both without --profile.

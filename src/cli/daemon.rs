@@ -6,6 +6,7 @@ use aws_sso_device_auth_provider::Error;
 
 pub async fn daemon() -> Result<(), Error> {
     let world = super::open().await?;
+    super::note_overrides(&world);
     let mut events = world.subscribe();
     say(&format!(
         "Keeping favourites fresh in {}; stop with Ctrl-C.",

@@ -17,6 +17,7 @@ pub async fn run(command: FavouriteCommand) -> Result<(), Error> {
             credential_process,
             instance,
         } => {
+            super::note_overrides(&world);
             let new = NewFavourite {
                 profile: name.clone(),
                 instance: super::instance(&world, &instance)?,
@@ -37,6 +38,7 @@ pub async fn run(command: FavouriteCommand) -> Result<(), Error> {
             role,
             region,
         } => {
+            super::note_overrides(&world);
             let edit = FavouriteEdit {
                 account_id: account,
                 role_name: role,
@@ -90,7 +92,7 @@ fn kept(world: &aws_sso_device_auth_provider::workspace::Workspace, written: &Wr
 /// `credentials --profile NAME`: the favourite's profile while it is valid, else renewed.
 pub async fn credentials(profile: &str, format: Format) -> Result<(), Error> {
     let world = super::open().await?;
-    let printer = super::login::print_sign_in_codes(&world, true);
+    let printer = super::login::print_sign_in_codes(&world);
     let answer = world.favourite_credentials(profile).await;
     printer.abort();
     let answer = answer?;

@@ -2,7 +2,7 @@
 
 use super::args::InstanceArgs;
 use aws_sso_device_auth_provider::clock::rfc3339;
-use aws_sso_device_auth_provider::workspace::{Event, Workspace};
+use aws_sso_device_auth_provider::workspace::{BrowserOutcome, Event, Workspace};
 use aws_sso_device_auth_provider::{Error, Instance, SignInFlow};
 
 pub async fn login(
@@ -14,6 +14,7 @@ pub async fn login(
 ) -> Result<(), Error> {
     let instance = Instance::new(start_url, region)?;
     let world = super::open_with(!no_browser).await?;
+    super::note_overrides(&world);
     let flow = match (device_code, pkce) {
         (true, _) => Some(SignInFlow::Device),
         (_, true) => Some(SignInFlow::Pkce),
@@ -22,7 +23,7 @@ pub async fn login(
         _ => None,
     };
     eprintln!("Signing in to {instance}.");
-    let printer = print_sign_in_codes(&world, !no_browser);
+    let printer = print_sign_in_codes(&world);
     let session = world.sign_in(&instance, flow).await;
     printer.abort();
     let session = session?;
@@ -42,6 +43,7 @@ pub async fn login(
 
 pub async fn logout(args: &InstanceArgs) -> Result<(), Error> {
     let world = super::open().await?;
+    super::note_overrides(&world);
     let instance = super::instance(&world, args)?;
     let signed_out = world.sign_out(&instance).await?;
     eprintln!("Signed out of {instance}.");
@@ -56,16 +58,12 @@ pub async fn logout(args: &InstanceArgs) -> Result<(), Error> {
 
 /// Prints each sign-in code (and whether the browser opened) as it comes, while the
 /// returned task runs: for the commands that may sign in.
-pub fn print_sign_in_codes(world: &Workspace, browser: bool) -> tokio::task::JoinHandle<()> {
+pub fn print_sign_in_codes(world: &Workspace) -> tokio::task::JoinHandle<()> {
     let mut events = world.subscribe();
     tokio::spawn(async move {
         loop {
             match events.recv().await {
-                Ok(Event::SignInCode {
-                    code,
-                    browser_error,
-                    ..
-                }) => {
+                Ok(Event::SignInCode { code, browser, .. }) => {
                     match &code.user_code {
                         Some(user_code) => {
                             eprintln!("Open {}", code.url);
@@ -76,11 +74,15 @@ pub fn print_sign_in_codes(world: &Workspace, browser: bool) -> tokio::task::Joi
                             eprintln!("{}", code.url);
                         }
                     }
-                    if !browser {
-                        continue;
-                    }
-                    if let Some(e) = browser_error {
-                        eprintln!("({e}; open the address above yourself)");
+                    match browser {
+                        BrowserOutcome::NotAsked => continue,
+                        BrowserOutcome::Opened => {}
+                        BrowserOutcome::Failed(e) => {
+                            eprintln!("({e}; open the address above yourself)")
+                        }
+                        BrowserOutcome::Refused(why) => eprintln!(
+                            "(AWS sent a sign-in address that was not opened: {why}; check the endpoint settings, and open it only if it is your organisation's AWS sign-in page)"
+                        ),
                     }
                     eprintln!("Waiting for approval…");
                 }

@@ -152,6 +152,23 @@ async fn open_with(open_browser: bool) -> Result<Workspace, Error> {
     Workspace::open(options).await
 }
 
+/// Says, once per run, which AWS endpoints the environment overrides: for the commands
+/// that talk to AWS (a stray override would send the session elsewhere).
+fn note_overrides(world: &Workspace) {
+    let overrides = world.endpoint_overrides();
+    if overrides.is_empty() {
+        return;
+    }
+    let list: Vec<String> = overrides
+        .iter()
+        .map(|o| format!("{}={}", o.variable, o.url))
+        .collect();
+    eprintln!(
+        "note: AWS endpoints from the environment: {}",
+        list.join(", ")
+    );
+}
+
 /// The instance the flags name, else the default.
 fn instance(world: &Workspace, args: &InstanceArgs) -> Result<Instance, Error> {
     world.instance(args.start_url.as_deref(), args.sso_region.as_deref())

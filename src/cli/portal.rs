@@ -6,6 +6,7 @@ use aws_sso_device_auth_provider::Error;
 
 pub async fn accounts(name: Option<&str>, json: bool, args: &InstanceArgs) -> Result<(), Error> {
     let world = super::open().await?;
+    super::note_overrides(&world);
     let sso = world.provider(&super::instance(&world, args)?).await?;
     output::accounts(&sso.accounts_matching(&[], name).await?, json);
     Ok(())
@@ -19,6 +20,7 @@ pub async fn roles(
     args: &InstanceArgs,
 ) -> Result<(), Error> {
     let world = super::open().await?;
+    super::note_overrides(&world);
     let sso = world.provider(&super::instance(&world, args)?).await?;
     // clap requires one of the two.
     let account = match account {
@@ -46,6 +48,7 @@ pub async fn credentials(
     args: &InstanceArgs,
 ) -> Result<(), Error> {
     let world = super::open().await?;
+    super::note_overrides(&world);
     let sso = world.provider(&super::instance(&world, args)?).await?;
     let creds = sso.role_credentials(account, role).await?;
     output::credentials(&creds, account, role, format);

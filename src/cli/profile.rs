@@ -17,6 +17,7 @@ pub async fn run(command: ProfileCommand) -> Result<(), Error> {
             force,
             instance,
         } => {
+            super::note_overrides(&world);
             let instance = super::instance(&world, &instance)?;
             let request = ProfileRequest {
                 profile: name,

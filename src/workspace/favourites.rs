@@ -516,7 +516,7 @@ impl Workspace {
         let creds = self
             .role_credentials(&instance, &account_id, &role_name)
             .await?;
-        let signin = self.shared.options.env.get("AWS_ENDPOINT_URL_SIGNIN");
+        let signin = crate::Endpoints::from_env(self.shared.options.env.lookup())?.signin;
         crate::console::signin_url(&creds, &region, signin.as_deref()).await
     }
 

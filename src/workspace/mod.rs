@@ -130,8 +130,8 @@ pub enum Event {
         instance: Instance,
         /// What to show.
         code: SignInCode,
-        /// Why the browser could not be opened, when it should have been.
-        browser_error: Option<String>,
+        /// What became of the browser.
+        browser: BrowserOutcome,
     },
     /// A session's phase changed (signed in, signed out, needs a sign-in, signing in).
     Session {
@@ -209,6 +209,19 @@ pub enum Event {
     },
 }
 
+/// What became of the browser when a sign-in code came.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BrowserOutcome {
+    /// It was opened on the address.
+    Opened,
+    /// The options say not to open one.
+    NotAsked,
+    /// It could not be started: why (the person can open the address).
+    Failed(String),
+    /// The address the service sent is not one to open: why.
+    Refused(String),
+}
+
 /// One user's world. Cheap to clone; every clone is the same world.
 #[derive(Clone)]
 pub struct Workspace {
@@ -227,6 +240,7 @@ pub(crate) struct Shared {
     options: Options,
     paths: Paths,
     files: AwsFiles,
+    overrides: Vec<crate::sdk::Override>,
     events: broadcast::Sender<Event>,
     state: Mutex<State>,
     /// Serialises this process's changes of the settings and what follows them.
@@ -308,6 +322,11 @@ impl Workspace {
     pub async fn open(options: Options) -> Result<Self> {
         let paths = Paths::from_env(&options.env)?;
         let files = AwsFiles::from_env(options.env.lookup())?;
+        // Checked before anything can be sent to them.
+        let overrides = crate::sdk::overrides(options.env.lookup())?;
+        for o in &overrides {
+            tracing::info!(variable = o.variable, url = %o.url, "AWS endpoint overridden by the environment");
+        }
         let settings_file = paths.settings_file();
         let entry = paths.autostart_entry().to_owned();
         let (settings, stamp, start_at_login) = blocking("read of the settings", move || {
@@ -325,6 +344,7 @@ impl Workspace {
                 options,
                 paths,
                 files,
+                overrides,
                 events: broadcast::channel(1024).0,
                 state: Mutex::new(State {
                     settings: Arc::new(settings),
@@ -372,6 +392,11 @@ impl Workspace {
     /// Where the product keeps its own files.
     pub fn paths(&self) -> &Paths {
         &self.shared.paths
+    }
+
+    /// The AWS endpoints the environment overrides (each checked when opened).
+    pub fn endpoint_overrides(&self) -> &[crate::sdk::Override] {
+        &self.shared.overrides
     }
 
     /// The shared credentials file profiles are written to.

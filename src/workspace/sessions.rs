@@ -2,7 +2,7 @@
 //! fresh, and where it stands; following the settings; the renewers' events.
 
 use super::status::{Failure, SessionPhase, SignInCode};
-use super::{blocking, Event, Margins, Shared, Workspace};
+use super::{blocking, BrowserOutcome, Event, Margins, Shared, Workspace};
 use crate::cache::AwsCliTokenCache;
 use crate::error::{Error, Result};
 use crate::instance::Instance;
@@ -402,18 +402,21 @@ impl Workspace {
                     expires_at,
                 };
                 self.change_session(instance, |s| s.sign_in = Some(code.clone()));
-                let browser_error = if self.shared.options.open_browser {
-                    self.open_browser(code.url.clone())
-                        .await
-                        .err()
-                        .map(|e| e.to_string())
-                } else {
-                    None
+                let browser = match crate::browser::web_address(&code.url) {
+                    // An address from the service that a browser must not be sent to.
+                    Err(why) => BrowserOutcome::Refused(why.to_owned()),
+                    Ok(()) if self.shared.options.open_browser => {
+                        match self.open_browser(code.url.clone()).await {
+                            Ok(()) => BrowserOutcome::Opened,
+                            Err(e) => BrowserOutcome::Failed(e.to_string()),
+                        }
+                    }
+                    Ok(()) => BrowserOutcome::NotAsked,
                 };
                 self.emit(Event::SignInCode {
                     instance: instance.clone(),
                     code,
-                    browser_error,
+                    browser,
                 });
             }
             renewer::Event::ProfileWritten {

@@ -118,6 +118,10 @@ impl Workspace {
             .values()
             .find_map(|s| s.sign_in.as_ref().map(|c| c.url.clone()))
             .ok_or(Error::SignInCancelled)?;
+        crate::browser::web_address(&url).map_err(|why| Error::UnexpectedReply {
+            operation: "StartDeviceAuthorization",
+            detail: format!("the sign-in address is not one to open: {why}"),
+        })?;
         self.open_browser(url).await
     }
 

@@ -190,6 +190,14 @@ async fn login_then_accounts_roles_and_credentials() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let accounts: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(accounts.as_array().expect("array").len(), 24);
+    // The endpoints the environment sets are said, once.
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "note: AWS endpoints from the environment: AWS_ENDPOINT_URL_SSO_OIDC={0}, AWS_ENDPOINT_URL_SSO={0}\n",
+            emu.endpoint()
+        )
+    );
 
     let out = cli.run(&["accounts", "--name", "*-staging"]).await;
     let table = text(&out.stdout);
@@ -282,6 +290,90 @@ async fn login_then_accounts_roles_and_credentials() {
     assert_eq!(emu.counters().logout, 1);
     let out = cli.run(&["accounts"]).await;
     assert_clear_failure(&out, 3, "; sign in with: aws-sso-auth login --start-url");
+}
+
+/// A `$BROWSER` that records each address it is given, one per line, in `log`.
+pub(crate) fn recording_browser(
+    dir: &std::path::Path,
+    log: &std::path::Path,
+) -> std::path::PathBuf {
+    let browser = dir.join("recording-browser");
+    std::fs::write(
+        &browser,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n", log.display()),
+    )
+    .expect("write");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    browser
+}
+
+#[tokio::test]
+async fn a_sign_in_address_that_is_not_https_is_never_opened() {
+    let emu = emulator(EmulatorConfig {
+        auto_approve: true,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let cli = Cli::new(&emu);
+    let log = cli.home.path().join("opened");
+    let browser = recording_browser(cli.home.path(), &log);
+    for (address, why) in [
+        (
+            "http://sso.example/device",
+            "it is plain http to another machine",
+        ),
+        ("-oProxyCommand=touch /tmp/x", "it is not a web address"),
+        ("file:///etc/passwd", "it is not an https address"),
+    ] {
+        emu.configure(|c| c.verification_uri = Some(address.to_owned()));
+        let out = cli
+            .command(&[
+                "login",
+                "--start-url",
+                &unique_start_url(),
+                "--sso-region",
+                "eu-west-1",
+                "--device-code",
+            ])
+            .env("BROWSER", &browser)
+            .output()
+            .await
+            .expect("runs");
+        let err = text(&out.stderr);
+        assert!(out.status.success(), "{address}: {err}");
+        assert!(
+            err.contains(&format!(
+                "AWS sent a sign-in address that was not opened: {why}"
+            )),
+            "{address}: {err}"
+        );
+        assert!(!log.exists(), "{address} went to the browser");
+    }
+    // An https address is opened.
+    emu.configure(|c| c.verification_uri = Some("https://device.sso.example/".into()));
+    let out = cli
+        .command(&[
+            "login",
+            "--start-url",
+            &unique_start_url(),
+            "--sso-region",
+            "eu-west-1",
+            "--device-code",
+        ])
+        .env("BROWSER", &browser)
+        .output()
+        .await
+        .expect("runs");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let opened = std::fs::read_to_string(&log).expect("opened");
+    assert!(
+        opened.starts_with("https://device.sso.example/?user_code="),
+        "{opened}"
+    );
 }
 
 #[tokio::test]

@@ -159,6 +159,17 @@ fn cases() -> Vec<Case> {
         case("credentials --format yaml", &["credentials", "--account", "1", "--role", "r", "--format", "yaml"], 2, "invalid value 'yaml'"),
         case("glob [", &["accounts", "--name", "["], 1, "is not a valid glob"),
         case("endpoint ftp://", &["accounts"], 1, "AWS_ENDPOINT_URL_SSO").env("AWS_ENDPOINT_URL_SSO", "ftp://x"),
+        // Plain http anywhere but this machine would carry the session token in clear.
+        case("AWS_ENDPOINT_URL plain http to a host", &["accounts"], 1, "plain http is only for this machine")
+            .env("AWS_ENDPOINT_URL", "http://localstack.example:4566"),
+        case("SSO endpoint plain http to an address", &["credentials", "--account", "{account}", "--role", "ReadOnlyAccess"], 1, "from AWS_ENDPOINT_URL_SSO is refused")
+            .env("AWS_ENDPOINT_URL_SSO", "http://10.1.2.3:4566"),
+        case("credentials --profile, endpoint plain http", &["credentials", "--profile", "p"], 1, "plain http is only for this machine")
+            .env("AWS_ENDPOINT_URL", "http://localstack.example:4566"),
+        c("OIDC endpoint plain http, at login", login("https://w.awsapps.com/start", "eu-west-1"), 1, "plain http is only for this machine")
+            .env("AWS_ENDPOINT_URL_SSO_OIDC", "http://sso.example"),
+        case("sign-in endpoint plain http", &["console", "--account", "{account}", "--role", "ReadOnlyAccess", "--print"], 1, "AWS_ENDPOINT_URL_SIGNIN")
+            .env("AWS_ENDPOINT_URL_SIGNIN", "http://signin.example"),
         case("dead network", &["accounts"], 1, "could not reach AWS SSO")
             .env("AWS_ENDPOINT_URL_SSO", format!("http://127.0.0.1:{}", closed_port())),
         case("unknown favourite", &["credentials", "--profile", "nosuch"], 1, "no favourite is called 'nosuch'"),

@@ -189,6 +189,21 @@ fn sign_in_browse_add_a_favourite_and_the_tray_follows() {
     assert_eq!(state["session"]["state"], "signedOut");
     assert_eq!(state["instance"]["startUrl"], START_URL);
     assert_eq!(state["demo"], false);
+    // The emulator's address comes from the environment: Settings says so.
+    let overrides: Vec<&str> = state["endpointOverrides"]
+        .as_array()
+        .expect("overrides")
+        .iter()
+        .filter_map(|o| o["variable"].as_str())
+        .collect();
+    assert_eq!(
+        overrides,
+        [
+            "AWS_ENDPOINT_URL_SSO_OIDC",
+            "AWS_ENDPOINT_URL_SSO",
+            "AWS_ENDPOINT_URL_SIGNIN"
+        ]
+    );
     let (model, menu) = menu_of(&h);
     assert_eq!(model.icon, aws_sso_tray::tray::TrayIcon::SignedOut);
     assert_eq!(menu[0], "Shell test · signed out");

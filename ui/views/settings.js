@@ -91,6 +91,7 @@ export default function settingsView(el) {
       login: h('input', { type: 'checkbox', testid: 'start-at-login' }),
       file: h('code', { testid: 'credentials-file' }),
       skipped: h('section', { class: 'card warn', testid: 'skipped-settings', 'aria-labelledby': 'set-skipped', hidden: true }),
+      endpoints: h('div', { testid: 'endpoint-overrides', hidden: true }),
     };
     const form = h('form', { class: 'form', testid: 'preferences-form', novalidate: true },
       h('div', { class: 'row2' },
@@ -143,7 +144,8 @@ export default function settingsView(el) {
       h('section', { class: 'card', 'aria-labelledby': 'set-prefs' }, h('h3', { id: 'set-prefs', text: 'Preferences' }), form),
       h('section', { class: 'card', 'aria-labelledby': 'set-gen' }, h('h3', { id: 'set-gen', text: 'General' }),
         field('Start at login', p.login),
-        h('p', { class: 'small muted' }, 'Profiles are written to ', p.file)));
+        h('p', { class: 'small muted' }, 'Profiles are written to ', p.file),
+        p.endpoints));
   }
 
   return {
@@ -156,6 +158,15 @@ export default function settingsView(el) {
       if (!dirty) fillPrefs(a.preferences);
       if (!p.login.disabled) p.login.checked = a.startAtLogin;
       p.file.textContent = a.credentialsFile;
+      const overrides = a.endpointOverrides || [];
+      const ok = JSON.stringify(overrides);
+      if (p.endpoints.dataset.key !== ok) {
+        p.endpoints.dataset.key = ok;
+        p.endpoints.hidden = !overrides.length;
+        p.endpoints.replaceChildren(
+          h('p', { class: 'small', text: 'Sign-ins and credentials go to these addresses, set in the environment, instead of AWS\'s own:' }),
+          h('ul', { class: 'overrides small mono' }, overrides.map((o) => h('li', { text: `${o.variable} = ${o.url}` }))));
+      }
       const skipped = a.skippedSettings || [];
       const sk = JSON.stringify(skipped);
       if (p.skipped.dataset.key !== sk) {
