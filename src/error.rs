@@ -354,6 +354,11 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// The console's one-time address was asked for twice: something other than the
+    /// browser may have signed in with it.
+    #[error("the one-time link to the AWS console was used by something other than your browser, which may now be signed in as that role")]
+    ConsoleLinkTaken,
+
     /// The browser never came for the console's one-time address.
     #[error("no browser opened the AWS console within {} s", waited.as_secs())]
     ConsoleNotOpened {
@@ -406,6 +411,7 @@ impl Error {
                 "fix or remove that entry; the others are used meanwhile".into()
             }
             Self::NoBrowser { .. } => "set BROWSER to your browser's command".into(),
+            Self::ConsoleLinkTaken => "a link can be seen by other users only where there is no private runtime directory (XDG_RUNTIME_DIR); open the console again".into(),
             _ => return None,
         })
     }

@@ -44,6 +44,7 @@ impl Cli {
             .env_remove("SSH_CONNECTION")
             .env_remove("SSH_TTY")
             .env_remove("BROWSER")
+            .env_remove("XDG_RUNTIME_DIR")
             .stdin(Stdio::null())
             .kill_on_drop(true);
         c
@@ -956,6 +957,52 @@ async fn fifty_credential_processes_on_a_dead_session_sign_in_once() {
     );
 }
 
+/// A "browser" for the console: records its argument in `args{tag}.txt` (and a page's
+/// modes in `modes{tag}.txt`), leaves an idle connection to the loopback port, then
+/// follows the link; with the tag "taken", someone else follows the link first.
+fn console_browser(dir: &std::path::Path, tag: &str) -> std::path::PathBuf {
+    let script = format!(
+        r#"import os, re, socket, sys, urllib.error, urllib.request
+d, tag, target = sys.argv[1], sys.argv[2], sys.argv[3]
+open(f"{{d}}/args{{tag}}.txt", "w").write(target)
+if target.startswith("file://"):
+    page = target[len("file://"):]
+    mode = lambda p: "%o" % (os.stat(p).st_mode & 0o777)
+    open(f"{{d}}/modes{{tag}}.txt", "w").write(mode(page) + " " + mode(os.path.dirname(page)))
+    url = re.search(r'url=([^"]+)"', open(page).read()).group(1)
+else:
+    url = target
+port = int(re.search(r"127\.0\.0\.1:(\d+)", url).group(1))
+idle = socket.create_connection(("127.0.0.1", port))
+if tag == "taken":
+    urllib.request.urlopen(url).read()
+try:
+    body = urllib.request.urlopen(url).read()
+except urllib.error.HTTPError as e:
+    body = e.read()
+open(f"{{d}}/page{{tag}}.html", "wb").write(body)
+"#
+    );
+    let py = dir.join(format!("console-browser{tag}.py"));
+    std::fs::write(&py, script).expect("write");
+    let browser = dir.join(format!("console-browser{tag}"));
+    std::fs::write(
+        &browser,
+        format!(
+            "#!/bin/sh\nexec python3 '{}' '{}' '{tag}' \"$1\"\n",
+            py.display(),
+            dir.display()
+        ),
+    )
+    .expect("write");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    browser
+}
+
 #[tokio::test]
 async fn console_opens_through_a_one_time_loopback_redirect() {
     let emu = emulator(EmulatorConfig::default()).await;
@@ -976,39 +1023,45 @@ async fn console_opens_through_a_one_time_loopback_redirect() {
         .await;
     assert!(out.status.success(), "{}", text(&out.stderr));
 
-    // A "browser" that records its argument and follows it to the console.
+    // A "browser" that records its argument (and, for a page, its modes), first leaves a
+    // connection to the loopback port idle, then follows the link to the console.
     let dir = cli.home.path();
-    let browser = dir.join("browser");
-    std::fs::write(
-        &browser,
-        format!(
-            "#!/bin/sh\nprintf '%s' \"$1\" > '{0}/args.txt'\nexec python3 -c 'import sys, urllib.request; open(sys.argv[2], \"wb\").write(urllib.request.urlopen(sys.argv[1]).read())' \"$1\" '{0}/page.html'\n",
-            dir.display()
-        ),
-    )
-    .expect("write");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    }
+    let browser = console_browser(dir, "");
+    let runtime = tempfile::tempdir().expect("runtime dir");
+    let started = std::time::Instant::now();
     let out = cli
         .command(&["console", "--profile", "web"])
         .env("BROWSER", &browser)
         .env("AWS_ENDPOINT_URL_SIGNIN", emu.endpoint())
+        .env("XDG_RUNTIME_DIR", runtime.path())
         .output()
         .await
         .expect("runs");
+    let took = started.elapsed();
     assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).ends_with("Opened the AWS console as favourite web.\n"),
+        "{}",
+        text(&out.stderr)
+    );
+    // An idle connection held nothing up.
+    assert!(took < Duration::from_secs(4), "{took:?}");
+    // The browser was given a private page, not a link anyone could fetch first.
     let args = std::fs::read_to_string(dir.join("args.txt")).expect("args");
     assert!(
-        args.starts_with("http://127.0.0.1:") && args.contains("/console/"),
+        args.starts_with("file://") && args.contains("/aws-sso-tray/console-"),
         "{args}"
     );
     assert!(
-        !args.contains("SigninToken") && !args.contains("Session"),
-        "no secret in argv: {args}"
+        !args.contains("127.0.0.1") && !args.contains("SigninToken"),
+        "nothing to take in argv: {args}"
     );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("modes.txt")).expect("modes"),
+        "600 700"
+    );
+    // The page is gone once used.
+    assert!(!std::path::Path::new(args.trim_start_matches("file://")).exists());
     // The browser follows the redirect on its own time, after the command has ended.
     let read_page = || std::fs::read_to_string(dir.join("page.html")).unwrap_or_default();
     crate::util::eventually(15, || read_page().contains("ReadOnlyAccess")).await;
@@ -1018,6 +1071,29 @@ async fn console_opens_through_a_one_time_loopback_redirect() {
         "{page}"
     );
     assert!(page.contains("eu-west-2.console.aws.amazon.com"), "{page}");
+
+    // With no private directory the browser gets the one-time link. Another local user who
+    // read it from the browser's arguments and took it first: the user is told.
+    let taker = console_browser(dir, "taken");
+    let out = cli
+        .command(&["console", "--profile", "web"])
+        .env("BROWSER", &taker)
+        .env("AWS_ENDPOINT_URL_SIGNIN", emu.endpoint())
+        .output()
+        .await
+        .expect("runs");
+    assert_clear_failure(
+        &out,
+        1,
+        "the one-time link to the AWS console was used by something other than your browser",
+    );
+    assert!(
+        !text(&out.stderr).contains("Opened"),
+        "{}",
+        text(&out.stderr)
+    );
+    let told = std::fs::read_to_string(dir.join("pagetaken.html")).expect("page");
+    assert!(told.contains("already used by something else"), "{told}");
 
     // --print gives the URL itself, which works once.
     let out = cli

@@ -1,14 +1,11 @@
 //! A URL that signs the user into the AWS console as a role: role credentials exchanged
-//! at the federation endpoint for a sign-in token; and handing it to the browser without
-//! putting it on a command line.
+//! at the federation endpoint for a sign-in token; and handing it to the browser so that
+//! nobody else can take it first ([`open_once`]).
 
 use crate::error::{Error, Result};
 use crate::portal::RoleCredentials;
 use crate::secret::Secret;
-use rand::distributions::{Alphanumeric, DistString};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 /// The federation endpoint's base URL for `region`'s partition.
 pub fn federation_base(region: &str) -> &'static str {
@@ -98,78 +95,9 @@ pub async fn signin_url(
     Ok(Secret::new(login.to_string()))
 }
 
-// ---- handing the sign-in URL to a browser ----
-// A secret URL never goes on a command line: the browser gets a one-time loopback
-// address that redirects to it.
+mod handoff;
 
-/// How long the loopback address waits for the browser.
-const WAIT: Duration = Duration::from_secs(120);
-
-/// Opens `url` in the browser through `http://127.0.0.1:PORT/console/<random>`, served
-/// once with a redirect: other users of the machine can read a process's arguments, and
-/// the browser's would hold the sign-in token.
-pub async fn open_once(url: &Secret) -> Result<()> {
-    let loopback = |source| Error::Loopback {
-        action: "listen on a loopback port for the browser",
-        source,
-    };
-    let listener = TcpListener::bind(("127.0.0.1", 0))
-        .await
-        .map_err(loopback)?;
-    let port = listener.local_addr().map_err(loopback)?.port();
-    let path = format!(
-        "/console/{}",
-        Alphanumeric.sample_string(&mut rand::thread_rng(), 32)
-    );
-    let local = format!("http://127.0.0.1:{port}{path}");
-    let opened = tokio::task::spawn_blocking(move || crate::browser::open(&local)).await;
-    match opened {
-        Ok(Ok(())) => {}
-        Ok(Err(source)) => return Err(Error::NoBrowser { source }),
-        Err(_) => {
-            return Err(Error::Interrupted {
-                what: "start of the browser",
-            })
-        }
-    }
-    let serve = async {
-        loop {
-            let Ok((mut stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let mut buf = vec![0u8; 8192];
-            let mut len = 0;
-            while len < buf.len() {
-                match stream.read(&mut buf[len..]).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => len += n,
-                }
-                if buf[..len].windows(4).any(|w| w == b"\r\n\r\n") {
-                    break;
-                }
-            }
-            let request = String::from_utf8_lossy(&buf[..len]);
-            let wanted = request.starts_with(&format!("GET {path} "));
-            let reply = if wanted {
-                format!(
-                    "HTTP/1.1 302 Found\r\nLocation: {}\r\nCache-Control: no-store\r\nReferrer-Policy: no-referrer\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                    url.expose()
-                )
-            } else {
-                "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                    .to_owned()
-            };
-            let _ = stream.write_all(reply.as_bytes()).await;
-            let _ = stream.shutdown().await;
-            if wanted {
-                return;
-            }
-        }
-    };
-    tokio::time::timeout(WAIT, serve)
-        .await
-        .map_err(|_| Error::ConsoleNotOpened { waited: WAIT })
-}
+pub use handoff::open_once;
 
 #[cfg(test)]
 mod tests {
