@@ -91,13 +91,19 @@ impl WriteLock {
     /// Replaces the locked file's content with `bytes`: the new file gets the old one's
     /// mode (and owner, where we may set it), or 0600 when there was none.
     pub fn replace(&self, bytes: &[u8]) -> io::Result<()> {
-        replace_unlocked(&self.target, bytes)
+        replace_unlocked(&self.target, bytes, false).map(|_| ())
+    }
+
+    /// [`Self::replace`] for a file that holds secrets: whatever the old mode let the
+    /// group or others do is taken away. Returns whether it did.
+    pub fn replace_private(&self, bytes: &[u8]) -> io::Result<bool> {
+        replace_unlocked(&self.target, bytes, true)
     }
 }
 
 /// The atomic replacement itself; callers hold the target's [`WriteLock`], so any of
 /// our temporary files left in the directory belongs to a writer that died.
-fn replace_unlocked(target: &Path, bytes: &[u8]) -> io::Result<()> {
+fn replace_unlocked(target: &Path, bytes: &[u8], private: bool) -> io::Result<bool> {
     let tmp = sidecar(target, &format!("{}.tmp", std::process::id()));
     remove_stale_temporaries(target);
     let existing = match std::fs::metadata(target) {
@@ -111,14 +117,16 @@ fn replace_unlocked(target: &Path, bytes: &[u8]) -> io::Result<()> {
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let mut file = options.open(&tmp)?;
-        if let Some(m) = &existing {
-            keep_mode_and_owner(&file, m)?;
-        }
+        let tightened = match &existing {
+            Some(m) => keep_mode_and_owner(&file, m, private)?,
+            None => false,
+        };
         file.write_all(bytes)?;
         file.sync_all()?;
         drop(file);
         std::fs::rename(&tmp, target)?;
-        sync_dir(target)
+        sync_dir(target)?;
+        Ok(tightened)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -148,18 +156,24 @@ fn remove_stale_temporaries(target: &Path) {
     }
 }
 
+/// Gives `file` the old file's mode and owner; for a `private` file, without what the
+/// group and others could do. Returns whether something was taken away.
 #[cfg(unix)]
-fn keep_mode_and_owner(file: &File, old: &std::fs::Metadata) -> io::Result<()> {
+fn keep_mode_and_owner(file: &File, old: &std::fs::Metadata, private: bool) -> io::Result<bool> {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     // Only root can give a file away; for anyone else this is a no-op or refused, and
     // the file stays theirs.
     let _ = std::os::unix::fs::fchown(file, Some(old.uid()), Some(old.gid()));
-    file.set_permissions(std::fs::Permissions::from_mode(old.mode() & 0o7777))
+    let mode = old.mode() & 0o7777;
+    let kept = if private { mode & !0o077 } else { mode };
+    file.set_permissions(std::fs::Permissions::from_mode(kept))?;
+    Ok(kept != mode)
 }
 
 #[cfg(not(unix))]
-fn keep_mode_and_owner(file: &File, old: &std::fs::Metadata) -> io::Result<()> {
-    file.set_permissions(old.permissions())
+fn keep_mode_and_owner(file: &File, old: &std::fs::Metadata, _private: bool) -> io::Result<bool> {
+    file.set_permissions(old.permissions())?;
+    Ok(false)
 }
 
 /// Makes the rename durable: on Unix a rename is only on disk once its directory is.

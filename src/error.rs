@@ -154,6 +154,17 @@ pub enum Error {
         message: Option<String>,
     },
 
+    /// A server error without an AWS error in it: a proxy's or gateway's, not AWS SSO's.
+    #[error("{endpoint} answered {operation} with HTTP {status} and no AWS error in it, as a proxy or gateway does")]
+    Gateway {
+        /// The operation.
+        operation: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// Where we asked.
+        endpoint: String,
+    },
+
     /// The service's reply could not be understood.
     #[error("AWS SSO sent an unexpected reply to {operation}: {detail}")]
     UnexpectedReply {
@@ -320,6 +331,15 @@ pub enum Error {
         detail: String,
     },
 
+    /// A settings file to import holds entries that are not valid.
+    #[error("{path} holds entries that are not valid, so nothing was imported: {}", entries.join("; "))]
+    ImportRefused {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Each entry, and what is wrong with it.
+        entries: Vec<String>,
+    },
+
     /// A preference was given a value it cannot take.
     #[error("the preference {name} {detail}")]
     InvalidPreference {
@@ -388,6 +408,9 @@ impl Error {
                     .into()
             }
             Self::Throttled { .. } => "wait a minute and try again".into(),
+            Self::Gateway { .. } => {
+                "try again later; if it persists, check any proxy or endpoint override".into()
+            }
             Self::UnexpectedReply { .. } => {
                 "try again, and if it persists check any proxy or endpoint override".into()
             }

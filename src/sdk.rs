@@ -193,6 +193,8 @@ pub(crate) enum CallError {
         message: Option<String>,
         status: u16,
     },
+    /// A server error with no AWS error in it, as a proxy or gateway sends.
+    Gateway { status: u16 },
     /// The request never got an answer (connect refused, DNS, timeout).
     Network(BoxError),
     /// The answer could not be parsed.
@@ -210,7 +212,7 @@ impl CallError {
     /// Worth trying again: no answer, a server fault, or throttling.
     pub(crate) fn is_transient(&self) -> bool {
         match self {
-            CallError::Network(_) => true,
+            CallError::Network(_) | CallError::Gateway { .. } => true,
             CallError::Service { status, code, .. } => {
                 *status >= 500 || code == "InternalServerException" || self.is_throttle()
             }
@@ -242,6 +244,11 @@ impl CallError {
                 code,
                 message,
             },
+            CallError::Gateway { status } => Error::Gateway {
+                operation,
+                status,
+                endpoint: endpoint.to_owned(),
+            },
             CallError::Unexpected(detail) => Error::UnexpectedReply { operation, detail },
         }
     }
@@ -261,13 +268,7 @@ where
                     message: e.message().map(|m| m.chars().take(300).collect()),
                     status,
                 },
-                None if status >= 500 => CallError::Service {
-                    code: "InternalServerException".into(),
-                    message: Some(format!(
-                        "HTTP {status} with no AWS error code, perhaps from a proxy; try again later"
-                    )),
-                    status,
-                },
+                None if status >= 500 => CallError::Gateway { status },
                 // The SDK reports a success reply it cannot parse as an error without a code.
                 None if (200..300).contains(&status) => CallError::Unexpected(format!(
                     "a reply that is not valid JSON for this operation (HTTP {status})"
@@ -282,11 +283,7 @@ where
         SdkError::ResponseError(r) => {
             let status = raw_status(r.raw());
             if status >= 500 {
-                CallError::Service {
-                    code: "InternalServerException".into(),
-                    message: None,
-                    status,
-                }
+                CallError::Gateway { status }
             } else {
                 CallError::Unexpected(format!(
                     "a reply that is not valid JSON for this operation (HTTP {status})"

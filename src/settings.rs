@@ -793,12 +793,12 @@ impl Settings {
             .unwrap_or_else(|| instance.host())
     }
 
-    /// Takes in `other` (an export from another machine or a backup): its instances and
-    /// favourites are added, its preferences replace ours. Nothing changes if one of its
-    /// favourites would take a profile name that is ours for another account or role. Its
-    /// entries that are not valid are left out (see its [`Self::skipped`]).
-    pub fn import(&mut self, other: Settings) -> Result<()> {
-        other.preferences.validate()?;
+    /// Takes in `other` (an export from another machine or a backup, read from `from`):
+    /// its instances and favourites are added, its preferences replace ours. Nothing
+    /// changes if one of its entries is not valid (each is named), or if one of its
+    /// favourites would take a profile name that is ours for another account or role.
+    pub fn import(&mut self, other: Settings, from: &Path) -> Result<()> {
+        other.importable(from)?;
         let mut merged = self.clone();
         for i in other.instances {
             merged.remember(&i.instance, i.label);
@@ -812,6 +812,22 @@ impl Settings {
         }
         *self = merged;
         Ok(())
+    }
+
+    /// Fails, naming each, if these settings (read from `from`, to be imported) hold
+    /// entries that are not valid or preferences out of range.
+    pub fn importable(&self, from: &Path) -> Result<()> {
+        if !self.skipped.is_empty() {
+            return Err(Error::ImportRefused {
+                path: from.to_owned(),
+                entries: self
+                    .skipped
+                    .iter()
+                    .map(|k| format!("{} ({})", k.what, k.detail))
+                    .collect(),
+            });
+        }
+        self.preferences.validate()
     }
 
     /// Remembers `instance` (with `label`, if given); returns whether it was new. The
@@ -948,14 +964,14 @@ mod tests {
             .add_favourite(favourite("prod", "333333333333"))
             .unwrap();
         other.preferences.remove_profiles_on_quit = true;
-        s.import(other.clone()).unwrap();
+        s.import(other.clone(), Path::new("backup.json")).unwrap();
         assert_eq!(s.favourites.len(), 2);
         assert!(s.preferences.remove_profiles_on_quit);
         other
             .add_favourite(favourite("dev", "444444444444"))
             .unwrap();
         let before = s.clone();
-        assert!(s.import(other).is_err());
+        assert!(s.import(other, Path::new("backup.json")).is_err());
         assert_eq!(s, before);
         assert_eq!(
             s.remove_favourite("dev").unwrap().account_id,

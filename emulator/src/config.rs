@@ -54,6 +54,8 @@ pub enum ReplyFault {
     Html(u16),
     /// The reply's JSON cut off half-way, with status 200 and the cut length.
     Truncated,
+    /// The list a reply is for (`accountList`, `roleList`) left out altogether.
+    NoList,
 }
 
 impl Default for EmulatorConfig {

@@ -126,6 +126,13 @@ fn reply(svc: &Service, key: &str, mut body: serde_json::Value) -> Response {
             bytes.truncate(bytes.len() / 2);
             json(StatusCode::OK, bytes)
         }
+        Some(ReplyFault::NoList) => {
+            if let Some(map) = body.as_object_mut() {
+                map.remove("accountList");
+                map.remove("roleList");
+            }
+            Json(body).into_response()
+        }
     }
 }
 

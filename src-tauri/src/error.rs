@@ -103,7 +103,9 @@ impl From<&Error> for CommandError {
             | Error::InvalidProfileValue { .. }
             | Error::InvalidEndpoint { .. }
             | Error::InvalidPreference { .. } => (C::InvalidInput, None),
-            Error::Network { .. } | Error::Throttled { .. } => (C::Network, None),
+            Error::Network { .. } | Error::Throttled { .. } | Error::Gateway { .. } => {
+                (C::Network, None)
+            }
             Error::Store { .. } | Error::CorruptRecord { .. } => (C::Keychain, None),
             Error::Io { .. }
             | Error::UnreadableProfileFile { .. }

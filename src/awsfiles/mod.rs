@@ -276,6 +276,9 @@ pub struct Applied {
     pub not_found: Vec<ProfileName>,
     /// The files that were replaced (unchanged files are not rewritten).
     pub files_written: Vec<PathBuf>,
+    /// The credentials file, when it could be read by other users and now cannot (it
+    /// holds secret keys).
+    pub tightened: Option<PathBuf>,
 }
 
 /// A profile this project wrote, as found in the files.
@@ -463,8 +466,12 @@ impl AwsFiles {
             return Ok(applied);
         }
         for edit in [&creds, &config] {
-            if edit.save()? {
+            if let Some(tightened) = edit.save()? {
                 applied.files_written.push(edit.path.clone());
+                if tightened {
+                    tracing::warn!(path = %edit.path.display(), "the credentials file could be read by other users; it is now private (0600)");
+                    applied.tightened = Some(edit.path.clone());
+                }
             }
         }
         Ok(applied)
@@ -671,9 +678,11 @@ impl Edit {
     }
 
     /// Replaces the file if the document changed; returns whether it did.
-    fn save(&self) -> Result<bool> {
+    /// Writes the document if it changed; `Some(tightened)` when it did (the
+    /// credentials file, which holds secrets, loses what the group and others could do).
+    fn save(&self) -> Result<Option<bool>> {
         if !self.changed() {
-            return Ok(false);
+            return Ok(None);
         }
         let failed = |source| Error::WriteFailed {
             path: self.path.clone(),
@@ -685,8 +694,13 @@ impl Edit {
                 self.kind
             )))
         })?;
-        lock.replace(self.doc.render().as_bytes()).map_err(failed)?;
-        Ok(true)
+        let bytes = self.doc.render();
+        let tightened = match self.kind {
+            FileKind::Credentials => lock.replace_private(bytes.as_bytes()),
+            FileKind::Config => lock.replace(bytes.as_bytes()).map(|()| false),
+        }
+        .map_err(failed)?;
+        Ok(Some(tightened))
     }
 }
 

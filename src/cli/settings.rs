@@ -47,11 +47,8 @@ pub async fn run(command: SettingsCommand) -> Result<(), Error> {
                 path: file.clone(),
                 detail: e.to_string(),
             })?;
-            for e in other.skipped(&file) {
-                super::warn("not imported", &e);
-            }
             let (instances, favourites) = (other.instances.len(), other.favourites.len());
-            world.import(other).await?;
+            world.import(other, &file).await?;
             eprintln!(
                 "Imported {instances} instances and {favourites} favourites into {}.",
                 world.paths().settings_file().display()

@@ -247,6 +247,13 @@ impl PortalClient {
                         .send()
                 })
                 .await?;
+            if page.account_list.is_none() {
+                // Not "no accounts": a reply without the list is not an answer.
+                return Err(Error::UnexpectedReply {
+                    operation: "ListAccounts",
+                    detail: "no accountList in the reply".into(),
+                });
+            }
             for a in page.account_list() {
                 let account_id =
                     a.account_id()
@@ -293,6 +300,12 @@ impl PortalClient {
                     }
                     e => e,
                 })?;
+            if page.role_list.is_none() {
+                return Err(Error::UnexpectedReply {
+                    operation: "ListAccountRoles",
+                    detail: "no roleList in the reply".into(),
+                });
+            }
             for r in page.role_list() {
                 let role_name =
                     r.role_name()

@@ -161,8 +161,11 @@ impl Workspace {
 
     /// Adds the instances and favourites of `other`, takes its preferences; nothing
     /// changes if one of its favourites would take a profile name used for another role.
-    pub async fn import(&self, other: Settings) -> Result<()> {
-        self.update_settings(move |s| s.import(other)).await
+    pub async fn import(&self, other: Settings, from: &std::path::Path) -> Result<()> {
+        // Refused before the settings are touched.
+        other.importable(from)?;
+        let from = from.to_owned();
+        self.update_settings(move |s| s.import(other, &from)).await
     }
 
     /// Remembers the IAM Identity Center instances the AWS CLI is set up for in the

@@ -554,14 +554,41 @@ async fn profiles_are_written_listed_renewed_and_removed() {
         cli.run(&args).await
     };
 
+    #[cfg(unix)]
+    let mode = |p: &std::path::Path| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(p).expect("mode").permissions().mode() & 0o777
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            files.credentials_file(),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .expect("chmod");
+    }
     let out = run(write("dev", &["--region", "eu-west-1"])).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(out.stdout.is_empty());
     assert!(
-        text(&out.stderr).starts_with("Wrote profile 'dev'"),
+        text(&out.stderr).contains("\nWrote profile 'dev'"),
         "{}",
         text(&out.stderr)
     );
+    // Secret keys in a file others could read: it is made private, and that is said.
+    #[cfg(unix)]
+    {
+        assert_eq!(mode(files.credentials_file()), 0o600);
+        assert_eq!(
+            text(&out.stderr)
+                .matches("could be read by other users; it is now private (0600)")
+                .count(),
+            1,
+            "{}",
+            text(&out.stderr)
+        );
+    }
     let written = std::fs::read_to_string(files.credentials_file()).expect("read");
     assert!(
         written.starts_with(mine),
@@ -581,7 +608,13 @@ async fn profiles_are_written_listed_renewed_and_removed() {
 
     let out = run(write("dev", &["--region", "eu-west-1"])).await;
     assert!(
-        text(&out.stderr).starts_with("Renewed profile 'dev'"),
+        text(&out.stderr).contains("\nRenewed profile 'dev'"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Said once: it is private now.
+    assert!(
+        !text(&out.stderr).contains("other users"),
         "{}",
         text(&out.stderr)
     );
@@ -613,7 +646,7 @@ async fn profiles_are_written_listed_renewed_and_removed() {
     );
     let out = run(write("mine", &["--force"])).await;
     assert!(
-        text(&out.stderr).starts_with("Replaced profile 'mine'"),
+        text(&out.stderr).contains("\nReplaced profile 'mine'"),
         "{}",
         text(&out.stderr)
     );

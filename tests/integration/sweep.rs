@@ -176,6 +176,9 @@ fn cases() -> Vec<Case> {
         case("import a missing file", &["settings", "import", "{home}/nope.json"], 1, "could not read"),
         case("import a file of junk", &["settings", "import", "{home}/junk.json"], 1, "junk.json is not valid")
             .seed(file("junk.json", "<xml/>")),
+        // A favourite that would fail on every renewal is refused on the way in, named.
+        case("import a favourite named a]b", &["settings", "import", "{home}/bad-names.json"], 1, "nothing was imported: favourite 'a]b' (\"a]b\" cannot be a profile name")
+            .seed(file("bad-names.json", r#"{"favourites": [{"profile": "a]b", "startUrl": "https://x.awsapps.com/start", "ssoRegion": "eu-west-1", "accountId": "111122223333", "roleName": "R"}, {"profile": "ok", "startUrl": "http://x.example/start", "ssoRegion": "eu-west-1", "accountId": "111122223333", "roleName": "R"}]}"#)),
         // (b) the settings file
         case("settings not JSON", &["accounts"], 1, bad_settings).seed(file(SETTINGS, "{ broken")),
         case("settings a JSON array", &["favourite", "list"], 1, bad_settings).seed(file(SETTINGS, "[]")),
@@ -256,12 +259,31 @@ fn cases() -> Vec<Case> {
         for (what, fault) in faults {
             let name: &'static str = format!("{op}: reply {what}").leak();
             let expect: &'static str = match fault {
-                ReplyFault::Html(502) => "perhaps from a proxy",
+                ReplyFault::Html(502) => "and no AWS error in it, as a proxy or gateway does",
                 _ => format!("unexpected reply to {operation}").leak(),
             };
             cases.push(c(name, args(), 1, expect).fault(fault));
         }
     }
+    // A reply without its list is not "none": accounts and roles each say so.
+    cases.push(
+        c(
+            "accounts: reply without accountList",
+            accounts(),
+            1,
+            "no accountList in the reply",
+        )
+        .fault(ReplyFault::NoList),
+    );
+    cases.push(
+        c(
+            "roles: reply without roleList",
+            roles(),
+            1,
+            "no roleList in the reply",
+        )
+        .fault(ReplyFault::NoList),
+    );
     for (what, fault) in [faults[0], faults[1], faults[3], faults[5]] {
         let name: &'static str = format!("login: CreateToken {what}").leak();
         cases.push(
