@@ -994,14 +994,13 @@ async fn fifty_credential_processes_on_a_dead_session_sign_in_once() {
 /// modes in `modes{tag}.txt`), leaves an idle connection to the loopback port, then
 /// follows the link; with the tag "taken", someone else follows the link first.
 fn console_browser(dir: &std::path::Path, tag: &str) -> std::path::PathBuf {
-    let script = format!(
-        r#"import os, re, socket, sys, urllib.error, urllib.request
+    let script = r#"import os, re, socket, sys, urllib.error, urllib.request
 d, tag, target = sys.argv[1], sys.argv[2], sys.argv[3]
-open(f"{{d}}/args{{tag}}.txt", "w").write(target)
+open(f"{d}/args{tag}.txt", "w").write(target)
 if target.startswith("file://"):
     page = target[len("file://"):]
     mode = lambda p: "%o" % (os.stat(p).st_mode & 0o777)
-    open(f"{{d}}/modes{{tag}}.txt", "w").write(mode(page) + " " + mode(os.path.dirname(page)))
+    open(f"{d}/modes{tag}.txt", "w").write(mode(page) + " " + mode(os.path.dirname(page)))
     url = re.search(r'url=([^"]+)"', open(page).read()).group(1)
 else:
     url = target
@@ -1013,9 +1012,8 @@ try:
     body = urllib.request.urlopen(url).read()
 except urllib.error.HTTPError as e:
     body = e.read()
-open(f"{{d}}/page{{tag}}.html", "wb").write(body)
-"#
-    );
+open(f"{d}/page{tag}.html", "wb").write(body)
+"#;
     let py = dir.join(format!("console-browser{tag}.py"));
     std::fs::write(&py, script).expect("write");
     let browser = dir.join(format!("console-browser{tag}"));
