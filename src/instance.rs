@@ -63,8 +63,8 @@ fn validate_start_url(raw: &str) -> Result<String> {
     if raw.is_empty() {
         return Err(invalid("it is empty"));
     }
-    if raw.chars().any(char::is_control) {
-        return Err(invalid("it contains control characters"));
+    if crate::display::text(raw) != raw {
+        return Err(invalid("it contains control or text-direction characters"));
     }
     let url = url::Url::parse(raw).map_err(|_| invalid("it does not parse as a URL"))?;
     let host = url.host_str().ok_or_else(|| invalid("it has no host"))?;

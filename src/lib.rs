@@ -30,6 +30,7 @@ pub mod cache;
 pub mod clock;
 pub mod console;
 pub mod credentials;
+pub mod display;
 pub mod env;
 pub mod error;
 pub mod instance;

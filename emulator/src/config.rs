@@ -37,6 +37,9 @@ pub struct EmulatorConfig {
     /// The page where a device code is approved, as StartDeviceAuthorization names it
     /// (a hostile or misconfigured service's); `None`: the emulator's own page.
     pub verification_uri: Option<String>,
+    /// Names for the first accounts instead of generated ones (a hostile organisation's:
+    /// bidi controls, escape sequences, markup).
+    pub account_names: Vec<String>,
 }
 
 /// How a reply is malformed, as a broken service, proxy or network would send it.
@@ -77,6 +80,7 @@ impl Default for EmulatorConfig {
             fault_rate: 0.0,
             reply_fault: None,
             verification_uri: None,
+            account_names: Vec::new(),
         }
     }
 }

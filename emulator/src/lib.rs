@@ -99,11 +99,20 @@ impl Emulator {
             .config
             .write()
             .unwrap_or_else(|e| e.into_inner());
-        let before = (cfg.accounts, cfg.roles_per_account);
+        let before = (
+            cfg.accounts,
+            cfg.roles_per_account,
+            cfg.account_names.clone(),
+        );
         change(&mut cfg);
-        if before != (cfg.accounts, cfg.roles_per_account) {
-            *self.service.org.write().unwrap_or_else(|e| e.into_inner()) =
-                Arc::new(org::generate(cfg.accounts, cfg.roles_per_account));
+        if before
+            != (
+                cfg.accounts,
+                cfg.roles_per_account,
+                cfg.account_names.clone(),
+            )
+        {
+            *self.service.org.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(org::of(&cfg));
         }
     }
 

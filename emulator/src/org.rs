@@ -63,6 +63,15 @@ fn mix(i: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The organisation `config` asks for: generated, with its `account_names` first.
+pub fn of(config: &crate::EmulatorConfig) -> Vec<OrgAccount> {
+    let mut org = generate(config.accounts, config.roles_per_account);
+    for (account, name) in org.iter_mut().zip(&config.account_names) {
+        account.account_name = name.clone();
+    }
+    org
+}
+
 /// Builds `accounts` accounts with `roles_per_account` roles each (at most 10).
 pub fn generate(accounts: usize, roles_per_account: usize) -> Vec<OrgAccount> {
     let per = roles_per_account.min(ROLES.len());

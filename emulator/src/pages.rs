@@ -1,7 +1,8 @@
 //! The pages a person sees: the device verification page and the PKCE consent page.
 
 fn escape(s: &str) -> String {
-    s.chars()
+    aws_sso_device_auth_provider::display::text(s)
+        .chars()
         .map(|c| match c {
             '<' => "&lt;".to_owned(),
             '>' => "&gt;".to_owned(),

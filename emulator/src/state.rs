@@ -1,7 +1,7 @@
 //! The emulated service's state and rules, free of HTTP.
 
 use super::config::EmulatorConfig;
-use super::org::{generate, OrgAccount};
+use super::org::OrgAccount;
 use aws_sso_device_auth_provider::clock::{epoch_seconds, Clock};
 use rand::distributions::{Alphanumeric, DistString};
 use rand::Rng;
@@ -263,7 +263,7 @@ pub struct TokenRequest {
 
 impl Service {
     pub fn new(config: EmulatorConfig, clock: Arc<dyn Clock>) -> Self {
-        let org = Arc::new(generate(config.accounts, config.roles_per_account));
+        let org = Arc::new(super::org::of(&config));
         Self {
             config: RwLock::new(config),
             org: RwLock::new(org),

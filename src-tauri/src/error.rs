@@ -126,7 +126,8 @@ impl From<&Error> for CommandError {
         };
         Self {
             code,
-            message: said(e, next),
+            // What a service or a file put in it is shown, never acted on.
+            message: aws_sso_device_auth_provider::display::text(&said(e, next)).into_owned(),
         }
     }
 }

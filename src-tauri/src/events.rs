@@ -5,6 +5,7 @@ use crate::error::{CommandError, ErrorCode};
 use crate::tray::{build_menu, MenuId, TrayModel};
 use crate::view::{ms, AccountsView, Progress};
 use crate::App;
+use aws_sso_device_auth_provider::display;
 use aws_sso_device_auth_provider::instance::Instance;
 use aws_sso_device_auth_provider::workspace::{ConsoleTarget, Event, SessionPhase};
 use std::collections::HashMap;
@@ -235,11 +236,14 @@ fn refresh_tray<R: Runtime>(handle: &AppHandle<R>, model: TrayModel) {
     }
 }
 
+/// A desktop notification; its text is shown as text, whatever names are in it
+/// (notification servers may render the body as markup).
 fn notify<R: Runtime>(handle: &AppHandle<R>, title: &str, body: &str) {
     tracing::info!(%title, %body, "notification");
     let Some(n) = handle.try_state::<tauri_plugin_notification::Notification<R>>() else {
         return;
     };
+    let (title, body) = (display::text(title), display::markup_text(body));
     if let Err(e) = n.builder().title(title).body(body).show() {
         tracing::warn!(error = %e, "could not show a notification");
     }

@@ -2,6 +2,7 @@
 //! display), its typed ids, the icon per state, and turning the model into a Tauri menu.
 
 use crate::view::{AppView, FavouriteView, Phase};
+use aws_sso_device_auth_provider::display;
 use std::time::Duration;
 use tauri::image::Image;
 use tauri::menu::{IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
@@ -130,8 +131,22 @@ fn left(expires_at: i64, now_ms: i64) -> String {
     format!("{} left", duration_words(d))
 }
 
-fn favourite_line(f: &FavouriteView, now_ms: i64) -> String {
+/// Longest name part of a menu line: the time left, at its end, always shows.
+const NAME_CHARS: usize = 32;
+/// Longest menu line.
+const LINE_CHARS: usize = 100;
+
+/// "account / role", each part capped (names are already made safe by the view).
+fn target(f: &FavouriteView) -> String {
     let account = f.account_name.as_deref().unwrap_or(&f.account_id);
+    format!(
+        "{} / {}",
+        display::capped(account, NAME_CHARS),
+        display::capped(&f.role_name, NAME_CHARS)
+    )
+}
+
+fn favourite_line(f: &FavouriteView, now_ms: i64) -> String {
     let state = if f.renewing {
         "renewing…".to_owned()
     } else if f.error.is_some() {
@@ -144,7 +159,11 @@ fn favourite_line(f: &FavouriteView, now_ms: i64) -> String {
             None => "not written yet".to_owned(),
         }
     };
-    format!("{} → {account} / {} · {state}", f.profile, f.role_name)
+    format!(
+        "{} → {} · {state}",
+        display::capped(&f.profile, NAME_CHARS),
+        target(f)
+    )
 }
 
 impl TrayModel {
@@ -153,7 +172,7 @@ impl TrayModel {
         let who = view
             .instance
             .as_ref()
-            .map(|i| i.name())
+            .map(|i| display::capped(&i.name(), NAME_CHARS))
             .unwrap_or_else(|| "AWS SSO".to_owned());
         let session = &view.session;
         let session_line = match session.state {
@@ -197,13 +216,7 @@ impl TrayModel {
                 "Open console".into(),
                 view.favourites
                     .iter()
-                    .map(|f| {
-                        let account = f.account_name.as_deref().unwrap_or(&f.account_id);
-                        Entry::Item(
-                            MenuId::Console(f.profile.clone()),
-                            format!("{account} / {}", f.role_name),
-                        )
-                    })
+                    .map(|f| Entry::Item(MenuId::Console(f.profile.clone()), target(f)))
                     .collect(),
             ));
         }
@@ -223,7 +236,7 @@ impl TrayModel {
             Phase::SignedIn => TrayIcon::SignedIn,
             Phase::SignedOut => TrayIcon::SignedOut,
         };
-        let mut tooltip = format!("AWS SSO: {session_line}");
+        let mut tooltip = display::capped(&format!("AWS SSO: {session_line}"), LINE_CHARS);
         if view.demo {
             tooltip.push_str(" (demo)");
         }
@@ -249,11 +262,16 @@ fn menu_items<R: Runtime>(
     let mut out: Vec<Box<dyn IsMenuItem<R>>> = Vec::with_capacity(entries.len());
     for entry in entries {
         out.push(match entry {
-            Entry::Label(text) => Box::new(MenuItem::new(app, text, false, None::<&str>)?),
+            Entry::Label(text) => Box::new(MenuItem::new(
+                app,
+                display::menu_label(text, LINE_CHARS),
+                false,
+                None::<&str>,
+            )?),
             Entry::Item(id, text) => Box::new(MenuItem::with_id(
                 app,
                 id.to_id(),
-                text,
+                display::menu_label(text, LINE_CHARS),
                 true,
                 None::<&str>,
             )?),
@@ -261,7 +279,12 @@ fn menu_items<R: Runtime>(
             Entry::Submenu(text, children) => {
                 let items = menu_items(app, children)?;
                 let refs: Vec<&dyn IsMenuItem<R>> = items.iter().map(AsRef::as_ref).collect();
-                Box::new(Submenu::with_items(app, text, true, &refs)?)
+                Box::new(Submenu::with_items(
+                    app,
+                    display::menu_label(text, LINE_CHARS),
+                    true,
+                    &refs,
+                )?)
             }
         });
     }

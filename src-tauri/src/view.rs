@@ -3,6 +3,7 @@
 //! Unix epoch.
 
 use aws_sso_device_auth_provider::clock::epoch_millis;
+use aws_sso_device_auth_provider::display;
 use aws_sso_device_auth_provider::settings::{InstanceSettings, Preferences};
 use aws_sso_device_auth_provider::workspace::{self, Accounts, SessionPhase, Status, Workspace};
 use aws_sso_device_auth_provider::AccountRoles;
@@ -25,9 +26,9 @@ pub struct AppView {
     /// Where profiles are written.
     pub credentials_file: String,
     /// The current instance.
-    pub instance: Option<InstanceSettings>,
+    pub instance: Option<InstanceView>,
     /// Every known instance.
-    pub instances: Vec<InstanceSettings>,
+    pub instances: Vec<InstanceView>,
     /// The current instance's session.
     pub session: SessionView,
     /// A sign-in waiting for the user.
@@ -42,6 +43,43 @@ pub struct AppView {
     pub skipped_settings: Vec<String>,
     /// AWS endpoints the environment overrides (`AWS_ENDPOINT_URL…`).
     pub endpoint_overrides: Vec<EndpointOverride>,
+}
+
+/// An instance as shown: its label, like every name that came from a file or a service,
+/// made safe to show ([`display::text`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceView {
+    /// The start URL.
+    pub start_url: String,
+    /// Its region.
+    pub region: String,
+    /// A name for menus.
+    pub label: Option<String>,
+}
+
+impl From<&InstanceSettings> for InstanceView {
+    fn from(i: &InstanceSettings) -> Self {
+        Self {
+            start_url: i.instance.start_url().to_owned(),
+            region: i.instance.region().to_owned(),
+            label: i.label.as_deref().map(|l| display::text(l).into_owned()),
+        }
+    }
+}
+
+impl InstanceView {
+    /// The name to show: the label, else the start URL's host.
+    pub fn name(&self) -> String {
+        self.label
+            .clone()
+            .filter(|l| !l.trim().is_empty())
+            .unwrap_or_else(|| {
+                aws_sso_device_auth_provider::Instance::new(&self.start_url, &self.region)
+                    .map(|i| i.host())
+                    .unwrap_or_else(|_| self.start_url.clone())
+            })
+    }
 }
 
 /// An AWS endpoint the environment overrides.
@@ -166,8 +204,12 @@ impl AppView {
                 start_url: f.favourite.instance.start_url().to_owned(),
                 sso_region: f.favourite.instance.region().to_owned(),
                 account_id: f.favourite.account_id.clone(),
-                account_name: f.favourite.account_name.clone(),
-                role_name: f.favourite.role_name.clone(),
+                account_name: f
+                    .favourite
+                    .account_name
+                    .as_deref()
+                    .map(|n| display::text(n).into_owned()),
+                role_name: display::text(&f.favourite.role_name).into_owned(),
                 region: f.favourite.region.clone(),
                 credential_process: f.favourite.credential_process,
                 expires_at: f.expires_at.map(ms),
@@ -180,8 +222,8 @@ impl AppView {
             demo: demo.is_some(),
             emulator_url: demo.map(str::to_owned),
             credentials_file: world.credentials_file().display().to_string(),
-            instance: current.map(|s| s.settings.clone()),
-            instances: settings.instances.clone(),
+            instance: current.map(|s| InstanceView::from(&s.settings)),
+            instances: settings.instances.iter().map(InstanceView::from).collect(),
             session,
             sign_in,
             favourites,
@@ -245,11 +287,12 @@ pub struct AccountView {
 
 impl From<&AccountRoles> for AccountView {
     fn from(a: &AccountRoles) -> Self {
+        let shown = |s: &str| display::text(s).into_owned();
         Self {
-            account_id: a.account.account_id.clone(),
-            account_name: a.account.account_name.clone(),
-            email_address: a.account.email_address.clone(),
-            roles: a.roles.iter().map(|r| r.role_name.clone()).collect(),
+            account_id: shown(&a.account.account_id),
+            account_name: shown(&a.account.account_name),
+            email_address: a.account.email_address.as_deref().map(shown),
+            roles: a.roles.iter().map(|r| shown(&r.role_name)).collect(),
         }
     }
 }

@@ -84,10 +84,15 @@ pub async fn daemon() -> Result<(), Error> {
     Ok(())
 }
 
-/// One line of the log on stderr; a closed stderr (the terminal went away) stops nothing.
+/// One line of the log on stderr (what a service said in it shown, never acted on); a
+/// closed stderr (the terminal went away) stops nothing.
 fn say(line: &str) {
     use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{line}");
+    let _ = writeln!(
+        std::io::stderr(),
+        "{}",
+        aws_sso_device_auth_provider::display::text(line)
+    );
 }
 
 /// Ctrl-C, or SIGTERM on Unix.

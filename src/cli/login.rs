@@ -2,6 +2,7 @@
 
 use super::args::InstanceArgs;
 use aws_sso_device_auth_provider::clock::rfc3339;
+use aws_sso_device_auth_provider::display;
 use aws_sso_device_auth_provider::workspace::{BrowserOutcome, Event, Workspace};
 use aws_sso_device_auth_provider::{Error, Instance, SignInFlow};
 
@@ -64,14 +65,18 @@ pub fn print_sign_in_codes(world: &Workspace) -> tokio::task::JoinHandle<()> {
         loop {
             match events.recv().await {
                 Ok(Event::SignInCode { code, browser, .. }) => {
+                    let url = display::text(&code.url);
                     match &code.user_code {
                         Some(user_code) => {
-                            eprintln!("Open {}", code.url);
-                            eprintln!("and check that it shows this code: {user_code}");
+                            eprintln!("Open {url}");
+                            eprintln!(
+                                "and check that it shows this code: {}",
+                                display::text(user_code)
+                            );
                         }
                         None => {
                             eprintln!("Approve the sign-in in your browser:");
-                            eprintln!("{}", code.url);
+                            eprintln!("{url}");
                         }
                     }
                     match browser {

@@ -14,6 +14,7 @@ mod settings;
 mod status;
 
 use args::{Cli, Command, InstanceArgs};
+use aws_sso_device_auth_provider::display;
 use aws_sso_device_auth_provider::env::Env;
 use aws_sso_device_auth_provider::workspace::{Options, Workspace};
 use aws_sso_device_auth_provider::{Error, Instance};
@@ -70,18 +71,20 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// The error as one line (with its next step), then its causes not already said.
+/// The error as one line (with its next step), then its causes not already said. What
+/// a service or a file put in them is shown, never acted on by the terminal.
 fn report(e: &Error) {
     let message = e.to_string();
-    match hint(e) {
-        Some(hint) => eprintln!("aws-sso-auth: {message}; {hint}"),
-        None => eprintln!("aws-sso-auth: {message}"),
-    }
+    let line = match hint(e) {
+        Some(hint) => format!("{message}; {hint}"),
+        None => message.clone(),
+    };
+    eprintln!("aws-sso-auth: {}", display::text(&line));
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         let cause = s.to_string();
         if !message.contains(&cause) {
-            eprintln!("  caused by: {cause}");
+            eprintln!("  caused by: {}", display::text(&cause));
         }
         source = s.source();
     }
@@ -89,7 +92,10 @@ fn report(e: &Error) {
 
 /// A warning that did not stop the command.
 fn warn(what: &str, e: &Error) {
-    eprintln!("aws-sso-auth: warning: {what}: {e}");
+    eprintln!(
+        "aws-sso-auth: warning: {what}: {}",
+        display::text(&e.to_string())
+    );
 }
 
 /// The next step on the command line, where there is one.

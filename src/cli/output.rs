@@ -3,6 +3,7 @@
 use super::args::Format;
 use aws_sso_device_auth_provider::awsfiles::ManagedProfile;
 use aws_sso_device_auth_provider::clock::rfc3339;
+use aws_sso_device_auth_provider::display;
 use aws_sso_device_auth_provider::settings::Favourite;
 use aws_sso_device_auth_provider::{Account, Role, RoleCredentials};
 use serde_json::json;
@@ -12,24 +13,32 @@ fn print_json(v: &serde_json::Value) {
     println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }
 
+/// The widest a name column gets in a table; AWS caps account names at 50 characters,
+/// so only a name that is not one is cut.
+const NAME_CHARS: usize = 64;
+
 pub fn accounts(accounts: &[Account], as_json: bool) {
     if as_json {
         print_json(&json!(accounts));
         return;
     }
-    let width = accounts
+    let names: Vec<String> = accounts
         .iter()
-        .map(|a| a.account_name.len())
+        .map(|a| display::capped(&a.account_name, NAME_CHARS))
+        .collect();
+    let width = names
+        .iter()
+        .map(|n| n.chars().count())
         .max()
         .unwrap_or(0)
         .max(4);
     println!("{:<12}  {:<width$}  EMAIL", "ACCOUNT", "NAME");
-    for a in accounts {
+    for (a, name) in accounts.iter().zip(&names) {
         println!(
             "{:<12}  {:<width$}  {}",
             a.account_id,
-            a.account_name,
-            a.email_address.as_deref().unwrap_or("")
+            name,
+            display::text(a.email_address.as_deref().unwrap_or(""))
         );
     }
 }
@@ -41,7 +50,11 @@ pub fn roles(roles: &[Role], as_json: bool) {
     }
     println!("{:<12}  ROLE", "ACCOUNT");
     for r in roles {
-        println!("{:<12}  {}", r.account_id, r.role_name);
+        println!(
+            "{:<12}  {}",
+            display::text(&r.account_id),
+            display::text(&r.role_name)
+        );
     }
 }
 
@@ -65,7 +78,7 @@ pub fn favourites(favourites: &[Favourite], as_json: bool) {
             "{:<width$}  {:<12}  {:<24}  {:<14}  {}",
             f.profile.as_str(),
             f.account_id,
-            f.role_name,
+            display::text(&f.role_name),
             f.region.as_deref().unwrap_or(""),
             f.instance,
         );

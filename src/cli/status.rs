@@ -1,6 +1,7 @@
 //! `status`: each session and each favourite's profile, from the keychain and the files.
 
 use aws_sso_device_auth_provider::clock::rfc3339;
+use aws_sso_device_auth_provider::display;
 use aws_sso_device_auth_provider::workspace::SessionPhase;
 use aws_sso_device_auth_provider::Error;
 use serde_json::json;
@@ -79,7 +80,7 @@ pub async fn status(json: bool) -> Result<(), Error> {
             "  {}  {}/{}  {state}",
             f.favourite.profile.as_str(),
             f.favourite.account_id,
-            f.favourite.role_name
+            display::text(&f.favourite.role_name)
         );
     }
     Ok(())

@@ -293,6 +293,65 @@ async fn login_then_accounts_roles_and_credentials() {
     assert_clear_failure(&out, 3, "; sign in with: aws-sso-auth login --start-url");
 }
 
+/// Account names a hostile organisation could give: each must be shown, never acted on.
+pub(crate) fn hostile_names() -> Vec<String> {
+    vec![
+        "evil\u{202e}dorp-tnuocca".to_owned(),
+        "\x1b]0;pwned\x07\x1b[2Jcleared".to_owned(),
+        "R&D <b>bold</b> & co".to_owned(),
+        "two\nlines".to_owned(),
+        "\u{2066}isolated\u{2069}".to_owned(),
+        "x".repeat(500),
+    ]
+}
+
+/// Whether `s` holds a character that a terminal or a bidi algorithm would act on
+/// (other than the line ends of its own lines).
+pub(crate) fn acts_on_screen(s: &str) -> Option<char> {
+    s.chars().find(|c| {
+        (c.is_control() && *c != '\n')
+            || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    })
+}
+
+#[tokio::test]
+async fn names_from_the_service_are_shown_never_acted_on() {
+    let emu = emulator(EmulatorConfig {
+        account_names: hostile_names(),
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let cli = Cli::new(&emu);
+    cli.login(&unique_start_url()).await;
+    let out = cli.run(&["accounts"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    assert_eq!(acts_on_screen(&table), None, "{table:?}");
+    for shown in [
+        "evil\\u{202e}dorp-tnuocca",
+        "\\u{1b}]0;pwned\\u{7}\\u{1b}[2Jcleared",
+        "R&D <b>bold</b> & co",
+        "two\\nlines",
+    ] {
+        assert!(table.contains(shown), "{shown} in {table}");
+    }
+    // The ids stand where no name can move them: one account per line, none of them
+    // pushed off a screen by a name that is not one (AWS allows 50 characters).
+    assert_eq!(table.lines().count(), 1 + 24, "{table}");
+    assert!(table.lines().all(|l| l.chars().count() < 140), "{table}");
+    assert!(table.contains(&format!("{}…", "x".repeat(63))), "{table}");
+    // JSON is for programs: the names as they are, escaped the JSON way.
+    let out = cli.run(&["accounts", "--json"]).await;
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json[0]["accountName"], hostile_names()[0]);
+    // A pattern echoed in an error.
+    let out = cli
+        .run(&["roles", "--account-name", "zzz\x1bc\u{202e}"])
+        .await;
+    assert_clear_failure(&out, 1, "no account matches 'zzz\\u{1b}c\\u{202e}'");
+    assert_eq!(acts_on_screen(&text(&out.stderr)), None);
+}
+
 /// A `$BROWSER` that records each address it is given, one per line, in `log`.
 pub(crate) fn recording_browser(
     dir: &std::path::Path,

@@ -158,6 +158,11 @@ fn cases() -> Vec<Case> {
         case("roles without --account", &["roles"], 2, "--account"),
         case("credentials --format yaml", &["credentials", "--account", "1", "--role", "r", "--format", "yaml"], 2, "invalid value 'yaml'"),
         case("glob [", &["accounts", "--name", "["], 1, "is not a valid glob"),
+        // Hostile text echoed in an error is shown, never acted on by the terminal.
+        case("account name with an escape sequence", &["roles", "--account-name", "\x1b]0;pwned\x07\x1bc"], 1, "no account matches '\\u{1b}]0;pwned\\u{7}\\u{1b}c'"),
+        case("account name with a bidi override", &["roles", "--account-name", "\u{202e}dorp"], 1, "'\\u{202e}dorp'"),
+        case("favourite name with a bidi override", &["favourite", "add", "a\u{202e}b", "--account", "{account}", "--role", "ReadOnlyAccess"], 1, not_name),
+        case("a 500-character pattern of markup", &["roles", "--account-name", &"<b>&".repeat(125)], 1, "no account matches '<b>&<b>&"),
         case("endpoint ftp://", &["accounts"], 1, "AWS_ENDPOINT_URL_SSO").env("AWS_ENDPOINT_URL_SSO", "ftp://x"),
         // Plain http anywhere but this machine would carry the session token in clear.
         case("AWS_ENDPOINT_URL plain http to a host", &["accounts"], 1, "plain http is only for this machine")
@@ -479,6 +484,12 @@ async fn malformed_input_is_refused_with_one_sentence_and_nothing_written() {
         );
         if let Err(p) = clear_failure(&out, case.exit, case.expect) {
             problems.push(format!("{}: {p}", case.name));
+        }
+        if let Some(c) = crate::cli::acts_on_screen(&err) {
+            problems.push(format!(
+                "{}: {c:?} reached the terminal: {err:?}",
+                case.name
+            ));
         }
         let changed: Vec<String> = before
             .iter()

@@ -461,3 +461,86 @@ fn a_sign_in_waits_for_the_person_shows_the_code_and_can_be_cancelled() {
     assert_eq!(view["session"]["state"], "signedOut");
     assert_eq!(view["signIn"], Value::Null);
 }
+
+/// Whether `s` holds a character a screen would act on rather than show.
+fn acts_on_screen(s: &str) -> bool {
+    s.chars().any(|c| {
+        c.is_control()
+            || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    })
+}
+
+#[test]
+fn names_from_the_service_and_the_settings_change_no_screen() {
+    let names = [
+        "evil\u{202e}dorp".to_owned(),
+        "R&D <b>bold</b>".to_owned(),
+        "two\nlines".to_owned(),
+        "x".repeat(500),
+    ];
+    let h = Harness::with_settings(
+        EmulatorConfig {
+            auto_approve: true,
+            account_names: names.to_vec(),
+            ..EmulatorConfig::default()
+        },
+        |_| {
+            json!({
+                "instances": [{"startUrl": START_URL, "region": "eu-west-1", "label": "Corp & Co\u{202e}\n"}],
+                "defaultInstance": {"startUrl": START_URL, "region": "eu-west-1"},
+                "preferences": {"signInFlow": "device"},
+            })
+        },
+    );
+    h.ok("sign_in", json!({}));
+    let mut accounts = Value::Null;
+    assert!(eventually(20, || {
+        accounts = h.ok("get_accounts", json!({}));
+        accounts["updatedAt"].is_number()
+    }));
+    // What the window is given to show: escapes, never the controls themselves.
+    let shown: Vec<String> = accounts["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .map(|a| a["accountName"].as_str().expect("name").to_owned())
+        .collect();
+    assert!(shown.iter().all(|n| !acts_on_screen(n)), "{shown:?}");
+    assert!(shown.contains(&"evil\\u{202e}dorp".to_owned()), "{shown:?}");
+    assert!(shown.contains(&"two\\nlines".to_owned()), "{shown:?}");
+    assert!(!acts_on_screen(&h.state().to_string().replace("\\n", "")));
+
+    let org = h.emulator.organisation();
+    for (profile, account) in ["bidi", "markup", "lines", "long"].iter().zip(org.iter()) {
+        h.ok(
+            "add_favourite",
+            json!({"favourite": {"profile": profile, "accountId": account.account_id,
+                "accountName": account.account_name, "roleName": account.roles[0], "region": null}}),
+        );
+    }
+    let (_, menu) = menu_of(&h);
+    // One line per item, each short enough for a menu, none with a control in it.
+    assert!(menu.iter().all(|l| !acts_on_screen(l)), "{menu:#?}");
+    assert!(menu.iter().all(|l| l.chars().count() <= 100), "{menu:#?}");
+    // `&` is doubled so that it shows rather than marking a mnemonic.
+    assert!(
+        menu[0].starts_with("Corp && Co\\u{202e}\\n · signed in"),
+        "{menu:#?}"
+    );
+    assert!(
+        menu.iter()
+            .any(|l| l.starts_with("markup → R&&D <b>bold</b> / ")),
+        "{menu:#?}"
+    );
+    assert!(
+        menu.iter()
+            .any(|l| l.starts_with("bidi → evil\\u{202e}dorp / ")),
+        "{menu:#?}"
+    );
+    // A long name is cut; the time left, at the line's end, still shows.
+    let long = menu
+        .iter()
+        .find(|l| l.starts_with("long → "))
+        .expect("long");
+    assert!(long.contains("…") && long.ends_with("left"), "{long}");
+}
