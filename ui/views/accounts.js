@@ -126,7 +126,7 @@ export default function accountsView(el) {
   function accountRow(a, roles) {
     return h('article', { class: 'account', testid: 'account-row', 'data-account-id': a.accountId },
       h('div', { class: 'acct-head' },
-        h('h3', { text: a.accountName || a.accountId }),
+        h('h3', {}, h('bdi', { text: a.accountName || a.accountId })),
         h('span', { class: 'mono muted small', text: a.accountId }),
         a.emailAddress && h('span', { class: 'muted small email', text: a.emailAddress })),
       h('ul', { class: 'roles', 'aria-label': `Roles in ${a.accountName || a.accountId}` },

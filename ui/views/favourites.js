@@ -24,7 +24,10 @@ export default function favouritesView(el) {
   }
 
   function row(ctx, f) {
-    const acct = f.accountName ? `${f.accountName} (${f.accountId})` : f.accountId;
+    // Each name in its own isolate: nothing in one can reorder the id beside it.
+    const acct = f.accountName
+      ? [h('bdi', { text: f.accountName }), ' (', h('bdi', { class: 'mono', text: f.accountId }), ')']
+      : h('bdi', { class: 'mono', text: f.accountId });
     let status;
     if (f.error) status = h('p', { class: 'status err', testid: 'favourite-error', text: f.error });
     else if (f.expiresAt) status = live(h('p', { class: 'status', testid: 'favourite-expires' }), f.expiresAt, 'expires');
@@ -55,7 +58,7 @@ export default function favouritesView(el) {
         h('h3', { class: 'mono', text: f.profile }),
         f.credentialProcess && h('span', { class: 'tag', title: 'credential_process profile', text: 'on demand' }),
         renewing && h('span', { class: 'tag busy', testid: 'favourite-renewing', text: 'renewing…' })),
-      h('p', { class: 'muted small' }, acct, ' · ', h('span', { text: f.roleName }), ' · ', f.region || 'no region'),
+      h('p', { class: 'muted small' }, acct, ' · ', h('bdi', { text: f.roleName }), ' · ', f.region || 'no region'),
       status,
       actions);
   }
