@@ -50,7 +50,7 @@ fn sidecar(target: &Path, suffix: &str) -> PathBuf {
 /// since deleting lock files races.
 #[derive(Debug)]
 pub struct FileLock {
-    _file: File,
+    file: File,
 }
 
 impl FileLock {
@@ -62,7 +62,22 @@ impl FileLock {
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let file = options.open(path)?;
         file.lock()?;
-        Ok(Self { _file: file })
+        Ok(Self { file })
+    }
+
+    /// Takes the lock on an existing `path` if no one holds it; `None` if someone does.
+    pub fn try_acquire(path: &Path) -> io::Result<Option<Self>> {
+        let file = OpenOptions::new().read(true).write(true).open(path)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(Self { file })),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(e),
+        }
+    }
+
+    /// The locked file, to read or write what it records.
+    pub fn file(&self) -> &File {
+        &self.file
     }
 }
 

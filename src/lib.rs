@@ -52,6 +52,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+pub use atomic_file::FileLock;
 pub use credentials::RoleCredentialsProvider;
 pub use error::{Error, Result};
 pub use instance::Instance;

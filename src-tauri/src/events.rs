@@ -278,10 +278,14 @@ fn open_window<R: Runtime>(handle: &AppHandle<R>, view: &str) -> tauri::Result<W
         .cloned()
         .ok_or(tauri::Error::WindowNotFound)?;
     config.url = WebviewUrl::App(format!("index.html#{view}").into());
-    WebviewWindowBuilder::from_config(handle, &config)?
-        .visible(true)
-        .focused(true)
-        .build()
+    let mut builder = WebviewWindowBuilder::from_config(handle, &config)?;
+    if let Some(dir) = handle
+        .try_state::<Arc<App>>()
+        .and_then(|a| a.webview_data_dir())
+    {
+        builder = builder.data_directory(dir);
+    }
+    builder.visible(true).focused(true).build()
 }
 
 /// Runs `work` in the background; a failure reaches the window as an `error` event.

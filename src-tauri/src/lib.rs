@@ -35,6 +35,19 @@ impl App {
         Ok(self.world.default_instance()?)
     }
 
+    /// Where the window's web view keeps its data (storage, caches): the system's
+    /// default for the user's app; the demo's own home in demo mode, so that a demo
+    /// leaves nothing behind.
+    pub fn webview_data_dir(&self) -> Option<std::path::PathBuf> {
+        self.demo.as_ref()?;
+        Some(
+            self.world
+                .paths()
+                .home()?
+                .join(".local/share/aws-sso-tray/webview"),
+        )
+    }
+
     /// The view now (what `get_state` answers and the `state` event carries).
     pub fn view(&self) -> view::AppView {
         view::AppView::of(&self.world, self.demo.as_deref())

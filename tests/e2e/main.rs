@@ -595,8 +595,15 @@ async fn demo_mode_signs_in_and_writes_a_profile_without_touching_home() {
     .expect("chmod");
     // The user's own home, which the demo must leave alone.
     let home = tempfile::tempdir().expect("home");
+    // The temporary directory, with the home a killed demo left behind (its running
+    // mark holds an id no one holds a lock on).
+    let tmp = tempfile::tempdir().expect("tmp");
+    let left = tmp.path().join("aws-sso-tray-demo-killed");
+    std::fs::create_dir_all(left.join(".aws")).expect("dir");
+    std::fs::write(left.join(".running"), "4242").expect("mark");
     let env: Vec<(String, String)> = [
         ("HOME", home.path().to_string_lossy().into_owned()),
+        ("TMPDIR", tmp.path().to_string_lossy().into_owned()),
         ("BROWSER", browser.to_string_lossy().into_owned()),
     ]
     .into_iter()
@@ -631,6 +638,21 @@ async fn demo_mode_signs_in_and_writes_a_profile_without_touching_home() {
     let file = s.wait_for(&testid("credentials-file"), 5).await;
     let path = s.text(&file).await;
     assert!(path.contains("aws-sso-tray-demo-"), "{path}");
+    let demo_home = Path::new(&path)
+        .ancestors()
+        .nth(2)
+        .expect("the demo home")
+        .to_owned();
+    assert!(demo_home.starts_with(tmp.path()), "{}", demo_home.display());
+    let mode = std::os::unix::fs::MetadataExt::mode(&std::fs::metadata(&demo_home).expect("meta"));
+    assert_eq!(mode & 0o777, 0o700, "the demo home is private");
+    assert!(!left.exists(), "the killed demo's home is removed");
+    // The web view keeps its data in the demo's home too.
+    assert!(
+        demo_home.join(".local/share/aws-sso-tray/webview").is_dir(),
+        "web view data in {}",
+        demo_home.display()
+    );
     assert!(
         eventually(20, || std::fs::read_to_string(&path)
             .unwrap_or_default()
@@ -647,13 +669,27 @@ async fn demo_mode_signs_in_and_writes_a_profile_without_touching_home() {
     .await;
     s.screenshot("03-favourite").await;
     s.close().await;
-    // None of the app's files went to the user's home (WebKit keeps its own caches there).
-    for ours in [
-        ".aws",
-        ".config/aws-sso-tray",
-        ".cache/aws-sso-tray",
-        ".local/state/aws-sso-tray",
-    ] {
-        assert!(!home.path().join(ours).exists(), "{ours} in the real home");
+    // None of the app's files went to the user's home, nor the web view's: no `.aws`,
+    // nothing named after the app (its folders or its identifier).
+    assert!(!home.path().join(".aws").exists(), ".aws in the real home");
+    let mut found = Vec::new();
+    let mut dirs = vec![home.path().to_owned()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            found.push(
+                e.path()
+                    .strip_prefix(home.path())
+                    .expect("under")
+                    .display()
+                    .to_string(),
+            );
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                dirs.push(e.path());
+            }
+        }
     }
+    assert!(
+        found.iter().all(|p| !p.contains("aws-sso-tray")),
+        "{found:?}"
+    );
 }
