@@ -48,9 +48,10 @@ impl RoleCredentialsProvider {
             .role_credentials(&self.account_id, &self.role_name)
             .await
             .map_err(|e| match e {
-                e @ (Error::SignInRequired { .. } | Error::SignInDenied | Error::SignInExpired) => {
-                    CredentialsError::not_loaded(e)
-                }
+                e @ (Error::SignInRequired { .. }
+                | Error::SessionElsewhere { .. }
+                | Error::SignInDenied
+                | Error::SignInExpired) => CredentialsError::not_loaded(e),
                 e => CredentialsError::provider_error(e),
             })?;
         Ok(Credentials::new(

@@ -88,6 +88,18 @@ pub enum Error {
         instance: crate::Instance,
     },
 
+    /// The saved session was made with other AWS endpoints than the ones in effect now
+    /// (an endpoint variable set or unset since); it is not sent to these.
+    #[error("the session for {instance} was made at {signed_in_at}, but AWS is now reached at {now}; it is not sent there")]
+    SessionElsewhere {
+        /// The instance.
+        instance: crate::Instance,
+        /// Where the session was made.
+        signed_in_at: String,
+        /// Where AWS is reached now.
+        now: String,
+    },
+
     /// No instance was named and none is remembered.
     #[error("no AWS access portal is chosen yet")]
     NoInstance,
@@ -399,6 +411,15 @@ pub enum Error {
 }
 
 impl Error {
+    /// The session is over or unusable here, and only a sign-in mends it (as opposed
+    /// to a failure worth retrying).
+    pub fn needs_sign_in(&self) -> bool {
+        matches!(
+            self,
+            Self::SignInRequired { .. } | Self::Unauthorized { .. } | Self::SessionElsewhere { .. }
+        )
+    }
+
     /// The next step that holds wherever the error is shown, if there is one: neither
     /// face's commands nor buttons (each face adds its own).
     pub fn advice(&self) -> Option<String> {
@@ -419,6 +440,7 @@ impl Error {
                     .into()
             }
             Self::CorruptRecord { .. } => "sign in again to replace it".into(),
+            Self::SessionElsewhere { .. } => "sign in again to use these endpoints, or unset the AWS_ENDPOINT_URL variables to go back to the session".into(),
             Self::UnreadableProfileFile { .. } => "fix that line and try again".into(),
             Self::ReadOnlyFile { path } => format!(
                 "make it writable (chmod u+w '{}') and try again",

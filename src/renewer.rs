@@ -316,11 +316,6 @@ struct Task {
 /// How often a signed-out renewer looks for a session that appeared elsewhere.
 const SIGNED_OUT_RECHECK: Duration = Duration::from_secs(30);
 
-/// The session is over, as opposed to a failure worth retrying.
-fn session_over(e: &Error) -> bool {
-    matches!(e, Error::SignInRequired { .. } | Error::Unauthorized { .. })
-}
-
 impl Task {
     async fn run(mut self) {
         self.seed_from_files().await;
@@ -438,7 +433,7 @@ impl Task {
                     self.due.insert(f.profile.to_string(), renew_at);
                     writes.push((f.clone(), creds));
                 }
-                Err(e) if session_over(&e) => {
+                Err(e) if e.needs_sign_in() => {
                     self.report_needs_sign_in();
                     break;
                 }
@@ -476,6 +471,11 @@ impl Task {
         self.next_session_check = later(now, SIGNED_OUT_RECHECK);
         let session = match self.provider.session().await {
             Ok(s) => s,
+            Err(e) if e.needs_sign_in() => {
+                tracing::warn!(error = %e, "the saved session cannot be used");
+                self.report_needs_sign_in();
+                return None;
+            }
             Err(e) => {
                 self.failed(None, &e);
                 return Some(later(now, self.config.backoff_min));
@@ -495,7 +495,7 @@ impl Task {
                     Ok(Some(fresh)) => fresh,
                     _ => info,
                 },
-                Err(e) if session_over(&e) => {
+                Err(e) if e.needs_sign_in() => {
                     self.report_needs_sign_in();
                     return None;
                 }

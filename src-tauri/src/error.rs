@@ -72,6 +72,7 @@ impl From<&Error> for CommandError {
         use ErrorCode as C;
         let (code, next) = match e {
             Error::SignInRequired { .. } => (C::SignInNeeded, Some("Sign in, then try again")),
+            Error::SessionElsewhere { .. } => (C::SignInNeeded, None),
             Error::Unauthorized { .. } => (
                 C::SignInNeeded,
                 Some("Sign in again, then try again"),

@@ -61,11 +61,10 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             report(&e);
-            match e {
-                Error::SignInRequired { .. } | Error::Unauthorized { .. } | Error::NoInstance => {
-                    ExitCode::from(EXIT_SIGN_IN_REQUIRED)
-                }
-                _ => ExitCode::FAILURE,
+            if e.needs_sign_in() || matches!(e, Error::NoInstance) {
+                ExitCode::from(EXIT_SIGN_IN_REQUIRED)
+            } else {
+                ExitCode::FAILURE
             }
         }
     }
@@ -107,6 +106,11 @@ fn hint(e: &Error) -> Option<String> {
             instance.region()
         ),
         Error::Unauthorized { .. } => "sign in again with: aws-sso-auth login".into(),
+        Error::SessionElsewhere { instance, .. } => format!(
+            "sign in again at these endpoints with: aws-sso-auth login --start-url {} --sso-region {}; or unset the AWS_ENDPOINT_URL variables to go back to that session",
+            instance.start_url(),
+            instance.region()
+        ),
         Error::NoInstance => "sign in once with: aws-sso-auth login --start-url URL --sso-region REGION (or pass --start-url and --sso-region)".into(),
         Error::SignInExpired => {
             "sign in again and approve the new code within its time limit".into()

@@ -66,6 +66,7 @@ pub async fn status(json: bool) -> Result<(), Error> {
                 format!("signed in until {}", rfc3339(t))
             }
             (SessionPhase::SignedIn, _) => "token expired; renews on next use".to_owned(),
+            (SessionPhase::NeedsSignIn, _) => "needs a new sign-in".to_owned(),
             _ => "not signed in".to_owned(),
         };
         println!("{}: {state}", i.settings.instance);

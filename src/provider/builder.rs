@@ -158,6 +158,15 @@ impl Builder {
         let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let region = instance.region().to_owned();
         let base = self.sdk_config.as_ref();
+        // Where the clients reach AWS, as a session records it: nothing for AWS's own.
+        let public = Endpoints::default();
+        let endpoints = crate::store::SessionEndpoints {
+            oidc: self.endpoints.oidc_url(&region),
+            portal: self.endpoints.portal_url(&region),
+        };
+        let endpoints = (endpoints.oidc != public.oidc_url(&region)
+            || endpoints.portal != public.portal_url(&region))
+        .then_some(endpoints);
         let oidc = OidcClient::new(
             sdk::oidc_client(base, &region, self.endpoints.oidc.as_deref()),
             self.endpoints.oidc_url(&region),
@@ -188,6 +197,7 @@ impl Builder {
             store: self.store.unwrap_or_else(|| Arc::new(KeychainStore::new())),
             oidc,
             portal,
+            endpoints,
             clock,
             registration: self.registration,
             flow: self.flow.unwrap_or(SignInFlow::Device),

@@ -16,7 +16,9 @@ use crate::portal::{
     Account, AccountFilter, AccountRoles, NameGlob, PortalClient, Role, RoleCredentials,
 };
 use crate::secret::Secret;
-use crate::store::{ClientRegistration, SecretStore, SessionRecord, SignInFlow, TokenSet};
+use crate::store::{
+    ClientRegistration, SecretStore, SessionEndpoints, SessionRecord, SignInFlow, TokenSet,
+};
 use decide::{decide, still_usable, TokenAction};
 use std::collections::HashMap;
 use std::future::Future;
@@ -69,6 +71,8 @@ pub struct AwsSsoDeviceAuthProvider {
     store: Arc<dyn SecretStore>,
     oidc: OidcClient,
     portal: PortalClient,
+    /// Where the two clients reach AWS, when not AWS's own endpoints.
+    endpoints: Option<SessionEndpoints>,
     clock: Arc<dyn Clock>,
     registration: RegistrationOptions,
     flow: SignInFlow,
@@ -126,7 +130,35 @@ impl AwsSsoDeviceAuthProvider {
             .map_err(|source| Error::Store { action, source })
     }
 
+    /// The saved session, if it was made where this provider reaches AWS: a session is
+    /// never sent to other endpoints than the ones that issued it.
     async fn load(&self) -> Result<SessionRecord> {
+        self.made_here(self.load_any().await?)
+    }
+
+    /// `record`, or [`Error::SessionElsewhere`] when it holds a session or registration
+    /// from other endpoints.
+    fn made_here(&self, record: SessionRecord) -> Result<SessionRecord> {
+        let empty = record.registration.is_none() && record.tokens.is_none();
+        if empty || record.endpoints == self.endpoints {
+            return Ok(record);
+        }
+        let name = |e: Option<&SessionEndpoints>| match e {
+            Some(e) => e.to_string(),
+            None => format!(
+                "AWS's own endpoints ({})",
+                crate::sdk::Endpoints::default().portal_url(self.instance.region())
+            ),
+        };
+        Err(Error::SessionElsewhere {
+            instance: self.instance.clone(),
+            signed_in_at: name(record.endpoints.as_ref()),
+            now: name(self.endpoints.as_ref()),
+        })
+    }
+
+    /// The saved session, wherever it was made.
+    async fn load_any(&self) -> Result<SessionRecord> {
         let key = self.instance.key();
         let secret = self
             .blocking("read the saved session", move |s| s.get(&key))
@@ -140,9 +172,15 @@ impl AwsSsoDeviceAuthProvider {
         }
     }
 
+    /// Saves `record`, as made where this provider reaches AWS (a record from elsewhere
+    /// is never loaded to be saved again).
     async fn save(&self, record: &SessionRecord) -> Result<()> {
         let key = self.instance.key();
-        let secret = record.to_secret();
+        let secret = SessionRecord {
+            endpoints: self.endpoints.clone(),
+            ..record.clone()
+        }
+        .to_secret();
         self.blocking("save the session", move |s| s.set(&key, &secret))
             .await
     }
@@ -282,7 +320,11 @@ impl AwsSsoDeviceAuthProvider {
     pub async fn sign_in_with(&self, flow: SignInFlow) -> Result<SessionInfo> {
         let _guard = self.session_lock.lock().await;
         let _across = self.lock_across_processes().await?;
-        let record = self.load().await?;
+        // A session made at other endpoints is replaced, not reused here.
+        let record = self.made_here(self.load_any().await?).unwrap_or_else(|e| {
+            tracing::info!(reason = %e, "signing in afresh at the endpoints in effect");
+            SessionRecord::default()
+        });
         let tokens = self.sign_in_locked(record, flow).await?;
         Ok(SessionInfo {
             expires_at: tokens.expires_at,
@@ -388,7 +430,14 @@ impl AwsSsoDeviceAuthProvider {
     pub async fn sign_out(&self) -> Result<()> {
         let _guard = self.session_lock.lock().await;
         let _across = self.lock_across_processes().await?;
-        let record = self.load().await?;
+        // The server-side logout goes only where the session was made.
+        let record = match self.made_here(self.load_any().await?) {
+            Ok(record) => record,
+            Err(e) => {
+                tracing::info!(reason = %e, "removing the local session without a server-side logout");
+                SessionRecord::default()
+            }
+        };
         if let Some(t) = record.tokens {
             if let Err(e) = self.portal.logout(&t.access_token).await {
                 tracing::warn!(error = %e, "server-side logout failed; removing the local session anyway");

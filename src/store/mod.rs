@@ -8,7 +8,7 @@ mod record;
 
 pub use keychain::KeychainStore;
 pub use memory::MemoryStore;
-pub use record::{ClientRegistration, SessionRecord, SignInFlow, TokenSet};
+pub use record::{ClientRegistration, SessionEndpoints, SessionRecord, SignInFlow, TokenSet};
 
 use crate::error::BoxError;
 use crate::secret::Secret;

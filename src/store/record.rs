@@ -41,6 +41,25 @@ pub struct TokenSet {
     pub refresh_token: Option<Secret>,
 }
 
+/// The AWS endpoints a session was made with; it is sent to no other.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionEndpoints {
+    /// The SSO OIDC endpoint (registration, sign-in, refresh).
+    pub oidc: String,
+    /// The portal endpoint (accounts, roles, credentials, logout).
+    pub portal: String,
+}
+
+impl std::fmt::Display for SessionEndpoints {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.oidc == self.portal {
+            f.write_str(&self.oidc)
+        } else {
+            write!(f, "{} (sign-in) and {} (portal)", self.oidc, self.portal)
+        }
+    }
+}
+
 /// Everything kept for one instance.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SessionRecord {
@@ -48,6 +67,9 @@ pub struct SessionRecord {
     pub registration: Option<ClientRegistration>,
     /// The tokens, if signed in.
     pub tokens: Option<TokenSet>,
+    /// Where the registration and tokens came from: `None` for AWS's own endpoints of
+    /// the instance's region (and for records from before endpoints were recorded).
+    pub endpoints: Option<SessionEndpoints>,
 }
 
 // The stored form: short keys so that real-sized tokens fit Windows' 2,560-byte item limit.
@@ -58,6 +80,10 @@ struct Stored<'a> {
     reg: Option<StoredRegistration<'a>>,
     #[serde(borrow, skip_serializing_if = "Option::is_none")]
     tok: Option<StoredTokens<'a>>,
+    /// The endpoints, when not AWS's own: one URL for both, or "OIDC PORTAL" (a URL
+    /// holds no space).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ep: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -96,6 +122,13 @@ impl SessionRecord {
                 exp: epoch_seconds(t.expires_at),
                 rt: t.refresh_token.as_ref().map(Secret::expose),
             }),
+            ep: self.endpoints.as_ref().map(|e| {
+                if e.oidc == e.portal {
+                    e.oidc.clone()
+                } else {
+                    format!("{} {}", e.oidc, e.portal)
+                }
+            }),
         };
         // Serialising plain strings and integers cannot fail.
         Secret::new(serde_json::to_string(&stored).unwrap_or_default())
@@ -126,6 +159,13 @@ impl SessionRecord {
                 expires_at: from_epoch_seconds(t.exp),
                 refresh_token: t.rt.map(Secret::new),
             }),
+            endpoints: stored.ep.map(|ep| {
+                let (oidc, portal) = ep.split_once(' ').unwrap_or((&ep, &ep));
+                SessionEndpoints {
+                    oidc: oidc.to_owned(),
+                    portal: portal.to_owned(),
+                }
+            }),
         })
     }
 }
@@ -149,6 +189,10 @@ mod tests {
                 expires_at: from_epoch_seconds(1_790_000_000),
                 refresh_token: Some(Secret::new("r".repeat(600))),
             }),
+            endpoints: Some(SessionEndpoints {
+                oidc: "https://sso-oidc.proxy.example.internal:8443".into(),
+                portal: "https://sso-portal.proxy.example.internal:8443".into(),
+            }),
         }
     }
 
@@ -156,6 +200,21 @@ mod tests {
     fn round_trips() {
         let r = real_sized();
         assert_eq!(SessionRecord::from_secret(&r.to_secret()).unwrap(), r);
+        let one = SessionRecord {
+            endpoints: Some(SessionEndpoints {
+                oidc: "http://127.0.0.1:4566".into(),
+                portal: "http://127.0.0.1:4566".into(),
+            }),
+            ..SessionRecord::default()
+        };
+        assert_eq!(SessionRecord::from_secret(&one.to_secret()).unwrap(), one);
+        assert!(one
+            .to_secret()
+            .expose()
+            .contains(r#""ep":"http://127.0.0.1:4566""#));
+        // A record from before endpoints were recorded reads as AWS's own.
+        let old = SessionRecord::from_secret(&Secret::new(r#"{"v":1}"#)).unwrap();
+        assert_eq!(old.endpoints, None);
         let empty = SessionRecord::default();
         assert_eq!(
             SessionRecord::from_secret(&empty.to_secret()).unwrap(),

@@ -481,7 +481,7 @@ impl Workspace {
     /// AWS refusing the session ends it, whatever the keychain holds (revoked on the
     /// server, or an emulator that is gone).
     pub(super) fn note_refusal(&self, instance: &Instance, e: &Error) {
-        if !matches!(e, Error::Unauthorized { .. } | Error::SignInRequired { .. }) {
+        if !e.needs_sign_in() {
             return;
         }
         if self.change_session(instance, Session::ended) == Some(true) {

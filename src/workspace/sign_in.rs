@@ -217,7 +217,19 @@ impl Workspace {
     /// world is not kept fresh).
     pub async fn check_sessions(&self) -> Result<()> {
         for instance in self.settings().known_instances() {
-            let info = self.provider(&instance).await?.session().await?;
+            let info = match self.provider(&instance).await?.session().await {
+                Ok(info) => info,
+                // Made at other endpoints: it must be signed in again here.
+                Err(e) if e.needs_sign_in() => {
+                    tracing::warn!(error = %e, "the saved session cannot be used");
+                    self.change_session(&instance, |s| {
+                        s.phase = SessionPhase::NeedsSignIn;
+                        s.info = None;
+                    });
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             let now = self.now();
             self.change_session(&instance, |s| {
                 match info.filter(|i| i.expires_at > now || i.renewable) {

@@ -293,6 +293,75 @@ async fn login_then_accounts_roles_and_credentials() {
     assert_clear_failure(&out, 3, "; sign in with: aws-sso-auth login --start-url");
 }
 
+#[tokio::test]
+async fn a_session_is_never_sent_to_other_endpoints_than_those_it_came_from() {
+    let first = emulator(EmulatorConfig::default()).await;
+    let second = emulator(EmulatorConfig::default()).await;
+    let mut cli = Cli::new(&first);
+    let start_url = unique_start_url();
+    cli.login(&start_url).await;
+    assert!(cli.run(&["accounts"]).await.status.success());
+
+    // The endpoint variables now name another service: the session stays unsent.
+    cli.endpoint = second.endpoint();
+    for args in [
+        &["accounts"][..],
+        &[
+            "credentials",
+            "--account",
+            "111111111111",
+            "--role",
+            "ReadOnlyAccess",
+        ],
+    ] {
+        let out = cli.run(args).await;
+        assert_clear_failure(
+            &out,
+            3,
+            "it is not sent there; sign in again at these endpoints",
+        );
+        let err = text(&out.stderr);
+        assert!(
+            err.contains(&format!(
+                "was made at {}, but AWS is now reached at {}",
+                first.endpoint(),
+                second.endpoint()
+            )),
+            "{err}"
+        );
+    }
+    let out = cli.run(&["status"]).await;
+    assert!(out.status.success());
+    let (said, warned) = (text(&out.stdout), text(&out.stderr));
+    assert!(said.contains("needs a new sign-in"), "{said}");
+    assert!(warned.contains("it is not sent there"), "{warned}");
+    assert_eq!(
+        second.counters(),
+        aws_sso_emulator::CountersSnapshot::default()
+    );
+
+    // A sign-in there replaces it; going back asks for a sign-in again, naming both.
+    cli.login(&start_url).await;
+    assert!(cli.run(&["accounts"]).await.status.success());
+    let before = first.counters();
+    cli.endpoint = first.endpoint();
+    let out = cli.run(&["accounts"]).await;
+    assert_clear_failure(
+        &out,
+        3,
+        &format!(
+            "was made at {}, but AWS is now reached at {}",
+            second.endpoint(),
+            first.endpoint()
+        ),
+    );
+    assert_eq!(first.counters(), before);
+    // Signing out there removes it without a logout sent to the wrong place.
+    assert!(cli.run(&["logout"]).await.status.success());
+    assert_eq!(first.counters(), before);
+    assert_eq!(second.counters().logout, 0);
+}
+
 /// Account names a hostile organisation could give: each must be shown, never acted on.
 pub(crate) fn hostile_names() -> Vec<String> {
     vec![

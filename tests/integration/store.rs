@@ -1,7 +1,7 @@
 //! One conformance suite for every secret store: memory and the real OS keychain.
 
 use aws_sso_device_auth_provider::store::{
-    ClientRegistration, SessionRecord, SignInFlow, TokenSet, MAX_ITEM_BYTES,
+    ClientRegistration, SessionEndpoints, SessionRecord, SignInFlow, TokenSet, MAX_ITEM_BYTES,
 };
 use aws_sso_device_auth_provider::{KeychainStore, MemoryStore, Secret, SecretStore};
 use std::time::{Duration, UNIX_EPOCH};
@@ -43,6 +43,10 @@ fn conformance(store: &dyn SecretStore) {
             access_token: Secret::new("a".repeat(500)),
             expires_at: UNIX_EPOCH + Duration::from_secs(1_800_000_000),
             refresh_token: Some(Secret::new("r".repeat(600))),
+        }),
+        endpoints: Some(SessionEndpoints {
+            oidc: "https://sso-oidc.proxy.example.internal:8443".into(),
+            portal: "https://sso-portal.proxy.example.internal:8443".into(),
         }),
     };
     let stored = record.to_secret();

@@ -175,7 +175,12 @@ fn cases() -> Vec<Case> {
             .env("AWS_ENDPOINT_URL_SSO_OIDC", "http://sso.example"),
         case("sign-in endpoint plain http", &["console", "--account", "{account}", "--role", "ReadOnlyAccess", "--print"], 1, "AWS_ENDPOINT_URL_SIGNIN")
             .env("AWS_ENDPOINT_URL_SIGNIN", "http://signin.example"),
-        case("dead network", &["accounts"], 1, "could not reach AWS SSO")
+        // (A session is sent only where it was made: a sign-in meets the dead network.)
+        case("dead network", &["login", "--start-url", "https://dead.awsapps.com/start", "--sso-region", "eu-west-1", "--device-code", "--no-browser"], 1, "could not reach AWS SSO")
+            .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{}", closed_port()))
+            .env("AWS_ENDPOINT_URL_SSO", "")
+            .env("AWS_ENDPOINT_URL_SSO_OIDC", ""),
+        case("endpoints moved since the sign-in", &["accounts"], 3, "it is not sent there; sign in again")
             .env("AWS_ENDPOINT_URL_SSO", format!("http://127.0.0.1:{}", closed_port())),
         case("unknown favourite", &["credentials", "--profile", "nosuch"], 1, "no favourite is called 'nosuch'"),
         case("import a missing file", &["settings", "import", "{home}/nope.json"], 1, "could not read"),
