@@ -232,6 +232,19 @@ pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
     lock_for_update(path)?.replace(bytes)
 }
 
+/// Removes `path` and the lock file [`write`] left beside it; missing files are fine. Only
+/// for files whose writers also hold another lock (a lock file removed while a writer
+/// waits on it no longer excludes the next writer).
+pub fn remove_with_lock(path: &Path) -> io::Result<()> {
+    for file in [path.to_owned(), sidecar(path, "lock")] {
+        match std::fs::remove_file(&file) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,11 @@ use crate::store::TokenSet;
 use sha1::Digest;
 use std::path::{Path, PathBuf};
 
+/// How long before its expiry a shared token is replaced, at the latest: the AWS SDK for
+/// JavaScript refuses a cached token without refresh fields in its last 5 minutes, and
+/// the copy must stay at least 10 minutes from expiry for every SDK.
+pub const SHARED_TOKEN_MARGIN: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
 /// Where, and under which identifiers, to copy one instance's access token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AwsCliTokenCache {
@@ -59,13 +64,11 @@ impl AwsCliTokenCache {
         Ok(())
     }
 
-    /// Removes every file (on sign-out); missing files are fine.
+    /// Removes every file and its lock (on sign-out); missing files are fine. The
+    /// caller holds the session lock, under which every write here happens.
     pub(crate) fn remove(&self) -> std::io::Result<()> {
         for path in self.paths() {
-            match std::fs::remove_file(&path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-                _ => {}
-            }
+            crate::atomic_file::remove_with_lock(&path)?;
         }
         Ok(())
     }

@@ -9,7 +9,7 @@ mod aws_cli;
 mod credentials;
 
 pub use accounts::{AccountsCache, CachedAccounts};
-pub use aws_cli::AwsCliTokenCache;
+pub use aws_cli::{AwsCliTokenCache, SHARED_TOKEN_MARGIN};
 pub use credentials::CredentialsCache;
 
 /// `<hash>.json` for a cache file keyed by `key`: profile names and start URLs may hold

@@ -135,7 +135,9 @@ impl Builder {
 
     /// Also copy the access token into the AWS CLI's SSO token cache whenever it changes,
     /// and remove it on sign-out (off by default: that file is plaintext, readable by
-    /// every tool of the user; see [`crate::cache::AwsCliTokenCache`]).
+    /// every tool of the user; see [`crate::cache::AwsCliTokenCache`]). The token is then
+    /// refreshed at least [`crate::cache::SHARED_TOKEN_MARGIN`] before it expires,
+    /// whatever [`Self::token_refresh_margin`] says.
     pub fn aws_cli_token_cache(mut self, cache: Option<crate::cache::AwsCliTokenCache>) -> Self {
         self.aws_cli_cache = cache;
         self
@@ -203,7 +205,13 @@ impl Builder {
             flow: self.flow.unwrap_or(SignInFlow::Device),
             poll: self.poll,
             prompt,
-            margins: self.margins,
+            margins: super::Margins {
+                token: match &self.aws_cli_cache {
+                    Some(_) => self.margins.token.max(crate::cache::SHARED_TOKEN_MARGIN),
+                    None => self.margins.token,
+                },
+                ..self.margins
+            },
             interaction: if self.no_sign_in_on_demand {
                 super::Interaction::Forbidden
             } else {

@@ -100,7 +100,7 @@ export default function settingsView(el) {
       field('Sign-in flow', p.flow),
       field('Remove profiles when I sign out', p.rmOut),
       field('Remove profiles when I quit', p.rmQuit),
-      field('Share my session with the AWS CLI', p.share, 'The AWS CLI keeps its session cache in a plaintext file under ~/.aws/sso/cache.'),
+      field('Share my session with the AWS CLI', p.share, 'The AWS CLI keeps its session cache in a plaintext file under ~/.aws/sso/cache. While shared, the session renews at least 15 minutes before it ends.'),
       formError(),
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', testid: 'preferences-save', text: 'Save' }), p.saved));
     form.addEventListener('input', () => { dirty = true; p.saved.textContent = ''; });
