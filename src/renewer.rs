@@ -4,7 +4,9 @@
 //! - The access token is refreshed at its refresh point (the provider's margin before
 //!   expiry), under the cross-process session lock.
 //! - Each favourite's profile is renewed `credentials_margin` (minus a random jitter up to
-//!   `jitter`) before its credentials expire; everything due is written in one write.
+//!   `jitter`) before its credentials expire. What is due is fetched as many at once as
+//!   the portal's pacer allows; what came in is written together, at least every second
+//!   while a round runs long.
 //! - Between deadlines the task sleeps, at most `check_every` at a time: the sleep runs on
 //!   the monotonic clock, which stands still while a laptop is suspended, so deadlines are
 //!   compared with the wall clock after every wake and a resume is noticed within
@@ -24,7 +26,7 @@ use crate::error::Error;
 use crate::oidc::SignInPrompt;
 use crate::provider::{AwsSsoDeviceAuthProvider, SessionInfo};
 use crate::settings::Favourite;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::sync::{broadcast, mpsc};
@@ -313,6 +315,13 @@ struct Task {
     next_session_check: SystemTime,
 }
 
+/// How long a round takes in profiles that come due while it runs; later ones wait for
+/// the next round (which first looks at the session again).
+const ROUND_TAKES_IN_FOR: Duration = Duration::from_secs(60);
+
+/// The longest a round keeps renewed credentials before writing them.
+const WRITE_AT_LEAST_EVERY: Duration = Duration::from_secs(1);
+
 /// How often a signed-out renewer looks for a session that appeared elsewhere.
 const SIGNED_OUT_RECHECK: Duration = Duration::from_secs(30);
 
@@ -385,16 +394,82 @@ impl Task {
 
     /// One pass: the session, then the profiles that are due. Returns the next deadline
     /// (`None`: nothing scheduled, only the periodic check).
+    ///
+    /// The profiles are renewed as many at once as the portal's pacer allows, the most
+    /// urgent first; one that comes due while others are fetched starts at once rather
+    /// than waiting for the slowest (a fault's retries, a throttled call) to end. What is
+    /// renewed is written at least every [`WRITE_AT_LEAST_EVERY`], so that a profile
+    /// renewed early in a long round is on disk before its old credentials run out.
     async fn round(&mut self, woken: bool) -> Option<SystemTime> {
         self.signed_out = false;
         let token_deadline = self.session_round(woken).await?;
         if std::mem::take(&mut self.reseed) {
             self.seed_from_files().await;
         }
+        let started = std::time::Instant::now();
+        let mut fetching = tokio::task::JoinSet::new();
+        let mut in_flight: HashSet<String> = HashSet::new();
+        let mut writes = Vec::new();
+        let mut last_write = std::time::Instant::now();
+        let mut session_over = false;
+        loop {
+            let next_due = if session_over || started.elapsed() >= ROUND_TAKES_IN_FOR {
+                None
+            } else {
+                self.start_due(&mut fetching, &mut in_flight)
+            };
+            if fetching.is_empty() {
+                break;
+            }
+            let mut wait = WRITE_AT_LEAST_EVERY.saturating_sub(last_write.elapsed());
+            if let Some(t) = next_due {
+                wait = wait.min(t.duration_since(self.clock.now()).unwrap_or_default());
+            }
+            match tokio::time::timeout(wait, fetching.join_next()).await {
+                Ok(None) => break,
+                Ok(Some(Ok((f, result)))) => {
+                    in_flight.remove(f.profile.as_str());
+                    match result {
+                        Ok(creds) => {
+                            let renew_at = self.renew_at(creds.expiration, self.clock.now());
+                            self.due.insert(f.profile.to_string(), renew_at);
+                            writes.push((f, creds));
+                        }
+                        Err(e) if e.needs_sign_in() => {
+                            self.report_needs_sign_in();
+                            session_over = true;
+                            fetching.abort_all();
+                        }
+                        Err(e) => {
+                            self.failed(Some(f.profile.as_str()), &e);
+                        }
+                    }
+                }
+                Ok(Some(Err(e))) if e.is_cancelled() => {}
+                Ok(Some(Err(e))) => tracing::warn!(error = %e, "a renewal stopped"),
+                // Time to write what has come in, or to start what came due.
+                Err(_) => {}
+            }
+            if last_write.elapsed() >= WRITE_AT_LEAST_EVERY {
+                self.write_caught_up(std::mem::take(&mut writes)).await;
+                last_write = std::time::Instant::now();
+            }
+        }
+        self.write_caught_up(writes).await;
+        self.due.values().copied().chain([token_deadline]).min()
+    }
+
+    /// Starts renewing every favourite that is due and not already `in_flight`, the most
+    /// urgent first (never written, then by when each came due). Returns when the next
+    /// of the others comes due.
+    fn start_due(
+        &mut self,
+        fetching: &mut tokio::task::JoinSet<(Favourite, crate::Result<crate::RoleCredentials>)>,
+        in_flight: &mut HashSet<String>,
+    ) -> Option<SystemTime> {
         for profile in std::mem::take(&mut self.forced) {
             self.due.remove(&profile);
         }
-        let now = self.clock.now();
         // credential_process favourites have no keys to keep: they are fetched when a
         // tool asks.
         let favourites: Vec<Favourite> = self
@@ -417,37 +492,38 @@ impl Task {
                 .entry(f.profile.to_string())
                 .or_insert_with(|| f.clone());
         }
-        let due: Vec<&Favourite> = favourites
-            .iter()
-            .filter(|f| self.due.get(f.profile.as_str()).is_none_or(|t| *t <= now))
+        let now = self.clock.now();
+        let mut due: Vec<(Option<SystemTime>, Favourite)> = favourites
+            .into_iter()
+            .filter(|f| !in_flight.contains(f.profile.as_str()))
+            .map(|f| (self.due.get(f.profile.as_str()).copied(), f))
             .collect();
-        let mut writes = Vec::new();
-        for f in due {
-            match self
-                .provider
-                .renew_role_credentials(&f.account_id, &f.role_name)
-                .await
-            {
-                Ok(creds) => {
-                    let renew_at = self.renew_at(creds.expiration, now);
-                    self.due.insert(f.profile.to_string(), renew_at);
-                    writes.push((f.clone(), creds));
-                }
-                Err(e) if e.needs_sign_in() => {
-                    self.report_needs_sign_in();
-                    break;
-                }
-                Err(e) => {
-                    self.failed(Some(f.profile.as_str()), &e);
-                }
+        due.sort_by_key(|(at, _)| *at);
+        let mut next = None;
+        for (at, f) in due {
+            if let Some(t) = at.filter(|t| *t > now) {
+                // Sorted: the first not yet due is the next.
+                next.get_or_insert(t);
+                continue;
             }
+            in_flight.insert(f.profile.to_string());
+            let provider = self.provider.clone();
+            fetching.spawn(async move {
+                let creds = provider
+                    .renew_role_credentials(&f.account_id, &f.role_name)
+                    .await;
+                (f, creds)
+            });
         }
-        // What changed while the portal answered: a favourite removed or re-pointed since
-        // is not written, nor anything after a sign-out.
+        next
+    }
+
+    /// Writes what was renewed, less what changed while the portal answered: a favourite
+    /// removed or re-pointed since is not written, nor anything after a sign-out.
+    async fn write_caught_up(&mut self, mut writes: Vec<(Favourite, crate::RoleCredentials)>) {
         self.catch_up().await;
         writes.retain(|(f, _)| !self.signed_out && self.favourites.contains(f));
         self.write(writes).await;
-        self.due.values().copied().chain([token_deadline]).min()
     }
 
     /// Keeps the token fresh; `None` while waiting for a sign-in. The keychain is read

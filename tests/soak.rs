@@ -4,7 +4,8 @@
 //! and a second process keeps writing its own profiles into the same files.
 //!
 //! Runs for 20 s by default (CI); longer with
-//! `cargo test --release --test soak -- --seconds 600`.
+//! `cargo test --release --test soak -- --seconds 600`; with shorter credentials and a
+//! tighter margin with `--credentials 12 --margin 5` (seconds).
 //! Exits 1, with a sentence, when an invariant breaks:
 //! - no favourite's profile is ever found expired (or gone) by a reader polling the file;
 //! - exactly one sign-in per revocation, and none started by the renewer itself;
@@ -32,28 +33,61 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 const FAVOURITES: usize = 50;
-/// Compressed lifetimes: an hour of credentials becomes 30 s. The renewer fetches the
-/// profiles due one after another and writes them together; under 30% faults each costs
-/// about 90 ms of the portal client's back-off (more once a 429 has slowed its pacer), so
-/// the margin must cover the largest batch a jump or a sign-in makes due, and the cycle
-/// must leave the renewer idle most of the time.
-const CREDENTIALS_LIFE: Duration = Duration::from_secs(30);
+/// Compressed lifetimes: an hour of credentials becomes 30 s, renewed 12 s before expiry
+/// (`--credentials` and `--margin` change both). The renewer fetches what is due as fast
+/// as its pacer allows and writes as it goes; under 30% faults each renewal costs about
+/// 90 ms of the portal client's back-off (more once a 429 has slowed its pacer), so the
+/// margin must cover the largest batch a jump or a sign-in makes due.
+const CREDENTIALS_LIFE: u64 = 30;
+const CREDENTIALS_MARGIN: u64 = 12;
 const TOKEN_LIFE: Duration = Duration::from_secs(30);
 const TOKEN_MARGIN: Duration = Duration::from_secs(10);
 const RENEWER: RenewerConfig = RenewerConfig {
-    credentials_margin: Duration::from_secs(12),
+    credentials_margin: Duration::from_secs(CREDENTIALS_MARGIN),
     jitter: Duration::from_secs(1),
     check_every: Duration::from_millis(200),
     backoff_min: Duration::from_millis(100),
     backoff_max: Duration::from_secs(1),
 };
+
+/// What a run is asked for.
+#[derive(Debug, Clone, Copy)]
+struct Params {
+    duration: Duration,
+    credentials_life: Duration,
+    credentials_margin: Duration,
+}
+
+impl Params {
+    /// A forward jump of the clock, a quarter of the margin (3 s of the default 12): well
+    /// inside it, so that what came due can be renewed before the credentials written
+    /// before the "sleep" run out.
+    fn jump(&self) -> Duration {
+        self.credentials_margin / 4
+    }
+
+    /// The throttle, [`THROTTLE_RPS`] at the default lifetimes and scaled with how often
+    /// each profile is renewed: compressing the credentials' life compresses the portal's
+    /// time too, or the soak would test an overloaded portal (where every renewer is
+    /// late) instead of a tight margin. Bursts are still throttled.
+    fn throttle_rps(&self) -> f64 {
+        let cycle = |life: Duration, margin: Duration| {
+            life.saturating_sub(margin + RENEWER.jitter / 2)
+                .as_secs_f64()
+                .max(1.0)
+        };
+        let default = cycle(
+            Duration::from_secs(CREDENTIALS_LIFE),
+            Duration::from_secs(CREDENTIALS_MARGIN),
+        );
+        (THROTTLE_RPS * default / cycle(self.credentials_life, self.credentials_margin)).round()
+    }
+}
 const FAULT_RATE: f64 = 0.3;
 /// Above the renewer's steady need, so that only its bursts (after a jump or a sign-in)
 /// are throttled: each 429 sets the portal client's pace to what it has just achieved.
 const THROTTLE_RPS: f64 = 15.0;
-/// A forward jump well inside the margin: what came due must be renewed at once, before
-/// the credentials written before the "sleep" run out.
-const JUMP: Duration = Duration::from_secs(3);
+/// How often the clock jumps forward (by [`Params::jump`]), as after a sleep.
 const JUMP_EVERY: Duration = Duration::from_secs(10);
 const HAMMER_NAMES: usize = 8;
 /// How the writer marks its sections; matched here as text, independently of the writer.
@@ -100,20 +134,41 @@ fn main() -> ExitCode {
         println!("soak: test");
         return ExitCode::SUCCESS;
     }
-    let filter = args
-        .iter()
-        .enumerate()
-        .find(|(i, a)| !a.starts_with('-') && (*i == 0 || args[i - 1] != "--seconds"));
+    let filter = args.iter().enumerate().find(|(i, a)| {
+        !a.starts_with('-')
+            && (*i == 0
+                || !["--seconds", "--credentials", "--margin"].contains(&args[i - 1].as_str()))
+    });
     if let Some((_, f)) = filter {
         if !"soak".contains(f.as_str()) {
             return ExitCode::SUCCESS;
         }
     }
-    let seconds = match value_of(&args, "--seconds").map(|s| s.parse::<u64>()) {
-        None => 20,
-        Some(Ok(s)) if s >= 10 => s,
-        Some(_) => {
-            eprintln!("soak: --seconds takes a whole number of at least 10");
+    let seconds = |flag: &str, default: u64, least: u64| match value_of(&args, flag)
+        .map(|s| s.parse::<u64>())
+    {
+        None => Ok(default),
+        Some(Ok(s)) if s >= least => Ok(s),
+        Some(_) => Err(format!(
+            "soak: {flag} takes a whole number of at least {least}"
+        )),
+    };
+    let params = match (
+        seconds("--seconds", 20, 10),
+        seconds("--credentials", CREDENTIALS_LIFE, 6),
+        seconds("--margin", CREDENTIALS_MARGIN, 2),
+    ) {
+        (Ok(duration), Ok(life), Ok(margin)) if margin < life => Params {
+            duration: Duration::from_secs(duration),
+            credentials_life: Duration::from_secs(life),
+            credentials_margin: Duration::from_secs(margin),
+        },
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+        _ => {
+            eprintln!("soak: --margin must be shorter than --credentials");
             return ExitCode::FAILURE;
         }
     };
@@ -134,7 +189,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let outcome = runtime.block_on(soak(Duration::from_secs(seconds)));
+    let outcome = runtime.block_on(soak(params));
     runtime.shutdown_timeout(Duration::from_secs(5));
     match outcome {
         Ok(report) => {
@@ -371,6 +426,7 @@ struct Person {
 // ---- the soak ----
 
 struct Report {
+    params: Params,
     seconds: u64,
     writes: u64,
     failures: u64,
@@ -448,7 +504,7 @@ impl Report {
             ),
             (
                 "clock jumps".into(),
-                format!("{} x {} s", self.jumps, JUMP.as_secs()),
+                format!("{} x {:.2} s", self.jumps, self.params.jump().as_secs_f64()),
             ),
             ("closest renewal before expiry".into(), ms(self.closest)),
             (
@@ -463,10 +519,10 @@ impl Report {
         println!(
             "soak: {} s, {FAVOURITES} favourites, credentials {} s renewed {} s ahead, {:.0}% faults, {} req/s throttle",
             self.seconds,
-            CREDENTIALS_LIFE.as_secs(),
-            RENEWER.credentials_margin.as_secs(),
+            self.params.credentials_life.as_secs(),
+            self.params.credentials_margin.as_secs(),
             FAULT_RATE * 100.0,
-            THROTTLE_RPS
+            self.params.throttle_rps()
         );
         let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         for (k, v) in rows {
@@ -554,7 +610,8 @@ impl Report {
     }
 }
 
-async fn soak(duration: Duration) -> Result<Report, String> {
+async fn soak(params: Params) -> Result<Report, String> {
+    let duration = params.duration;
     let dir = tempfile::tempdir().map_err(|e| format!("no temporary directory: {e}"))?;
     let files = AwsFiles::new(dir.path().join("credentials"), dir.path().join("config"));
     std::fs::write(files.credentials_file(), USER_CREDENTIALS)
@@ -569,7 +626,7 @@ async fn soak(duration: Duration) -> Result<Report, String> {
         ("127.0.0.1", 0),
         EmulatorConfig {
             access_token_lifetime: TOKEN_LIFE,
-            role_credentials_lifetime: CREDENTIALS_LIFE,
+            role_credentials_lifetime: params.credentials_life,
             // No interval from the service: the client's own short one applies.
             poll_interval_secs: 0,
             ..EmulatorConfig::default()
@@ -646,7 +703,7 @@ async fn soak(duration: Duration) -> Result<Report, String> {
 
     emu.configure(|c| {
         c.fault_rate = FAULT_RATE;
-        c.throttle_rps = Some(THROTTLE_RPS);
+        c.throttle_rps = Some(params.throttle_rps());
     });
     let before = emu.counters();
 
@@ -713,7 +770,10 @@ async fn soak(duration: Duration) -> Result<Report, String> {
         sso.clone(),
         files.clone(),
         favourites,
-        RENEWER,
+        RenewerConfig {
+            credentials_margin: params.credentials_margin,
+            ..RENEWER
+        },
         Timing {
             clock: clock.clone(),
             ..Timing::default()
@@ -770,7 +830,7 @@ async fn soak(duration: Duration) -> Result<Report, String> {
             let near_revocation = now + Duration::from_secs(3) > revoke_at
                 && now < revoke_at + Duration::from_secs(8);
             if !near_revocation {
-                clock.jump(JUMP);
+                clock.jump(params.jump());
                 jumps += 1;
             }
             next_jump += JUMP_EVERY;
@@ -829,6 +889,7 @@ async fn soak(duration: Duration) -> Result<Report, String> {
         + bytes_lost(USER_CONFIG, &read(files.config_file()));
 
     Ok(Report {
+        params,
         seconds: duration.as_secs(),
         writes: tally.writes,
         failures: tally.failures,

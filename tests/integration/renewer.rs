@@ -334,3 +334,52 @@ async fn renew_now_renews_that_profile_only_before_it_is_due() {
         .collect();
     assert_eq!(profiles, ["fav-1"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_round_writes_what_it_renewed_as_it_goes() {
+    // 24 profiles due at once behind a slow portal: the round takes seconds. What it
+    // renewed first must be on disk long before the last is fetched.
+    let emu = emulator(short_lived(3600, 3600)).await;
+    let mut s = setup(&emu, Duration::from_secs(60), None).await;
+    let accounts = s
+        .sso
+        .accounts(&AccountFilter::default())
+        .await
+        .expect("accounts");
+    let template = s.favourites[1].clone();
+    s.favourites = Vec::new();
+    for a in accounts.iter().take(24) {
+        let role = s.sso.roles(&a.account_id, None).await.expect("roles")[0]
+            .role_name
+            .clone();
+        s.favourites.push(Favourite {
+            profile: ProfileName::new(&format!("slow-{}", a.account_id)).expect("name"),
+            account_id: a.account_id.clone(),
+            account_name: Some(a.account_name.clone()),
+            role_name: role,
+            ..template.clone()
+        });
+    }
+    assert_eq!(s.favourites.len(), 24, "the organisation has 24 accounts");
+    emu.configure(|c| c.latency = Duration::from_millis(1_500));
+    let mut rx = s.events.subscribe();
+    let _renewer = s.start(quick(60_000), Arc::new(SystemClock));
+
+    let started = tokio::time::Instant::now();
+    let mut times = Vec::new();
+    while times.len() < 24 && started.elapsed() < Duration::from_secs(60) {
+        match tokio::time::timeout(Duration::from_millis(100), rx.recv()).await {
+            Ok(Ok(Event::ProfileWritten { .. })) => times.push(started.elapsed()),
+            Ok(Ok(Event::RenewalFailed { message, .. })) => panic!("{message}"),
+            _ => {}
+        }
+    }
+    assert_eq!(times.len(), 24, "every profile written within 60 s");
+    let (first, last) = (times[0], times[23]);
+    println!("a 24-profile round: first written at {first:?}, last at {last:?}");
+    assert!(
+        last.saturating_sub(first) >= Duration::from_millis(1_500),
+        "the first profile was written at {first:?}, with the last at {last:?}: one write \
+         at the end of the round"
+    );
+}
