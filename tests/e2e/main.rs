@@ -197,16 +197,14 @@ async fn sign_in_browse_add_a_favourite_and_find_its_profile_written() {
     let shown = s.find_all(&testid("account-row")).await.len();
     assert_eq!(shown, 1, "searching by id leaves that account");
     let role = &target.roles[0];
-    let add = s
-        .wait_for(
-            &format!(
-                "{row} [data-role-name=\"{role}\"] {}",
-                testid("add-favourite")
-            ),
-            5,
-        )
-        .await;
-    s.click(&add).await;
+    s.click_on(
+        &format!(
+            "{row} [data-role-name=\"{role}\"] {}",
+            testid("add-favourite")
+        ),
+        5,
+    )
+    .await;
     let name = s.wait_for(&testid("profile-name"), 5).await;
     s.type_into(&name, "e2e-dev").await;
     let region = s.wait_for(&testid("profile-region"), 5).await;
@@ -626,8 +624,7 @@ async fn demo_mode_signs_in_and_writes_a_profile_without_touching_home() {
     )
     .await;
     s.screenshot("02-accounts").await;
-    let add = s.wait_for(&testid("add-favourite"), 5).await;
-    s.click(&add).await;
+    s.click_on(&testid("add-favourite"), 5).await;
     let name = s.wait_for(&testid("profile-name"), 5).await;
     s.type_into(&name, "demo-dev").await;
     s.click(&s.wait_for(&testid("profile-submit"), 5).await)

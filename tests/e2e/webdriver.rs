@@ -196,14 +196,42 @@ impl Session {
         }
     }
 
-    /// Clicks `e`.
+    /// Clicks `e`; a click the driver refuses (the element gone or covered) fails the test.
     pub async fn click(&self, e: &Element) {
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{}/click", e.0),
-            Some(json!({})),
-        )
-        .await;
+        if let Err(e) = self.try_click(e).await {
+            panic!("the click was refused: {e}");
+        }
+    }
+
+    async fn try_click(&self, e: &Element) -> Result<(), String> {
+        let reply = self
+            .call(
+                reqwest::Method::POST,
+                &format!("/element/{}/click", e.0),
+                Some(json!({})),
+            )
+            .await;
+        match reply.get("error") {
+            Some(error) => Err(format!("{error}: {}", reply["message"])),
+            None => Ok(()),
+        }
+    }
+
+    /// Clicks the first element matching `css` within `secs`: found again if the view
+    /// redrew it between finding and clicking (a list refreshed in the background).
+    pub async fn click_on(&self, css: &str, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let e = self.wait_for(css, secs).await;
+            match self.try_click(&e).await {
+                Ok(()) => return,
+                Err(e) if Instant::now() > deadline => {
+                    self.screenshot("failed-click").await;
+                    panic!("'{css}' could not be clicked for {secs} s: {e}");
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
     }
 
     /// Replaces the text of input `e` with `text`.

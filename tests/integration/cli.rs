@@ -1251,7 +1251,10 @@ async fn console_opens_through_a_one_time_loopback_redirect() {
         "{}",
         text(&out.stderr)
     );
-    let told = std::fs::read_to_string(dir.join("pagetaken.html")).expect("page");
+    // The browser writes what it was answered after the command has ended.
+    let told_page = || std::fs::read_to_string(dir.join("pagetaken.html")).unwrap_or_default();
+    crate::util::eventually(15, || !told_page().is_empty()).await;
+    let told = told_page();
     assert!(told.contains("already used by something else"), "{told}");
 
     // --print gives the URL itself, which works once.
