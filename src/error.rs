@@ -217,8 +217,9 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    /// A credentials or config file that the AWS SDKs cannot read either.
-    #[error("{path} line {line} is {reason}, which the AWS CLI and SDKs cannot read either (nothing was changed)")]
+    /// A credentials or config file that the AWS CLI and SDKs cannot read either (or
+    /// could not once it holds a profile).
+    #[error("{path} line {line} is {reason}, {consequence} (nothing was changed)")]
     UnreadableProfileFile {
         /// The file.
         path: std::path::PathBuf,
@@ -226,6 +227,8 @@ pub enum Error {
         line: usize,
         /// What is wrong with it.
         reason: &'static str,
+        /// Who cannot read the file because of it.
+        consequence: &'static str,
     },
 
     /// A profile of that name exists and this project did not write it.

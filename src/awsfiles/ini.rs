@@ -2,10 +2,12 @@
 //!
 //! Every line is kept as its exact text and line end, so rendering an unedited document
 //! gives back the input byte for byte. Lines are classified with the grammar of the AWS
-//! SDK for Rust's profile parser, and a file that parser rejects is rejected here too:
-//! a profile written into such a file would not work, and the file is the user's to fix.
+//! SDK for Rust's profile parser; a file it refuses is read as the AWS CLI reads it
+//! (botocore, through Python's `configparser`), which accepts more (`key: value`,
+//! indented comments and settings, text after a header's `]`). Only a file that both
+//! refuse is refused here: the user's bytes are kept whatever the grammar.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 const WHITESPACE: &[char] = &[' ', '\t'];
 const COMMENT: &[char] = &['#', ';'];
@@ -30,6 +32,8 @@ enum Eol {
     None,
     Lf,
     CrLf,
+    /// A lone carriage return, which ends a line for the AWS CLI only.
+    Cr,
 }
 
 impl Eol {
@@ -38,6 +42,7 @@ impl Eol {
             Eol::None => "",
             Eol::Lf => "\n",
             Eol::CrLf => "\r\n",
+            Eol::Cr => "\r",
         }
     }
 }
@@ -73,7 +78,12 @@ pub struct ParseError {
     pub line: usize,
     /// What is wrong, as a phrase.
     pub reason: &'static str,
+    /// Who cannot read the file because of it, as a phrase.
+    pub consequence: &'static str,
 }
+
+/// The consequence of a line that neither the AWS CLI nor the SDKs read.
+pub const NOBODY_READS_IT: &str = "which the AWS CLI and SDKs cannot read either";
 
 /// A same-named section this project did not write.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,8 +130,26 @@ struct Span {
 }
 
 impl Document {
-    /// Parses `text`, refusing what the AWS SDK's profile parser refuses.
+    /// Parses `text`, refusing only what both the AWS SDK's profile parser and the AWS CLI
+    /// refuse (with the SDK's reason), and a file the AWS CLI reads only while it holds
+    /// no profile.
+    ///
+    /// A lone carriage return ends a line for the AWS CLI only (the SDK reads on to the
+    /// next line feed, often seeing one long comment): there the AWS CLI's reading is
+    /// taken first, so that its sections are the ones this file is edited by.
     pub fn parse(text: &str, kind: FileKind) -> Result<Self, ParseError> {
+        let lone_cr = text.split("\r\n").any(|part| part.contains('\r'));
+        if lone_cr {
+            if let Ok(doc) = Self::parse_as_cli(text, kind) {
+                return Ok(doc);
+            }
+        }
+        Self::parse_as_sdk(text, kind)
+            .or_else(|e| Self::parse_as_cli(text, kind).map_err(|cli| cli.unwrap_or(e)))
+    }
+
+    /// Parses `text` with the AWS SDK for Rust's grammar.
+    pub(super) fn parse_as_sdk(text: &str, kind: FileKind) -> Result<Self, ParseError> {
         let mut lines = Vec::new();
         // Inside a section: `None` before its first property, else whether the last
         // property had an empty value (then continuation lines are sub-properties).
@@ -130,6 +158,7 @@ impl Document {
             let error = |reason| ParseError {
                 line: index + 1,
                 reason,
+                consequence: NOBODY_READS_IT,
             };
             let kind = if text.trim_matches(WHITESPACE).is_empty() {
                 Kind::Blank
@@ -170,6 +199,87 @@ impl Document {
                 eol,
                 kind,
             });
+        }
+        Ok(Self { kind, lines })
+    }
+
+    /// Parses `text` as the AWS CLI does: botocore reads both files with Python's
+    /// `configparser` (strict, no inline comments), then reads a setting whose value
+    /// starts on the next lines as `key = value` sub-settings. `Err(None)` if it refuses
+    /// the file, `Err(Some(_))` if it would once the file holds a profile.
+    pub(super) fn parse_as_cli(text: &str, kind: FileKind) -> Result<Self, Option<ParseError>> {
+        const DEFAULT: &str = "DEFAULT";
+        let mut lines = Vec::new();
+        let mut section: Option<String> = None;
+        // The setting continuation lines belong to, and whether its value so far is empty
+        // (then each continuation must be a sub-setting).
+        let mut setting: Option<(String, bool)> = None;
+        let mut indent_level = 0;
+        let mut sections = HashSet::new();
+        let mut settings = HashSet::new();
+        let mut bad_nested = Vec::new();
+        for (index, (text, eol)) in split_universal_lines(text).enumerate() {
+            let stripped = text.trim_matches(py_space);
+            let kind = if stripped.is_empty() {
+                Kind::Blank
+            } else if stripped.starts_with(COMMENT) {
+                Kind::Comment
+            } else {
+                let indent = text.chars().take_while(|c| py_space(*c)).count();
+                match (&section, &setting) {
+                    (Some(s), Some((key, nested))) if indent > indent_level => {
+                        if *nested && !stripped.contains('=') {
+                            bad_nested.push((s.clone(), key.clone(), index + 1));
+                        }
+                        Kind::Continuation
+                    }
+                    _ => {
+                        indent_level = indent;
+                        if let Some(header) = cli_header(stripped) {
+                            if header != DEFAULT && !sections.insert(header.to_owned()) {
+                                return Err(None);
+                            }
+                            section = Some(header.to_owned());
+                            setting = None;
+                            let (prefix, name) = section_pair(header);
+                            Kind::Header { prefix, name }
+                        } else {
+                            let s = section.as_ref().ok_or(None)?;
+                            let at = stripped.find(['=', ':']).ok_or(None)?;
+                            let key = stripped[..at].trim_end_matches(py_space).to_lowercase();
+                            if key.is_empty() || !settings.insert((s.clone(), key.clone())) {
+                                return Err(None);
+                            }
+                            let empty = stripped[at + 1..].trim_matches(py_space).is_empty();
+                            setting = Some((key.clone(), empty));
+                            Kind::Property { key }
+                        }
+                    }
+                }
+            };
+            lines.push(Line {
+                text: text.to_owned(),
+                eol,
+                kind,
+            });
+        }
+        // Sub-settings are read for every section's settings, those of [DEFAULT]
+        // included, which every other section inherits unless it sets its own: such a
+        // file is read while no section inherits the setting, and a profile added to it
+        // would make the AWS CLI refuse it.
+        if let Some((_, _, line)) = bad_nested.first() {
+            let refused_now = bad_nested.iter().any(|(s, key, _)| {
+                s != DEFAULT
+                    || sections
+                        .iter()
+                        .any(|other| !settings.contains(&(other.clone(), key.clone())))
+            });
+            return Err((!refused_now).then_some(ParseError {
+                line: *line,
+                reason: "a [DEFAULT] setting continued by lines that are not key = value",
+                consequence: "which every profile inherits, and the AWS CLI refuses the file \
+                              once it holds one",
+            }));
         }
         Ok(Self { kind, lines })
     }
@@ -504,6 +614,46 @@ fn split_lines(text: &str) -> impl Iterator<Item = (&str, Eol)> {
     })
 }
 
+/// Splits at `\n`, `\r\n` and a lone `\r`, as Python reads a text file.
+fn split_universal_lines(text: &str) -> impl Iterator<Item = (&str, Eol)> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        Some(match rest.find(['\n', '\r']) {
+            Some(i) if rest[i..].starts_with("\r\n") => {
+                let line = (&rest[..i], Eol::CrLf);
+                rest = &rest[i + 2..];
+                line
+            }
+            Some(i) => {
+                let eol = if rest.as_bytes()[i] == b'\n' {
+                    Eol::Lf
+                } else {
+                    Eol::Cr
+                };
+                let line = (&rest[..i], eol);
+                rest = &rest[i + 1..];
+                line
+            }
+            None => (std::mem::take(&mut rest), Eol::None),
+        })
+    })
+}
+
+/// Whitespace as Python's `str.strip` sees it.
+fn py_space(c: char) -> bool {
+    c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
+}
+
+/// The name in a section header as `configparser` reads one: `[`, at least one character,
+/// and the line's last `]`, anything after it ignored.
+fn cli_header(stripped: &str) -> Option<&str> {
+    let end = stripped.strip_prefix('[').map(|_| stripped.rfind(']'))??;
+    (end > 1).then(|| &stripped[1..end])
+}
+
 /// The line without surrounding blanks and without a trailing comment. In a property a
 /// comment must follow whitespace (`a = b#c` keeps `#c`); in a header it need not.
 fn strip_comment(line: &str, comments_need_whitespace: bool) -> &str {
@@ -568,20 +718,48 @@ mod tests {
     }
 
     #[test]
-    fn refuses_what_the_sdk_refuses_with_the_line() {
+    fn refuses_what_both_the_sdk_and_the_aws_cli_refuse_with_the_line() {
         for (text, line) in [
             ("[a\nk=v\n", 1),
             ("k=v\n[a]\n", 1),
             ("[a]\nno equals here\n", 2),
             ("[a]\n = v\n", 2),
-            ("[a]\n  # indented comment\n", 2),
             ("# c\n\n  x = 1\n", 3),
+            ("[a]\nk: v\nK = w\n", 2),
             ("[a]\nk =\n  not a sub property\n", 3),
             ("\u{feff}[a]\n", 1),
         ] {
             let err = Document::parse(text, FileKind::Credentials).unwrap_err();
             assert_eq!(err.line, line, "{text:?}: {err:?}");
         }
+    }
+
+    #[test]
+    fn reads_what_only_the_aws_cli_reads_and_writes_beside_it() {
+        for text in [
+            "[a]\nregion: eu-west-1\n",
+            "[a]\n  # an indented comment\nk = v\n",
+            "  # a note before the first section\n[a]\nk = v\n",
+            "[a] trailing words\nk = v\n",
+            "[a]\n  k = v\n  j = w\n",
+            "[a]\rk=v\r",
+            "[a]\nk = v\n  more\n    # comment in a value\nj: w\n",
+        ] {
+            assert!(
+                Document::parse_as_sdk(text, FileKind::Credentials).is_err(),
+                "{text:?}"
+            );
+            let mut doc = creds(text);
+            assert_eq!(doc.render(), text, "{text:?}");
+            doc.upsert("p", &KEYS, false).unwrap();
+            assert!(doc.render().starts_with(text), "{text:?}: {}", doc.render());
+            assert_eq!(doc.managed().len(), 1, "{text:?}");
+            assert_eq!(doc.remove("p"), 1);
+            assert_eq!(doc.render(), text, "{text:?}");
+        }
+        // A section the AWS CLI names `p` is the user's.
+        let mut doc = creds("[p] mine\nk: v\n");
+        assert_eq!(doc.upsert("p", &KEYS, false), Err(Foreign { line: 1 }));
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //!   section without it is the user's, and writing over it needs `force`.
 //! - Each change happens under a cross-process lock, re-reading the file first, and
 //!   lands with an atomic rename: a crash leaves the old file or the new one.
-//! - A file the AWS SDKs cannot parse is not touched; the error names the line.
+//! - A file that neither the AWS CLI nor the AWS SDKs can parse is not touched; the error
+//!   names the line. Lines only the AWS CLI reads are kept as they are.
 //!
 //! ```no_run
 //! # fn demo(creds: &aws_sso_device_auth_provider::RoleCredentials) -> aws_sso_device_auth_provider::Result<()> {
@@ -624,12 +625,14 @@ impl Edit {
                 path: path.to_owned(),
                 line: valid.iter().filter(|&&b| b == b'\n').count() + 1,
                 reason: "not UTF-8 text (the AWS SDKs then ignore the whole file)",
+                consequence: ini::NOBODY_READS_IT,
             }
         })?;
         let doc = Document::parse(&original, kind).map_err(|e| Error::UnreadableProfileFile {
             path: path.to_owned(),
             line: e.line,
             reason: e.reason,
+            consequence: e.consequence,
         })?;
         Ok(Self {
             path: path.to_owned(),

@@ -842,3 +842,245 @@ fn instances_are_imported_from_real_shaped_configs() {
         "read only"
     );
 }
+
+/// Texts in the shapes that matter to the two grammars: headers with and without text
+/// after `]`, `=` and `:`, indented settings and comments, sub-settings, `[DEFAULT]`,
+/// duplicates, lone carriage returns, and character soup.
+fn ini_texts(count: usize) -> Vec<String> {
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let pick = |next: &mut dyn FnMut(usize) -> usize, from: &[&'static str]| from[next(from.len())];
+    const INDENTS: [&str; 4] = ["", "", " ", "\t"];
+    (0..count)
+        .map(|_| {
+            let mut text = String::new();
+            for _ in 0..next(8) {
+                let line = match next(6) {
+                    0 => format!(
+                        "{}[{}]{}",
+                        pick(&mut next, &["", "", " "]),
+                        pick(
+                            &mut next,
+                            &["a", "b", "profile a", "DEFAULT", " a ", "a]b", ""]
+                        ),
+                        pick(&mut next, &["", "", " x", " # c", "]"])
+                    ),
+                    1 | 2 => format!(
+                        "{}{}{}{}",
+                        pick(&mut next, &INDENTS),
+                        pick(&mut next, &["k", "K", "j", "", "a b"]),
+                        pick(&mut next, &["=", ":", " = ", " : ", "=:"]),
+                        pick(&mut next, &["", "v", "v # c", "x=y", "x", ":"])
+                    ),
+                    3 => format!(
+                        "{}{}{}",
+                        pick(&mut next, &INDENTS),
+                        pick(&mut next, &["#", ";"]),
+                        pick(&mut next, &["", " c", "[a]"])
+                    ),
+                    4 => pick(&mut next, &["", " ", "\t"]).to_owned(),
+                    _ => (0..next(7))
+                        .map(|_| {
+                            pick(
+                                &mut next,
+                                &["[", "]", "=", ":", "#", ";", " ", "\t", "a", "b"],
+                            )
+                        })
+                        .collect(),
+                };
+                text.push_str(&line);
+                text.push_str(pick(&mut next, &["\n", "\n", "\n", "\n", "\r\n", "\r"]));
+            }
+            text
+        })
+        .collect()
+}
+
+/// Botocore's reading of each text (`None`: refused), by its own parser in Python.
+fn botocore_reads(texts: &[String]) -> Vec<Option<serde_json::Value>> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (input, output) = (dir.path().join("in.json"), dir.path().join("out.json"));
+    std::fs::write(&input, serde_json::to_vec(texts).expect("json")).expect("write");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/integration/botocore_ini.py");
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .arg(&input)
+        .arg(&output)
+        .env("PYTHONUTF8", "1")
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "botocore could not be run (bash scripts/install-deps installs it): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read: Vec<Option<serde_json::Value>> =
+        serde_json::from_slice(&std::fs::read(&output).expect("output")).expect("json");
+    assert_eq!(read.len(), texts.len());
+    read
+}
+
+async fn rust_sdk_reads(text: &str) -> bool {
+    let files = ProfileFiles::builder()
+        .with_contents(ProfileFileKind::Credentials, text.to_owned())
+        .build();
+    aws_config::profile::load(&Fs::from_slice(&[]), &Env::from_slice(&[]), &files, None)
+        .await
+        .is_ok()
+}
+
+#[tokio::test]
+async fn every_file_the_aws_cli_or_the_rust_sdk_reads_is_written_and_botocore_agrees() {
+    const OURS: &str = "aws-sso-differential";
+    let texts = ini_texts(2_000);
+    let botocore = botocore_reads(&texts);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let files = AwsFiles::new(dir.path().join("credentials"), dir.path().join("config"));
+    let (mut written, mut mismatches) = (Vec::new(), Vec::new());
+    let mut without_profiles = 0;
+    let mut tally = std::collections::BTreeMap::<(bool, bool), usize>::new();
+    for (text, cli) in texts.iter().zip(&botocore) {
+        let sdk = rust_sdk_reads(text).await;
+        *tally.entry((cli.is_some(), sdk)).or_default() += 1;
+        std::fs::write(files.credentials_file(), text).expect("write");
+        let (ours, only_without_profiles) = match files.apply(&Changes::new().write(write(OURS, 1)))
+        {
+            Ok(_) => (true, false),
+            Err(e @ Error::UnreadableProfileFile { .. }) => {
+                (false, e.to_string().contains("once it holds one"))
+            }
+            Err(e) => panic!("{text:?}: {e}"),
+        };
+        if only_without_profiles {
+            // Refused as a file the AWS CLI reads only while it holds no profile.
+            let probe = botocore_reads(&[format!("{text}\n[probe]\n")]);
+            assert!(
+                cli.is_some() && probe[0].is_none(),
+                "{text:?}: refused as read only without profiles, but botocore reads it \
+                 {} and with a profile {}",
+                cli.is_some(),
+                probe[0].is_some()
+            );
+            *tally.entry((true, sdk)).or_default() -= 1;
+            without_profiles += 1;
+            continue;
+        }
+        if ours != (cli.is_some() || sdk) {
+            mismatches.push(format!(
+                "{text:?}: ours {ours}, the AWS CLI {}, the Rust SDK {sdk}",
+                cli.is_some()
+            ));
+        }
+        if ours && cli.is_some() {
+            let after = std::fs::read_to_string(files.credentials_file()).expect("read");
+            assert!(
+                after.starts_with(text.as_str()),
+                "{text:?} became {after:?}"
+            );
+            written.push((cli.clone().expect("read"), after));
+        }
+    }
+    println!(
+        "{} files: {} read by both, {} by the AWS CLI only, {} by the Rust SDK only, {} by \
+         neither, {} by the AWS CLI only while they hold no profile",
+        texts.len(),
+        tally.get(&(true, true)).unwrap_or(&0),
+        tally.get(&(true, false)).unwrap_or(&0),
+        tally.get(&(false, true)).unwrap_or(&0),
+        tally.get(&(false, false)).unwrap_or(&0),
+        without_profiles
+    );
+    assert!(
+        mismatches.is_empty(),
+        "{} of {} files are refused though one of them reads it, or accepted though neither \
+         does:\n{}",
+        mismatches.len(),
+        texts.len(),
+        mismatches[..mismatches.len().min(10)].join("\n")
+    );
+    let sdk_reads: usize = tally
+        .iter()
+        .filter(|((_, sdk), _)| *sdk)
+        .map(|(_, n)| n)
+        .sum();
+    assert!(
+        sdk_reads > 100,
+        "too few files the Rust SDK reads: {tally:?}"
+    );
+    assert!(
+        tally.get(&(true, false)).is_some_and(|n| *n > 100),
+        "too few files only the AWS CLI reads: {tally:?}"
+    );
+
+    // What botocore reads after our write: the user's sections as before, and ours.
+    let after: Vec<String> = written.iter().map(|(_, a)| a.clone()).collect();
+    let reread = botocore_reads(&after);
+    for ((before, text), now) in written.iter().zip(reread) {
+        let mut now = now.unwrap_or_else(|| panic!("botocore refuses what we wrote: {text:?}"));
+        let ours = now
+            .as_object_mut()
+            .and_then(|m| m.remove(OURS))
+            .unwrap_or_else(|| panic!("botocore does not see our profile in {text:?}"));
+        assert_eq!(
+            ours["aws_access_key_id"],
+            role_credentials(1).access_key_id,
+            "{text:?}"
+        );
+        assert_eq!(&now, before, "the user's sections changed in {text:?}");
+    }
+}
+
+#[tokio::test]
+async fn files_only_the_aws_cli_reads_keep_their_bytes_and_botocore_reads_our_profile() {
+    let fixtures = fixtures("aws-cli-only");
+    assert!(fixtures.len() >= 6, "{} fixtures", fixtures.len());
+    let mut originals = Vec::new();
+    let mut written = Vec::new();
+    for fixture in &fixtures {
+        let label = fixture.file_name().unwrap_or_default().to_string_lossy();
+        let case = Case::new(fixture);
+        // The Rust SDK refuses it, or reads no profile in it (lone carriage returns).
+        assert!(
+            !rust_sdk_reads(&case.original).await || label.contains("carriage-return"),
+            "{label}: the Rust SDK reads it; it belongs with the accepted fixtures"
+        );
+        case.apply(Changes::new().write(write(NAME, 1)));
+        let after = case.bytes();
+        assert!(after.starts_with(&case.original), "{label}: {after:?}");
+        case.apply(Changes::new().write(write(NAME, 1)));
+        assert_eq!(case.bytes(), after, "{label}: idempotent");
+        case.apply(Changes::new().remove(ProfileName::new(NAME).expect("name")));
+        assert!(
+            case.bytes().starts_with(&case.original)
+                && case.bytes().trim_end() == case.original.trim_end(),
+            "{label}: removal gave {:?}",
+            case.bytes()
+        );
+        originals.push(case.original.clone());
+        written.push(after);
+    }
+    let before = botocore_reads(&originals);
+    let after = botocore_reads(&written);
+    for ((fixture, before), after) in fixtures.iter().zip(before).zip(after) {
+        let label = fixture.file_name().unwrap_or_default().to_string_lossy();
+        let before = before.unwrap_or_else(|| panic!("{label}: botocore refuses the fixture"));
+        let mut after = after.unwrap_or_else(|| panic!("{label}: botocore refuses our write"));
+        let ours = after
+            .as_object_mut()
+            .and_then(|m| m.remove(NAME))
+            .unwrap_or_else(|| panic!("{label}: botocore does not see our profile"));
+        let expected = role_credentials(1);
+        assert_eq!(ours["aws_access_key_id"], expected.access_key_id, "{label}");
+        assert_eq!(
+            ours["aws_session_token"],
+            expected.session_token.expose(),
+            "{label}"
+        );
+        assert_eq!(after, before, "{label}: the user's sections changed");
+    }
+}
