@@ -413,11 +413,16 @@ impl Task {
         let mut last_write = std::time::Instant::now();
         let mut session_over = false;
         loop {
-            let next_due = if session_over || started.elapsed() >= ROUND_TAKES_IN_FOR {
-                None
-            } else {
-                self.start_due(&mut fetching, &mut in_flight)
-            };
+            // Signed out meanwhile (seen when writing): what is fetched is dropped.
+            if self.signed_out {
+                fetching.abort_all();
+            }
+            let next_due =
+                if session_over || self.signed_out || started.elapsed() >= ROUND_TAKES_IN_FOR {
+                    None
+                } else {
+                    self.start_due(&mut fetching, &mut in_flight)
+                };
             if fetching.is_empty() {
                 break;
             }
