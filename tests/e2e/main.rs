@@ -242,6 +242,19 @@ async fn sign_in_browse_add_a_favourite_and_find_its_profile_written() {
     s.click(&s.wait_for(&testid("tab-settings"), 5).await).await;
     s.wait_for(&testid("preferences-form"), 5).await;
     s.screenshot("07-settings").await;
+    // The emulator's addresses come from the environment: Settings names them.
+    let overrides = s.wait_for(&testid("endpoint-overrides"), 5).await;
+    s.execute(&format!(
+        "document.querySelector('{}').scrollIntoView()",
+        testid("endpoint-overrides")
+    ))
+    .await;
+    let said = s.text(&overrides).await;
+    assert!(
+        said.contains("AWS_ENDPOINT_URL_SSO_OIDC = http://127.0.0.1:"),
+        "{said}"
+    );
+    s.screenshot("07-settings-endpoints").await;
     s.resize(420, 640).await;
     s.click(&s.wait_for(&testid("tab-favourites"), 5).await)
         .await;
