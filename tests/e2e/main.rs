@@ -340,6 +340,88 @@ async fn the_dark_theme_is_readable_too() {
     s.close().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn suggested_profile_names_are_readable_and_always_accepted() {
+    let long = "Payments Platform — Production — Europe West — Shared Services Division";
+    let names = ["Zürich Café", "<b>R&D</b> \u{202e}lab", "総務部", long];
+    let world = World::new(
+        EmulatorConfig {
+            auto_approve: true,
+            account_names: names.iter().map(|n| n.to_string()).collect(),
+            ..EmulatorConfig::default()
+        },
+        &[],
+    )
+    .await;
+    let org = world.emulator.organisation();
+    let s = world.session("names").await;
+    s.click(&s.wait_for(&testid("sign-in-start"), 20).await)
+        .await;
+    s.wait_for(&testid("account-row"), 30).await;
+    let mut suggested = Vec::new();
+    for (i, account) in org.iter().take(names.len()).enumerate() {
+        let search = s.wait_for(&testid("account-search"), 5).await;
+        s.type_into(&search, &account.account_id).await;
+        let row = format!("[data-account-id=\"{}\"]", account.account_id);
+        s.click_on(&format!("{row} {}", testid("add-favourite")), 5)
+            .await;
+        s.wait_for(&testid("profile-name"), 5).await;
+        let field = "document.querySelector('[data-testid=profile-name]')";
+        let value = s.execute(&format!("return {field}.value")).await;
+        let fits = s
+            .execute(&format!(
+                "return {field}.scrollWidth <= {field}.clientWidth"
+            ))
+            .await;
+        let value = value.as_str().expect("a value").to_owned();
+        assert!(
+            !value.is_empty()
+                && value.len() <= 48
+                && value
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+            "{:?} suggested {value:?}",
+            account.account_name
+        );
+        assert_eq!(
+            fits,
+            serde_json::json!(true),
+            "{value:?} is cut off in its field"
+        );
+        if i == 0 {
+            s.screenshot("01-suggested-name").await;
+            // The app takes what it suggested.
+            s.click(&s.wait_for(&testid("profile-submit"), 5).await)
+                .await;
+            assert!(
+                eventually(20, || world
+                    .file("credentials")
+                    .contains(&format!("[{value}]")))
+                .await,
+                "{value} written; log:\n{}",
+                world.log()
+            );
+        } else {
+            s.click(&s.wait_for(&testid("profile-cancel"), 5).await)
+                .await;
+        }
+        suggested.push(value);
+    }
+    println!("suggested profile names: {suggested:?}");
+    assert!(suggested[0].starts_with("zurich-cafe-"), "{suggested:?}");
+    assert!(suggested[1].starts_with("b-r-d-b-"), "{suggested:?}");
+    assert!(
+        suggested[2].starts_with(&format!("{}-", org[2].account_id)),
+        "a name with no Latin letter gives the id: {suggested:?}"
+    );
+    assert!(
+        suggested[3].starts_with("payments-platform-"),
+        "{suggested:?}"
+    );
+    s.close().await;
+}
+
 /// The luminance (0–255) of the page's background colour.
 async fn background_of(s: &Session) -> u32 {
     let shot: PathBuf = s.screenshot("probe").await;

@@ -3,8 +3,24 @@ import { h, field, live, num, clock, formError, submitting, onEscape } from '../
 const LIMIT = 150;
 const collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
 
-export const suggestProfile = (accountName, roleName) =>
-  `${accountName}-${roleName}`.toLowerCase().replace(/[^A-Za-z0-9._-]/g, '-');
+/** Letters and digits of `text` as lower-case ASCII: accents dropped ("Zürich" → "zurich"),
+ * every other run of characters one '-', none at either end. */
+const slug = (text) => String(text).normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase()
+  .replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+
+/** The longest suggested profile name: whole in the form at the window's default width
+ * (a longer one may be typed, up to the 128 the AWS files allow). */
+const SUGGESTED_MAX = 48;
+
+/** A profile name for a role: `account-role` from the names, in characters the AWS CLI and
+ * SDKs accept, at most SUGGESTED_MAX long (the account's part is cut first), never empty:
+ * an account name with no Latin letter or digit gives its id instead. */
+export const suggestProfile = (accountName, accountId, roleName) => {
+  const role = slug(roleName).slice(0, SUGGESTED_MAX / 2).replace(/-+$/, '') || 'role';
+  const account = slug(accountName) || slug(accountId) || 'account';
+  const room = SUGGESTED_MAX - role.length - 1;
+  return `${account.slice(0, room).replace(/-+$/, '')}-${role}`;
+};
 
 export default function accountsView(el) {
   let list = null;         // the accounts array the index was built from
@@ -152,13 +168,14 @@ export default function accountsView(el) {
     const account = ctx.S.accounts.accounts.find((a) => a.accountId === accountId);
     closeForm();
     const fav = kind === 'favourite';
-    const name = h('input', { type: 'text', testid: 'profile-name', required: true, autocomplete: 'off', spellcheck: 'false' });
-    name.value = suggestProfile(account.accountName || accountId, roleName);
+    const name = h('input', { type: 'text', class: 'mono', testid: 'profile-name', required: true, autocomplete: 'off', spellcheck: 'false', maxlength: 128 });
+    name.value = suggestProfile(account.accountName, accountId, roleName);
     const region = h('input', { type: 'text', testid: 'profile-region', list: 'aws-regions', autocomplete: 'off', spellcheck: 'false', placeholder: 'none (use your default)' });
     const cp = fav && h('input', { type: 'checkbox', testid: 'profile-credential-process' });
     const node = h('form', { class: 'profile-form', testid: 'profile-form', 'data-kind': kind, novalidate: true,
       'aria-label': fav ? `Add ${roleName} to favourites` : `Write profile for ${roleName}` },
-      h('div', { class: 'row2' }, field('Profile name', name), field('Region', region)),
+      field('Profile name', name),
+      h('div', { class: 'row2' }, field('Region', region)),
       cp && field('Fetch credentials on demand (credential_process)', cp),
       formError(),
       h('div', { class: 'actions' },
