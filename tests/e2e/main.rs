@@ -265,6 +265,32 @@ async fn sign_in_browse_add_a_favourite_and_find_its_profile_written() {
     .await;
     s.wait_for(&testid("favourite-row"), 5).await;
     s.screenshot("08-favourites-narrow").await;
+
+    // The danger button keeps its words under the pointer.
+    s.click_on(&testid("remove-favourite"), 5).await;
+    let confirm = s.wait_for(&testid("remove-favourite-confirm"), 5).await;
+    s.hover(&confirm).await;
+    let contrast = s
+        .execute(
+            "const b = document.querySelector('[data-testid=remove-favourite-confirm]'); \
+             if (!b.matches(':hover')) return -1; \
+             const s = getComputedStyle(b); \
+             const lum = (c) => { const [r, g, bl] = c.match(/[0-9.]+/g).map(Number) \
+               .map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }); \
+               return 0.2126 * r + 0.7152 * g + 0.0722 * bl; }; \
+             const [a, z] = [lum(s.color), lum(s.backgroundColor)].sort((x, y) => y - x); \
+             return (a + 0.05) / (z + 0.05);",
+        )
+        .await;
+    let contrast = contrast.as_f64().expect("a number");
+    assert!(contrast >= 0.0, "the pointer is not over the button");
+    s.screenshot("09-remove-under-the-pointer").await;
+    assert!(
+        contrast >= 3.0,
+        "the Remove button under the pointer: contrast {contrast:.2} between its text and its background"
+    );
+    s.click(&s.wait_for(&testid("remove-favourite-cancel"), 5).await)
+        .await;
     s.close().await;
 
     // No secret in the app's log.

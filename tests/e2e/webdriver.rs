@@ -263,6 +263,27 @@ impl Session {
         .to_owned()
     }
 
+    /// Moves the mouse pointer over `e` (its `:hover` styles apply).
+    pub async fn hover(&self, e: &Element) {
+        let reply = self
+            .call(
+                reqwest::Method::POST,
+                "/actions",
+                Some(json!({"actions": [{
+                    "type": "pointer",
+                    "id": "mouse",
+                    "parameters": {"pointerType": "mouse"},
+                    "actions": [{"type": "pointerMove", "duration": 0, "x": 0, "y": 0,
+                                 "origin": {ELEMENT: e.0}}],
+                }]})),
+            )
+            .await;
+        assert!(
+            reply.get("error").is_none(),
+            "the hover was refused: {reply}"
+        );
+    }
+
     /// Runs `script` (a function body) in the page and returns its value.
     pub async fn execute(&self, script: &str) -> Value {
         self.call(
