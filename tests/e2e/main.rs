@@ -619,7 +619,28 @@ async fn the_tray_signs_in_writes_and_renews_a_favourite_from_its_menu() {
         .kill_on_drop(true)
         .spawn()
         .expect("a tray host (haskell-gtk-sni-tray-utils)");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // An app started before the watcher is on the bus never registers its item.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let owned = gdbus(&[
+            "--dest",
+            "org.freedesktop.DBus",
+            "--object-path",
+            "/org/freedesktop/DBus",
+            "--method",
+            "org.freedesktop.DBus.NameHasOwner",
+            "org.kde.StatusNotifierWatcher",
+        ])
+        .await;
+        if owned.contains("true") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the tray host's watcher is not on the bus: {owned}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let launch = || {
         tokio::process::Command::new(env!("CARGO_BIN_EXE_aws-sso-tray"))
             .arg("--hidden")
