@@ -139,13 +139,12 @@ impl Document {
     /// taken first, so that its sections are the ones this file is edited by.
     pub fn parse(text: &str, kind: FileKind) -> Result<Self, ParseError> {
         let lone_cr = text.split("\r\n").any(|part| part.contains('\r'));
-        if lone_cr {
-            if let Ok(doc) = Self::parse_as_cli(text, kind) {
-                return Ok(doc);
-            }
+        if !lone_cr {
+            return Self::parse_as_sdk(text, kind)
+                .or_else(|e| Self::parse_as_cli(text, kind).map_err(|cli| cli.unwrap_or(e)));
         }
-        Self::parse_as_sdk(text, kind)
-            .or_else(|e| Self::parse_as_cli(text, kind).map_err(|cli| cli.unwrap_or(e)))
+        Self::parse_as_cli(text, kind)
+            .or_else(|cli| Self::parse_as_sdk(text, kind).map_err(|e| cli.unwrap_or(e)))
     }
 
     /// Parses `text` with the AWS SDK for Rust's grammar.
