@@ -450,6 +450,20 @@ async fn a_sign_in_address_that_is_not_https_is_never_opened() {
     let cli = Cli::new(&emu);
     let log = cli.home.path().join("opened");
     let browser = recording_browser(cli.home.path(), &log);
+    let login = || async {
+        cli.command(&[
+            "login",
+            "--start-url",
+            &unique_start_url(),
+            "--sso-region",
+            "eu-west-1",
+            "--device-code",
+        ])
+        .env("BROWSER", &browser)
+        .output()
+        .await
+        .expect("runs")
+    };
     for (address, why) in [
         (
             "http://sso.example/device",
@@ -459,19 +473,7 @@ async fn a_sign_in_address_that_is_not_https_is_never_opened() {
         ("file:///etc/passwd", "it is not an https address"),
     ] {
         emu.configure(|c| c.verification_uri = Some(address.to_owned()));
-        let out = cli
-            .command(&[
-                "login",
-                "--start-url",
-                &unique_start_url(),
-                "--sso-region",
-                "eu-west-1",
-                "--device-code",
-            ])
-            .env("BROWSER", &browser)
-            .output()
-            .await
-            .expect("runs");
+        let out = login().await;
         let err = text(&out.stderr);
         assert!(out.status.success(), "{address}: {err}");
         assert!(
@@ -484,19 +486,7 @@ async fn a_sign_in_address_that_is_not_https_is_never_opened() {
     }
     // An https address is opened.
     emu.configure(|c| c.verification_uri = Some("https://device.sso.example/".into()));
-    let out = cli
-        .command(&[
-            "login",
-            "--start-url",
-            &unique_start_url(),
-            "--sso-region",
-            "eu-west-1",
-            "--device-code",
-        ])
-        .env("BROWSER", &browser)
-        .output()
-        .await
-        .expect("runs");
+    let out = login().await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     let opened = std::fs::read_to_string(&log).expect("opened");
     assert!(

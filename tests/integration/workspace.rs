@@ -1,25 +1,21 @@
 //! The workspace under both faces, directly: what it does by itself while kept fresh.
 
 use crate::util::{emulator_with_clock, fast_polling, unique_start_url};
-use aws_sso_device_auth_provider::clock::Clock;
+use aws_sso_device_auth_provider::clock::{Clock, ManualClock};
 use aws_sso_device_auth_provider::env::Env;
 use aws_sso_device_auth_provider::workspace::{Event, NewFavourite, Options, Workspace};
 use aws_sso_device_auth_provider::{Instance, MemoryStore};
-use aws_sso_emulator::EmulatorConfig;
+use aws_sso_emulator::{Emulator, EmulatorConfig};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_resume_is_noticed_in_the_core_and_renews_what_came_due() {
-    let (emu, clock) = emulator_with_clock(EmulatorConfig {
-        auto_approve: true,
-        ..EmulatorConfig::default()
-    })
-    .await;
-    let home = tempfile::tempdir().expect("home");
+/// A workspace's options for a home of its own, the emulator's endpoints and `clock`, a
+/// keychain in memory, no browser and fast polling.
+fn options(home: &Path, emu: &Emulator, clock: &ManualClock) -> Options {
     let mut options = Options::new(
         Env::process()
-            .in_home(home.path())
+            .in_home(home)
             .with_endpoints(&emu.endpoint())
             .without("DISPLAY")
             .without("WAYLAND_DISPLAY")
@@ -29,6 +25,18 @@ async fn a_resume_is_noticed_in_the_core_and_renews_what_came_due() {
     options.timing.clock = Arc::new(clock.clone());
     options.poll = fast_polling();
     options.open_browser = false;
+    options
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resume_is_noticed_in_the_core_and_renews_what_came_due() {
+    let (emu, clock) = emulator_with_clock(EmulatorConfig {
+        auto_approve: true,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let home = tempfile::tempdir().expect("home");
+    let mut options = options(home.path(), &emu, &clock);
     options.watch_every = Duration::from_millis(100);
     let world = Workspace::open(options).await.expect("open");
     let instance = Instance::new(&unique_start_url(), "eu-west-1").expect("instance");
@@ -106,18 +114,7 @@ async fn the_shared_token_copy_stays_ten_minutes_from_expiry_over_two_lifetimes(
         .to_string(),
     )
     .expect("settings");
-    let mut options = Options::new(
-        Env::process()
-            .in_home(home.path())
-            .with_endpoints(&emu.endpoint())
-            .without("DISPLAY")
-            .without("WAYLAND_DISPLAY")
-            .without("BROWSER"),
-    );
-    options.store = Arc::new(MemoryStore::new());
-    options.timing.clock = Arc::new(clock.clone());
-    options.poll = fast_polling();
-    options.open_browser = false;
+    let mut options = options(home.path(), &emu, &clock);
     options.watch_every = Duration::from_millis(50);
     options.renewer.check_every = Duration::from_millis(20);
     let world = Workspace::open(options).await.expect("open");
