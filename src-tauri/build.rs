@@ -12,6 +12,7 @@ const COMMANDS: &[&str] = &[
     "add_favourite",
     "edit_favourite",
     "remove_favourite",
+    "remove_profile",
     "write_profile",
     "renew_now",
     "open_console",

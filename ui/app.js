@@ -1,5 +1,5 @@
 import { invoke, listen } from './tauri.js';
-import { errorText, expiresText, instanceName, tickLive, handleEscape } from './util.js';
+import { errorText, instanceName, tickLive, handleEscape } from './util.js';
 import signInView from './views/signin.js';
 import accountsView from './views/accounts.js';
 import favouritesView from './views/favourites.js';
@@ -48,8 +48,9 @@ function showError(err) {
   $('error-message').textContent = errorText(err);
   $('error-sign-in').hidden = !(err && err.code === 'signInNeeded');
   $('error-banner').hidden = false;
+  renderHeader();
 }
-const hideError = () => { $('error-banner').hidden = true; };
+const hideError = () => { $('error-banner').hidden = true; $('error-sign-in').hidden = true; renderHeader(); };
 $('error-dismiss').addEventListener('click', hideError);
 $('error-sign-in').addEventListener('click', () => { hideError(); startSignIn(); });
 
@@ -142,13 +143,13 @@ document.addEventListener('keydown', (ev) => {
     if (!signedIn()) return;
     ev.preventDefault();
     show('accounts');
-    $('account-search')?.focus();
+    views.accounts.focusSearch();
   }
 });
 
 // ---- rendering ----------------------------------------------------------------------
 
-function renderHeader(now = Date.now()) {
+function renderHeader() {
   const a = S.app;
   if (!a) return;
   $('demo-banner').hidden = !a.demo;
@@ -156,25 +157,25 @@ function renderHeader(now = Date.now()) {
   const line = $('session-line');
   const st = a.session.state;
   line.dataset.state = a.instance ? st : 'none';
+  // The words and their tone are the backend's, the same the tray shows.
+  line.dataset.tone = a.session.line.tone;
   line.querySelector('.inst').textContent = a.instance ? instanceName(a.instance) : '';
-  let text;
-  if (!a.instance) text = 'No AWS access portal yet';
-  else if (a.signIn || st === 'signingIn') text = 'Signing in…';
-  // A session with a refresh token renews itself: its token's expiry is not the user's concern.
-  else if (st === 'signedIn') text = a.session.expiresAt && !a.session.renewable ? `Signed in · ${expiresText(a.session.expiresAt, now)}` : 'Signed in';
-  else if (st === 'needsSignIn') text = 'Session ended — sign in again';
-  else text = 'Signed out';
-  line.querySelector('.state').textContent = text;
+  line.querySelector('.state').textContent = a.session.line.text;
+  line.title = a.session.line.details || '';
   const inOrPending = st === 'signedIn';
-  $('sign-in').hidden = inOrPending || !a.instance || !!a.signIn || st === 'signingIn' || !!S.signingIn;
+  // One "Sign in" on screen: the sign-in view and the banner offer their own.
+  const offered = S.view === 'signIn' || !$('error-sign-in').hidden;
+  $('sign-in').hidden = inOrPending || !a.instance || !!a.signIn || st === 'signingIn' || !!S.signingIn || offered;
   $('sign-out').hidden = !inOrPending;
 }
 
 function render() {
   if (!S.app) return;
   renderHeader();
-  // Accounts follow the instance and the session.
-  const key = signedIn() ? S.app.instance?.startUrl : null;
+  // Accounts follow the instance and the session; a session that ended keeps its list
+  // (read-only) until the next sign-in.
+  const st = S.app.session.state;
+  const key = S.app.instance && (st === 'signedIn' || st === 'needsSignIn') ? `${S.app.instance.startUrl}|${st}` : null;
   if (key !== S.accountsKey) {
     S.accountsKey = key;
     S.accounts = null;
@@ -205,22 +206,23 @@ function onState(app) {
   if (!prev) {
     // The window is made when it is opened; the view asked for comes in the address.
     const asked = location.hash.slice(1);
-    if (asked && !app.signIn && (asked === 'signIn' || TABS.includes(asked))) show(asked);
-    else show(app.signIn || app.session.state !== 'signedIn' ? 'signIn' : 'accounts');
+    if (asked && !app.signIn && (asked === 'signIn' || TABS.includes(asked))) {
+      show(asked);
+      if (asked === 'accounts') views.accounts.focusSearch();
+    } else show(app.signIn || app.session.state !== 'signedIn' ? 'signIn' : 'accounts');
     return;
   }
   if (app.signIn && !prev.signIn) { S.signInExpired = false; show('signIn'); }
   const nowIn = app.session.state === 'signedIn';
   const wasIn = prev.session.state === 'signedIn';
   if (nowIn && !wasIn && S.view === 'signIn' && !app.signIn) show('accounts');
-  else if (!nowIn && wasIn && S.view === 'accounts') show('signIn');
+  else if (!nowIn && wasIn && S.view === 'accounts' && app.session.state !== 'needsSignIn') show('signIn');
   render();
 }
 
 // One timer for every relative time on screen.
 setInterval(() => {
   const now = Date.now();
-  renderHeader(now);
   tickLive(document, now);
   views[S.view]?.tick?.(ctx, now);
 }, 1000);
@@ -242,6 +244,8 @@ async function start() {
     }),
     listen('show-view', (e) => {
       if (e.payload === 'signIn' || TABS.includes(e.payload)) show(e.payload);
+      // "Browse accounts…" from the tray: ready to type a search.
+      if (e.payload === 'accounts') views.accounts.focusSearch();
     }),
     // Something started from the tray failed.
     listen('error', (e) => showError(e.payload)),

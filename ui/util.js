@@ -45,23 +45,6 @@ export function errorText(err) {
 
 const pad = (n) => String(n).padStart(2, '0');
 
-/** "in 42 s", "in 42 min", "in 1 h 05 min", "in 3 days", or "expired". */
-export function relIn(at, now = Date.now()) {
-  const s = Math.floor((at - now) / 1000);
-  if (s <= 0) return 'expired';
-  if (s < 60) return `in ${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `in ${m} min`;
-  if (m < 48 * 60) return `in ${Math.floor(m / 60)} h ${pad(m % 60)} min`;
-  return `in ${Math.floor(m / 1440)} days`;
-}
-
-/** "expires in 42 min" / "expired" */
-export const expiresText = (at, now) => {
-  const r = relIn(at, now);
-  return r === 'expired' ? 'expired' : `expires ${r}`;
-};
-
 /** "just now", "3 min ago", "2 h 05 min ago", "on 12 Mar" */
 export function ago(at, now = Date.now()) {
   const m = Math.floor((now - at) / 60000);
@@ -98,7 +81,6 @@ export function live(el, at, fmt) {
   return el;
 }
 const FORMATS = {
-  expires: (at, now) => expiresText(at, now),
   ago: (at, now) => `Updated ${ago(at, now)}`,
   countdown: (at, now) => countdown(at, now),
 };
@@ -143,7 +125,7 @@ export async function submitting(form, action, fallback) {
   const btn = form.querySelector('[type=submit]');
   const msg = form.querySelector('.form-error');
   msg.hidden = true;
-  btn.disabled = true;
+  if (btn) btn.disabled = true;
   try {
     return await action();
   } catch (e) {
@@ -153,8 +135,27 @@ export async function submitting(form, action, fallback) {
     } else fallback(e);
     throw e;
   } finally {
-    btn.disabled = false;
+    if (btn) btn.disabled = false;
   }
+}
+
+/** Enter in a field with suggestions (a datalist) takes the suggestion, if one is
+ * highlighted, and submits the form: one Enter, not two. */
+export function submitOnEnter(input) {
+  input.addEventListener('keydown', (ev) => {
+    const form = input.form;
+    if (ev.key !== 'Enter' || ev.isComposing || !form) return;
+    // The browser's own handling of the key comes first: it fills in the suggestion, or
+    // submits the form itself; only when it did not is the form submitted here.
+    let sent = false;
+    const seen = () => { sent = true; };
+    form.addEventListener('submit', seen, { capture: true });
+    setTimeout(() => {
+      form.removeEventListener('submit', seen, { capture: true });
+      if (!sent && form.isConnected) form.requestSubmit();
+    }, 0);
+  });
+  return input;
 }
 
 export const formError = () =>
@@ -163,7 +164,7 @@ export const formError = () =>
 /** Instance form (start URL, region, label) used by sign-in and settings views. */
 export function instanceForm({ onSubmit, onCancel, submitLabel }) {
   const url = h('input', { type: 'url', testid: 'instance-start-url', required: true, autocomplete: 'off', placeholder: 'https://my-org.awsapps.com/start', spellcheck: 'false' });
-  const region = h('input', { type: 'text', testid: 'instance-region', required: true, list: 'aws-regions', autocomplete: 'off', placeholder: 'us-east-1', spellcheck: 'false' });
+  const region = submitOnEnter(h('input', { type: 'text', testid: 'instance-region', required: true, list: 'aws-regions', autocomplete: 'off', placeholder: 'us-east-1', spellcheck: 'false' }));
   const label = h('input', { type: 'text', testid: 'instance-label', autocomplete: 'off', placeholder: 'e.g. Work' });
   const form = h('form', { class: 'card form', testid: 'instance-form', novalidate: true },
     field('Start URL', url, 'Your AWS access portal URL.'),

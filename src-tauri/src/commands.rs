@@ -4,7 +4,7 @@
 //! block the window's thread, and the workspace keeps blocking work off the runtime's
 //! workers.
 
-use crate::error::CommandResult;
+use crate::error::{CommandError, CommandResult, ErrorCode};
 use crate::view::{AccountsView, AppView, Written};
 use crate::App;
 use aws_sso_device_auth_provider::settings::Preferences;
@@ -118,6 +118,33 @@ pub async fn edit_favourite(
 #[tauri::command]
 pub async fn remove_favourite(app: State<'_>, profile: String) -> CommandResult<()> {
     app.world.remove_favourite(&profile).await?;
+    Ok(())
+}
+
+/// Removes a one-off profile (a favourite's goes with its favourite).
+#[tauri::command]
+pub async fn remove_profile(app: State<'_>, profile: String) -> CommandResult<()> {
+    if app
+        .world
+        .settings()
+        .favourites
+        .iter()
+        .any(|f| f.profile.as_str() == profile)
+    {
+        return Err(CommandError {
+            code: ErrorCode::Conflict,
+            message: format!("{profile} is a favourite's profile: remove the favourite instead."),
+        });
+    }
+    let applied = app.world.remove_profiles(std::slice::from_ref(&profile)).await?;
+    if applied.removed.is_empty() {
+        return Err(CommandError {
+            code: ErrorCode::NotFound,
+            message: format!(
+                "There is no profile {profile} written by this app in the credentials file."
+            ),
+        });
+    }
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 
 use crate::error::{CommandError, ErrorCode};
 use crate::tray::{build_menu, MenuId, TrayModel};
-use crate::view::{ms, AccountsView, Progress};
+use crate::view::{AccountsView, AppView, Progress};
 use crate::App;
 use aws_sso_device_auth_provider::display;
 use aws_sso_device_auth_provider::instance::Instance;
@@ -38,9 +38,9 @@ pub mod names {
 
 /// Warn this long before a session that cannot renew itself ends.
 pub const SESSION_ENDING_NOTICE: Duration = Duration::from_secs(15 * 60);
-/// How often the relative times in the tray are rebuilt, and a session about to end is
-/// looked for.
-const TICK: Duration = Duration::from_secs(30);
+/// How often the lines of both faces are made again (a profile that just expired says so
+/// within this), and a session about to end is looked for.
+const TICK: Duration = Duration::from_secs(5);
 
 /// The desktop's side of the app: what the tray shows now, whether the window was opened
 /// just for a sign-in (and so closes itself when it succeeds), and the expiries already
@@ -48,6 +48,8 @@ const TICK: Duration = Duration::from_secs(30);
 #[derive(Default)]
 pub struct Desktop {
     tray: Mutex<Option<TrayModel>>,
+    /// The view the window was last sent.
+    sent: Mutex<Option<AppView>>,
     opened_for_sign_in: AtomicBool,
     warned_for: Mutex<HashMap<Instance, SystemTime>>,
 }
@@ -60,7 +62,7 @@ pub fn start<R: Runtime>(
 ) -> tauri::Result<()> {
     handle.manage(Desktop::default());
     if with_tray {
-        let model = TrayModel::from_view(&app.view(), ms(app.world.now()));
+        let model = TrayModel::from_view(&app.view());
         let menu = build_menu(handle, &model.entries)?;
         TrayIconBuilder::with_id(TRAY_ID)
             .icon(model.icon.image()?)
@@ -87,7 +89,7 @@ pub fn start<R: Runtime>(
                 },
                 _ = tick.tick() => {
                     warn_of_ending_sessions(&handle, &app);
-                    refresh(&handle, &app);
+                    refresh_if_changed(&handle, &app);
                 }
             }
         }
@@ -172,10 +174,23 @@ async fn apply<R: Runtime>(handle: &AppHandle<R>, app: &App, event: Event) {
 
 /// The window's state and the tray, from the workspace's status now.
 fn refresh<R: Runtime>(handle: &AppHandle<R>, app: &App) {
-    let view = app.view();
-    refresh_tray(handle, TrayModel::from_view(&view, ms(app.world.now())));
-    if let Err(e) = handle.emit_to(WINDOW, names::STATE, view) {
+    send(handle, app.view());
+}
+
+fn send<R: Runtime>(handle: &AppHandle<R>, view: AppView) {
+    refresh_tray(handle, TrayModel::from_view(&view));
+    if let Err(e) = handle.emit_to(WINDOW, names::STATE, &view) {
         tracing::warn!(error = %e, "could not send an event to the window");
+    }
+    *lock(&handle.state::<Desktop>().sent) = Some(view);
+}
+
+/// On the clock's tick: both faces again, only if a line changed since (an idle app
+/// sends nothing).
+fn refresh_if_changed<R: Runtime>(handle: &AppHandle<R>, app: &App) {
+    let view = app.view();
+    if lock(&handle.state::<Desktop>().sent).as_ref() != Some(&view) {
+        send(handle, view);
     }
 }
 

@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod tray;
 pub mod view;
+pub mod words;
 
 use aws_sso_device_auth_provider::env::Env;
 use aws_sso_device_auth_provider::workspace::{Options, Workspace};
@@ -120,6 +121,7 @@ pub fn builder<R: Runtime>(
             commands::add_favourite,
             commands::edit_favourite,
             commands::remove_favourite,
+            commands::remove_profile,
             commands::write_profile,
             commands::renew_now,
             commands::open_console,

@@ -3,7 +3,6 @@
 
 use crate::view::{AppView, FavouriteView, Phase};
 use aws_sso_device_auth_provider::display;
-use std::time::Duration;
 use tauri::image::Image;
 use tauri::menu::{IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::{AppHandle, Runtime};
@@ -113,24 +112,6 @@ pub struct TrayModel {
     pub entries: Vec<Entry>,
 }
 
-/// "1 h 05 min", "42 min", "under a minute".
-pub fn duration_words(d: Duration) -> String {
-    let mins = d.as_secs() / 60;
-    match mins {
-        0 => "under a minute".to_owned(),
-        1..=59 => format!("{mins} min"),
-        _ => format!("{} h {:02} min", mins / 60, mins % 60),
-    }
-}
-
-fn left(expires_at: i64, now_ms: i64) -> String {
-    if expires_at <= now_ms {
-        return "expired".to_owned();
-    }
-    let d = Duration::from_millis(u64::try_from(expires_at - now_ms).unwrap_or(0));
-    format!("{} left", duration_words(d))
-}
-
 /// Longest name part of a menu line: the time left, at its end, always shows.
 const NAME_CHARS: usize = 32;
 /// Longest menu line.
@@ -146,52 +127,27 @@ fn target(f: &FavouriteView) -> String {
     )
 }
 
-fn favourite_line(f: &FavouriteView, now_ms: i64) -> String {
-    let state = if f.renewing {
-        "renewing…".to_owned()
-    } else if f.error.is_some() {
-        "renewal failed".to_owned()
-    } else if f.credential_process {
-        "on demand".to_owned()
-    } else {
-        match f.expires_at {
-            Some(t) => left(t, now_ms),
-            None => "not written yet".to_owned(),
-        }
-    };
+fn favourite_line(f: &FavouriteView) -> String {
     format!(
-        "{} → {} · {state}",
+        "{} → {} · {}",
         display::capped(&f.profile, NAME_CHARS),
-        target(f)
+        target(f),
+        f.status.short
     )
 }
 
 impl TrayModel {
-    /// The tray for `view` at `now_ms` (milliseconds since the epoch).
-    pub fn from_view(view: &AppView, now_ms: i64) -> Self {
+    /// The tray for `view` (whose lines were made at one moment).
+    pub fn from_view(view: &AppView) -> Self {
         let who = view
             .instance
             .as_ref()
             .map(|i| display::capped(&i.name(), NAME_CHARS))
             .unwrap_or_else(|| "AWS SSO".to_owned());
         let session = &view.session;
-        let session_line = match session.state {
-            Phase::SignedIn => {
-                let mut line = format!("{who} · signed in");
-                if let Some(t) = session.expires_at.filter(|_| !session.renewable) {
-                    line.push_str(&format!(" · {}", left(t, now_ms)));
-                }
-                line
-            }
-            Phase::SigningIn => match view.sign_in.as_ref().and_then(|s| s.user_code.as_deref()) {
-                Some(code) => format!("{who} · signing in, code {code}"),
-                None => format!("{who} · signing in"),
-            },
-            Phase::NeedsSignIn => format!("{who} · session ended, sign in again"),
-            Phase::SignedOut if view.instance.is_none() => {
-                "No AWS access portal set up yet".to_owned()
-            }
-            Phase::SignedOut => format!("{who} · signed out"),
+        let session_line = match &view.instance {
+            Some(_) => format!("{who} · {}", session.line.short),
+            None => "No AWS access portal set up yet".to_owned(),
         };
         let mut entries = vec![Entry::Label(session_line.clone())];
         entries.push(match session.state {
@@ -209,7 +165,7 @@ impl TrayModel {
             for f in &view.favourites {
                 entries.push(Entry::Item(
                     MenuId::Renew(f.profile.clone()),
-                    favourite_line(f, now_ms),
+                    favourite_line(f),
                 ));
             }
             entries.push(Entry::Submenu(
@@ -310,12 +266,5 @@ mod tests {
             assert_eq!(MenuId::parse(&id.to_id()), Some(id));
         }
         assert_eq!(MenuId::parse("something-else"), None);
-    }
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(duration_words(Duration::from_secs(30)), "under a minute");
-        assert_eq!(duration_words(Duration::from_secs(42 * 60)), "42 min");
-        assert_eq!(duration_words(Duration::from_secs(65 * 60)), "1 h 05 min");
     }
 }

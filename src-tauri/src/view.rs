@@ -2,6 +2,7 @@
 //! `state` event), made from the workspace's status. Times are milliseconds since the
 //! Unix epoch.
 
+use crate::words::{self, Clock, Line, ProfileFacts, SessionFacts};
 use aws_sso_device_auth_provider::clock::epoch_millis;
 use aws_sso_device_auth_provider::display;
 use aws_sso_device_auth_provider::settings::{InstanceSettings, Preferences};
@@ -35,6 +36,8 @@ pub struct AppView {
     pub sign_in: Option<SignInView>,
     /// The favourites, with the state of their profiles.
     pub favourites: Vec<FavouriteView>,
+    /// Other profiles this app or its CLI wrote, not kept fresh.
+    pub one_off: Vec<OneOffView>,
     /// The preferences.
     pub preferences: Preferences,
     /// Whether the app starts at login.
@@ -43,6 +46,19 @@ pub struct AppView {
     pub skipped_settings: Vec<String>,
     /// AWS endpoints the environment overrides (`AWS_ENDPOINT_URL…`).
     pub endpoint_overrides: Vec<EndpointOverride>,
+    /// How long before expiry things are renewed when that is fixed for this run (the
+    /// demo) instead of following the preferences.
+    pub fixed_margins: Option<MarginsView>,
+}
+
+/// Renewal margins, in whole minutes (rounded up).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarginsView {
+    /// Before the session's access token expires.
+    pub token_minutes: u64,
+    /// Before a profile's credentials expire.
+    pub credentials_minutes: u64,
 }
 
 /// An instance as shown: its label, like every name that came from a file or a service,
@@ -93,7 +109,7 @@ pub struct EndpointOverride {
 }
 
 /// A session as shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionView {
     /// The phase.
@@ -102,6 +118,8 @@ pub struct SessionView {
     pub expires_at: Option<i64>,
     /// Whether it renews itself (a refresh token).
     pub renewable: bool,
+    /// Where it stands, in words.
+    pub line: Line,
 }
 
 /// Where a session stands, as the window names it.
@@ -141,6 +159,18 @@ pub struct SignInView {
     pub expires_at: i64,
 }
 
+/// A profile written once ("Write profile now"), not kept fresh.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OneOffView {
+    /// The profile name.
+    pub profile: String,
+    /// When its credentials expire.
+    pub expires_at: i64,
+    /// Its state, in words.
+    pub status: Line,
+}
+
 /// A favourite and its profile's state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -169,26 +199,74 @@ pub struct FavouriteView {
     pub retry_at: Option<i64>,
     /// A renewal asked for by the user is under way.
     pub renewing: bool,
+    /// When this app last wrote the profile's credentials.
+    pub written_at: Option<i64>,
+    /// The profile's state, in words.
+    pub status: Line,
 }
 
 impl AppView {
-    /// The view of `world` now.
-    pub fn of(world: &Workspace, demo: Option<&str>) -> Self {
-        let status: Status = world.status();
-        let settings = world.settings();
-        let current = status.default_instance();
-        let session = current.map_or(
-            SessionView {
+    fn session(
+        current: Option<&workspace::InstanceStatus>,
+        favourites: &[FavouriteView],
+        sign_in: Option<&SignInView>,
+        now_ms: i64,
+        clock: Clock,
+    ) -> SessionView {
+        let Some(s) = current else {
+            return SessionView {
                 state: Phase::SignedOut,
                 expires_at: None,
                 renewable: false,
+                line: words::session_line(SessionFacts::NoPortal, now_ms, clock),
+            };
+        };
+        let facts = match s.phase {
+            _ if sign_in.is_some() => SessionFacts::SigningIn {
+                code: sign_in.and_then(|c| c.user_code.as_deref()),
             },
-            |s| SessionView {
-                state: s.phase.into(),
-                expires_at: s.expires_at.map(ms),
-                renewable: s.renewable,
+            SessionPhase::SigningIn => SessionFacts::SigningIn { code: None },
+            SessionPhase::SignedIn => SessionFacts::SignedIn {
+                ends_at: s.expires_at.filter(|_| !s.renewable).map(ms),
+                failure: s
+                    .failure
+                    .as_ref()
+                    .map(|e| (e.message.as_str(), ms(e.retry_at))),
+                failing_profiles: favourites
+                    .iter()
+                    .filter(|f| {
+                        f.error.is_some()
+                            && f.start_url == s.settings.instance.start_url()
+                            && f.sso_region == s.settings.instance.region()
+                    })
+                    .count(),
             },
-        );
+            SessionPhase::NeedsSignIn => SessionFacts::Ended,
+            SessionPhase::SignedOut => SessionFacts::SignedOut,
+        };
+        SessionView {
+            state: s.phase.into(),
+            expires_at: s.expires_at.map(ms),
+            renewable: s.renewable,
+            line: words::session_line(facts, now_ms, clock),
+        }
+    }
+
+    /// The view of `world` now, its times of day in this machine's time zone.
+    pub fn of(world: &Workspace, demo: Option<&str>) -> Self {
+        Self::at(world, demo, ms(world.now()), words::local_clock)
+    }
+
+    /// The view of `world` at `now_ms`, its times of day told by `clock`.
+    pub fn at(world: &Workspace, demo: Option<&str>, now_ms: i64, clock: Clock) -> Self {
+        let status: Status = world.status();
+        let settings = world.settings();
+        let current = status.default_instance();
+        let signed_in = |instance| {
+            status
+                .instance(instance)
+                .is_some_and(|s| s.phase == SessionPhase::SignedIn)
+        };
         let sign_in = current
             .and_then(|s| s.sign_in.as_ref())
             .map(|c| SignInView {
@@ -196,10 +274,26 @@ impl AppView {
                 url: c.url.clone(),
                 expires_at: ms(c.expires_at),
             });
-        let favourites = status
+        let favourites: Vec<FavouriteView> = status
             .favourites
             .iter()
             .map(|f| FavouriteView {
+                status: words::profile_line(
+                    &ProfileFacts {
+                        credential_process: f.favourite.credential_process,
+                        renewing: f.renewing,
+                        expires_at: f.expires_at.map(ms),
+                        written_at: f.written_at.map(ms),
+                        failure: f
+                            .failure
+                            .as_ref()
+                            .map(|e| (e.message.as_str(), ms(e.retry_at))),
+                        signed_in: signed_in(&f.favourite.instance),
+                    },
+                    now_ms,
+                    clock,
+                ),
+                written_at: f.written_at.map(ms),
                 profile: f.favourite.profile.to_string(),
                 start_url: f.favourite.instance.start_url().to_owned(),
                 sso_region: f.favourite.instance.region().to_owned(),
@@ -218,6 +312,16 @@ impl AppView {
                 renewing: f.renewing,
             })
             .collect();
+        let session = Self::session(current, &favourites, sign_in.as_ref(), now_ms, clock);
+        let one_off = status
+            .one_off
+            .iter()
+            .map(|p| OneOffView {
+                profile: p.profile.clone(),
+                expires_at: ms(p.expires_at),
+                status: words::one_off_line(ms(p.expires_at), p.written_at.map(ms), now_ms, clock),
+            })
+            .collect();
         Self {
             demo: demo.is_some(),
             emulator_url: demo.map(str::to_owned),
@@ -227,8 +331,13 @@ impl AppView {
             session,
             sign_in,
             favourites,
+            one_off,
             preferences: settings.preferences.clone(),
             start_at_login: world.start_at_login(),
+            fixed_margins: world.fixed_margins().map(|m| MarginsView {
+                token_minutes: m.token.as_secs().div_ceil(60),
+                credentials_minutes: m.credentials.as_secs().div_ceil(60),
+            }),
             endpoint_overrides: world
                 .endpoint_overrides()
                 .iter()

@@ -133,7 +133,15 @@ impl Workspace {
         for name in names {
             changes = changes.remove(ProfileName::new(name)?);
         }
-        self.apply(changes).await
+        let applied = self.apply(changes).await?;
+        {
+            let mut state = self.lock();
+            for name in &applied.removed {
+                state.profiles.remove(name.as_str());
+            }
+        }
+        self.emit(Event::Changed);
+        Ok(applied)
     }
 
     /// The profiles this project wrote, from the files.
@@ -246,10 +254,12 @@ impl Workspace {
     }
 
     fn profile_written(&self, profile: &ProfileName, expires_at: Option<SystemTime>) {
+        let now = self.now();
         {
             let mut state = self.lock();
             let p = state.profiles.entry(profile.to_string()).or_default();
             p.expires_at = expires_at;
+            p.written_at = expires_at.map(|_| now);
             p.failure = None;
             p.renewing = false;
         }
@@ -375,6 +385,8 @@ impl Workspace {
         let applied = self
             .apply(Changes::new().write(write).force(request.force))
             .await?;
+        self.profile_written(&name, Some(creds.expiration));
+        self.emit(Event::Changed);
         Ok(WrittenProfile {
             verb: verb_of(&applied, &name),
             profile: name.to_string(),

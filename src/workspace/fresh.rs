@@ -44,7 +44,8 @@ impl Workspace {
         }
     }
 
-    /// What the favourites' profiles hold now, from the credentials file.
+    /// What the profiles this project wrote hold now (the favourites' and one-off ones),
+    /// from the credentials file.
     pub(super) async fn read_profiles(&self) -> Result<()> {
         let files = self.shared.files.clone();
         let profiles = blocking("read of the credentials file", move || {
@@ -52,18 +53,27 @@ impl Workspace {
         })
         .await?;
         let mut state = self.lock();
-        let names: Vec<String> = state
+        let mut names: Vec<String> = state
             .settings
             .favourites
             .iter()
             .map(|f| f.profile.to_string())
+            .chain(state.profiles.keys().cloned())
+            .chain(profiles.iter().map(|p| p.name.clone()))
             .collect();
+        names.sort();
+        names.dedup();
         for name in names {
             let expires_at = profiles
                 .iter()
                 .find(|p| p.name == name)
                 .and_then(|p| p.expires_at);
-            state.profiles.entry(name).or_default().expires_at = expires_at;
+            let p = state.profiles.entry(name).or_default();
+            if p.expires_at != expires_at {
+                // Written by someone else (or removed) since this program wrote it.
+                p.written_at = None;
+            }
+            p.expires_at = expires_at;
         }
         Ok(())
     }

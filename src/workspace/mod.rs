@@ -36,7 +36,9 @@ pub use favourites::{
     WrittenProfile, WrittenVerb,
 };
 pub use sign_in::SignedOut;
-pub use status::{Failure, FavouriteStatus, InstanceStatus, SessionPhase, SignInCode, Status};
+pub use status::{
+    Failure, FavouriteStatus, InstanceStatus, OneOffStatus, SessionPhase, SignInCode, Status,
+};
 
 use crate::awsfiles::AwsFiles;
 use crate::clock::Clock;
@@ -279,6 +281,8 @@ struct State {
 #[derive(Debug, Clone, Default)]
 struct ProfileState {
     expires_at: Option<SystemTime>,
+    /// When this program last wrote it.
+    written_at: Option<SystemTime>,
     failure: Option<Failure>,
     renewing: bool,
 }
@@ -392,6 +396,12 @@ impl Workspace {
     /// Where the product keeps its own files.
     pub fn paths(&self) -> &Paths {
         &self.shared.paths
+    }
+
+    /// The margins this workspace renews with when they are fixed by its options (the demo,
+    /// tests) rather than taken from the preferences.
+    pub fn fixed_margins(&self) -> Option<Margins> {
+        self.shared.options.margins
     }
 
     /// The AWS endpoints the environment overrides (each checked when opened).

@@ -423,10 +423,12 @@ impl Workspace {
                 profile,
                 expires_at,
             } => {
+                let now = self.now();
                 {
                     let mut state = self.lock();
                     let p = state.profiles.entry(profile.clone()).or_default();
                     p.expires_at = Some(expires_at);
+                    p.written_at = Some(now);
                     p.failure = None;
                     p.renewing = false;
                 }

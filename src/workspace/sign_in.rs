@@ -185,6 +185,7 @@ impl Workspace {
                 p.failure = None;
                 if removed.contains(name) {
                     p.expires_at = None;
+                    p.written_at = None;
                 }
             }
         }

@@ -64,10 +64,24 @@ pub struct FavouriteStatus {
     pub favourite: Favourite,
     /// When the credentials in its profile expire, as last written or read.
     pub expires_at: Option<SystemTime>,
+    /// When this program last wrote them (`None`: only read from the file).
+    pub written_at: Option<SystemTime>,
     /// The last failure renewing it, until it succeeds again.
     pub failure: Option<Failure>,
     /// A renewal asked for by the user is under way.
     pub renewing: bool,
+}
+
+/// A profile this project wrote that is not a favourite's ("Write profile now", or the
+/// CLI's `profile write`): not kept fresh.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OneOffStatus {
+    /// Its name.
+    pub profile: String,
+    /// When its credentials expire.
+    pub expires_at: SystemTime,
+    /// When this program wrote them (`None`: only read from the file).
+    pub written_at: Option<SystemTime>,
 }
 
 /// The whole world, as known now.
@@ -79,6 +93,8 @@ pub struct Status {
     pub instances: Vec<InstanceStatus>,
     /// Every favourite.
     pub favourites: Vec<FavouriteStatus>,
+    /// Every other profile this project wrote that is in the credentials file, by name.
+    pub one_off: Vec<OneOffStatus>,
 }
 
 impl Status {
@@ -143,15 +159,35 @@ impl Workspace {
                 FavouriteStatus {
                     favourite: f.clone(),
                     expires_at: p.expires_at,
+                    written_at: p.written_at,
                     failure: p.failure,
                     renewing: p.renewing,
                 }
             })
             .collect();
+        let mut one_off: Vec<OneOffStatus> = state
+            .profiles
+            .iter()
+            .filter(|(name, _)| {
+                !settings
+                    .favourites
+                    .iter()
+                    .any(|f| f.profile.as_str() == *name)
+            })
+            .filter_map(|(name, p)| {
+                Some(OneOffStatus {
+                    profile: name.clone(),
+                    expires_at: p.expires_at?,
+                    written_at: p.written_at,
+                })
+            })
+            .collect();
+        one_off.sort_by(|a, b| a.profile.cmp(&b.profile));
         Status {
             default: settings.default_instance().map(|i| i.instance.clone()),
             instances,
             favourites,
+            one_off,
         }
     }
 }

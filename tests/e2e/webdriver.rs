@@ -196,6 +196,33 @@ impl Session {
         }
     }
 
+    /// The text of the first element matching `css` once it satisfies `ok`, waiting up to
+    /// `secs` (the element may be redrawn meanwhile); the test fails with the last text
+    /// seen otherwise.
+    pub async fn wait_for_text(&self, css: &str, secs: u64, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        let mut last = String::new();
+        let read = format!(
+            "const e = document.querySelector({}); return e ? e.innerText : null;",
+            json!(css)
+        );
+        loop {
+            if let Some(text) = self.execute(&read).await.as_str() {
+                last = text.trim().to_owned();
+                if ok(&last) {
+                    return last;
+                }
+            }
+            if Instant::now() > deadline {
+                self.screenshot("failed-wait").await;
+                panic!(
+                    "'{css}' did not come to say what was expected in {secs} s; it says: {last:?}"
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Clicks `e`; a click the driver refuses (the element gone or covered) fails the test.
     pub async fn click(&self, e: &Element) {
         if let Err(e) = self.try_click(e).await {
@@ -284,6 +311,33 @@ impl Session {
         );
     }
 
+    /// Presses `keys` one after the other on whatever has the focus, at a fast typist's
+    /// pace (one key every 60 ms; WebDriver's codes for special keys: [`keys`]).
+    pub async fn press(&self, keys: &str) {
+        let actions: Vec<Value> = keys
+            .chars()
+            .flat_map(|c| {
+                let c = c.to_string();
+                [
+                    json!({"type": "keyDown", "value": c}),
+                    json!({"type": "keyUp", "value": c}),
+                    json!({"type": "pause", "duration": 60}),
+                ]
+            })
+            .collect();
+        let reply = self
+            .call(
+                reqwest::Method::POST,
+                "/actions",
+                Some(json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})),
+            )
+            .await;
+        assert!(
+            reply.get("error").is_none(),
+            "the keys were refused: {reply}"
+        );
+    }
+
     /// Runs `script` (a function body) in the page and returns its value.
     pub async fn execute(&self, script: &str) -> Value {
         self.call(
@@ -319,4 +373,12 @@ impl Session {
     pub async fn close(self) {
         let _ = self.client.delete(&self.url).send().await;
     }
+}
+
+/// WebDriver's codes for keys that are not characters.
+pub mod keys {
+    /// Enter.
+    pub const ENTER: char = '\u{E007}';
+    /// The down arrow.
+    pub const DOWN: char = '\u{E015}';
 }

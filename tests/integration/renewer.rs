@@ -256,7 +256,9 @@ async fn faults_and_throttling_delay_but_never_break_renewal() {
     let (expired, events) = watch(&s, &mut rx, 14, || SystemClock.now()).await;
     assert_eq!(expired, 0, "{events:?}");
     assert!(count(&events, written) >= 2 * 2, "{events:?}");
-    assert!(emu.counters().faults >= 3, "faults were injected");
+    // Half the requests fail, at random: at least one did (asking for three made this
+    // test fail now and then, on runs with few requests).
+    assert!(emu.counters().faults >= 1, "faults were injected");
     println!(
         "renewer under faults: {} writes, {} failures reported, {} faults injected",
         count(&events, written),

@@ -171,8 +171,7 @@ fn labels(items: &[MenuItemKind<MockRuntime>], indent: &str, out: &mut Vec<Strin
 
 fn menu_of(h: &Harness) -> (TrayModel, Vec<String>) {
     let view = h.app_state().view();
-    let now = aws_sso_tray::view::ms(h.app_state().world.now());
-    let model = TrayModel::from_view(&view, now);
+    let model = TrayModel::from_view(&view);
     let menu = build_menu(h.app.handle(), &model.entries).expect("menu");
     let mut out = Vec::new();
     labels(&menu.items().expect("items"), "", &mut out);

@@ -1,6 +1,8 @@
-import { h, field, live, num, clock, formError, submitting, onEscape } from '../util.js';
+import { h, field, live, num, clock, formError, submitting, onEscape, submitOnEnter } from '../util.js';
 
-const LIMIT = 150;
+/** Rows drawn at a time: a keystroke draws one page; scrolling (or the arrow keys) near the
+ * end of the list draws the next. */
+const PAGE = 20;
 const collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
 
 /** Letters and digits of `text` as lower-case ASCII: accents dropped ("Zürich" → "zurich"),
@@ -22,32 +24,69 @@ export const suggestProfile = (accountName, accountId, roleName) => {
   return `${account.slice(0, room).replace(/-+$/, '')}-${role}`;
 };
 
+/** Lower case without accents, so "zurich" finds "Zürich". */
+const fold = (text) => String(text).normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
+
+/** One word of a query as a test of a folded text: a substring, or with `*` / `?` a glob
+ * over the whole text, as the CLI's (`*-prod`). */
+function termTest(word) {
+  if (!/[*?]/.test(word)) return (text) => text.includes(word);
+  const re = new RegExp(`^${word.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'u');
+  return (text) => re.test(text);
+}
+
+/** A query's tests: every word must match, in any order, the account (name, id, e-mail)
+ * or the role. */
+export const parseQuery = (query) => fold(query).split(/\s+/).filter(Boolean).map(termTest);
+
+/** The roles of `it` a query shows: all of them when the account matches every word; else
+ * those that match the words the account does not; none when the account is not a match. */
+export function matchingRoles(it, tests) {
+  const rest = tests.filter((t) => !it.fields.some(t));
+  if (!rest.length) return it.a.roles;
+  return it.a.roles.filter((_, i) => rest.every((t) => t(it.roles[i])));
+}
+
 export default function accountsView(el) {
   let list = null;         // the accounts array the index was built from
   let index = [];          // [{a, name, id, roles: [lowercase role]}] sorted by name
   let query = '';
   let signedIn = null;
   let form = null;         // {node, accountId, roleName, kind, dropEsc}
+  let cursor = null;       // the key ("account/role") of the role the arrow keys selected
   let lastMs = 0;
   let parts = null;        // DOM built on mount
+  let favOf = new Map();   // "accountId/role" → the favourite of the current access portal
+  let favKey = '';         // what favOf was made from
+  let matched = [];        // [account, roles shown] for the current query, in order
+  let drawn = 0;           // how many of `matched` are in the list
+  const rowsOf = new Map(); // accountId → {node, roleEls: Map(role → li)}: each row made once per list
 
   function buildIndex(accounts) {
+    rowsOf.clear();
     index = accounts
       .slice()
       .sort((x, y) => collator.compare(x.accountName || x.accountId, y.accountName || y.accountId))
-      .map((a) => ({ a, text: `${a.accountName || ''}\n${a.accountId}`.toLowerCase(), roles: a.roles.map((r) => r.toLowerCase()) }));
+      .map((a) => ({ a, fields: [fold(a.accountName || ''), a.accountId, fold(a.emailAddress || '')], roles: a.roles.map(fold) }));
   }
 
   function mountParts(ctx) {
     const search = h('input', {
       type: 'search', testid: 'account-search', placeholder: 'Search accounts, ids or roles',
       'aria-label': 'Search accounts, ids or roles', 'aria-keyshortcuts': '/', autocomplete: 'off', spellcheck: 'false',
-      'aria-controls': 'account-list',
+      'aria-controls': 'account-list', role: 'combobox', 'aria-expanded': 'true', 'aria-autocomplete': 'list',
     });
     search.value = query;
-    search.addEventListener('input', () => { query = search.value; renderList(ctx); });
+    search.addEventListener('input', () => { query = search.value; cursor = null; renderList(ctx); });
     search.addEventListener('keydown', (ev) => {
-      if (ev.key === 'Escape' && search.value) { ev.stopPropagation(); search.value = ''; query = ''; renderList(ctx); }
+      if (ev.key === 'Escape' && search.value) { ev.stopPropagation(); search.value = ''; query = ''; cursor = null; renderList(ctx); }
+      else if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') { ev.preventDefault(); move(ev.key === 'ArrowDown' ? 1 : -1); }
+      else if (ev.key === 'PageDown' || ev.key === 'PageUp') { ev.preventDefault(); move(ev.key === 'PageDown' ? 10 : -10); }
+      else if (ev.key === 'Enter' && cursor && !parts.rows.classList.contains('readonly')) {
+        ev.preventDefault();
+        const row = selectedRow();
+        if (row) openForm(ctx, row, favOf.has(row.dataset.key) ? 'edit' : 'favourite', true);
+      }
     });
     const updated = h('span', { class: 'muted small', testid: 'accounts-updated' });
     const refresh = h('button', {
@@ -62,15 +101,20 @@ export default function accountsView(el) {
     const barText = h('span', { class: 'small' });
     const prog = h('div', { class: 'progress', testid: 'accounts-progress', hidden: true }, barText, bar);
     const summary = h('p', { class: 'muted small summary', testid: 'accounts-summary', 'aria-live': 'polite' });
-    const rows = h('div', { class: 'accounts', id: 'account-list', testid: 'account-list' });
+    const ended = h('p', { class: 'card warn small', testid: 'accounts-read-only', hidden: true,
+      text: 'Your session ended: this is the list as it was. Sign in to refresh it and to add favourites.' });
+    const rows = h('div', { class: 'accounts', id: 'account-list', testid: 'account-list', role: 'listbox', 'aria-label': 'Roles' });
     rows.addEventListener('click', (ev) => {
       const b = ev.target.closest('button[data-action]');
       if (b) openForm(ctx, b.closest('[data-testid=role-row]'), b.dataset.action);
     });
     const empty = h('div', { class: 'empty', hidden: true });
+    // Coming into view (the list scrolled near its end) draws the next page.
+    const more = h('div', { class: 'more', 'aria-hidden': 'true' });
+    new IntersectionObserver((seen) => { if (seen.some((e) => e.isIntersecting)) drawMore(); }, { rootMargin: '400px' }).observe(more);
     const tools = h('div', { class: 'toolbar' }, search, h('div', { class: 'meta' }, updated, refresh));
-    parts = { search, updated, refresh, prog, bar, barText, summary, rows, empty, tools };
-    el.replaceChildren(h('h2', { class: 'sr-only', tabindex: '-1', text: 'Accounts' }), tools, prog, empty, summary, rows);
+    parts = { search, updated, refresh, prog, bar, barText, summary, rows, empty, tools, ended };
+    el.replaceChildren(h('h2', { class: 'sr-only', tabindex: '-1', text: 'Accounts' }), ended, tools, prog, empty, summary, rows, more);
   }
 
   function progress(ctx) {
@@ -78,7 +122,7 @@ export default function accountsView(el) {
     const p = ctx.S.progress;
     const on = !!(p || ctx.S.accounts?.refreshing);
     parts.prog.hidden = !on;
-    parts.refresh.disabled = on;
+    parts.refresh.disabled = on || parts.rows.classList.contains('readonly');
     if (!on) return;
     if (p && p.total != null) {
       parts.bar.value = p.total ? p.done / p.total : 0;
@@ -89,9 +133,8 @@ export default function accountsView(el) {
     }
   }
 
-  function emptyState(ctx, text, withButton) {
-    parts.empty.replaceChildren(h('p', { text }),
-      ...[withButton && h('button', { type: 'button', class: 'primary', testid: 'accounts-sign-in', text: 'Sign in', onclick: () => ctx.startSignIn() })].filter(Boolean));
+  function emptyState(ctx, text) {
+    parts.empty.replaceChildren(h('p', { text }));
     parts.empty.hidden = false;
   }
 
@@ -101,8 +144,14 @@ export default function accountsView(el) {
     const acc = S.accounts;
     parts.empty.hidden = true;
     parts.summary.textContent = '';
-    parts.tools.hidden = !ctx.signedIn();
-    if (!ctx.signedIn()) { closeForm(); parts.rows.replaceChildren(); return emptyState(ctx, 'Sign in to see your accounts', true); }
+    // A session that ended leaves its list to look at, not to act on.
+    const readOnly = !ctx.signedIn() && S.app.session.state === 'needsSignIn' && !!acc?.accounts.length;
+    parts.tools.hidden = !ctx.signedIn() && !readOnly;
+    parts.rows.classList.toggle('readonly', readOnly);
+    progress(ctx);
+    parts.ended.hidden = !readOnly;
+    if (readOnly) closeForm();
+    if (!ctx.signedIn() && !readOnly) { closeForm(); parts.rows.replaceChildren(); return emptyState(ctx, 'Sign in to see your accounts.'); }
     if (acc && !acc.accounts.length && acc.error && !acc.refreshing) {
       parts.rows.replaceChildren();
       return emptyState(ctx, `Could not read your accounts. ${acc.error.message || ''} Press Refresh to try again.`);
@@ -113,30 +162,69 @@ export default function accountsView(el) {
     }
     if (!acc.accounts.length) { parts.rows.replaceChildren(); return emptyState(ctx, 'No accounts are assigned to you in this organisation.'); }
 
-    const q = query.trim().toLowerCase();
-    const frag = document.createDocumentFragment();
-    let matches = 0;
+    const tests = parseQuery(query);
+    matched = [];
     for (const it of index) {
-      let roles = it.a.roles;
-      if (q && !it.text.includes(q)) {
-        // Matched by role only: show just the matching roles.
-        roles = roles.filter((_, i) => it.roles[i].includes(q));
-        if (!roles.length) continue;
-      }
-      if (++matches <= LIMIT) frag.append(accountRow(it.a, roles));
+      const roles = tests.length ? matchingRoles(it, tests) : it.a.roles;
+      if (roles.length) matched.push([it.a, roles]);
     }
+    const matches = matched.length;
+    drawn = Math.min(PAGE, matches);
+    const frag = document.createDocumentFragment();
+    for (let i = 0; i < drawn; i++) frag.append(rowFor(...matched[i]));
     const keep = form && frag.querySelector(`[data-key="${CSS.escape(form.accountId + '/' + form.roleName)}"]`);
     const hadFocus = form && form.node.contains(document.activeElement) ? document.activeElement : null;
     if (keep) keep.append(form.node);
     else closeForm();
     parts.rows.replaceChildren(frag);
     if (hadFocus) hadFocus.focus();
+    select(cursor && parts.rows.querySelector(`[data-key="${CSS.escape(cursor)}"]`));
 
     if (!matches) emptyState(ctx, `No account or role matches "${query.trim()}".`);
-    else if (matches > LIMIT) parts.summary.textContent = `Showing ${LIMIT} of ${num(matches)} — refine your search`;
     else parts.summary.textContent = `${num(matches)} ${matches === 1 ? 'account' : 'accounts'}`;
     lastMs = performance.now() - t0;
     parts.rows.dataset.renderMs = lastMs.toFixed(1);
+  }
+
+  /** The next page of the list; false when all of it is drawn. */
+  function drawMore() {
+    if (!parts || drawn >= matched.length) return false;
+    const frag = document.createDocumentFragment();
+    const to = Math.min(matched.length, drawn + PAGE);
+    for (; drawn < to; drawn++) frag.append(rowFor(...matched[drawn]));
+    parts.rows.append(frag);
+    return true;
+  }
+
+  /** The account's row showing just `roles`: made on first use, then re-used (a keystroke
+   * moves and hides rows, it does not rebuild them). */
+  function rowFor(a, roles) {
+    let row = rowsOf.get(a.accountId);
+    if (!row) {
+      const node = accountRow(a, a.roles);
+      const roleEls = new Map([...node.querySelectorAll('[data-testid=role-row]')].map((li) => [li.dataset.roleName, li]));
+      row = { node, roleEls, shown: a.roles.length };
+      rowsOf.set(a.accountId, row);
+    }
+    if (roles.length !== row.shown || roles !== a.roles) {
+      const keep = new Set(roles);
+      for (const [r, li] of row.roleEls) li.hidden = !keep.has(r);
+      row.shown = roles.length;
+    }
+    return row.node;
+  }
+
+  /** ☆ adds the role to the favourites (a form for its profile); ★ says it is one, under
+   * which profile, and opens it to edit or remove: adding never overwrites. */
+  function favButton(a, r) {
+    const f = favOf.get(`${a.accountId}/${r}`);
+    return f
+      ? h('button', { type: 'button', class: 'small fav-on', testid: 'edit-favourite', 'data-action': 'edit', 'aria-pressed': 'true',
+        'aria-label': `${r} in ${a.accountName} is favourite ${f.profile}: edit`, title: 'A favourite: edit or remove it' },
+        h('span', { class: 'star', 'aria-hidden': 'true', text: '★' }), h('span', { class: 'mono', text: f.profile }))
+      : h('button', { type: 'button', class: 'small', testid: 'add-favourite', 'data-action': 'favourite', 'aria-pressed': 'false',
+        'aria-label': `Add ${r} in ${a.accountName} to favourites` },
+        h('span', { class: 'star', 'aria-hidden': 'true', text: '☆' }), ' Add to favourites');
   }
 
   function accountRow(a, roles) {
@@ -146,11 +234,35 @@ export default function accountsView(el) {
         h('span', { class: 'mono muted small', text: a.accountId }),
         a.emailAddress && h('span', { class: 'muted small email', text: a.emailAddress })),
       h('ul', { class: 'roles', 'aria-label': `Roles in ${a.accountName || a.accountId}` },
-        roles.map((r) => h('li', { class: 'role', testid: 'role-row', 'data-role-name': r, 'data-key': `${a.accountId}/${r}` },
+        roles.map((r) => h('li', { class: 'role', testid: 'role-row', role: 'option', 'aria-selected': 'false', id: `role-${a.accountId}-${r}`, 'data-role-name': r, 'data-key': `${a.accountId}/${r}` },
           h('div', { class: 'role-line' }, h('span', { class: 'role-name', text: r }),
           h('span', { class: 'role-actions' },
-            h('button', { type: 'button', class: 'small', testid: 'add-favourite', 'data-action': 'favourite', 'aria-label': `Add ${r} in ${a.accountName} to favourites`, text: 'Add to favourites' }),
+            favButton(a, r),
             h('button', { type: 'button', class: 'small', testid: 'write-profile', 'data-action': 'write', 'aria-label': `Write profile now for ${r} in ${a.accountName}`, text: 'Write profile now' })))))));
+  }
+
+  /** The role the arrow keys selected: highlighted, in view, and announced through the
+   * search box (which keeps the focus, so typing goes on refining). */
+  function select(row) {
+    parts.rows.querySelector('.role.selected')?.classList.remove('selected');
+    parts.rows.querySelector('[aria-selected=true]')?.setAttribute('aria-selected', 'false');
+    cursor = row ? row.dataset.key : null;
+    if (!row) { parts.search.removeAttribute('aria-activedescendant'); return; }
+    row.classList.add('selected');
+    row.setAttribute('aria-selected', 'true');
+    parts.search.setAttribute('aria-activedescendant', row.id);
+    row.scrollIntoView({ block: 'nearest' });
+  }
+
+  const selectedRow = () => (cursor ? parts.rows.querySelector(`[data-key="${CSS.escape(cursor)}"]`) : null);
+
+  function move(by) {
+    let all = [...parts.rows.querySelectorAll('[data-testid=role-row]:not([hidden])')];
+    if (!all.length) return;
+    const at = all.indexOf(selectedRow());
+    if (at >= 0 && at + by >= all.length && drawMore()) all = [...parts.rows.querySelectorAll('[data-testid=role-row]:not([hidden])')];
+    const to = at < 0 ? (by > 0 ? 0 : all.length - 1) : Math.min(all.length - 1, Math.max(0, at + by));
+    select(all[to]);
   }
 
   function closeForm(refocus) {
@@ -159,34 +271,51 @@ export default function accountsView(el) {
     form = null;
     f.dropEsc();
     f.node.remove();
-    if (refocus) parts.rows.querySelector(`[data-key="${CSS.escape(f.accountId + '/' + f.roleName)}"] [data-action=${f.kind}]`)?.focus();
+    if (refocus && f.fromSearch) parts.search.focus();
+    else if (refocus) parts.rows.querySelector(`[data-key="${CSS.escape(f.accountId + '/' + f.roleName)}"] [data-action=${f.kind}]`)?.focus();
   }
 
-  function openForm(ctx, roleRow, kind) {
+  function openForm(ctx, roleRow, kind, fromSearch = false) {
     const accountId = roleRow.closest('[data-account-id]').dataset.accountId;
     const roleName = roleRow.dataset.roleName;
     const account = ctx.S.accounts.accounts.find((a) => a.accountId === accountId);
     closeForm();
     const fav = kind === 'favourite';
+    const editing = kind === 'edit' ? favOf.get(`${accountId}/${roleName}`) : null;
     const name = h('input', { type: 'text', class: 'mono', testid: 'profile-name', required: true, autocomplete: 'off', spellcheck: 'false', maxlength: 128 });
-    name.value = suggestProfile(account.accountName, accountId, roleName);
-    const region = h('input', { type: 'text', testid: 'profile-region', list: 'aws-regions', autocomplete: 'off', spellcheck: 'false', placeholder: 'none (use your default)' });
+    name.value = editing ? editing.profile : suggestProfile(account.accountName, accountId, roleName);
+    // A favourite's name is what its renewals and tools use: changing it is removing it
+    // and adding another.
+    name.readOnly = !!editing;
+    const region = submitOnEnter(h('input', { type: 'text', testid: 'profile-region', list: 'aws-regions', autocomplete: 'off', spellcheck: 'false', placeholder: 'none (use your default)' }));
+    region.value = editing?.region || '';
     const cp = fav && h('input', { type: 'checkbox', testid: 'profile-credential-process' });
-    const node = h('form', { class: 'profile-form', testid: 'profile-form', 'data-kind': kind, novalidate: true,
-      'aria-label': fav ? `Add ${roleName} to favourites` : `Write profile for ${roleName}` },
+    const label = editing ? `Edit favourite ${editing.profile}` : fav ? `Add ${roleName} to favourites` : `Write profile for ${roleName}`;
+    const node = h('form', { class: 'profile-form', testid: 'profile-form', 'data-kind': kind, novalidate: true, 'aria-label': label },
       field('Profile name', name),
       h('div', { class: 'row2' }, field('Region', region)),
       cp && field('Fetch credentials on demand (credential_process)', cp),
       formError(),
       h('div', { class: 'actions' },
-        h('button', { type: 'submit', class: 'primary small', testid: 'profile-submit', text: fav ? 'Add favourite' : 'Write profile' }),
+        h('button', { type: 'submit', class: 'primary small', testid: 'profile-submit', text: editing ? 'Save changes' : fav ? 'Add favourite' : 'Write profile' }),
+        editing && h('button', { type: 'button', class: 'small subtle', testid: 'favourite-remove', text: 'Remove from favourites',
+          onclick: async () => {
+            try {
+              await submitting(node, () => ctx.invoke('remove_favourite', { profile: editing.profile }), ctx.showError);
+              ctx.notify(`Removed ${editing.profile} from your favourites, and its profile from the credentials file.`);
+              closeForm(true);
+            } catch { /* shown inline or in the banner */ }
+          } }),
         h('button', { type: 'button', class: 'small', testid: 'profile-cancel', text: 'Cancel', onclick: () => closeForm(true) })));
     node.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       const profile = name.value.trim();
       const reg = region.value.trim() || null;
       try {
-        if (fav) {
+        if (editing) {
+          await submitting(node, () => ctx.invoke('edit_favourite', { profile, change: { region: reg } }), ctx.showError);
+          ctx.notify(`Saved ${profile}.`);
+        } else if (fav) {
           await submitting(node, () => ctx.invoke('add_favourite', { favourite: {
             profile, accountId, accountName: account.accountName ?? null, roleName, region: reg, credentialProcess: cp.checked } }), ctx.showError);
           ctx.notify(`Added ${profile} to your favourites; it is kept fresh from now on.`);
@@ -197,10 +326,11 @@ export default function accountsView(el) {
         closeForm(true);
       } catch { /* shown inline or in the banner */ }
     });
-    form = { node, accountId, roleName, kind, dropEsc: onEscape(() => closeForm(true)) };
+    form = { node, accountId, roleName, kind, fromSearch, dropEsc: onEscape(() => closeForm(true)) };
     roleRow.append(node);
-    name.focus();
-    name.select();
+    const first = editing ? region : name;
+    first.focus();
+    first.select();
   }
 
   return {
@@ -213,14 +343,25 @@ export default function accountsView(el) {
       else { delete parts.updated.dataset.fmt; parts.updated.textContent = ''; }
       progress(ctx);
       const now = ctx.signedIn();
-      if (acc?.accounts !== list || now !== signedIn) {
+      const inst = ctx.S.app.instance;
+      const favs = ctx.S.app.favourites.filter((f) => inst && f.startUrl === inst.startUrl && f.ssoRegion === inst.region);
+      const fk = JSON.stringify(favs.map((f) => [f.accountId, f.roleName, f.profile, f.region]));
+      const favsChanged = fk !== favKey;
+      if (favsChanged) {
+        favKey = fk;
+        favOf = new Map(favs.map((f) => [`${f.accountId}/${f.roleName}`, f]));
+        rowsOf.clear(); // their stars are drawn again
+      }
+      if (acc?.accounts !== list || now !== signedIn || favsChanged) {
+        if (acc?.accounts !== list && acc?.accounts) buildIndex(acc.accounts);
         list = acc?.accounts;
         signedIn = now;
-        if (list) buildIndex(list);
         renderList(ctx);
       }
     },
     progress,
     get lastMs() { return lastMs; },
+    /** Puts the focus in the search box with its words selected, to type a new search. */
+    focusSearch() { if (parts && !parts.tools.hidden) { parts.search.focus(); parts.search.select(); } },
   };
 }

@@ -1,9 +1,12 @@
-import { h, live, keepFocus, onEscape } from '../util.js';
+import { h, keepFocus, onEscape } from '../util.js';
 
 export default function favouritesView(el) {
   let confirming = null; // {profile, dropEsc}
   let key = null;
   const busy = new Set(); // "renew:profile" while our call is pending
+  // Renewals asked for here, until their outcome shows: profile → writtenAt when asked.
+  const asked = new Map();
+  const detailsOpen = new Set(); // profiles whose Details are open, across redraws
 
   function stopConfirm(ctx, refocus) {
     if (!confirming) return;
@@ -16,9 +19,10 @@ export default function favouritesView(el) {
   }
 
   async function act(ctx, what, profile, cmd) {
+    if (what === 'renew') asked.set(profile, ctx.S.app.favourites.find((f) => f.profile === profile)?.writtenAt ?? 0);
     busy.add(`${what}:${profile}`);
     key = null; update(ctx);
-    try { await ctx.invoke(cmd, { profile }); } catch (e) { ctx.showError(e); }
+    try { await ctx.invoke(cmd, { profile }); } catch (e) { asked.delete(profile); ctx.showError(e); }
     busy.delete(`${what}:${profile}`);
     key = null; update(ctx);
   }
@@ -28,11 +32,13 @@ export default function favouritesView(el) {
     const acct = f.accountName
       ? [h('bdi', { text: f.accountName }), ' (', h('bdi', { class: 'mono', text: f.accountId }), ')']
       : h('bdi', { class: 'mono', text: f.accountId });
-    let status;
-    if (f.error) status = h('p', { class: 'status err', testid: 'favourite-error', text: f.error });
-    else if (f.expiresAt) status = live(h('p', { class: 'status', testid: 'favourite-expires' }), f.expiresAt, 'expires');
-    else status = h('p', { class: 'status muted', text: f.credentialProcess ? 'Credentials fetched on demand' : 'Not written yet' });
-    if (f.expiresAt && !f.error && f.expiresAt <= Date.now()) status.classList.add('err');
+    // The line both faces share, made by the backend at its clock's tick.
+    const line = f.status;
+    const status = h('div', { class: 'status', 'data-tone': line.tone, testid: 'favourite-status' },
+      h('p', { text: line.text }),
+      line.details && h('details', { testid: 'favourite-details', open: detailsOpen.has(f.profile),
+        ontoggle: (ev) => { if (ev.target.open) detailsOpen.add(f.profile); else detailsOpen.delete(f.profile); } },
+        h('summary', { text: 'Details' }), h('p', { class: 'small', text: line.details })));
     const renewing = f.renewing || busy.has(`renew:${f.profile}`);
     const isConfirming = confirming?.profile === f.profile;
     const actions = isConfirming
@@ -56,16 +62,43 @@ export default function favouritesView(el) {
     return h('li', { class: 'fav', testid: 'favourite-row', 'data-profile': f.profile, 'data-key': f.profile },
       h('div', { class: 'fav-head' },
         h('h3', { class: 'mono', text: f.profile }),
-        f.credentialProcess && h('span', { class: 'tag', title: 'credential_process profile', text: 'on demand' }),
-        renewing && h('span', { class: 'tag busy', testid: 'favourite-renewing', text: 'renewing…' })),
+        f.credentialProcess && h('span', { class: 'tag', title: 'credential_process profile', text: 'on demand' })),
       h('p', { class: 'muted small' }, acct, ' · ', h('bdi', { text: f.roleName }), ' · ', f.region || 'no region'),
       status,
       actions);
   }
 
+  /** A renewal asked for here that has now written new keys, or failed, is answered. */
+  function answer(ctx, favs) {
+    for (const [profile, before] of asked) {
+      const f = favs.find((x) => x.profile === profile);
+      if (!f) { asked.delete(profile); continue; }
+      if (f.renewing || busy.has(`renew:${profile}`)) continue;
+      if ((f.writtenAt ?? 0) > before) { asked.delete(profile); ctx.notify(`Renewed ${profile}: ${f.status.text}.`); }
+      else if (f.error) asked.delete(profile);
+    }
+  }
+
+  /** Profiles written once ("Write profile now"): listed, so none is forgotten in the
+   * credentials file, and removable. */
+  function oneOff(ctx, list) {
+    if (!list.length) return null;
+    return h('section', { class: 'one-off', testid: 'one-off-profiles', 'aria-labelledby': 'one-off-h' },
+      h('h3', { id: 'one-off-h', text: `Written once, not kept fresh (${list.length})` }),
+      h('ul', { class: 'favs' }, list.map((p) => h('li', { class: 'fav', testid: 'one-off-row', 'data-profile': p.profile, 'data-key': `once:${p.profile}` },
+        h('div', { class: 'fav-head' }, h('h3', { class: 'mono', text: p.profile })),
+        h('div', { class: 'status', 'data-tone': p.status.tone, testid: 'one-off-status' }, h('p', { text: p.status.text })),
+        h('div', { class: 'actions' },
+          h('button', { type: 'button', class: 'small subtle', testid: 'remove-profile', text: 'Remove from the credentials file',
+            disabled: busy.has(`forget:${p.profile}`),
+            onclick: () => act(ctx, 'forget', p.profile, 'remove_profile') }))))));
+  }
+
   function update(ctx) {
     const favs = ctx.S.app.favourites;
-    const k = JSON.stringify(favs) + [...busy].join() + (confirming?.profile || '');
+    const once = ctx.S.app.oneOff;
+    answer(ctx, favs);
+    const k = JSON.stringify([favs, once]) + [...busy].join() + (confirming?.profile || '');
     if (k === key) return;
     key = k;
     if (confirming && !favs.some((f) => f.profile === confirming.profile)) { confirming.dropEsc(); confirming = null; }
@@ -75,11 +108,13 @@ export default function favouritesView(el) {
           h('div', { class: 'empty', testid: 'favourites-empty' },
             h('p', { text: 'No favourites yet.' }),
             h('p', { class: 'muted', text: 'In Accounts, find a role and choose “Add to favourites”: its profile is then written to your credentials file and kept fresh while you are signed in.' }),
-            h('button', { type: 'button', class: 'primary', text: 'Go to Accounts', onclick: () => ctx.show('accounts') })));
+            h('button', { type: 'button', class: 'primary', text: 'Go to Accounts', onclick: () => ctx.show('accounts') })),
+          oneOff(ctx, once));
         return;
       }
       el.replaceChildren(h('h2', { tabindex: '-1', text: `Favourites (${favs.length})` }),
-        h('ul', { class: 'favs' }, favs.map((f) => row(ctx, f))));
+        h('ul', { class: 'favs' }, favs.map((f) => row(ctx, f))),
+        oneOff(ctx, once));
     });
   }
 

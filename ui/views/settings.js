@@ -64,9 +64,12 @@ export default function settingsView(el) {
     }) : [h('li', { class: 'muted', text: 'No instance yet.' })])));
   }
 
-  function fillPrefs(prefs) {
-    p.token.value = prefs.tokenRefreshMinutes;
-    p.creds.value = prefs.credentialsRefreshMinutes;
+  function fillPrefs(prefs, fixed) {
+    // Fixed for this run (the demo): the figures in effect, not the preferences'.
+    p.token.value = fixed ? fixed.tokenMinutes : prefs.tokenRefreshMinutes;
+    p.creds.value = fixed ? fixed.credentialsMinutes : prefs.credentialsRefreshMinutes;
+    p.token.disabled = p.creds.disabled = !!fixed;
+    p.fixed.hidden = !fixed;
     p.flow.value = prefs.signInFlow;
     p.rmOut.checked = prefs.removeProfilesOnSignOut;
     p.rmQuit.checked = prefs.removeProfilesOnQuit;
@@ -79,6 +82,8 @@ export default function settingsView(el) {
       instList: h('ul', { class: 'insts', testid: 'instance-list' }),
       addBtn: h('button', { type: 'button', class: 'small', testid: 'instance-add', text: 'Add instance…', onclick: () => openAdd(ctx) }),
       token: minutes('pref-token-refresh'),
+      fixed: h('p', { class: 'hint', testid: 'fixed-margins', hidden: true,
+        text: 'Set for this demo, so that renewals happen within minutes; your own settings apply when the app runs for real.' }),
       creds: minutes('pref-credentials-refresh'),
       flow: h('select', { testid: 'pref-sign-in-flow' },
         h('option', { value: 'auto', text: 'Automatic' }),
@@ -97,27 +102,27 @@ export default function settingsView(el) {
       h('div', { class: 'row2' },
         field('Renew the session (minutes before expiry)', p.token),
         field('Renew credentials (minutes before expiry)', p.creds)),
+      p.fixed,
       field('Sign-in flow', p.flow),
       field('Remove profiles when I sign out', p.rmOut),
       field('Remove profiles when I quit', p.rmQuit),
       field('Share my session with the AWS CLI', p.share, 'The AWS CLI keeps its session cache in a plaintext file under ~/.aws/sso/cache. While shared, the session renews at least 15 minutes before it ends.'),
       formError(),
-      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', testid: 'preferences-save', text: 'Save' }), p.saved));
-    form.addEventListener('input', () => { dirty = true; p.saved.textContent = ''; });
-    form.addEventListener('submit', async (ev) => {
-      ev.preventDefault();
+      h('p', { class: 'small muted' }, 'Changes are saved as you make them. ', p.saved));
+    // One rule for every setting: saved when changed (a number when it is left or Enter
+    // is pressed), as "Start at login" is.
+    const save = async () => {
       const msg = form.querySelector('.form-error');
-      const bad = [p.token, p.creds].find((i) => !/^\d+$/.test(i.value) || +i.value < 1 || +i.value > 120);
+      const bad = [p.token, p.creds].filter((i) => !i.disabled).find((i) => !/^\d+$/.test(i.value) || +i.value < 1 || +i.value > 120);
       if (bad) {
-        msg.textContent = 'Refresh times are whole minutes from 1 to 120.';
+        msg.textContent = 'Refresh times are whole minutes from 1 to 120; this one is not saved.';
         msg.hidden = false;
         bad.focus();
         return;
       }
       const preferences = {
         ...ctx.S.app.preferences, // keeps fields this UI does not know about
-        tokenRefreshMinutes: +p.token.value,
-        credentialsRefreshMinutes: +p.creds.value,
+        ...(p.token.disabled ? {} : { tokenRefreshMinutes: +p.token.value, credentialsRefreshMinutes: +p.creds.value }),
         signInFlow: p.flow.value,
         removeProfilesOnSignOut: p.rmOut.checked,
         removeProfilesOnQuit: p.rmQuit.checked,
@@ -126,11 +131,15 @@ export default function settingsView(el) {
       try {
         await submitting(form, () => ctx.invoke('set_preferences', { preferences }), ctx.showError);
         dirty = false;
-        p.saved.textContent = 'Saved';
+        if (!p) return;
+        p.saved.textContent = 'Saved.';
         clearTimeout(savedTimer);
         savedTimer = setTimeout(() => { if (p) p.saved.textContent = ''; }, 4000);
       } catch { /* shown */ }
-    });
+    };
+    form.addEventListener('input', () => { dirty = true; if (p) p.saved.textContent = ''; });
+    form.addEventListener('change', save);
+    form.addEventListener('submit', (ev) => { ev.preventDefault(); save(); });
     p.login.addEventListener('change', async () => {
       const enabled = p.login.checked;
       p.login.disabled = true;
@@ -155,7 +164,7 @@ export default function settingsView(el) {
     update(ctx) {
       const a = ctx.S.app;
       renderInstances(ctx);
-      if (!dirty) fillPrefs(a.preferences);
+      if (!dirty) fillPrefs(a.preferences, a.fixedMargins);
       if (!p.login.disabled) p.login.checked = a.startAtLogin;
       p.file.textContent = a.credentialsFile;
       const overrides = a.endpointOverrides || [];

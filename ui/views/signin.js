@@ -115,8 +115,7 @@ export default function signInView(el) {
     }
     return [
       heading(`Signed in to ${name}`),
-      h('p', { class: 'lead' }, 'Your session ',
-        app.session.expiresAt ? live(h('span'), app.session.expiresAt, 'expires') : 'is active', '.'),
+      h('p', { class: 'lead', text: app.session.line.text }),
       h('div', { class: 'actions center' },
         h('button', { type: 'button', class: 'primary', text: 'Show accounts', onclick: () => ctx.show('accounts') })),
     ];
@@ -126,7 +125,7 @@ export default function signInView(el) {
   function update(ctx, now) {
     const m = mode(ctx, now);
     const { app } = ctx.S;
-    const k = JSON.stringify([m, app.signIn?.userCode, app.signIn?.url, app.instance, app.session.state, !!ctx.S.signingIn]);
+    const k = JSON.stringify([m, app.signIn?.userCode, app.signIn?.url, app.instance, app.session.state, app.session.line.text, !!ctx.S.signingIn]);
     if (k === key) return;
     const wasAdd = key && key.startsWith('["add"');
     key = k;
