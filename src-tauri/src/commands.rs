@@ -136,7 +136,10 @@ pub async fn remove_profile(app: State<'_>, profile: String) -> CommandResult<()
             message: format!("{profile} is a favourite's profile: remove the favourite instead."),
         });
     }
-    let applied = app.world.remove_profiles(std::slice::from_ref(&profile)).await?;
+    let applied = app
+        .world
+        .remove_profiles(std::slice::from_ref(&profile))
+        .await?;
     if applied.removed.is_empty() {
         return Err(CommandError {
             code: ErrorCode::NotFound,
