@@ -19,6 +19,8 @@ const COMMANDS: &[&str] = &[
     "set_preferences",
     "set_start_at_login",
     "add_instance",
+    "configured_portals",
+    "import_aws_config",
     "remove_instance",
     "set_default_instance",
 ];

@@ -54,6 +54,26 @@ impl fmt::Display for Instance {
     }
 }
 
+/// The start URL in an address of the access portal as a browser shows it: the portal's
+/// own views (`#/…`) and parameters (`?…`) dropped, and `/start/` as `/start`, so that an
+/// address pasted from the address bar names the portal as the administrator's URL does.
+/// Anything that does not parse is returned as given (trimmed), for validation to refuse.
+pub fn start_url_of(address: &str) -> String {
+    let address = address.trim();
+    let Ok(mut url) = url::Url::parse(address) else {
+        return address.to_owned();
+    };
+    if url.fragment().is_none() && url.query().is_none() && url.path() != "/start/" {
+        return address.to_owned();
+    }
+    url.set_fragment(None);
+    url.set_query(None);
+    if url.path() == "/start/" {
+        url.set_path("/start");
+    }
+    url.to_string()
+}
+
 fn validate_start_url(raw: &str) -> Result<String> {
     let raw = raw.trim();
     let invalid = |reason| Error::InvalidStartUrl {
@@ -121,6 +141,35 @@ pub fn validate_region(raw: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_address_from_the_browser_names_the_portal() {
+        for (pasted, start) in [
+            (
+                "https://my-org.awsapps.com/start/#/?tab=accounts",
+                "https://my-org.awsapps.com/start",
+            ),
+            (
+                "  https://my-org.awsapps.com/start/  ",
+                "https://my-org.awsapps.com/start",
+            ),
+            (
+                "https://my-org.awsapps.com/start#/console?account_id=1",
+                "https://my-org.awsapps.com/start",
+            ),
+            (
+                "https://my-org.awsapps.com/start",
+                "https://my-org.awsapps.com/start",
+            ),
+            (
+                "https://ssoins-1234.portal.eu-west-1.app.aws/#/",
+                "https://ssoins-1234.portal.eu-west-1.app.aws/",
+            ),
+            ("not a url", "not a url"),
+        ] {
+            assert_eq!(start_url_of(pasted), start, "{pasted}");
+        }
+    }
 
     #[test]
     fn accepts_real_shapes() {

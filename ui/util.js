@@ -161,15 +161,36 @@ export function submitOnEnter(input) {
 export const formError = () =>
   h('p', { class: 'form-error', role: 'alert', testid: 'form-error', hidden: true });
 
-/** Instance form (start URL, region, label) used by sign-in and settings views. */
+/** The region an access portal's address names (`https://ssoins-….portal.eu-west-1.app.aws`);
+ * `…awsapps.com` addresses name none. */
+export function regionOfPortal(address) {
+  try {
+    return new URL(address.trim()).hostname.match(/\.portal\.([a-z]{2}(?:-[a-z]+)+-\d{1,2})\.app\.aws$/)?.[1] ?? null;
+  } catch { return null; }
+}
+
+/** Access portal form (its URL, region, label) used by the welcome and settings views. */
 export function instanceForm({ onSubmit, onCancel, submitLabel }) {
-  const url = h('input', { type: 'url', testid: 'instance-start-url', required: true, autocomplete: 'off', placeholder: 'https://my-org.awsapps.com/start', spellcheck: 'false' });
+  const url = h('input', { type: 'url', testid: 'instance-start-url', required: true, autocomplete: 'off', placeholder: 'https://my-company.awsapps.com/start', spellcheck: 'false' });
   const region = submitOnEnter(h('input', { type: 'text', testid: 'instance-region', required: true, list: 'aws-regions', autocomplete: 'off', placeholder: 'us-east-1', spellcheck: 'false' }));
   const label = h('input', { type: 'text', testid: 'instance-label', autocomplete: 'off', placeholder: 'e.g. Work' });
+  const regionField = field('Region', region, 'Where IAM Identity Center runs: your administrator knows it.');
+  const regionHint = regionField.querySelector('.hint');
+  // The region, when the address names it, is filled in (and said so); never over one typed.
+  let filled = false;
+  url.addEventListener('input', () => {
+    const found = regionOfPortal(url.value);
+    if (found && (!region.value || filled)) {
+      region.value = found;
+      filled = true;
+      regionHint.textContent = 'Found in the address.';
+    }
+  });
+  region.addEventListener('input', () => { filled = false; });
   const form = h('form', { class: 'card form', testid: 'instance-form', novalidate: true },
-    field('Start URL', url, 'Your AWS access portal URL.'),
+    field('Access portal URL', url, 'The address where you sign in to AWS: paste it whole, from the browser\'s address bar if you like.'),
     h('div', { class: 'row2' },
-      field('Region', region, 'Where IAM Identity Center runs.'),
+      regionField,
       field('Label (optional)', label)),
     formError(),
     h('div', { class: 'actions' },

@@ -7,12 +7,14 @@
 use crate::error::{CommandError, CommandResult, ErrorCode};
 use crate::view::{AccountsView, AppView, Written};
 use crate::App;
+use aws_sso_device_auth_provider::display;
+use aws_sso_device_auth_provider::instance::start_url_of;
 use aws_sso_device_auth_provider::settings::Preferences;
 use aws_sso_device_auth_provider::workspace::{
     ConsoleTarget, FavouriteEdit, NewFavourite, ProfileRequest,
 };
 use aws_sso_device_auth_provider::Instance;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 type State<'a> = tauri::State<'a, Arc<App>>;
@@ -225,10 +227,50 @@ impl InstanceForm {
 /// Adds an instance and makes it current.
 #[tauri::command]
 pub async fn add_instance(app: State<'_>, instance: InstanceForm) -> CommandResult<()> {
+    // The whole address a browser shows is accepted.
+    let start_url = start_url_of(&instance.start_url);
+    let new = Instance::new(&start_url, instance.region.trim())?;
+    Ok(app.world.add_instance(new, instance.label).await?)
+}
+
+/// An access portal the AWS CLI is set up for, in `~/.aws/config`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfiguredPortal {
+    /// Where it is: `sso-session NAME` or `profile NAME`.
+    source: String,
+    /// Its start URL.
+    start_url: String,
+    /// Its region.
+    region: String,
+}
+
+/// The access portals the AWS CLI is set up for, not yet known to the app.
+#[tauri::command]
+pub async fn configured_portals(app: State<'_>) -> CommandResult<Vec<ConfiguredPortal>> {
+    let known = app.world.settings().known_instances();
     Ok(app
         .world
-        .add_instance(instance.instance()?, instance.label)
-        .await?)
+        .aws_config_instances()
+        .await?
+        .into_iter()
+        .filter(|c| Instance::new(&c.start_url, &c.region).is_ok_and(|i| !known.contains(&i)))
+        .map(|c| ConfiguredPortal {
+            source: display::text(&c.source).into_owned(),
+            start_url: c.start_url,
+            region: c.region,
+        })
+        .collect())
+}
+
+/// Adds every access portal the AWS CLI is set up for; answers how many were new.
+#[tauri::command]
+pub async fn import_aws_config(app: State<'_>) -> CommandResult<usize> {
+    let found = app.world.import_aws_config().await?;
+    Ok(found
+        .iter()
+        .filter(|(_, added)| matches!(added, Ok((_, true))))
+        .count())
 }
 
 /// Forgets an instance.

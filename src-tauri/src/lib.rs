@@ -128,6 +128,8 @@ pub fn builder<R: Runtime>(
             commands::set_preferences,
             commands::set_start_at_login,
             commands::add_instance,
+            commands::configured_portals,
+            commands::import_aws_config,
             commands::remove_instance,
             commands::set_default_instance,
         ])
@@ -141,9 +143,10 @@ pub fn builder<R: Runtime>(
             let view = app.view();
             handle.manage(app.clone());
             events::start(handle.handle(), app, launch.tray)?;
-            // First run (nothing set up) always opens the window; otherwise as asked.
+            // First run (nothing set up) always opens the window, on the welcome; otherwise
+            // as asked.
             if view.instance.is_none() {
-                events::show_window(handle.handle(), "settings");
+                events::show_window(handle.handle(), "signIn");
             } else if launch.show_window {
                 let signed_in = view.session.state == view::Phase::SignedIn;
                 events::show_window(

@@ -168,14 +168,19 @@ impl Workspace {
         self.update_settings(move |s| s.import(other, &from)).await
     }
 
+    /// The IAM Identity Center instances the AWS CLI is set up for in the config file.
+    pub async fn aws_config_instances(&self) -> Result<Vec<crate::awsfiles::ConfiguredInstance>> {
+        let files = self.shared.files.clone();
+        blocking("read of the config file", move || {
+            files.configured_instances()
+        })
+        .await
+    }
+
     /// Remembers the IAM Identity Center instances the AWS CLI is set up for in the
     /// config file; returns each with whether it was new, or why it was skipped.
     pub async fn import_aws_config(&self) -> Result<Vec<(String, Result<(Instance, bool)>)>> {
-        let files = self.shared.files.clone();
-        let found = blocking("read of the config file", move || {
-            files.configured_instances()
-        })
-        .await?;
+        let found = self.aws_config_instances().await?;
         self.update_settings(move |s| {
             Ok(found
                 .into_iter()

@@ -505,6 +505,76 @@ async fn sign_in_browse_add_a_favourite_and_find_its_profile_written() {
     assert!(!log.contains(secret_line), "a secret key in the log");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn the_first_run_welcomes_imports_the_cli_s_portals_and_takes_a_pasted_address() {
+    let world = World::new(EmulatorConfig::default(), &[]).await;
+    // Nothing set up in the app; the AWS CLI knows one access portal.
+    let settings_path = world.home.path().join(".config/aws-sso-tray/settings.json");
+    Settings::default().save(&settings_path).expect("settings");
+    std::fs::create_dir_all(world.home.path().join(".aws")).expect("dir");
+    std::fs::write(
+        world.home.path().join(".aws/config"),
+        "[sso-session acme]\nsso_start_url = https://acme.awsapps.com/start\nsso_region = eu-central-1\n",
+    )
+    .expect("config");
+    let s = world.session("welcome").await;
+
+    let welcome = s
+        .wait_for_text(&testid("view-sign-in"), 20, |t| t.contains("Welcome"))
+        .await;
+    assert!(welcome.contains("access portal"), "{welcome}");
+    let found = s
+        .wait_for_text(&testid("configured-portals"), 10, |t| t.contains("acme"))
+        .await;
+    assert!(
+        found.contains("https://acme.awsapps.com/start · eu-central-1"),
+        "{found}"
+    );
+    // An address that names its region fills the region in.
+    let url = s.wait_for(&testid("instance-start-url"), 5).await;
+    s.type_into(&url, "https://ssoins-7223.portal.ap-southeast-2.app.aws/#/")
+        .await;
+    let region = s
+        .execute("return document.querySelector('[data-testid=instance-region]').value;")
+        .await;
+    assert_eq!(region, "ap-southeast-2");
+    s.screenshot("01-welcome").await;
+
+    // One click uses the CLI's portal.
+    s.click_on(&testid("import-portals"), 5).await;
+    s.wait_for_text(&testid("sign-in-start"), 10, |t| t.contains("acme"))
+        .await;
+    s.screenshot("02-imported").await;
+
+    // The whole address a browser shows is taken as the portal's start URL.
+    s.click_on(&testid("tab-settings"), 5).await;
+    s.click_on(&testid("instance-add"), 5).await;
+    let url = s.wait_for(&testid("instance-start-url"), 5).await;
+    s.type_into(&url, "https://pasted.awsapps.com/start/#/?tab=accounts")
+        .await;
+    let region = s.wait_for(&testid("instance-region"), 5).await;
+    s.type_into(&region, "eu-west-1").await;
+    s.press(&webdriver::keys::ENTER.to_string()).await;
+    s.wait_for_text(&testid("instance-list"), 10, |t| t.contains("pasted"))
+        .await;
+    s.screenshot("03-settings-portals").await;
+    let saved = Settings::load(&settings_path).expect("settings");
+    let urls: Vec<&str> = saved
+        .instances
+        .iter()
+        .map(|i| i.instance.start_url())
+        .collect();
+    assert_eq!(
+        urls,
+        [
+            "https://acme.awsapps.com/start",
+            "https://pasted.awsapps.com/start"
+        ]
+    );
+    s.close().await;
+}
+
 /// The accounts listed now, each with the roles shown.
 async fn shown(s: &Session) -> Vec<(String, Vec<String>)> {
     let v = s

@@ -160,7 +160,7 @@ export default function accountsView(el) {
       parts.rows.replaceChildren();
       return emptyState(ctx, 'Loading your accounts…');
     }
-    if (!acc.accounts.length) { parts.rows.replaceChildren(); return emptyState(ctx, 'No accounts are assigned to you in this organisation.'); }
+    if (!acc.accounts.length) { parts.rows.replaceChildren(); return emptyState(ctx, 'No accounts are assigned to you in this access portal.'); }
 
     const tests = parseQuery(query);
     matched = [];

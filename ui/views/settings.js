@@ -23,7 +23,7 @@ export default function settingsView(el) {
       submitLabel: 'Add and make current',
       onCancel: () => closeAdd(true),
       onSubmit: (f, instance) => submitting(f, () => ctx.invoke('add_instance', { instance }), ctx.showError)
-        .then(() => { closeAdd(true); ctx.notify(`Added ${instanceName(instance)}; it is now the current instance.`); }, () => {}),
+        .then(() => { closeAdd(true); ctx.notify(`Added ${instanceName(instance)}; it is now the current access portal.`); }, () => {}),
     });
     addForm = { node, dropEsc: onEscape(() => closeAdd(true)) };
     p.addBtn.after(node);
@@ -47,7 +47,7 @@ export default function settingsView(el) {
         h('p', { class: 'muted small mono', text: `${i.startUrl} · ${i.region}` }),
         confirm
           ? h('div', { class: 'actions confirm' },
-            h('span', { class: 'small', text: 'Remove this instance and sign out of it?' }),
+            h('span', { class: 'small', text: 'Remove this access portal and sign out of it?' }),
             h('button', { type: 'button', class: 'danger small', testid: 'instance-remove-confirm', text: 'Remove',
               onclick: () => { removing = null; call('remove_instance', i); } }),
             h('button', { type: 'button', class: 'small', testid: 'instance-remove-cancel', text: 'Keep',
@@ -61,7 +61,7 @@ export default function settingsView(el) {
                 renderInstances(ctx);
                 p.instList.querySelector(`[data-key="${CSS.escape(keyOf(i))}"] [data-testid=instance-remove-cancel]`)?.focus();
               } })));
-    }) : [h('li', { class: 'muted', text: 'No instance yet.' })])));
+    }) : [h('li', { class: 'muted', text: 'No access portal yet.' })])));
   }
 
   function fillPrefs(prefs, fixed) {
@@ -80,7 +80,7 @@ export default function settingsView(el) {
     const minutes = (testid) => h('input', { type: 'number', min: 1, max: 120, step: 1, required: true, testid, class: 'num' });
     p = {
       instList: h('ul', { class: 'insts', testid: 'instance-list' }),
-      addBtn: h('button', { type: 'button', class: 'small', testid: 'instance-add', text: 'Add instance…', onclick: () => openAdd(ctx) }),
+      addBtn: h('button', { type: 'button', class: 'small', testid: 'instance-add', text: 'Add access portal…', onclick: () => openAdd(ctx) }),
       token: minutes('pref-token-refresh'),
       fixed: h('p', { class: 'hint', testid: 'fixed-margins', hidden: true,
         text: 'Set for this demo, so that renewals happen within minutes; your own settings apply when the app runs for real.' }),

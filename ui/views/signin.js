@@ -87,12 +87,34 @@ export default function signInView(el) {
     }
     if (m === 'add') {
       const form = instanceForm({
-        submitLabel: 'Save and continue',
+        submitLabel: 'Continue',
         onSubmit: (f, instance) => submitting(f, () => ctx.invoke('add_instance', { instance }), ctx.showError).catch(() => {}),
       });
+      // Access portals the AWS CLI is already set up for: one click to use them.
+      const found = h('section', { class: 'card', testid: 'configured-portals', hidden: true, 'aria-labelledby': 'found-h' });
+      ctx.invoke('configured_portals').then((list) => {
+        if (!list.length) return;
+        found.replaceChildren(
+          h('h3', { id: 'found-h', text: list.length === 1 ? 'Found in your AWS CLI configuration' : `${list.length} access portals found in your AWS CLI configuration` }),
+          h('ul', { class: 'found small' }, list.map((p) => h('li', {},
+            h('bdi', { class: 'mono', text: p.startUrl }), ` · ${p.region} · `, h('bdi', { class: 'muted', text: p.source })))),
+          h('div', { class: 'actions' }, h('button', {
+            type: 'button', class: 'primary', testid: 'import-portals', text: list.length === 1 ? 'Use it' : `Use all ${list.length}`,
+            onclick: async (ev) => {
+              ev.currentTarget.disabled = true;
+              try {
+                const n = await ctx.invoke('import_aws_config');
+                ctx.notify(n === 1 ? 'Added 1 access portal from your AWS CLI configuration.' : `Added ${n} access portals from your AWS CLI configuration.`);
+              } catch (e) { ctx.showError(e); }
+            },
+          })),
+          h('p', { class: 'muted small', text: 'Or add another below.' }));
+        found.hidden = false;
+      }).catch(() => {});
       return [
-        heading('Welcome'),
-        h('p', { class: 'lead', text: 'Add your AWS access portal (IAM Identity Center) to get started.' }),
+        heading('Welcome to AWS SSO Tray'),
+        h('p', { class: 'lead', text: 'Sign in to AWS IAM Identity Center once, and your AWS profiles stay fresh all day. First, your AWS access portal:' }),
+        found,
         form,
       ];
     }
