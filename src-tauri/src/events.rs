@@ -110,17 +110,6 @@ async fn apply<R: Runtime>(handle: &AppHandle<R>, app: &App, event: Event) {
             show_window(handle, "signIn");
             Ok(())
         }
-        Event::SignedIn { .. } => {
-            let desktop = handle.state::<Desktop>();
-            if desktop.opened_for_sign_in.swap(false, Ordering::SeqCst) {
-                if let Some(w) = handle.get_webview_window(WINDOW) {
-                    if let Err(e) = w.close() {
-                        tracing::warn!(error = %e, "could not close the window");
-                    }
-                }
-            }
-            Ok(())
-        }
         Event::SessionEnded { instance } => {
             let name = app.world.settings().name_of(&instance);
             notify(
@@ -339,13 +328,19 @@ pub fn on_menu<R: Runtime>(handle: &AppHandle<R>, id: &str) {
                 let handle2 = handle.clone();
                 in_background(handle, async move {
                     let signed_in = app.sign_in().await;
-                    if signed_in.is_err() {
-                        // Cancelled or failed: a later sign-in from the window is the
-                        // window's own, and must not close it.
-                        handle2
-                            .state::<Desktop>()
-                            .opened_for_sign_in
-                            .store(false, Ordering::SeqCst);
+                    // The window closes when this sign-in, which opened it, succeeds;
+                    // cancelled or failed, a later sign-in from the window is the
+                    // window's own, and leaves it open.
+                    let opened = handle2
+                        .state::<Desktop>()
+                        .opened_for_sign_in
+                        .swap(false, Ordering::SeqCst);
+                    if opened && signed_in.is_ok() {
+                        if let Some(w) = handle2.get_webview_window(WINDOW) {
+                            if let Err(e) = w.close() {
+                                tracing::warn!(error = %e, "could not close the window");
+                            }
+                        }
                     }
                     signed_in
                 });

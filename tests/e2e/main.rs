@@ -540,6 +540,9 @@ async fn the_first_run_welcomes_imports_the_cli_s_portals_and_takes_a_pasted_add
         .await;
     assert_eq!(region, "ap-southeast-2");
     s.screenshot("01-welcome").await;
+    s.resize(420, 640).await;
+    s.wait_for(&testid("import-portals"), 5).await;
+    s.screenshot("01-welcome-narrow").await;
 
     // One click uses the CLI's portal.
     s.click_on(&testid("import-portals"), 5).await;
@@ -1146,8 +1149,25 @@ async fn the_tray_signs_in_writes_and_renews_a_favourite_from_its_menu() {
     );
     assert!(labels.contains(&line), "{line} in {labels:?}");
 
-    // Sign in from the tray (the emulator approves at once): the favourite is written.
+    // Sign in from the tray (the emulator approves at once): the favourite is written,
+    // and the window the tray opened for the code closes itself.
     tray.click("Sign in").await;
+    let window_shown = || async {
+        let tree = tokio::process::Command::new("xwininfo")
+            .args(["-root", "-tree"])
+            .output()
+            .await
+            .expect("xwininfo (x11-utils)");
+        String::from_utf8_lossy(&tree.stdout).contains("\"AWS SSO\":")
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !window_shown().await {
+        assert!(
+            Instant::now() < deadline,
+            "the tray's sign-in opens the window"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let mut labels = Vec::new();
     for _ in 0..100 {
         labels = tray.labels().await;
@@ -1163,6 +1183,14 @@ async fn the_tray_signs_in_writes_and_renews_a_favourite_from_its_menu() {
     assert_eq!(labels[0], "E2E organisation · signed in", "{labels:?}");
     assert_eq!(labels[1], "Sign out");
     assert!(world.file("credentials").contains("[tray-fav]"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while window_shown().await {
+        assert!(
+            Instant::now() < deadline,
+            "the window closes after the tray's sign-in"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-screenshots/tray");
     let _ = std::fs::create_dir_all(&shots);
     let _ = tokio::process::Command::new("import")
