@@ -254,11 +254,7 @@ impl AppView {
 
     /// The view of `world` now, its times of day in this machine's time zone.
     pub fn of(world: &Workspace, demo: Option<&str>) -> Self {
-        Self::at(world, demo, ms(world.now()), words::local_clock)
-    }
-
-    /// The view of `world` at `now_ms`, its times of day told by `clock`.
-    pub fn at(world: &Workspace, demo: Option<&str>, now_ms: i64, clock: Clock) -> Self {
+        let (now_ms, clock): (i64, Clock) = (ms(world.now()), words::local_clock);
         let status: Status = world.status();
         let settings = world.settings();
         let current = status.default_instance();
