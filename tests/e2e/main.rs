@@ -797,6 +797,13 @@ async fn favourite_states(shots: &str, env: &[(&str, &str)]) {
         "the profile is still in the file"
     );
     s.click_on(&testid("tab-favourites"), 5).await;
+    let view = s
+        .wait_for_text(&testid("view-favourites"), 5, |t| t.contains("truth"))
+        .await;
+    assert!(
+        !view.contains("null") && !view.contains("undefined"),
+        "{view}"
+    );
     s.screenshot("14-signed-out-favourites").await;
     s.resize(420, 640).await;
     s.wait_for(&status, 5).await;

@@ -75,15 +75,17 @@ export default function favouritesView(el) {
       if (!f) { asked.delete(profile); continue; }
       if (f.renewing || busy.has(`renew:${profile}`)) continue;
       if ((f.writtenAt ?? 0) > before) { asked.delete(profile); ctx.notify(`Renewed ${profile}: ${f.status.text}.`); }
-      else if (f.error) asked.delete(profile);
+      // Failed, or the session ended first: the row says so, and a later renewal is
+      // not an answer to this click.
+      else if (f.error || f.status.next) asked.delete(profile);
     }
   }
 
   /** Profiles written once ("Write profile now"): listed, so none is forgotten in the
    * credentials file, and removable. */
   function oneOff(ctx, list) {
-    if (!list.length) return null;
-    return h('section', { class: 'one-off', testid: 'one-off-profiles', 'aria-labelledby': 'one-off-h' },
+    if (!list.length) return [];
+    return [h('section', { class: 'one-off', testid: 'one-off-profiles', 'aria-labelledby': 'one-off-h' },
       h('h3', { id: 'one-off-h', text: `Written once, not kept fresh (${list.length})` }),
       h('ul', { class: 'favs' }, list.map((p) => h('li', { class: 'fav', testid: 'one-off-row', 'data-profile': p.profile, 'data-key': `once:${p.profile}` },
         h('div', { class: 'fav-head' }, h('h3', { class: 'mono', text: p.profile })),
@@ -91,7 +93,7 @@ export default function favouritesView(el) {
         h('div', { class: 'actions' },
           h('button', { type: 'button', class: 'small subtle', testid: 'remove-profile', text: 'Remove from the credentials file',
             disabled: busy.has(`forget:${p.profile}`),
-            onclick: () => act(ctx, 'forget', p.profile, 'remove_profile') }))))));
+            onclick: () => act(ctx, 'forget', p.profile, 'remove_profile') }))))))];
   }
 
   function update(ctx) {
@@ -109,12 +111,12 @@ export default function favouritesView(el) {
             h('p', { text: 'No favourites yet.' }),
             h('p', { class: 'muted', text: 'In Accounts, find a role and choose “Add to favourites”: its profile is then written to your credentials file and kept fresh while you are signed in.' }),
             h('button', { type: 'button', class: 'primary', text: 'Go to Accounts', onclick: () => ctx.show('accounts') })),
-          oneOff(ctx, once));
+          ...oneOff(ctx, once));
         return;
       }
       el.replaceChildren(h('h2', { tabindex: '-1', text: `Favourites (${favs.length})` }),
         h('ul', { class: 'favs' }, favs.map((f) => row(ctx, f))),
-        oneOff(ctx, once));
+        ...oneOff(ctx, once));
     });
   }
 
