@@ -1148,8 +1148,38 @@ async fn the_tray_signs_in_writes_and_renews_a_favourite_from_its_menu() {
         app.try_wait().expect("status").is_none(),
         "the first runs on"
     );
+    // The menu as a person sees it, opened on the tray host's icon (top left).
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-screenshots/tray");
+    let _ = std::fs::remove_dir_all(&shots);
+    std::fs::create_dir_all(&shots).expect("dir");
+    let menu_shot = |name: &'static str| {
+        let path = shots.join(format!("{name}.png"));
+        async move {
+            let xdotool = |args: &[&str]| {
+                let mut c = tokio::process::Command::new("xdotool");
+                c.args(args);
+                c
+            };
+            let clicked = xdotool(&["mousemove", "14", "14", "click", "3"])
+                .status()
+                .await
+                .expect("xdotool");
+            assert!(clicked.success());
+            tokio::time::sleep(Duration::from_millis(700)).await;
+            let shot = tokio::process::Command::new("import")
+                .args(["-window", "root", "-crop", "640x420+0+0"])
+                .arg(&path)
+                .status()
+                .await
+                .expect("import (imagemagick)");
+            assert!(shot.success());
+            let _ = xdotool(&["key", "Escape"]).status().await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
     let labels = tray.labels().await;
     assert_eq!(labels[0], "E2E organisation · signed out", "{labels:?}");
+    menu_shot("01-menu-signed-out").await;
     let line = format!(
         "tray-fav → {} / {} · not written",
         account.account_name, account.roles[0]
@@ -1198,13 +1228,7 @@ async fn the_tray_signs_in_writes_and_renews_a_favourite_from_its_menu() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-screenshots/tray");
-    let _ = std::fs::create_dir_all(&shots);
-    let _ = tokio::process::Command::new("import")
-        .args(["-window", "root"])
-        .arg(shots.join("01-signed-in.png"))
-        .status()
-        .await;
+    menu_shot("02-menu-signed-in").await;
 
     // "Renew now" from the tray: new keys in the same profile.
     let before = world.access_key("tray-fav");
@@ -1214,6 +1238,30 @@ async fn the_tray_signs_in_writes_and_renews_a_favourite_from_its_menu() {
         "renewed from the tray; log:\n{}",
         world.log()
     );
+
+    // The session ends on the service's side, found by the next renewal: the menu says
+    // so, and what the file still holds.
+    world.emulator.revoke_sessions();
+    tray.click("tray-fav →").await;
+    let mut labels = Vec::new();
+    for _ in 0..100 {
+        labels = tray.labels().await;
+        if labels[0] == "E2E organisation · session ended, sign in again" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        labels[0], "E2E organisation · session ended, sign in again",
+        "{labels:?}"
+    );
+    assert!(
+        labels
+            .iter()
+            .any(|l| l.starts_with("tray-fav →") && l.ends_with("left, not renewed")),
+        "{labels:?}"
+    );
+    menu_shot("03-menu-session-ended").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
