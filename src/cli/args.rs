@@ -101,6 +101,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Time left on a profile's credentials, for shell prompts (starship, PS1): `42m`,
+    /// `1h05m` or `expired`, from the credentials file alone. Prints nothing for a profile
+    /// this tool did not write.
+    Prompt {
+        /// The profile (default: $AWS_PROFILE).
+        #[arg(long)]
+        profile: Option<String>,
+    },
     /// Keep every favourite's profile fresh, without a GUI (for servers and for tests).
     Daemon,
     /// Open the AWS console in your browser as a role: a favourite's, or --account/--role.

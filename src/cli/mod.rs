@@ -10,6 +10,7 @@ mod login;
 mod output;
 mod portal;
 mod profile;
+mod prompt;
 mod settings;
 mod status;
 
@@ -230,6 +231,7 @@ async fn run(command: Command) -> Result<(), Error> {
         Command::Profile(command) => profile::run(command).await,
         Command::Favourite(command) => favourite::run(command).await,
         Command::Status { json } => status::status(json).await,
+        Command::Prompt { profile } => prompt::prompt(profile),
         Command::Settings(command) => settings::run(command).await,
         Command::Daemon => daemon::daemon().await,
         Command::Console(args) => console::console(args).await,

@@ -41,6 +41,7 @@ impl Cli {
             .env_remove("AWS_SSO_REGION")
             .env_remove("AWS_SHARED_CREDENTIALS_FILE")
             .env_remove("AWS_CONFIG_FILE")
+            .env_remove("AWS_PROFILE")
             .env_remove("SSH_CONNECTION")
             .env_remove("SSH_TTY")
             .env_remove("BROWSER")
@@ -947,6 +948,42 @@ async fn favourites_status_daemon_and_credential_process() {
     assert!(std::fs::read_to_string(files.credentials_file())
         .expect("written")
         .contains("[dev]"));
+    // A shell prompt's segment: the time left, from the file alone.
+    let before = emu.counters();
+    let out = cli.run(&["prompt", "--profile", "dev"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let left = text(&out.stdout);
+    let left = left.trim_end();
+    assert!(
+        matches!(left.strip_suffix('m'), Some(m) if m.trim_start_matches("1h").parse::<u32>().is_ok_and(|m| m <= 60)),
+        "{left:?}"
+    );
+    let from_env = cli
+        .command(&["prompt"])
+        .env("AWS_PROFILE", "dev")
+        .output()
+        .await
+        .expect("runs");
+    assert_eq!(text(&from_env.stdout).trim_end(), left);
+    // A profile this tool did not write, or none: nothing to say.
+    for args in [
+        &["prompt", "--profile", "someone-elses"][..],
+        &["prompt"][..],
+    ] {
+        let out = cli.run(args).await;
+        assert!(
+            out.status.success() && out.stdout.is_empty(),
+            "{args:?}: {}",
+            text(&out.stdout)
+        );
+    }
+    let after = emu.counters();
+    assert_eq!(
+        (after.get_role_credentials, after.tokens_from_refresh),
+        (before.get_role_credentials, before.tokens_from_refresh),
+        "no call to AWS"
+    );
+
     let calls = emu.counters().get_role_credentials;
     let out = cli.run(&["credentials", "--profile", "dev"]).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
