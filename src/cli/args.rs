@@ -102,8 +102,8 @@ pub enum Command {
         json: bool,
     },
     /// Time left on a profile's credentials, for shell prompts (starship, PS1): `42m`,
-    /// `1h05m` or `expired`, from the credentials file alone. Prints nothing for a profile
-    /// this tool did not write.
+    /// `1h05m` or `expired`, from the credentials file (no keychain or network). Prints
+    /// nothing for a profile this tool did not write.
     Prompt {
         /// The profile (default: $AWS_PROFILE).
         #[arg(long)]

@@ -231,7 +231,7 @@ async fn run(command: Command) -> Result<(), Error> {
         Command::Profile(command) => profile::run(command).await,
         Command::Favourite(command) => favourite::run(command).await,
         Command::Status { json } => status::status(json).await,
-        Command::Prompt { profile } => prompt::prompt(profile),
+        Command::Prompt { profile } => prompt::prompt(profile).await,
         Command::Settings(command) => settings::run(command).await,
         Command::Daemon => daemon::daemon().await,
         Command::Console(args) => console::console(args).await,

@@ -1,27 +1,25 @@
 //! `prompt`: the time left on a profile's credentials, for a shell prompt, from the
-//! credentials file alone (no settings, keychain or network), so a prompt can call it on
-//! every line.
+//! credentials file (no keychain or network), so a prompt can call it on every line.
 
-use aws_sso_device_auth_provider::awsfiles::AwsFiles;
-use aws_sso_device_auth_provider::clock::{Clock, SystemClock};
 use aws_sso_device_auth_provider::Error;
 use std::time::{Duration, SystemTime};
 
 /// Prints `42m`, `1h05m` or `expired` for `profile` (else `$AWS_PROFILE`); prints nothing
 /// and succeeds when no profile is named or it is not one this tool wrote, so a prompt
 /// stays quiet for the user's own profiles.
-pub fn prompt(profile: Option<String>) -> Result<(), Error> {
+pub async fn prompt(profile: Option<String>) -> Result<(), Error> {
     let Some(name) = profile.or_else(|| std::env::var("AWS_PROFILE").ok()) else {
         return Ok(());
     };
-    let files = AwsFiles::from_env(|k| std::env::var(k).ok())?;
-    let expires_at = files
-        .managed_profiles()?
+    let world = super::open().await?;
+    let expires_at = world
+        .managed_profiles()
+        .await?
         .into_iter()
         .find(|p| p.name == name)
         .and_then(|p| p.expires_at);
     if let Some(t) = expires_at {
-        println!("{}", left(t, SystemClock.now()));
+        println!("{}", left(t, world.now()));
     }
     Ok(())
 }
