@@ -142,15 +142,7 @@ pub async fn remove_profile(app: State<'_>, profile: String) -> CommandResult<()
         .world
         .remove_profiles(std::slice::from_ref(&profile))
         .await?;
-    if applied.removed.is_empty() {
-        return Err(CommandError {
-            code: ErrorCode::NotFound,
-            message: format!(
-                "There is no profile {profile} written by this app in the credentials file."
-            ),
-        });
-    }
-    Ok(())
+    applied.not_removed().map_or(Ok(()), |e| Err(e.into()))
 }
 
 /// A one-off profile as the window sends it.

@@ -282,6 +282,26 @@ pub struct Applied {
     pub tightened: Option<PathBuf>,
 }
 
+impl Applied {
+    /// Why a removal asked for left something in place: the first profile that is the
+    /// user's (named with its file and line), else the first that exists nowhere.
+    pub fn not_removed(&self) -> Option<Error> {
+        if let Some((name, path, line)) = self.not_ours.first() {
+            return Some(Error::NothingToRemove {
+                name: name.to_string(),
+                detail: format!(
+                    "; the one in {} line {line} is not from aws-sso-tray and was left alone",
+                    path.display()
+                ),
+            });
+        }
+        self.not_found.first().map(|name| Error::NothingToRemove {
+            name: name.to_string(),
+            detail: String::new(),
+        })
+    }
+}
+
 /// A profile this project wrote, as found in the files.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ManagedProfile {

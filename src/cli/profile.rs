@@ -48,22 +48,7 @@ pub async fn run(command: ProfileCommand) -> Result<(), Error> {
             for name in &applied.removed {
                 eprintln!("Removed profile '{name}'.");
             }
-            if let Some((name, path, line)) = applied.not_ours.first() {
-                return Err(Error::NothingToRemove {
-                    name: name.to_string(),
-                    detail: format!(
-                        "; the one in {} line {line} is not from aws-sso-tray and was left alone",
-                        path.display()
-                    ),
-                });
-            }
-            if let Some(name) = applied.not_found.first() {
-                return Err(Error::NothingToRemove {
-                    name: name.to_string(),
-                    detail: String::new(),
-                });
-            }
-            Ok(())
+            applied.not_removed().map_or(Ok(()), Err)
         }
         ProfileCommand::List { json } => {
             let profiles = world.managed_profiles().await?;
