@@ -114,11 +114,7 @@ pub struct EndpointOverride {
 pub struct SessionView {
     /// The phase.
     pub state: Phase,
-    /// When the access token expires.
-    pub expires_at: Option<i64>,
-    /// Whether it renews itself (a refresh token).
-    pub renewable: bool,
-    /// Where it stands, in words.
+    /// Where it stands, in words (its expiry, when it cannot renew itself, included).
     pub line: Line,
 }
 
@@ -165,9 +161,7 @@ pub struct SignInView {
 pub struct OneOffView {
     /// The profile name.
     pub profile: String,
-    /// When its credentials expire.
-    pub expires_at: i64,
-    /// Its state, in words.
+    /// Its state (its expiry included), in words.
     pub status: Line,
 }
 
@@ -193,10 +187,8 @@ pub struct FavouriteView {
     pub credential_process: bool,
     /// When the written credentials expire.
     pub expires_at: Option<i64>,
-    /// The last renewal failure, as a sentence.
+    /// The last renewal failure, as a sentence (when it is tried again is in `status`).
     pub error: Option<String>,
-    /// When the failed renewal is tried again.
-    pub retry_at: Option<i64>,
     /// A renewal asked for by the user is under way.
     pub renewing: bool,
     /// When this app last wrote the profile's credentials.
@@ -216,8 +208,6 @@ impl AppView {
         let Some(s) = current else {
             return SessionView {
                 state: Phase::SignedOut,
-                expires_at: None,
-                renewable: false,
                 line: words::session_line(SessionFacts::NoPortal, now_ms, clock),
             };
         };
@@ -246,8 +236,6 @@ impl AppView {
         };
         SessionView {
             state: s.phase.into(),
-            expires_at: s.expires_at.map(ms),
-            renewable: s.renewable,
             line: words::session_line(facts, now_ms, clock),
         }
     }
@@ -304,7 +292,6 @@ impl AppView {
                 credential_process: f.favourite.credential_process,
                 expires_at: f.expires_at.map(ms),
                 error: f.failure.as_ref().map(|e| e.message.clone()),
-                retry_at: f.failure.as_ref().map(|e| ms(e.retry_at)),
                 renewing: f.renewing,
             })
             .collect();
@@ -314,7 +301,6 @@ impl AppView {
             .iter()
             .map(|p| OneOffView {
                 profile: p.profile.clone(),
-                expires_at: ms(p.expires_at),
                 status: words::one_off_line(ms(p.expires_at), p.written_at.map(ms), now_ms, clock),
             })
             .collect();
