@@ -56,6 +56,22 @@ pub enum Error {
     #[error("the sign-in was denied in the browser")]
     SignInDenied,
 
+    /// The person declined the sign-in the running app asked them for.
+    #[error("the sign-in to {instance} was declined in AWS SSO Tray")]
+    SignInDeclined {
+        /// The instance.
+        instance: crate::Instance,
+    },
+
+    /// The running app asked the person for a sign-in, and nobody signed in in time.
+    #[error("nobody signed in to {instance} in AWS SSO Tray within {}s", waited.as_secs())]
+    SignInNotAnswered {
+        /// The instance.
+        instance: crate::Instance,
+        /// How long the caller waited.
+        waited: Duration,
+    },
+
     /// The client-side deadline passed while waiting for approval.
     #[error("gave up waiting for the sign-in to be approved after {}s", waited.as_secs())]
     SignInTimedOut {
@@ -419,7 +435,11 @@ impl Error {
     pub fn needs_sign_in(&self) -> bool {
         matches!(
             self,
-            Self::SignInRequired { .. } | Self::Unauthorized { .. } | Self::SessionElsewhere { .. }
+            Self::SignInRequired { .. }
+                | Self::Unauthorized { .. }
+                | Self::SessionElsewhere { .. }
+                | Self::SignInDeclined { .. }
+                | Self::SignInNotAnswered { .. }
         )
     }
 

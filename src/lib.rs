@@ -22,6 +22,7 @@
 //! # let _ = creds; Ok(()) }
 //! ```
 
+pub mod ask;
 mod atomic_file;
 pub mod autostart;
 pub mod awsfiles;
@@ -35,6 +36,7 @@ pub mod env;
 pub mod error;
 pub mod instance;
 pub mod logging;
+pub mod notice;
 pub mod oidc;
 pub mod one_shot;
 pub mod paths;

@@ -9,6 +9,20 @@ pub struct Cli {
     /// More log output on stderr (-v info, -vv debug).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+    /// When a sign-in is needed and AWS SSO Tray runs, how long to wait for the person
+    /// to sign in there, in seconds.
+    #[arg(
+        long,
+        global = true,
+        env = "AWS_SSO_AUTH_SIGN_IN_TIMEOUT",
+        default_value_t = 300,
+        value_name = "SECONDS",
+        value_parser = clap::value_parser!(u64).range(1..=86_400)
+    )]
+    pub sign_in_timeout: u64,
+    /// Sign in here even when AWS SSO Tray runs, instead of asking it.
+    #[arg(long, global = true, env = "AWS_SSO_AUTH_NO_APP")]
+    pub no_app: bool,
 }
 
 /// Which instance to use, when not the remembered default.

@@ -92,7 +92,7 @@ fn kept(world: &aws_sso_device_auth_provider::workspace::Workspace, written: &Wr
 /// `credentials --profile NAME`: the favourite's profile while it is valid, else renewed.
 pub async fn credentials(profile: &str, format: Format) -> Result<(), Error> {
     let world = super::open().await?;
-    let printer = super::login::print_sign_in_codes(&world);
+    let printer = super::login::print_sign_in_codes(&world, super::login::Seen::Notify);
     let answer = world.favourite_credentials(profile).await;
     printer.abort();
     let answer = answer?;

@@ -24,7 +24,7 @@ pub async fn login(
         _ => None,
     };
     eprintln!("Signing in to {instance}.");
-    let printer = print_sign_in_codes(&world);
+    let printer = print_sign_in_codes(&world, Seen::Terminal);
     let session = world.sign_in(&instance, flow).await;
     printer.abort();
     let session = session?;
@@ -57,14 +57,34 @@ pub async fn logout(args: &InstanceArgs) -> Result<(), Error> {
     signed_out.cleanup_error.map_or(Ok(()), Err)
 }
 
+/// Where a sign-in code must be seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    /// The person runs the command: the terminal is enough.
+    Terminal,
+    /// A tool runs it, maybe in the background: also a desktop notification, where
+    /// there is a desktop.
+    Notify,
+}
+
 /// Prints each sign-in code (and whether the browser opened) as it comes, while the
 /// returned task runs: for the commands that may sign in.
-pub fn print_sign_in_codes(world: &Workspace) -> tokio::task::JoinHandle<()> {
+pub fn print_sign_in_codes(world: &Workspace, seen: Seen) -> tokio::task::JoinHandle<()> {
     let mut events = world.subscribe();
+    let desktop = seen == Seen::Notify
+        && aws_sso_device_auth_provider::notice::desktop_session(|k| std::env::var(k).ok());
     tokio::spawn(async move {
         loop {
             match events.recv().await {
-                Ok(Event::SignInCode { code, browser, .. }) => {
+                Ok(Event::SignInCode {
+                    instance,
+                    code,
+                    browser,
+                }) => {
+                    if desktop {
+                        let (i, c) = (instance.clone(), code.clone());
+                        tokio::task::spawn_blocking(move || notify_code(&i, &c));
+                    }
                     let url = display::text(&code.url);
                     match &code.user_code {
                         Some(user_code) => {
@@ -96,4 +116,22 @@ pub fn print_sign_in_codes(world: &Workspace) -> tokio::task::JoinHandle<()> {
             }
         }
     })
+}
+
+/// The code as a desktop notification, naming the program that asked: a failure is
+/// only logged (the terminal has it too).
+fn notify_code(instance: &Instance, code: &aws_sso_device_auth_provider::workspace::SignInCode) {
+    let program = aws_sso_device_auth_provider::ask::calling_program()
+        .unwrap_or_else(|| "aws-sso-auth".to_owned());
+    let summary = format!("{program} needs AWS sign-in for {instance}");
+    let body = match &code.user_code {
+        Some(user_code) => format!(
+            "Open {} and check that it shows the code {user_code}.",
+            code.url
+        ),
+        None => format!("Approve the sign-in in your browser: {}", code.url),
+    };
+    if let Err(e) = aws_sso_device_auth_provider::notice::show(&summary, &body) {
+        tracing::info!(error = %e, "no desktop notification of the sign-in code");
+    }
 }

@@ -15,12 +15,18 @@ mod settings;
 mod status;
 
 use args::{Cli, Command, InstanceArgs};
+use aws_sso_device_auth_provider::ask::AskApp;
 use aws_sso_device_auth_provider::display;
 use aws_sso_device_auth_provider::env::Env;
 use aws_sso_device_auth_provider::workspace::{Options, Workspace};
 use aws_sso_device_auth_provider::{Error, Instance};
 use clap::Parser;
 use std::process::ExitCode;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+/// How this run asks the running app for a sign-in (`None`: it signs in by itself).
+static ASK_APP: OnceLock<Option<AskApp>> = OnceLock::new();
 
 /// Exit code when a sign-in is needed, so scripts can tell it from other failures.
 const EXIT_SIGN_IN_REQUIRED: u8 = 3;
@@ -48,6 +54,7 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose);
+    let _ = ASK_APP.set((!cli.no_app).then(|| ask_app(Duration::from_secs(cli.sign_in_timeout))));
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -117,6 +124,13 @@ fn hint(e: &Error) -> Option<String> {
             "sign in again and approve the new code within its time limit".into()
         }
         Error::SignInDenied => "sign in again and choose Allow if you meant to".into(),
+        Error::SignInDeclined { .. } => {
+            "sign in from the tray when you are ready, then run the command again".into()
+        }
+        Error::SignInNotAnswered { .. } => {
+            "sign in from the tray, then run the command again (--sign-in-timeout waits longer)"
+                .into()
+        }
         Error::SignInTimedOut { .. } => "sign in again".into(),
         Error::AuthorizationCallback { .. } => {
             "sign in again, or use the device code flow (--device-code)".into()
@@ -160,7 +174,25 @@ async fn open_with(open_browser: bool) -> Result<Workspace, Error> {
     let mut options = Options::new(Env::process());
     options.open_browser = open_browser;
     options.cli = std::env::current_exe().ok();
+    options.ask_app = ASK_APP.get().cloned().flatten();
     Workspace::open(options).await
+}
+
+/// Asking the app: named after the program that runs this one, saying on stderr that
+/// the person is being asked.
+fn ask_app(timeout: Duration) -> AskApp {
+    AskApp {
+        program: aws_sso_device_auth_provider::ask::calling_program()
+            .unwrap_or_else(|| "aws-sso-auth".to_owned()),
+        timeout,
+        on_waiting: Arc::new(move |instance: &Instance| {
+            eprintln!(
+                "AWS SSO Tray asks you to sign in to {}; waiting up to {} s for it.",
+                display::text(&instance.to_string()),
+                timeout.as_secs()
+            );
+        }),
+    }
 }
 
 /// Says, once per run, which AWS endpoints the environment overrides: for the commands

@@ -29,6 +29,7 @@ pub struct Builder {
     pacer: PacerConfig,
     retry: RetryPolicy,
     no_sign_in_on_demand: bool,
+    ask_app: Option<(std::path::PathBuf, crate::ask::AskApp)>,
     session_lock_dir: Option<Option<std::path::PathBuf>>,
     aws_cli_cache: Option<crate::cache::AwsCliTokenCache>,
 }
@@ -151,6 +152,14 @@ impl Builder {
         self
     }
 
+    /// A sign-in started on demand first asks the app whose socket is in `dir` (the
+    /// user's runtime directory), and signs in here only when no app answers
+    /// ([`crate::ask`]). Default: never asks.
+    pub fn ask_app(mut self, dir: std::path::PathBuf, app: crate::ask::AskApp) -> Self {
+        self.ask_app = Some((dir, app));
+        self
+    }
+
     /// Validates the settings and builds the provider. Makes no network call.
     pub fn build(self) -> Result<AwsSsoDeviceAuthProvider> {
         let instance = Instance::new(
@@ -219,6 +228,7 @@ impl Builder {
             },
             session_lock: tokio::sync::Mutex::new(()),
             session_lock_file,
+            ask_app: self.ask_app,
             aws_cli_cache: self.aws_cli_cache,
             credentials_cache: Default::default(),
             instance,

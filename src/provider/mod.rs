@@ -82,6 +82,8 @@ pub struct AwsSsoDeviceAuthProvider {
     interaction: Interaction,
     session_lock: tokio::sync::Mutex<()>,
     session_lock_file: Option<std::path::PathBuf>,
+    /// Where a sign-in started on demand asks the running app first.
+    ask_app: Option<(std::path::PathBuf, crate::ask::AskApp)>,
     aws_cli_cache: Option<crate::cache::AwsCliTokenCache>,
     credentials_cache: Mutex<HashMap<(String, String), RoleCredentials>>,
 }
@@ -250,29 +252,68 @@ impl AwsSsoDeviceAuthProvider {
             return Ok(t.access_token.clone());
         }
         // Renewing: one process at a time, and the one before us may have done it already.
-        let _across = self.lock_across_processes().await?;
-        let mut record = self.load().await?;
-        match self.token_action(&record) {
-            TokenAction::Use => {
-                if let Some(t) = record.tokens {
-                    return Ok(t.access_token);
-                }
-            }
-            TokenAction::Refresh => {
-                if let Some(token) = self.try_refresh(&mut record).await? {
-                    return Ok(token);
-                }
-            }
-            TokenAction::SignIn => {}
-        }
+        let across = self.lock_across_processes().await?;
+        let record = match self.renewed(self.load().await?).await? {
+            Ok(token) => return Ok(token),
+            Err(record) => record,
+        };
         if interaction == Interaction::Forbidden {
             return Err(Error::SignInRequired {
                 instance: self.instance.clone(),
             });
         }
-        self.sign_in_locked(record, self.flow)
-            .await
-            .map(|t| t.access_token)
+        let Some((dir, app)) = &self.ask_app else {
+            return self
+                .sign_in_locked(record, self.flow)
+                .await
+                .map(|t| t.access_token);
+        };
+        // The running app asks the person; it takes the lock to sign in.
+        drop(across);
+        match crate::ask::ask(dir, app, &self.instance).await {
+            crate::ask::Outcome::Ready => {}
+            crate::ask::Outcome::Declined => {
+                return Err(Error::SignInDeclined {
+                    instance: self.instance.clone(),
+                })
+            }
+            crate::ask::Outcome::TimedOut => {
+                return Err(Error::SignInNotAnswered {
+                    instance: self.instance.clone(),
+                    waited: app.timeout,
+                })
+            }
+            crate::ask::Outcome::NoApp(why) => {
+                tracing::debug!(%why, "no app to ask for the sign-in; signing in here")
+            }
+        }
+        let _across = self.lock_across_processes().await?;
+        match self.renewed(self.load().await?).await? {
+            Ok(token) => Ok(token),
+            Err(record) => self
+                .sign_in_locked(record, self.flow)
+                .await
+                .map(|t| t.access_token),
+        }
+    }
+
+    /// The stored token, or a refreshed one, under the cross-process lock; else the
+    /// record, for a sign-in.
+    async fn renewed(&self, mut record: SessionRecord) -> Result<Result<Secret, SessionRecord>> {
+        match self.token_action(&record) {
+            TokenAction::Use => {
+                if let Some(t) = record.tokens {
+                    return Ok(Ok(t.access_token));
+                }
+            }
+            TokenAction::Refresh => {
+                if let Some(token) = self.try_refresh(&mut record).await? {
+                    return Ok(Ok(token));
+                }
+            }
+            TokenAction::SignIn => {}
+        }
+        Ok(Err(record))
     }
 
     /// Refreshes; `Ok(None)` when the session is over and a sign-in is needed.

@@ -23,6 +23,7 @@
 //! ```
 
 mod accounts;
+mod asks;
 mod favourites;
 mod fresh;
 mod sessions;
@@ -81,6 +82,9 @@ pub struct Options {
     /// How often `settings.json` is checked for changes by another process, and the two
     /// clocks compared for a resume.
     pub watch_every: Duration,
+    /// A sign-in a caller is waiting on asks the running app first (the command line's
+    /// choice; the app answers such requests, see [`Workspace::answer_sign_in_requests`]).
+    pub ask_app: Option<crate::ask::AskApp>,
 }
 
 impl Options {
@@ -96,6 +100,7 @@ impl Options {
             open_browser: true,
             cli: None,
             watch_every: Duration::from_secs(2),
+            ask_app: None,
         }
     }
 }
@@ -147,8 +152,21 @@ pub enum Event {
         /// The instance.
         instance: Instance,
     },
+    /// Another process of the user waits for a sign-in to `instance`, asked through the
+    /// app ([`Workspace::answer_sign_in_requests`]).
+    SignInAsked {
+        /// The instance.
+        instance: Instance,
+        /// The program that asks, as the person would know it (untrusted text).
+        program: String,
+        /// The first caller now waiting (the others join it).
+        first: bool,
+        /// The person has not been told since the session needed a sign-in: tell them.
+        notify: bool,
+    },
     /// A session that was signed in ended (revoked, or its refresh token died): the user
-    /// must sign in again. Once per ending.
+    /// must sign in again. Once per ending; a face that tells the person asks
+    /// [`Workspace::tell_of_session_end`] first.
     SessionEnded {
         /// The instance.
         instance: Instance,
@@ -275,6 +293,8 @@ struct State {
     keeping_fresh: bool,
     start_at_login: bool,
     skipped_seen: HashSet<String>,
+    /// Callers waiting for a sign-in, by instance.
+    asks: HashMap<Instance, asks::Asks>,
 }
 
 /// What the workspace knows of a favourite's profile.

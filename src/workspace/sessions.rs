@@ -130,7 +130,11 @@ impl Workspace {
             }
             _ => None,
         };
-        AwsSsoDeviceAuthProvider::builder()
+        let mut builder = AwsSsoDeviceAuthProvider::builder();
+        if let (Some(app), Some(dir)) = (&options.ask_app, self.shared.paths.runtime_dir()) {
+            builder = builder.ask_app(dir.to_owned(), app.clone());
+        }
+        builder
             .start_url(instance.start_url())
             .region(instance.region())
             .endpoints(Endpoints::from_env(options.env.lookup())?)
@@ -353,6 +357,9 @@ impl Workspace {
                 instance: instance.clone(),
                 phase: after,
             });
+            if after == SessionPhase::SignedIn {
+                self.signed_in_for_asks(instance);
+            }
         }
         Some(out)
     }

@@ -55,6 +55,9 @@ pub struct InstanceStatus {
     pub failure: Option<Failure>,
     /// The margins of its renewer, while one runs.
     pub renewing: Option<Margins>,
+    /// The programs of the user waiting for a sign-in to it (untrusted text), while it
+    /// is not signed in.
+    pub asked_by: Vec<String>,
 }
 
 /// One favourite, as known now.
@@ -143,6 +146,7 @@ impl Workspace {
                         .and_then(|s| s.failure.clone())
                         .or_else(|| state.broken.get(&i.instance).cloned()),
                     renewing: session.and_then(|s| s.renewer_margins()),
+                    asked_by: super::asks::asked_by(&state, &i.instance),
                     settings: i,
                 }
             })

@@ -1,0 +1,131 @@
+//! The caller's end.
+
+use super::{Answer, Request, VERSION};
+use crate::Instance;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How a command asks the running app for a sign-in.
+#[derive(Clone)]
+pub struct AskApp {
+    /// The program named to the person.
+    pub program: String,
+    /// How long to wait for the person.
+    pub timeout: Duration,
+    /// Runs once the person is being asked (to say so to whoever watches the caller).
+    pub on_waiting: Arc<dyn Fn(&Instance) + Send + Sync>,
+}
+
+impl std::fmt::Debug for AskApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AskApp")
+            .field("program", &self.program)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How the request ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The person signed in.
+    Ready,
+    /// The person declined.
+    Declined,
+    /// Nobody answered within the timeout.
+    TimedOut,
+    /// No app answers (none runs, a socket left by a killed one, another version, or
+    /// it cannot serve this access portal): sign in as without it. Why, for the log.
+    NoApp(String),
+}
+
+/// Asks the app whose socket is in `dir` for a sign-in to `instance`.
+pub async fn ask(dir: &Path, app: &AskApp, instance: &Instance) -> Outcome {
+    #[cfg(unix)]
+    {
+        let request = Request {
+            v: VERSION,
+            start_url: instance.start_url().to_owned(),
+            region: instance.region().to_owned(),
+            program: app.program.clone(),
+        };
+        unix::ask(dir, app, &request, || (app.on_waiting)(instance)).await
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (dir, app, instance);
+        Outcome::NoApp("sign-in requests need a Unix socket".into())
+    }
+}
+
+#[cfg(unix)]
+mod unix {
+    use super::super::{own_uid, Reply, MAX_LINE, SOCKET};
+    use super::*;
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    use tokio::net::UnixStream;
+
+    pub(super) async fn ask(
+        dir: &Path,
+        app: &AskApp,
+        request: &Request,
+        on_waiting: impl FnOnce(),
+    ) -> Outcome {
+        let path = dir.join(SOCKET);
+        let stream =
+            match tokio::time::timeout(Duration::from_secs(2), UnixStream::connect(&path)).await {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => return Outcome::NoApp(format!("no app at {}: {e}", path.display())),
+                Err(_) => {
+                    return Outcome::NoApp(format!("the app at {} does not answer", path.display()))
+                }
+            };
+        // Only an app of this user is asked (the directory is private: this is the
+        // second lock on the door).
+        match (stream.peer_cred(), own_uid()) {
+            (Ok(peer), Ok(uid)) if peer.uid() == uid => {}
+            _ => return Outcome::NoApp(format!("{} is not this user's app", path.display())),
+        }
+        let (read, mut write) = stream.into_split();
+        let mut line = match serde_json::to_vec(request) {
+            Ok(l) => l,
+            Err(e) => return Outcome::NoApp(e.to_string()),
+        };
+        line.push(b'\n');
+        if let Err(e) = write.write_all(&line).await {
+            return Outcome::NoApp(format!("the app hung up: {e}"));
+        }
+        let mut read = BufReader::new(read);
+        let mut on_waiting = Some(on_waiting);
+        let answers = async {
+            loop {
+                let mut line = String::new();
+                match (&mut read).take(MAX_LINE).read_line(&mut line).await {
+                    Ok(0) => return Outcome::NoApp("the app quit before the sign-in".into()),
+                    Err(e) => return Outcome::NoApp(format!("the app hung up: {e}")),
+                    Ok(_) => {}
+                }
+                let reply: Reply = match serde_json::from_str(&line) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        return Outcome::NoApp(format!("the app's answer is not understood: {e}"))
+                    }
+                };
+                match reply.answer {
+                    Answer::Waiting => {
+                        if let Some(f) = on_waiting.take() {
+                            f();
+                        }
+                    }
+                    Answer::Ready => return Outcome::Ready,
+                    Answer::Declined => return Outcome::Declined,
+                    Answer::Refused { reason } => return Outcome::NoApp(reason),
+                }
+            }
+        };
+        tokio::time::timeout(app.timeout, answers)
+            .await
+            .unwrap_or(Outcome::TimedOut)
+    }
+}
