@@ -5,6 +5,7 @@ const COMMANDS: &[&str] = &[
     "get_state",
     "sign_in",
     "cancel_sign_in",
+    "decline_sign_in",
     "open_sign_in_page",
     "sign_out",
     "get_accounts",

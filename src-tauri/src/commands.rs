@@ -37,6 +37,13 @@ pub fn cancel_sign_in(app: State<'_>) {
     app.world.cancel_sign_in();
 }
 
+/// Declines the sign-in other programs asked for: each of them fails at once.
+#[tauri::command]
+pub fn decline_sign_in(app: State<'_>) -> CommandResult<()> {
+    app.world.decline_sign_in(&app.current()?);
+    Ok(())
+}
+
 /// Opens the waiting sign-in's page in the browser.
 #[tauri::command]
 pub async fn open_sign_in_page(app: State<'_>) -> CommandResult<()> {

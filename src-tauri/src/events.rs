@@ -111,12 +111,36 @@ async fn apply<R: Runtime>(handle: &AppHandle<R>, app: &App, event: Event) {
             Ok(())
         }
         Event::SessionEnded { instance } => {
-            let name = app.world.settings().name_of(&instance);
-            notify(
-                handle,
-                "AWS session ended",
-                &format!("Sign in again to {name} to keep your profiles fresh."),
-            );
+            if app.world.tell_of_session_end(&instance) {
+                let name = app.world.settings().name_of(&instance);
+                notify(
+                    handle,
+                    "AWS session ended",
+                    &format!("Sign in again to {name} to keep your profiles fresh."),
+                );
+            }
+            Ok(())
+        }
+        Event::SignInAsked {
+            instance,
+            program,
+            first,
+            notify: tell,
+        } => {
+            if first {
+                show_window(handle, "signIn");
+            }
+            if tell {
+                let name = app.world.settings().name_of(&instance);
+                let program = display::capped(&program, 40);
+                notify(
+                    handle,
+                    &format!("{program} needs AWS sign-in for {name}"),
+                    &format!(
+                        "Sign in in the AWS SSO Tray window; {program} goes on once you have."
+                    ),
+                );
+            }
             Ok(())
         }
         Event::RenewalFailed {

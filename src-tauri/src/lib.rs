@@ -114,6 +114,7 @@ pub fn builder<R: Runtime>(
             commands::get_state,
             commands::sign_in,
             commands::cancel_sign_in,
+            commands::decline_sign_in,
             commands::open_sign_in_page,
             commands::sign_out,
             commands::get_accounts,
@@ -142,7 +143,11 @@ pub fn builder<R: Runtime>(
             let app = Arc::new(App { world, demo });
             let view = app.view();
             handle.manage(app.clone());
-            events::start(handle.handle(), app, launch.tray)?;
+            events::start(handle.handle(), app.clone(), launch.tray)?;
+            // Other programs of the user ask here for a sign-in instead of starting one
+            // nobody sees.
+            let world = app.world.clone();
+            tauri::async_runtime::spawn(async move { world.serve_sign_in_requests().await });
             // First run (nothing set up) always opens the window, on the welcome; otherwise
             // as asked.
             if view.instance.is_none() {

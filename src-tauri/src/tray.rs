@@ -153,7 +153,13 @@ impl TrayModel {
         entries.push(match session.state {
             Phase::SignedIn => Entry::Item(MenuId::SignOut, "Sign out".into()),
             Phase::SigningIn => Entry::Item(MenuId::SignIn, "Show sign-in code…".into()),
-            _ => Entry::Item(MenuId::SignIn, "Sign in…".into()),
+            _ => Entry::Item(
+                MenuId::SignIn,
+                match &view.asked {
+                    Some(asked) => format!("Sign in… ({})", asked.trim_end_matches('.')),
+                    None => "Sign in…".into(),
+                },
+            ),
         });
         entries.push(Entry::Separator);
         if view.favourites.is_empty() {
@@ -186,6 +192,7 @@ impl TrayModel {
         let failing = view.favourites.iter().any(|f| f.error.is_some());
         let icon = match session.state {
             Phase::NeedsSignIn => TrayIcon::Attention,
+            _ if view.asked.is_some() => TrayIcon::Attention,
             _ if failing => TrayIcon::Attention,
             Phase::SigningIn => TrayIcon::Renewing,
             _ if view.favourites.iter().any(|f| f.renewing) => TrayIcon::Renewing,

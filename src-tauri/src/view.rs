@@ -34,6 +34,8 @@ pub struct AppView {
     pub session: SessionView,
     /// A sign-in waiting for the user.
     pub sign_in: Option<SignInView>,
+    /// Who waits for a sign-in to the current instance, in a sentence.
+    pub asked: Option<String>,
     /// The favourites, with the state of their profiles.
     pub favourites: Vec<FavouriteView>,
     /// Other profiles this app or its CLI wrote, not kept fresh.
@@ -312,6 +314,7 @@ impl AppView {
             instances: settings.instances.iter().map(InstanceView::from).collect(),
             session,
             sign_in,
+            asked: current.and_then(|s| words::asked_line(&s.asked_by)),
             favourites,
             one_off,
             preferences: settings.preferences.clone(),

@@ -67,6 +67,19 @@ impl Line {
     }
 }
 
+/// Who waits for a sign-in, as one sentence ("terraform and aws are waiting for this
+/// sign-in."); `None` when nobody does. Program names are shown as text.
+pub fn asked_line(programs: &[String]) -> Option<String> {
+    let name = |p: &String| aws_sso_device_auth_provider::display::capped(p, 40);
+    let who = match programs {
+        [] => return None,
+        [one] => return Some(format!("{} is waiting for this sign-in.", name(one))),
+        [a, b] => format!("{} and {}", name(a), name(b)),
+        [a, b, rest @ ..] => format!("{}, {} and {} more", name(a), name(b), rest.len()),
+    };
+    Some(format!("{who} are waiting for this sign-in."))
+}
+
 /// "1 h 05 min", "42 min", "under a minute".
 pub fn duration_words(d: Duration) -> String {
     let mins = d.as_secs() / 60;

@@ -39,12 +39,15 @@ impl World {
             .save(&h.join(".config/aws-sso-tray/settings.json"))
             .expect("settings");
         let p = |s: &str| h.join(s).to_string_lossy().into_owned();
+        std::fs::create_dir(h.join("run")).expect("runtime dir");
         let url = emulator.endpoint();
         let mut env: Vec<(String, String)> = [
             ("HOME", p("")),
             ("XDG_CONFIG_HOME", p(".config")),
             ("XDG_CACHE_HOME", p(".cache")),
             ("XDG_STATE_HOME", p(".local/state")),
+            // Where the app answers its own user's sign-in requests.
+            ("XDG_RUNTIME_DIR", p("run")),
             ("AWS_SHARED_CREDENTIALS_FILE", p(".aws/credentials")),
             ("AWS_CONFIG_FILE", p(".aws/config")),
             ("AWS_ENDPOINT_URL_SSO", url.clone()),
@@ -1394,4 +1397,187 @@ async fn demo_mode_signs_in_and_writes_a_profile_without_touching_home() {
         found.iter().all(|p| !p.contains("aws-sso-tray")),
         "{found:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn programs_that_need_a_sign_in_ask_the_app_and_the_person_answers_once() {
+    programs_ask("asked-light", &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn a_sign_in_asked_for_in_the_dark_theme() {
+    programs_ask("asked-dark", &[("GTK_THEME", "Adwaita:dark")]).await;
+}
+
+/// Twenty `credential_process` calls on a session that is not there ask the running app:
+/// one notification, the window with who waits, one sign-in for all of them; then,
+/// signed out, twenty more, declined with "Not now".
+async fn programs_ask(shots: &str, env: &[(&str, &str)]) {
+    const CALLERS: usize = 20;
+    let world = World::new(EmulatorConfig::default(), env).await;
+    world.add_favourite("asked", 3);
+    let s = world.session(shots).await;
+    s.wait_for(&testid("sign-in-start"), 20).await;
+    let cli = Path::new(env!("CARGO_BIN_EXE_aws-sso-tray")).with_file_name("aws-sso-auth");
+    assert!(
+        cli.is_file(),
+        "{} is not built (scripts/test builds it)",
+        cli.display()
+    );
+    let callers = || -> Vec<tokio::process::Child> {
+        (0..CALLERS)
+            .map(|_| {
+                tokio::process::Command::new(&cli)
+                    .args(["credentials", "--profile", "asked"])
+                    .envs(world.app_env.iter().map(|(k, v)| (k, v)))
+                    // No desktop of their own: the app is the one to tell the person.
+                    .env_remove("DISPLAY")
+                    .env_remove("AWS_SSO_TRAY_LOG")
+                    .stdin(std::process::Stdio::null())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .kill_on_drop(true)
+                    .spawn()
+                    .expect("aws-sso-auth")
+            })
+            .collect()
+    };
+    let asked_in_log = |n: usize| {
+        let log = world.log();
+        move || log.matches("a sign-in is asked for").count() >= n
+    };
+    let notifications = || async {
+        let monitor = tokio::process::Command::new("dbus-monitor")
+            .args([
+                "--session",
+                "type='method_call',interface='org.freedesktop.Notifications',member='Notify'",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("dbus-monitor");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        monitor
+    };
+    let count = |monitor: tokio::process::Child| async move {
+        let mut monitor = monitor;
+        monitor.start_kill().expect("stop the monitor");
+        let out = monitor.wait_with_output().await.expect("monitor");
+        String::from_utf8_lossy(&out.stdout)
+            .matches("member=Notify")
+            .count()
+    };
+
+    // Twenty callers on a session that is not there.
+    let before = world.emulator.counters();
+    let monitor = notifications().await;
+    let waiting = callers();
+    assert!(
+        eventually(30, || asked_in_log(CALLERS)()).await,
+        "not every caller asked the app"
+    );
+    let line = s
+        .wait_for_text(&testid("asked"), 10, |t| {
+            t.ends_with("is waiting for this sign-in.")
+        })
+        .await;
+    assert!(line.starts_with("e2e"), "the test program asks: {line}");
+    s.wait_for(&testid("decline-sign-in"), 5).await;
+    s.screenshot("01-asked").await;
+    s.resize(360, 640).await;
+    s.screenshot("02-asked-narrow").await;
+    s.resize(800, 600).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        count(monitor).await,
+        1,
+        "one notification for {CALLERS} callers"
+    );
+    assert_eq!(
+        world.emulator.counters().start_device_authorization,
+        before.start_device_authorization,
+        "nobody started a sign-in of their own"
+    );
+
+    // The person signs in once, in the window.
+    s.click_on(&testid("sign-in-start"), 5).await;
+    let code = s
+        .wait_for_text(&testid("user-code"), 20, |t| !t.is_empty())
+        .await;
+    s.screenshot("03-code-while-asked").await;
+    let approved = Instant::now();
+    world.approve(&code).await;
+    let mut last = Duration::ZERO;
+    for child in waiting {
+        let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+            .await
+            .expect("the caller ends")
+            .expect("runs");
+        last = approved.elapsed();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        assert!(err.contains("AWS SSO Tray asks you to sign in"), "{err}");
+    }
+    let after = world.emulator.counters();
+    assert_eq!(
+        after.start_device_authorization - before.start_device_authorization,
+        1,
+        "one device authorization for {CALLERS} callers"
+    );
+    println!(
+        "{CALLERS} callers through the app: 1 notification, 1 device authorization, {CALLERS} succeeded, the last {} ms after approval",
+        last.as_millis()
+    );
+    s.wait_for(&format!("{}:not([hidden])", testid("sign-out")), 10)
+        .await;
+
+    // Signed out, the profile gone: twenty more, and the person says "Not now".
+    s.click_on(&testid("sign-out"), 5).await;
+    s.wait_for(&testid("sign-in-start"), 20).await;
+    let out = tokio::process::Command::new(&cli)
+        .args(["profile", "remove", "asked"])
+        .envs(world.app_env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .await
+        .expect("aws-sso-auth");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let monitor = notifications().await;
+    let waiting = callers();
+    assert!(
+        eventually(30, || asked_in_log(2 * CALLERS)()).await,
+        "not every caller asked the app"
+    );
+    s.click_on(&testid("decline-sign-in"), 10).await;
+    for child in waiting {
+        let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+            .await
+            .expect("the caller ends")
+            .expect("runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{err}");
+        assert!(err.contains("was declined in AWS SSO Tray"), "{err}");
+    }
+    assert_eq!(
+        count(monitor).await,
+        1,
+        "one notification for the next {CALLERS}"
+    );
+    // Nobody waits any more, and the window says so.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !s.find_all(&testid("asked")).await.is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the window still says someone waits"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(s.find_all(&testid("decline-sign-in")).await.is_empty());
+    s.screenshot("04-declined").await;
+    s.close().await;
 }

@@ -38,6 +38,9 @@ export default function signInView(el) {
     type: 'button', testid: 'cancel-sign-in', text: 'Cancel', onclick: () => ctx.cancelSignIn(),
   });
 
+  // Other programs waiting for this sign-in (they asked the app instead of a terminal).
+  const asked = (app) => app.asked && h('p', { class: 'asked center', role: 'status', testid: 'asked', text: app.asked });
+
   function build(ctx, m) {
     const { app } = ctx.S;
     const name = instanceName(app.instance);
@@ -46,6 +49,7 @@ export default function signInView(el) {
       const code = app.signIn.userCode;
       return [
         heading(`Sign in to ${name}`),
+        asked(app),
         h('p', { class: 'lead', text: 'Check the code matches the one in your browser, then press Allow.' }),
         h('div', { class: 'code-box' },
           h('output', { class: 'user-code', testid: 'user-code', 'aria-label': `Code ${code.split('').join(' ')}`, text: code }),
@@ -123,6 +127,7 @@ export default function signInView(el) {
       const busy = st === 'signingIn' || ctx.S.signingIn;
       return [
         heading(st === 'needsSignIn' ? 'Your session ended' : 'You are signed out'),
+        asked(app),
         h('p', { class: 'lead', text: st === 'needsSignIn'
           ? 'Sign in again to keep your profiles fresh.'
           : 'Sign in once; your favourite profiles then stay fresh all day.' }),
@@ -130,6 +135,11 @@ export default function signInView(el) {
           h('button', {
             type: 'button', class: 'primary big', testid: 'sign-in-start', disabled: busy,
             text: busy ? 'Starting sign-in…' : `Sign in to ${name}`, onclick: () => ctx.startSignIn(),
+          }),
+          app.asked && h('button', {
+            type: 'button', testid: 'decline-sign-in', text: 'Not now',
+            title: 'The programs waiting stop, saying the sign-in was declined.',
+            onclick: () => ctx.invoke('decline_sign_in').catch(ctx.showError),
           })),
         h('p', { class: 'muted center small' }, `${app.instance.startUrl} · ${app.instance.region} · `,
           h('button', { type: 'button', class: 'link', text: 'Change', onclick: () => ctx.show('settings') })),
@@ -147,7 +157,7 @@ export default function signInView(el) {
   function update(ctx, now) {
     const m = mode(ctx, now);
     const { app } = ctx.S;
-    const k = JSON.stringify([m, app.signIn?.userCode, app.signIn?.url, app.instance, app.session.state, app.session.line.text, !!ctx.S.signingIn]);
+    const k = JSON.stringify([m, app.signIn?.userCode, app.signIn?.url, app.instance, app.session.state, app.session.line.text, !!ctx.S.signingIn, app.asked]);
     if (k === key) return;
     const wasAdd = key && key.startsWith('["add"');
     key = k;
@@ -155,7 +165,7 @@ export default function signInView(el) {
     // Keep a half-typed instance form across unrelated state pushes.
     if (m === 'add' && wasAdd) return;
     const focusWasHere = el.contains(document.activeElement);
-    el.replaceChildren(...build(ctx, m));
+    el.replaceChildren(...build(ctx, m).filter(Boolean));
     if (m === 'pending' || m === 'expired') {
       dropEsc = onEscape(() => (app.signIn ? ctx.cancelSignIn() : (ctx.S.signInExpired = false, ctx.render())));
     }
