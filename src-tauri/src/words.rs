@@ -309,6 +309,28 @@ pub fn session_line(s: SessionFacts<'_>, now_ms: i64, clock: Clock) -> Line {
 mod tests {
     use super::*;
 
+    #[test]
+    fn who_waits_is_one_sentence_with_names_as_text() {
+        let p = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
+        assert_eq!(asked_line(&[]), None);
+        assert_eq!(
+            asked_line(&p(&["terraform"])).as_deref(),
+            Some("terraform is waiting for this sign-in.")
+        );
+        assert_eq!(
+            asked_line(&p(&["terraform", "aws"])).as_deref(),
+            Some("terraform and aws are waiting for this sign-in.")
+        );
+        assert_eq!(
+            asked_line(&p(&["terraform", "aws", "node", "python3"])).as_deref(),
+            Some("terraform, aws and 2 more are waiting for this sign-in.")
+        );
+        // A name cannot turn the sentence around or break it.
+        let odd = asked_line(&p(&["evil\u{202e}mrof\nx"])).expect("line");
+        assert!(!odd.contains('\u{202e}') && !odd.contains('\n'), "{odd}");
+        assert!(odd.ends_with(" is waiting for this sign-in."), "{odd}");
+    }
+
     const MIN: i64 = 60_000;
     /// 16:00 UTC on a day.
     const T: i64 = 1_800_000_000_000 - 1_800_000_000_000 % (24 * 60 * MIN) + 16 * 60 * MIN;

@@ -182,8 +182,7 @@ async fn open_with(open_browser: bool) -> Result<Workspace, Error> {
 /// the person is being asked.
 fn ask_app(timeout: Duration) -> AskApp {
     AskApp {
-        program: aws_sso_device_auth_provider::ask::calling_program()
-            .unwrap_or_else(|| "aws-sso-auth".to_owned()),
+        program: caller(),
         timeout,
         on_waiting: Arc::new(move |instance: &Instance| {
             eprintln!(
@@ -193,6 +192,12 @@ fn ask_app(timeout: Duration) -> AskApp {
             );
         }),
     }
+}
+
+/// The program that runs this one, as the person knows it.
+fn caller() -> String {
+    aws_sso_device_auth_provider::ask::calling_program()
+        .unwrap_or_else(|| "aws-sso-auth".to_owned())
 }
 
 /// Says, once per run, which AWS endpoints the environment overrides: for the commands
