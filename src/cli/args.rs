@@ -67,6 +67,24 @@ pub enum Command {
         #[command(flatten)]
         instance: InstanceArgs,
     },
+    /// List every account with your roles in it (from the cached list while it is under
+    /// 10 minutes old).
+    List {
+        /// Only accounts whose name or id matches this glob, such as '*prod*'.
+        #[arg(long)]
+        account: Option<String>,
+        /// Only roles matching this glob, such as 'Admin*'.
+        #[arg(long)]
+        role: Option<String>,
+        /// Read the list from AWS again, whatever its age.
+        #[arg(long)]
+        refresh: bool,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        instance: InstanceArgs,
+    },
     /// List your roles in one account.
     Roles {
         /// Account id (12 digits).

@@ -237,6 +237,22 @@ async fn run(command: Command) -> Result<(), Error> {
             json,
             instance,
         } => portal::accounts(name.as_deref(), json, &instance).await,
+        Command::List {
+            account,
+            role,
+            refresh,
+            json,
+            instance,
+        } => {
+            portal::list(
+                account.as_deref(),
+                role.as_deref(),
+                refresh,
+                json,
+                &instance,
+            )
+            .await
+        }
         Command::Roles {
             account,
             account_name,

@@ -5,7 +5,7 @@ use aws_sso_device_auth_provider::awsfiles::ManagedProfile;
 use aws_sso_device_auth_provider::clock::rfc3339;
 use aws_sso_device_auth_provider::display;
 use aws_sso_device_auth_provider::settings::Favourite;
-use aws_sso_device_auth_provider::{Account, Role, RoleCredentials};
+use aws_sso_device_auth_provider::{Account, AccountRoles, Role, RoleCredentials};
 use serde_json::json;
 use std::time::{Duration, SystemTime};
 
@@ -40,6 +40,36 @@ pub fn accounts(accounts: &[Account], as_json: bool) {
             name,
             display::text(a.email_address.as_deref().unwrap_or(""))
         );
+    }
+}
+
+/// One line per role: account id, account name, role; or the accounts with their roles
+/// as JSON.
+pub fn account_roles(accounts: &[AccountRoles], as_json: bool) {
+    if as_json {
+        print_json(&json!(accounts));
+        return;
+    }
+    let names: Vec<String> = accounts
+        .iter()
+        .map(|a| display::capped(&a.account.account_name, NAME_CHARS))
+        .collect();
+    let width = names
+        .iter()
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    println!("{:<12}  {:<width$}  ROLE", "ACCOUNT", "NAME");
+    for (a, name) in accounts.iter().zip(&names) {
+        for r in &a.roles {
+            println!(
+                "{:<12}  {:<width$}  {}",
+                display::text(&a.account.account_id),
+                name,
+                display::text(&r.role_name)
+            );
+        }
     }
 }
 

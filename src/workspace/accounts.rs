@@ -43,10 +43,7 @@ impl Workspace {
     /// are old and the session is signed in.
     pub async fn accounts(&self, instance: &Instance) -> Result<Accounts> {
         let cached = self.cached_accounts(instance).await?;
-        let now = self.now();
-        let stale = cached
-            .updated_at
-            .is_none_or(|t| now.duration_since(t).map_or(true, |age| age > STALE_AFTER));
+        let stale = self.stale(&cached);
         let signed_in = self.phase(instance) == super::SessionPhase::SignedIn;
         if stale && signed_in && !cached.refreshing {
             self.refresh_accounts(instance)?;
@@ -56,6 +53,29 @@ impl Workspace {
             });
         }
         Ok(cached)
+    }
+
+    /// Every account of `instance` with its roles, answered now: the cached list while it
+    /// is fresh, unless `refresh`; else read again first (and cached), with
+    /// [`Event::AccountsProgress`]. For the command line.
+    pub async fn all_accounts(&self, instance: &Instance, refresh: bool) -> Result<Accounts> {
+        let cached = self.cached_accounts(instance).await?;
+        if !refresh && !self.stale(&cached) {
+            return Ok(cached);
+        }
+        if let Err(e) = self.discover(instance).await {
+            self.note_refusal(instance, &e);
+            return Err(e);
+        }
+        self.cached_accounts(instance).await
+    }
+
+    /// Whether the list is old enough to read again.
+    fn stale(&self, cached: &Accounts) -> bool {
+        let now = self.now();
+        cached
+            .updated_at
+            .is_none_or(|t| now.duration_since(t).map_or(true, |age| age > STALE_AFTER))
     }
 
     /// The cached accounts of `instance`, without starting a refresh.

@@ -1585,3 +1585,101 @@ async fn the_daemon_names_a_broken_favourite_and_keeps_the_others_fresh() {
     assert!(text(&out.stdout).contains("good"));
     assert_eq!(text(&out.stderr).matches("warning: skipped").count(), 2);
 }
+
+#[tokio::test]
+async fn list_prints_every_account_with_its_roles_from_the_cache_while_fresh() {
+    let emu = emulator(EmulatorConfig {
+        accounts: 30,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let org = emu.organisation();
+    let cli = Cli::new(&emu);
+    cli.login(&unique_start_url()).await;
+    let json = |out: &Output| -> serde_json::Value {
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+
+    // From nothing: every account's roles, read once.
+    let before = emu.counters();
+    let all = json(&cli.run(&["list", "--json"]).await);
+    let read = emu.counters();
+    let listed = all.as_array().expect("list");
+    assert_eq!(listed.len(), org.len());
+    for (got, want) in listed.iter().zip(org.iter()) {
+        assert_eq!(got["accountId"], want.account_id.as_str());
+        assert_eq!(got["accountName"], want.account_name.as_str());
+        let roles: Vec<&str> = got["roles"]
+            .as_array()
+            .expect("roles")
+            .iter()
+            .map(|r| r["roleName"].as_str().expect("role"))
+            .collect();
+        assert_eq!(
+            roles,
+            want.roles.iter().map(String::as_str).collect::<Vec<_>>()
+        );
+    }
+    assert_eq!(
+        read.list_account_roles - before.list_account_roles,
+        org.len() as u64
+    );
+
+    // Again: from the cache, no call at all.
+    assert_eq!(json(&cli.run(&["list", "--json"]).await), all);
+    let again = emu.counters();
+    assert_eq!(
+        (again.list_accounts, again.list_account_roles),
+        (read.list_accounts, read.list_account_roles)
+    );
+
+    // Filters: an account by name or id, roles by a glob, case-insensitive.
+    let target = &org[7];
+    let out = cli.run(&["list", "--account", &target.account_name]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rows: Vec<String> = text(&out.stdout)
+        .lines()
+        .skip(1)
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(rows.len(), target.roles.len(), "{rows:?}");
+    assert!(
+        rows.iter().all(|r| r.starts_with(&target.account_id)),
+        "{rows:?}"
+    );
+    let by_id = json(
+        &cli.run(&["list", "--account", &target.account_id, "--json"])
+            .await,
+    );
+    assert_eq!(by_id.as_array().map(Vec::len), Some(1));
+    let role = &target.roles[0];
+    let glob = format!("{}*", role[..3].to_lowercase());
+    let some = json(&cli.run(&["list", "--role", &glob, "--json"]).await);
+    for a in some.as_array().expect("list") {
+        for r in a["roles"].as_array().expect("roles") {
+            let name = r["roleName"].as_str().expect("role").to_lowercase();
+            assert!(name.starts_with(&role[..3].to_lowercase()), "{name}");
+        }
+    }
+    assert!(some.as_array().is_some_and(|a| !a.is_empty()));
+    let none = json(&cli.run(&["list", "--role", "NoSuchRole*", "--json"]).await);
+    assert_eq!(none, serde_json::json!([]));
+
+    // --refresh reads it all again.
+    let out = cli.run(&["list", "--refresh"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let after = emu.counters();
+    assert_eq!(
+        after.list_account_roles - again.list_account_roles,
+        org.len() as u64
+    );
+    assert_eq!(
+        text(&out.stdout).lines().count(),
+        1 + org.iter().map(|a| a.roles.len()).sum::<usize>()
+    );
+
+    // A bad glob is one sentence.
+    let out = cli.run(&["list", "--account", "[oops"]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+}
