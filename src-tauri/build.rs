@@ -10,6 +10,7 @@ const COMMANDS: &[&str] = &[
     "sign_out",
     "get_accounts",
     "refresh_accounts",
+    "prioritise_accounts",
     "add_favourite",
     "edit_favourite",
     "remove_favourite",

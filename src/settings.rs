@@ -233,6 +233,10 @@ pub struct Preferences {
     /// Copy the access token into the AWS CLI's SSO token cache (`~/.aws/sso/cache`), so
     /// `aws` and the SDKs share the sign-in. Off by default: that file is plaintext.
     pub share_session_with_aws_cli: bool,
+    /// The share of the service's throttle (in percent) that reading roles in the
+    /// background may use; the accounts a person looks at are read at once whatever
+    /// this says. The rest is left to the user's other tools.
+    pub discovery_percent: u32,
     /// Fields written by newer versions, kept as they are.
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
@@ -247,6 +251,7 @@ impl Default for Preferences {
             remove_profiles_on_sign_out: false,
             remove_profiles_on_quit: false,
             share_session_with_aws_cli: false,
+            discovery_percent: 50,
             other: Default::default(),
         }
     }
@@ -260,7 +265,11 @@ pub const PREFERENCE_NAMES: &[&str] = &[
     "removeProfilesOnSignOut",
     "removeProfilesOnQuit",
     "shareSessionWithAwsCli",
+    "discoveryPercent",
 ];
+
+/// The shares of the throttle background discovery may be given, in percent.
+pub const DISCOVERY_PERCENT: std::ops::RangeInclusive<u32> = 10..=100;
 
 impl Preferences {
     /// Refuses margins outside [`MARGIN_MINUTES`].
@@ -275,6 +284,9 @@ impl Preferences {
             if !MARGIN_MINUTES.contains(&minutes) {
                 return Err(margin_error(name));
             }
+        }
+        if !DISCOVERY_PERCENT.contains(&self.discovery_percent) {
+            return Err(discovery_error());
         }
         Ok(())
     }
@@ -327,6 +339,13 @@ impl Preferences {
             "removeProfilesOnSignOut" => self.remove_profiles_on_sign_out = flag()?,
             "removeProfilesOnQuit" => self.remove_profiles_on_quit = flag()?,
             "shareSessionWithAwsCli" => self.share_session_with_aws_cli = flag()?,
+            "discoveryPercent" => {
+                self.discovery_percent = value
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|p| DISCOVERY_PERCENT.contains(p))
+                    .ok_or_else(discovery_error)?
+            }
             _ => {
                 return Err(Error::InvalidPreference {
                     name: name.escape_debug().to_string(),
@@ -338,6 +357,17 @@ impl Preferences {
             }
         }
         Ok(())
+    }
+}
+
+fn discovery_error() -> Error {
+    Error::InvalidPreference {
+        name: "discoveryPercent".to_owned(),
+        detail: format!(
+            "is a whole number of percent from {} to {}",
+            DISCOVERY_PERCENT.start(),
+            DISCOVERY_PERCENT.end()
+        ),
     }
 }
 

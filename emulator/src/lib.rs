@@ -121,6 +121,12 @@ impl Emulator {
         self.service.org()
     }
 
+    /// Serves `org` from now on (accounts come and go, roles change), until the next
+    /// change of size regenerates it.
+    pub fn set_organisation(&self, org: Vec<OrgAccount>) {
+        *self.service.org.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(org);
+    }
+
     /// User codes waiting for approval.
     pub fn pending_user_codes(&self) -> Vec<String> {
         self.service.pending_user_codes()

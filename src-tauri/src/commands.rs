@@ -62,6 +62,13 @@ pub async fn get_accounts(app: State<'_>) -> CommandResult<AccountsView> {
     Ok(app.world.accounts(&app.current()?).await?.into())
 }
 
+/// Reads the roles of these accounts (the ones the person is looking at) first.
+#[tauri::command]
+pub fn prioritise_accounts(app: State<'_>, ids: Vec<String>) -> CommandResult<()> {
+    app.world.prioritise_accounts(&app.current()?, ids);
+    Ok(())
+}
+
 /// Reads the accounts again, in the background.
 #[tauri::command]
 pub async fn refresh_accounts(app: State<'_>) -> CommandResult<()> {

@@ -119,6 +119,7 @@ pub fn builder<R: Runtime>(
             commands::sign_out,
             commands::get_accounts,
             commands::refresh_accounts,
+            commands::prioritise_accounts,
             commands::add_favourite,
             commands::edit_favourite,
             commands::remove_favourite,

@@ -357,7 +357,14 @@ pub struct AccountsView {
 impl From<Accounts> for AccountsView {
     fn from(a: Accounts) -> Self {
         Self {
-            accounts: a.accounts.iter().map(AccountView::from).collect(),
+            accounts: a
+                .accounts
+                .iter()
+                .map(|r| AccountView {
+                    roles_pending: a.roles_pending.contains(&r.account.account_id),
+                    ..AccountView::from(r)
+                })
+                .collect(),
             updated_at: a.updated_at.map(ms),
             refreshing: a.refreshing,
             error: a.error.as_deref().map(crate::error::CommandError::from),
@@ -377,6 +384,8 @@ pub struct AccountView {
     pub email_address: Option<String>,
     /// The user's roles in it.
     pub roles: Vec<String>,
+    /// Its roles are not read yet (they are on their way).
+    pub roles_pending: bool,
 }
 
 impl From<&AccountRoles> for AccountView {
@@ -387,6 +396,7 @@ impl From<&AccountRoles> for AccountView {
             account_name: shown(&a.account.account_name),
             email_address: a.account.email_address.as_deref().map(shown),
             roles: a.roles.iter().map(|r| shown(&r.role_name)).collect(),
+            roles_pending: false,
         }
     }
 }

@@ -7,6 +7,7 @@ use crate::clock::{epoch_millis, from_epoch_millis};
 use crate::instance::Instance;
 use crate::portal::AccountRoles;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
@@ -19,10 +20,13 @@ pub struct AccountsCache {
 /// What one instance's file holds.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CachedAccounts {
-    /// When the list was read from the portal.
+    /// When the list of accounts was read from the portal.
     pub updated_at: Option<SystemTime>,
-    /// The accounts, each with its roles.
+    /// The accounts, each with its roles (empty while not yet read: see `roles_read`).
     pub accounts: Vec<AccountRoles>,
+    /// When each account's roles were read, by account id; an account missing here has
+    /// roles not read yet.
+    pub roles_read: HashMap<String, SystemTime>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -32,6 +36,10 @@ struct File {
     region: String,
     updated_at_ms: i64,
     accounts: Vec<AccountRoles>,
+    /// Absent in files of earlier versions, which held every account's roles as of
+    /// `updated_at_ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    roles_read_ms: Option<HashMap<String, i64>>,
 }
 
 impl AccountsCache {
@@ -54,27 +62,66 @@ impl AccountsCache {
         };
         match serde_json::from_slice::<File>(&bytes) {
             Ok(f) if f.start_url == instance.start_url() && f.region == instance.region() => {
+                let roles_read = match f.roles_read_ms {
+                    Some(read) => read
+                        .into_iter()
+                        .map(|(id, ms)| (id, from_epoch_millis(ms)))
+                        .collect(),
+                    None => f
+                        .accounts
+                        .iter()
+                        .map(|a| {
+                            let at = from_epoch_millis(f.updated_at_ms);
+                            (a.account.account_id.clone(), at)
+                        })
+                        .collect(),
+                };
                 CachedAccounts {
                     updated_at: Some(from_epoch_millis(f.updated_at_ms)),
                     accounts: f.accounts,
+                    roles_read,
                 }
             }
             _ => CachedAccounts::default(),
         }
     }
 
-    /// Replaces what is cached for `instance`.
+    /// Replaces what is cached for `instance` with a list whose roles were all read at
+    /// `updated_at`.
     pub fn put(
         &self,
         instance: &Instance,
         accounts: &[AccountRoles],
         updated_at: SystemTime,
     ) -> std::io::Result<()> {
+        let roles_read = accounts
+            .iter()
+            .map(|a| (a.account.account_id.clone(), updated_at))
+            .collect();
+        self.put_all(
+            instance,
+            &CachedAccounts {
+                updated_at: Some(updated_at),
+                accounts: accounts.to_vec(),
+                roles_read,
+            },
+        )
+    }
+
+    /// Replaces what is cached for `instance` with `cached`.
+    pub fn put_all(&self, instance: &Instance, cached: &CachedAccounts) -> std::io::Result<()> {
         let file = File {
             start_url: instance.start_url().to_owned(),
             region: instance.region().to_owned(),
-            updated_at_ms: epoch_millis(updated_at),
-            accounts: accounts.to_vec(),
+            updated_at_ms: cached.updated_at.map_or(0, epoch_millis),
+            accounts: cached.accounts.clone(),
+            roles_read_ms: Some(
+                cached
+                    .roles_read
+                    .iter()
+                    .map(|(id, t)| (id.clone(), epoch_millis(*t)))
+                    .collect(),
+            ),
         };
         let bytes = serde_json::to_vec(&file).map_err(std::io::Error::other)?;
         crate::atomic_file::write(&self.path_of(instance), &bytes)

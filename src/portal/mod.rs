@@ -1,6 +1,7 @@
 //! The SSO portal: accounts, roles and role credentials, with paging, bounded adaptive
 //! concurrency and back-off on throttling. Writes nothing anywhere.
 
+pub mod crawl;
 pub mod pacer;
 
 use crate::clock::from_epoch_millis;

@@ -84,6 +84,9 @@ struct State {
     slow_start: bool,
     waves_without_success: u32,
     cooldown_until: Option<Instant>,
+    /// What the last throttle showed the service allows (requests per second), as
+    /// measured then; the pace probes above it, this does not.
+    observed: Option<f64>,
 }
 
 /// Shared by every call of one portal client.
@@ -124,6 +127,7 @@ impl Pacer {
                 slow_start: false,
                 waves_without_success: 0,
                 cooldown_until: None,
+                observed: None,
             }),
             config,
             released: Notify::new(),
@@ -183,6 +187,13 @@ impl Pacer {
     /// The current pace in requests per second, `None` while never throttled.
     pub fn rate(&self) -> Option<f64> {
         self.state().rate
+    }
+
+    /// The rate the service allowed when it last throttled (requests per second), `None`
+    /// while never throttled. Unlike [`Self::rate`], it does not creep up between
+    /// throttles.
+    pub fn observed_limit(&self) -> Option<f64> {
+        self.state().observed
     }
 }
 
@@ -244,6 +255,9 @@ impl Permit<'_> {
             rate
         };
         s.rate = Some(rate.max(MIN_RATE));
+        if !s.slow_start {
+            s.observed = Some(rate.max(MIN_RATE));
+        }
         s.next_slot = now + Duration::from_secs_f64(1.0 / rate.max(MIN_RATE));
         s.limit = (s.limit / 2.0).max(1.0);
         s.waves_without_success = s.waves_without_success.saturating_add(1);

@@ -640,6 +640,21 @@ impl AwsSsoDeviceAuthProvider {
         Ok(found)
     }
 
+    /// Reads the roles of the accounts in `queue` (the asked-for ones first, the others
+    /// at its background pace), handing each account's to `found` as they arrive; see
+    /// [`crate::portal::crawl`]. On failure the accounts not read stay in the queue.
+    pub async fn crawl_roles(
+        &self,
+        queue: Arc<crate::portal::crawl::RoleQueue>,
+        found: Arc<dyn Fn(AccountRoles) + Send + Sync>,
+    ) -> Result<()> {
+        self.with_token(|t| {
+            let (queue, found) = (queue.clone(), found.clone());
+            async move { self.portal.crawl_roles(&t, queue, found).await }
+        })
+        .await
+    }
+
     // ---- role credentials ----
 
     fn credentials_cache(

@@ -1,16 +1,28 @@
-//! The account browser's data: the cached list at once, a refresh in the background with
-//! progress.
+//! The account browser's data: the cached list at once; a refresh that lists the
+//! accounts first (searchable within a second, however many there are), then reads their
+//! roles, the ones a person is looking at first and the rest at a background pace that
+//! leaves most of the service's throttle to the user's other tools.
 
 use super::{blocking, Event, Workspace};
 use crate::cache::{AccountsCache, CachedAccounts};
 use crate::error::{Error, Result};
 use crate::instance::Instance;
-use crate::portal::{AccountFilter, AccountRoles};
+use crate::portal::crawl::RoleQueue;
+use crate::portal::{Account, AccountFilter, AccountRoles};
+use crate::settings::DISCOVERY_PERCENT;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 /// The list is refreshed in the background when older than this.
 const STALE_AFTER: Duration = Duration::from_secs(10 * 60);
+
+/// An account's roles, once read, are trusted this long: a refresh reads again the roles
+/// of accounts read longer ago than this (and of new ones), not the others.
+const ROLES_TRUSTED_FOR: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// While roles arrive, the list is saved (and the faces told) at most this often.
+const SAVE_EVERY: Duration = Duration::from_millis(500);
 
 /// A refresh under way, or how the last one ended.
 #[derive(Debug, Default)]
@@ -19,6 +31,10 @@ pub(super) struct AccountsState {
     error: Option<Arc<Error>>,
     /// The list last read, when it could not be cached: shown rather than lost.
     unsaved: Option<CachedAccounts>,
+    /// The roles being read, to put first the accounts a person looks at.
+    queue: Option<Arc<RoleQueue>>,
+    /// Accounts a person looks at (their roles are read first).
+    wanted: Vec<String>,
 }
 
 /// The accounts of an instance, as known now.
@@ -26,6 +42,8 @@ pub(super) struct AccountsState {
 pub struct Accounts {
     /// The accounts, each with the user's roles.
     pub accounts: Vec<AccountRoles>,
+    /// Accounts whose roles are not read yet (their `roles` are empty meanwhile).
+    pub roles_pending: HashSet<String>,
     /// When they were read from AWS (`None`: never).
     pub updated_at: Option<SystemTime>,
     /// A refresh is under way.
@@ -40,13 +58,12 @@ impl Workspace {
     }
 
     /// The cached accounts of `instance` at once; a background refresh starts when they
-    /// are old and the session is signed in.
+    /// are old (or some roles were never read) and the session is signed in.
     pub async fn accounts(&self, instance: &Instance) -> Result<Accounts> {
         let cached = self.cached_accounts(instance).await?;
-        let stale = self.stale(&cached);
         let signed_in = self.phase(instance) == super::SessionPhase::SignedIn;
-        if stale && signed_in && !cached.refreshing {
-            self.refresh_accounts(instance)?;
+        if self.stale(&cached) && signed_in && !cached.refreshing {
+            self.start_discovery(instance, false);
             return Ok(Accounts {
                 refreshing: true,
                 ..cached
@@ -57,57 +74,96 @@ impl Workspace {
 
     /// Every account of `instance` with its roles, answered now: the cached list while it
     /// is fresh, unless `refresh`; else read again first (and cached), with
-    /// [`Event::AccountsProgress`]. For the command line.
+    /// [`Event::AccountsProgress`]. For the command line: someone waits for all of it, so
+    /// every role is read at the pace the service allows, not the background's.
     pub async fn all_accounts(&self, instance: &Instance, refresh: bool) -> Result<Accounts> {
         let cached = self.cached_accounts(instance).await?;
         if !refresh && !self.stale(&cached) {
             return Ok(cached);
         }
-        if let Err(e) = self.discover(instance).await {
+        if let Err(e) = self.discover(instance, refresh, true).await {
             self.note_refusal(instance, &e);
             return Err(e);
         }
         self.cached_accounts(instance).await
     }
 
-    /// Whether the list is old enough to read again.
+    /// Whether the list is old enough to read again, or holds accounts whose roles were
+    /// never read.
     fn stale(&self, cached: &Accounts) -> bool {
         let now = self.now();
-        cached
-            .updated_at
-            .is_none_or(|t| now.duration_since(t).map_or(true, |age| age > STALE_AFTER))
+        !cached.roles_pending.is_empty()
+            || cached
+                .updated_at
+                .is_none_or(|t| now.duration_since(t).map_or(true, |age| age > STALE_AFTER))
+    }
+
+    /// What is known of `instance`'s accounts: the cache, or the list that could not be
+    /// saved there.
+    async fn known_accounts(&self, instance: &Instance) -> Result<CachedAccounts> {
+        let (cache, i) = (self.accounts_cache(), instance.clone());
+        let on_disk = blocking("read of the account list", move || Ok(cache.get(&i))).await?;
+        let unsaved = self
+            .lock()
+            .accounts
+            .get(instance)
+            .and_then(|a| a.unsaved.clone());
+        Ok(unsaved.unwrap_or(on_disk))
     }
 
     /// The cached accounts of `instance`, without starting a refresh.
     pub async fn cached_accounts(&self, instance: &Instance) -> Result<Accounts> {
-        let (cache, i) = (self.accounts_cache(), instance.clone());
-        let on_disk = blocking("read of the account list", move || Ok(cache.get(&i))).await?;
+        let cached = self.known_accounts(instance).await?;
         let state = self.lock();
         let known = state.accounts.get(instance);
-        let cached = known.and_then(|a| a.unsaved.clone()).unwrap_or(on_disk);
+        let roles_pending = cached
+            .accounts
+            .iter()
+            .filter(|a| !cached.roles_read.contains_key(&a.account.account_id))
+            .map(|a| a.account.account_id.clone())
+            .collect();
         Ok(Accounts {
             accounts: cached.accounts,
+            roles_pending,
             updated_at: cached.updated_at,
             refreshing: known.is_some_and(|a| a.refreshing),
             error: known.and_then(|a| a.error.clone()),
         })
     }
 
-    /// Reads the accounts and roles of `instance` again, in the background, with
-    /// [`Event::AccountsProgress`]; [`Event::AccountsUpdated`] when done.
+    /// Reads the accounts and roles of `instance` again, all of them, in the background,
+    /// with [`Event::AccountsProgress`] and [`Event::AccountsUpdated`] as they arrive.
     pub fn refresh_accounts(&self, instance: &Instance) -> Result<()> {
+        self.start_discovery(instance, true);
+        Ok(())
+    }
+
+    /// Reads these accounts' roles before the others' (the accounts a person is looking
+    /// at, or a command names), in the refresh under way and the next one.
+    pub fn prioritise_accounts(&self, instance: &Instance, ids: Vec<String>) {
+        let mut state = self.lock();
+        let a = state.accounts.entry(instance.clone()).or_default();
+        if let Some(q) = &a.queue {
+            q.prioritise(ids.iter().cloned());
+        }
+        a.wanted = ids;
+    }
+
+    /// A refresh in the background, unless one runs: every account's roles when `full`,
+    /// else only those of new accounts and of accounts read more than a day ago.
+    fn start_discovery(&self, instance: &Instance, full: bool) {
         {
             let mut state = self.lock();
             let a = state.accounts.entry(instance.clone()).or_default();
             if a.refreshing {
-                return Ok(());
+                return;
             }
             a.refreshing = true;
             a.error = None;
         }
         let (world, instance) = (self.clone(), instance.clone());
         tokio::spawn(async move {
-            let result = world.discover(&instance).await;
+            let result = world.discover(&instance, full, false).await;
             if let Err(e) = &result {
                 world.note_refusal(&instance, e);
             }
@@ -117,43 +173,109 @@ impl Workspace {
             }
             world.emit(Event::AccountsUpdated { instance });
         });
-        Ok(())
     }
 
-    async fn discover(&self, instance: &Instance) -> Result<()> {
+    /// Lists the accounts (saved and announced at once), then reads the roles that are
+    /// due, saving as they come; all of them at once when `waited_for`.
+    async fn discover(&self, instance: &Instance, full: bool, waited_for: bool) -> Result<()> {
         self.emit(Event::AccountsProgress {
             instance: instance.clone(),
             done: 0,
             total: None,
         });
         let provider = self.provider(instance).await?;
-        let (world, reported) = (self.clone(), instance.clone());
-        let last = Mutex::new(0usize);
-        let report = move |done: usize, total: usize| {
-            // At most ~100 updates however large the organisation.
-            let step = (total / 100).max(1);
-            let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
-            if done == total || done >= *last + step || done == 0 {
-                *last = done;
-                world.emit(Event::AccountsProgress {
-                    instance: reported.clone(),
-                    done,
-                    total: Some(total),
-                });
-            }
+        let listed = provider.accounts(&AccountFilter::default()).await?;
+        let now = self.now();
+        let merged = merge(self.known_accounts(instance).await?, listed, now);
+        let due = due(&merged, full, now);
+        self.save_accounts(instance, merged.clone()).await;
+
+        let percent = self.settings().preferences.discovery_percent;
+        let share =
+            f64::from(percent.clamp(*DISCOVERY_PERCENT.start(), *DISCOVERY_PERCENT.end())) / 100.0;
+        let all: Vec<String> = due.iter().map(|a| a.account_id.clone()).collect();
+        let queue = Arc::new(RoleQueue::new(due, share));
+        if waited_for {
+            queue.prioritise(all);
+        }
+        let favourites: Vec<String> = self
+            .settings()
+            .favourites_of(instance)
+            .map(|f| f.account_id.clone())
+            .collect();
+        queue.prioritise(favourites);
+        {
+            let mut state = self.lock();
+            let a = state.accounts.entry(instance.clone()).or_default();
+            queue.prioritise(a.wanted.iter().cloned());
+            a.queue = Some(queue.clone());
+        }
+        let total = queue.remaining();
+        let progress = Progress::new(self.clone(), instance.clone(), total);
+        progress.report(0);
+        let current = Arc::new(Mutex::new((merged, 0usize, false)));
+        // Roles a person asked for are shown at once, not at the next save.
+        let save_now = Arc::new(tokio::sync::Notify::new());
+        let found = {
+            let (current, world, progress) = (current.clone(), self.clone(), progress.clone());
+            let (instance, save_now) = (instance.clone(), save_now.clone());
+            Arc::new(move |found: AccountRoles| {
+                let asked = world
+                    .lock()
+                    .accounts
+                    .get(&instance)
+                    .is_some_and(|a| a.wanted.contains(&found.account.account_id));
+                if asked {
+                    save_now.notify_one();
+                }
+                let mut c = current.lock().unwrap_or_else(|e| e.into_inner());
+                let id = found.account.account_id.clone();
+                if let Some(a) = c.0.accounts.iter_mut().find(|a| a.account.account_id == id) {
+                    a.roles = found.roles;
+                }
+                c.0.roles_read.insert(id, world.now());
+                c.1 += 1;
+                c.2 = true;
+                progress.report(c.1);
+            })
         };
-        let found = provider
-            .accounts_with_roles_reporting(&AccountFilter::default(), None, &report)
-            .await?;
-        let (cache, i, now, list) = (
-            self.accounts_cache(),
-            instance.clone(),
-            self.now(),
-            found.clone(),
-        );
+        // The list on disk (and in the faces) follows the roles as they arrive.
+        let saver = {
+            let (current, world, instance) = (current.clone(), self.clone(), instance.clone());
+            let save_now = save_now.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        () = tokio::time::sleep(SAVE_EVERY) => {}
+                        () = save_now.notified() => {}
+                    }
+                    let changed = {
+                        let mut c = current.lock().unwrap_or_else(|e| e.into_inner());
+                        std::mem::take(&mut c.2).then(|| c.0.clone())
+                    };
+                    if let Some(list) = changed {
+                        world.save_accounts(&instance, list).await;
+                    }
+                }
+            })
+        };
+        let result = provider.crawl_roles(queue, found).await;
+        saver.abort();
+        let last = current.lock().unwrap_or_else(|e| e.into_inner()).0.clone();
+        self.save_accounts(instance, last).await;
+        if let Some(a) = self.lock().accounts.get_mut(instance) {
+            a.queue = None;
+        }
+        progress.report(total);
+        result
+    }
+
+    /// Writes the list to the cache (kept in memory if it cannot be) and tells the faces.
+    async fn save_accounts(&self, instance: &Instance, list: CachedAccounts) {
+        let (cache, i, copy) = (self.accounts_cache(), instance.clone(), list.clone());
         let saved = blocking("write of the account list", move || {
             cache
-                .put(&i, &list, now)
+                .put_all(&i, &copy)
                 .map_err(|source| Error::WriteFailed {
                     path: cache.path_of(&i),
                     source,
@@ -164,15 +286,167 @@ impl Workspace {
             Ok(()) => None,
             Err(e) => {
                 tracing::warn!(error = %e, "could not cache the account list; showing it anyway");
-                Some(CachedAccounts {
-                    updated_at: Some(now),
-                    accounts: found,
-                })
+                Some(list)
             }
         };
-        if let Some(a) = self.lock().accounts.get_mut(instance) {
-            a.unsaved = unsaved;
+        self.lock()
+            .accounts
+            .entry(instance.clone())
+            .or_default()
+            .unsaved = unsaved;
+        self.emit(Event::AccountsUpdated {
+            instance: instance.clone(),
+        });
+    }
+}
+
+/// The accounts as just listed, with the roles already known of those still there;
+/// accounts that are gone are dropped, new ones have roles not read yet.
+fn merge(known: CachedAccounts, listed: Vec<Account>, now: SystemTime) -> CachedAccounts {
+    let mut roles: HashMap<String, AccountRoles> = known
+        .accounts
+        .into_iter()
+        .map(|a| (a.account.account_id.clone(), a))
+        .collect();
+    let mut roles_read = HashMap::new();
+    let accounts = listed
+        .into_iter()
+        .map(|account| {
+            let id = account.account_id.clone();
+            let known_roles = roles.remove(&id).map(|a| a.roles).unwrap_or_default();
+            if let Some(t) = known.roles_read.get(&id) {
+                roles_read.insert(id, *t);
+            }
+            AccountRoles {
+                account,
+                roles: known_roles,
+            }
+        })
+        .collect();
+    CachedAccounts {
+        updated_at: Some(now),
+        accounts,
+        roles_read,
+    }
+}
+
+/// The accounts whose roles to read: those never read first, then (all the others when
+/// `full`) those read more than [`ROLES_TRUSTED_FOR`] ago, oldest first.
+fn due(list: &CachedAccounts, full: bool, now: SystemTime) -> Vec<Account> {
+    let unread = list
+        .accounts
+        .iter()
+        .filter(|a| !list.roles_read.contains_key(&a.account.account_id));
+    let mut read: Vec<(&SystemTime, &AccountRoles)> = list
+        .accounts
+        .iter()
+        .filter_map(|a| list.roles_read.get(&a.account.account_id).map(|t| (t, a)))
+        .filter(|(t, _)| {
+            full || now
+                .duration_since(**t)
+                .map_or(true, |age| age > ROLES_TRUSTED_FOR)
+        })
+        .collect();
+    read.sort_by_key(|(t, _)| **t);
+    unread
+        .chain(read.into_iter().map(|(_, a)| a))
+        .map(|a| a.account.clone())
+        .collect()
+}
+
+/// Progress of the roles, at most ~100 reports however large the organisation.
+#[derive(Clone)]
+struct Progress {
+    world: Workspace,
+    instance: Instance,
+    total: usize,
+    last: Arc<Mutex<Option<usize>>>,
+}
+
+impl Progress {
+    fn new(world: Workspace, instance: Instance, total: usize) -> Self {
+        Self {
+            world,
+            instance,
+            total,
+            last: Arc::new(Mutex::new(None)),
         }
-        Ok(())
+    }
+
+    fn report(&self, done: usize) {
+        let step = (self.total / 100).max(1);
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if done == self.total || last.is_none_or(|l| done >= l + step) {
+            *last = Some(done);
+            self.world.emit(Event::AccountsProgress {
+                instance: self.instance.clone(),
+                done,
+                total: Some(self.total),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::from_epoch_seconds;
+    use crate::portal::Role;
+
+    fn account(id: &str, roles: &[&str]) -> AccountRoles {
+        AccountRoles {
+            account: Account {
+                account_id: id.into(),
+                account_name: format!("name-{id}"),
+                email_address: None,
+            },
+            roles: roles
+                .iter()
+                .map(|r| Role {
+                    account_id: id.into(),
+                    role_name: (*r).into(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_refresh_keeps_known_roles_drops_gone_accounts_and_reads_new_ones_first() {
+        let t0 = from_epoch_seconds(1_800_000_000);
+        let known = CachedAccounts {
+            updated_at: Some(t0),
+            accounts: vec![
+                account("1", &["A"]),
+                account("2", &["B"]),
+                account("3", &["C"]),
+            ],
+            roles_read: [("1", 0), ("2", 100), ("3", 50)]
+                .into_iter()
+                .map(|(id, s)| (id.to_owned(), t0 + Duration::from_secs(s)))
+                .collect(),
+        };
+        let listed = vec![
+            account("3", &[]).account,
+            account("4", &[]).account,
+            account("1", &[]).account,
+        ];
+        let now = t0 + Duration::from_secs(3_600);
+        let merged = merge(known, listed, now);
+        let ids = |v: &[Account]| v.iter().map(|a| a.account_id.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            merged
+                .accounts
+                .iter()
+                .map(|a| (a.account.account_id.as_str(), a.roles.len()))
+                .collect::<Vec<_>>(),
+            [("3", 1), ("4", 0), ("1", 1)]
+        );
+        assert!(!merged.roles_read.contains_key("2"));
+        // Within a day only the new one; a full pass: the new one, then oldest first.
+        assert_eq!(ids(&due(&merged, false, now)), ["4"]);
+        assert_eq!(ids(&due(&merged, true, now)), ["4", "1", "3"]);
+        // A day later, every account.
+        let later = t0 + ROLES_TRUSTED_FOR + Duration::from_secs(60);
+        assert_eq!(ids(&due(&merged, false, later)), ["4", "1", "3"]);
     }
 }

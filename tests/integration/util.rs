@@ -5,6 +5,7 @@
 
 use aws_sso_device_auth_provider::clock::ManualClock;
 use aws_sso_device_auth_provider::oidc::poll::PollPolicy;
+use aws_sso_device_auth_provider::store::SessionRecord;
 use aws_sso_device_auth_provider::{
     AwsSsoDeviceAuthProvider, Endpoints, MemoryStore, SecretStore, SignInPrompt,
 };
@@ -127,4 +128,16 @@ pub async fn eventually(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     cond()
+}
+
+/// The session record `sso` keeps in `store`.
+pub fn stored(
+    store: &Arc<dyn SecretStore>,
+    sso: &aws_sso_device_auth_provider::AwsSsoDeviceAuthProvider,
+) -> SessionRecord {
+    let secret = store
+        .get(&sso.instance().key())
+        .expect("store")
+        .expect("a record");
+    SessionRecord::from_secret(&secret).expect("record parses")
 }

@@ -145,3 +145,205 @@ async fn the_shared_token_copy_stays_ten_minutes_from_expiry_over_two_lifetimes(
         "the copy came within {least} s of its expiry"
     );
 }
+
+/// Waits for the refresh under way to end; the accounts then.
+async fn refreshed(
+    world: &Workspace,
+    instance: &Instance,
+) -> aws_sso_device_auth_provider::workspace::Accounts {
+    for _ in 0..600 {
+        let a = world.cached_accounts(instance).await.expect("accounts");
+        if !a.refreshing {
+            return a;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the refresh never ended");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_come_first_then_the_roles_asked_for_then_the_rest_at_half_the_throttle() {
+    const ACCOUNTS: usize = 100;
+    let (emu, clock) = emulator_with_clock(EmulatorConfig {
+        accounts: ACCOUNTS,
+        auto_approve: true,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let home = tempfile::tempdir().expect("home");
+    let world = Workspace::open(options(home.path(), &emu, &clock))
+        .await
+        .expect("open");
+    let instance = Instance::new(&unique_start_url(), "eu-west-1").expect("instance");
+    world.sign_in(&instance, None).await.expect("signed in");
+    emu.configure(|c| c.throttle_rps = Some(20.0));
+    let org = emu.organisation();
+    let before = emu.counters();
+    let mut events = world.subscribe();
+
+    // The accounts, before any role: searchable at once.
+    let started = std::time::Instant::now();
+    world.refresh_accounts(&instance).expect("refresh");
+    let listed = loop {
+        match tokio::time::timeout(Duration::from_secs(10), events.recv()).await {
+            Ok(Ok(Event::AccountsUpdated { .. })) => break started.elapsed(),
+            Ok(_) => {}
+            Err(_) => panic!("no account list"),
+        }
+    };
+    let first = world.cached_accounts(&instance).await.expect("accounts");
+    assert_eq!(first.accounts.len(), ACCOUNTS);
+    assert!(
+        first.roles_pending.len() > ACCOUNTS - 10,
+        "{}",
+        first.roles_pending.len()
+    );
+
+    // An account far down the list, searched for: its roles come at once.
+    let wanted = &org[ACCOUNTS - 3];
+    let asked = std::time::Instant::now();
+    world.prioritise_accounts(&instance, vec![wanted.account_id.clone()]);
+    let arrived = loop {
+        let a = world.cached_accounts(&instance).await.expect("accounts");
+        if !a.roles_pending.contains(&wanted.account_id) {
+            let got = a
+                .accounts
+                .iter()
+                .find(|a| a.account.account_id == wanted.account_id)
+                .expect("the account");
+            let names: Vec<&str> = got.roles.iter().map(|r| r.role_name.as_str()).collect();
+            assert_eq!(
+                names,
+                wanted.roles.iter().map(String::as_str).collect::<Vec<_>>()
+            );
+            assert!(
+                a.roles_pending.len() > ACCOUNTS / 2,
+                "the rest still on their way"
+            );
+            break asked.elapsed();
+        }
+        assert!(
+            asked.elapsed() < Duration::from_secs(5),
+            "the roles asked for never came"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(arrived < Duration::from_secs(2), "{arrived:?}");
+
+    // The rest in the background, at half of the 20 requests/s the service allows.
+    let window_start = (std::time::Instant::now(), emu.counters().list_account_roles);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let window = emu.counters().list_account_roles - window_start.1;
+    let rate = window as f64 / window_start.0.elapsed().as_secs_f64();
+    assert!(
+        (7.0..=12.5).contains(&rate),
+        "{rate:.1} requests/s in the background"
+    );
+
+    let done = refreshed(&world, &instance).await;
+    let after = emu.counters();
+    assert!(done.error.is_none(), "{:?}", done.error);
+    assert!(done.roles_pending.is_empty());
+    for (got, want) in done.accounts.iter().zip(org.iter()) {
+        let names: Vec<&str> = got.roles.iter().map(|r| r.role_name.as_str()).collect();
+        assert_eq!(
+            names,
+            want.roles.iter().map(String::as_str).collect::<Vec<_>>()
+        );
+    }
+    assert_eq!(
+        after.throttled - before.throttled,
+        0,
+        "no request of ours was throttled"
+    );
+    assert_eq!(
+        after.list_account_roles - before.list_account_roles,
+        ACCOUNTS as u64
+    );
+    println!(
+        "{ACCOUNTS} accounts at 20 req/s: listed in {} ms, an account asked for had its roles {} ms later, background {rate:.1} req/s, all in {:.1} s, 0 throttled",
+        listed.as_millis(),
+        arrived.as_millis(),
+        started.elapsed().as_secs_f64()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_reads_new_accounts_drops_gone_ones_and_rereads_the_rest_within_a_day() {
+    use aws_sso_emulator::OrgAccount;
+    let (emu, clock) = emulator_with_clock(EmulatorConfig {
+        accounts: 40,
+        auto_approve: true,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let home = tempfile::tempdir().expect("home");
+    let world = Workspace::open(options(home.path(), &emu, &clock))
+        .await
+        .expect("open");
+    let instance = Instance::new(&unique_start_url(), "eu-west-1").expect("instance");
+    world.sign_in(&instance, None).await.expect("signed in");
+    let first = world
+        .all_accounts(&instance, false)
+        .await
+        .expect("accounts");
+    assert_eq!(first.accounts.len(), 40);
+
+    // One account gone, one new, one with a role more.
+    let mut org: Vec<OrgAccount> = emu.organisation().as_ref().clone();
+    let gone = org.remove(0);
+    org[0].roles.push("BreakGlass".into());
+    let changed = org[0].account_id.clone();
+    let mut new = org[1].clone();
+    new.account_id = "999999999999".into();
+    new.account_name = "brand-new".into();
+    org.push(new);
+    emu.set_organisation(org);
+    let roles_of = |a: &aws_sso_device_auth_provider::workspace::Accounts, id: &str| {
+        a.accounts
+            .iter()
+            .find(|a| a.account.account_id == id)
+            .map(|a| a.roles.len())
+    };
+
+    // Within the day: the account pages and the new account's roles, nothing more.
+    clock.advance(Duration::from_secs(11 * 60));
+    let before = emu.counters();
+    let next = world
+        .all_accounts(&instance, false)
+        .await
+        .expect("accounts");
+    let after = emu.counters();
+    assert_eq!(after.list_account_roles - before.list_account_roles, 1);
+    assert_eq!(after.list_accounts - before.list_accounts, 1);
+    assert_eq!(next.accounts.len(), 40);
+    assert!(
+        roles_of(&next, &gone.account_id).is_none(),
+        "the gone account is dropped"
+    );
+    assert!(roles_of(&next, "999999999999").is_some_and(|n| n > 0));
+    assert_eq!(
+        roles_of(&next, &changed),
+        roles_of(&first, &changed),
+        "trusted for a day"
+    );
+
+    // A day later, every account's roles are read again.
+    clock.advance(Duration::from_secs(24 * 60 * 60));
+    let before = emu.counters();
+    let later = world
+        .all_accounts(&instance, false)
+        .await
+        .expect("accounts");
+    let after = emu.counters();
+    assert_eq!(after.list_account_roles - before.list_account_roles, 40);
+    assert_eq!(
+        roles_of(&later, &changed),
+        roles_of(&first, &changed).map(|n| n + 1)
+    );
+
+    // Another identity's list is never kept: signing out forgets it.
+    world.sign_out(&instance).await.expect("signed out");
+    let forgotten = world.cached_accounts(&instance).await.expect("accounts");
+    assert!(forgotten.accounts.is_empty() && forgotten.updated_at.is_none());
+}

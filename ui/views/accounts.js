@@ -60,6 +60,8 @@ export default function accountsView(el) {
   let favKey = '';         // what favOf was made from
   let matched = [];        // [account, roles shown] for the current query, in order
   let drawn = 0;           // how many of `matched` are in the list
+  let asked = '';          // the accounts last asked to have their roles read first
+  let lastCtx = null;      // the context of the last drawing, for the pages drawn on scroll
   const rowsOf = new Map(); // accountId → {node, roleEls: Map(role → li)}: each row made once per list
 
   function buildIndex(accounts) {
@@ -77,9 +79,9 @@ export default function accountsView(el) {
       'aria-controls': 'account-list', role: 'combobox', 'aria-expanded': 'true', 'aria-autocomplete': 'list',
     });
     search.value = query;
-    search.addEventListener('input', () => { query = search.value; cursor = null; renderList(ctx); });
+    search.addEventListener('input', () => { query = search.value; cursor = null; renderList(ctx, false); });
     search.addEventListener('keydown', (ev) => {
-      if (ev.key === 'Escape' && search.value) { ev.stopPropagation(); search.value = ''; query = ''; cursor = null; renderList(ctx); }
+      if (ev.key === 'Escape' && search.value) { ev.stopPropagation(); search.value = ''; query = ''; cursor = null; renderList(ctx, false); }
       else if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') { ev.preventDefault(); move(ev.key === 'ArrowDown' ? 1 : -1); }
       else if (ev.key === 'PageDown' || ev.key === 'PageUp') { ev.preventDefault(); move(ev.key === 'PageDown' ? 10 : -10); }
       else if (ev.key === 'Enter' && cursor && !parts.rows.classList.contains('readonly')) {
@@ -138,8 +140,14 @@ export default function accountsView(el) {
     parts.empty.hidden = false;
   }
 
-  function renderList(ctx) {
+  /** Draws the list for the query. `keep`: the same query with new data (roles arriving),
+   * so as many rows stay drawn and the list stays where it was scrolled. */
+  function renderList(ctx, keep = true) {
     const t0 = performance.now();
+    const scroller = el.closest('main');
+    const top = keep && scroller ? scroller.scrollTop : 0;
+    const wasDrawn = keep ? drawn : 0;
+    lastCtx = ctx;
     const { S } = ctx;
     const acc = S.accounts;
     parts.empty.hidden = true;
@@ -167,23 +175,38 @@ export default function accountsView(el) {
     for (const it of index) {
       const roles = tests.length ? matchingRoles(it, tests) : it.a.roles;
       if (roles.length) matched.push([it.a, roles]);
+      // Roles on their way: the account shows by its own words; role words wait for them.
+      else if (it.a.rolesPending && tests.every((t) => it.fields.some(t))) matched.push([it.a, []]);
     }
     const matches = matched.length;
-    drawn = Math.min(PAGE, matches);
+    drawn = Math.min(Math.max(PAGE, wasDrawn), matches);
     const frag = document.createDocumentFragment();
     for (let i = 0; i < drawn; i++) frag.append(rowFor(...matched[i]));
-    const keep = form && frag.querySelector(`[data-key="${CSS.escape(form.accountId + '/' + form.roleName)}"]`);
+    const formRow = form && frag.querySelector(`[data-key="${CSS.escape(form.accountId + '/' + form.roleName)}"]`);
     const hadFocus = form && form.node.contains(document.activeElement) ? document.activeElement : null;
-    if (keep) keep.append(form.node);
+    if (formRow) formRow.append(form.node);
     else closeForm();
     parts.rows.replaceChildren(frag);
     if (hadFocus) hadFocus.focus();
+    if (keep && scroller) scroller.scrollTop = top;
     select(cursor && parts.rows.querySelector(`[data-key="${CSS.escape(cursor)}"]`));
+    askFirst(ctx, tests.length > 0);
 
     if (!matches) emptyState(ctx, `No account or role matches "${query.trim()}".`);
     else parts.summary.textContent = `${num(matches)} ${matches === 1 ? 'account' : 'accounts'}`;
     lastMs = performance.now() - t0;
     parts.rows.dataset.renderMs = lastMs.toFixed(1);
+  }
+
+  /** Asks for the roles of the accounts the person sees (and, while searching, of every
+   * account the search finds) to be read before the others'. */
+  function askFirst(ctx, searching) {
+    const ids = (searching ? matched : matched.slice(0, drawn))
+      .filter(([a]) => a.rolesPending).slice(0, 100).map(([a]) => a.accountId);
+    const key = ids.join(',');
+    if (!ids.length || key === asked) return;
+    asked = key;
+    ctx.invoke('prioritise_accounts', { ids }).catch(() => {});
   }
 
   /** The next page of the list; false when all of it is drawn. */
@@ -193,6 +216,7 @@ export default function accountsView(el) {
     const to = Math.min(matched.length, drawn + PAGE);
     for (; drawn < to; drawn++) frag.append(rowFor(...matched[drawn]));
     parts.rows.append(frag);
+    if (lastCtx) askFirst(lastCtx, parseQuery(query).length > 0);
     return true;
   }
 
@@ -234,6 +258,7 @@ export default function accountsView(el) {
         h('span', { class: 'mono muted small', text: a.accountId }),
         a.emailAddress && h('span', { class: 'muted small email', text: a.emailAddress })),
       h('ul', { class: 'roles', 'aria-label': `Roles in ${a.accountName || a.accountId}` },
+        a.rolesPending && !roles.length && h('li', { class: 'role muted small', testid: 'roles-pending', text: 'Reading roles…' }),
         roles.map((r) => h('li', { class: 'role', testid: 'role-row', role: 'option', 'aria-selected': 'false', id: `role-${a.accountId}-${r}`, 'data-role-name': r, 'data-key': `${a.accountId}/${r}` },
           h('div', { class: 'role-line' }, h('span', { class: 'role-name', text: r }),
           h('span', { class: 'role-actions' },

@@ -1,0 +1,231 @@
+//! How soon the account list is of use: the workspace as the app drives it.
+
+use aws_sso_device_auth_provider::clock::ManualClock;
+use aws_sso_device_auth_provider::env::Env;
+use aws_sso_device_auth_provider::workspace::{Event, Options, Workspace};
+use aws_sso_device_auth_provider::{Instance, MemoryStore};
+use aws_sso_emulator::{Emulator, EmulatorConfig, OrgAccount};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const ROLES: usize = 3;
+
+struct World {
+    emu: Emulator,
+    clock: ManualClock,
+    world: Workspace,
+    instance: Instance,
+    _home: tempfile::TempDir,
+}
+
+/// A signed-in workspace against an emulator of `accounts`, throttled at `rate` from now.
+async fn world(accounts: usize, rate: f64) -> World {
+    let clock = ManualClock::starting_now();
+    let emu = Emulator::start_with(
+        ("127.0.0.1", 0),
+        EmulatorConfig {
+            accounts,
+            roles_per_account: ROLES,
+            auto_approve: true,
+            ..EmulatorConfig::default()
+        },
+        Arc::new(clock.clone()),
+    )
+    .await
+    .expect("emulator");
+    let home = tempfile::tempdir().expect("home");
+    let mut options = Options::new(
+        Env::process()
+            .in_home(home.path())
+            .with_endpoints(&emu.endpoint())
+            .without("DISPLAY")
+            .without("WAYLAND_DISPLAY")
+            .without("BROWSER"),
+    );
+    options.store = Arc::new(MemoryStore::new());
+    options.timing.clock = Arc::new(clock.clone());
+    options.open_browser = false;
+    let world = Workspace::open(options).await.expect("workspace");
+    let instance = Instance::new("https://bench.awsapps.com/start", "us-east-1").expect("instance");
+    world.sign_in(&instance, None).await.expect("sign-in");
+    emu.configure(|c| c.throttle_rps = Some(rate));
+    World {
+        emu,
+        clock,
+        world,
+        instance,
+        _home: home,
+    }
+}
+
+/// Waits for the next account list the faces are told of.
+async fn updated(events: &mut tokio::sync::broadcast::Receiver<Event>) {
+    loop {
+        match events.recv().await {
+            Ok(Event::AccountsUpdated { .. }) => return,
+            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+/// Seconds until the list is searchable, then until an account searched for (four fifths
+/// down the list) has its roles shown.
+async fn first_use(w: &World) -> (f64, f64) {
+    let mut events = w.world.subscribe();
+    let started = Instant::now();
+    w.world.refresh_accounts(&w.instance).expect("refresh");
+    updated(&mut events).await;
+    let listed = started.elapsed().as_secs_f64();
+    let accounts = w
+        .world
+        .cached_accounts(&w.instance)
+        .await
+        .expect("accounts");
+    let wanted = accounts.accounts[accounts.accounts.len() * 4 / 5]
+        .account
+        .account_id
+        .clone();
+    let asked = Instant::now();
+    w.world
+        .prioritise_accounts(&w.instance, vec![wanted.clone()]);
+    loop {
+        let a = w
+            .world
+            .cached_accounts(&w.instance)
+            .await
+            .expect("accounts");
+        if !a.roles_pending.contains(&wanted) {
+            return (listed, asked.elapsed().as_secs_f64());
+        }
+        updated(&mut events).await;
+    }
+}
+
+/// Another client of the user: a ListAccounts call every 200 ms until `stop`; its 429s.
+fn other_client(endpoint: String, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<(u64, u64)> {
+    tokio::spawn(async move {
+        let http = reqwest::Client::new();
+        let (mut sent, mut throttled) = (0, 0);
+        let mut tick = tokio::time::interval(Duration::from_millis(200));
+        while !stop.load(Ordering::Relaxed) {
+            tick.tick().await;
+            let reply = http
+                .get(format!("{endpoint}/assignment/accounts?max_result=1"))
+                .header("x-amz-sso_bearer_token", "another-client")
+                .send()
+                .await;
+            sent += 1;
+            if reply.is_ok_and(|r| r.status() == reqwest::StatusCode::TOO_MANY_REQUESTS) {
+                throttled += 1;
+            }
+        }
+        (sent, throttled)
+    })
+}
+
+struct Crawl {
+    seconds: f64,
+    ours_throttled: u64,
+    other_sent: u64,
+    other_throttled: u64,
+    other_alone_throttled: u64,
+}
+
+/// The whole background reading with the other client beside it, and the other client
+/// alone for as long.
+async fn crawl_beside_another(w: &World) -> Crawl {
+    let mut events = w.world.subscribe();
+    let before = w.emu.counters();
+    let stop = Arc::new(AtomicBool::new(false));
+    let other = other_client(w.emu.endpoint(), stop.clone());
+    let started = Instant::now();
+    w.world.refresh_accounts(&w.instance).expect("refresh");
+    loop {
+        updated(&mut events).await;
+        let a = w
+            .world
+            .cached_accounts(&w.instance)
+            .await
+            .expect("accounts");
+        if !a.refreshing && a.roles_pending.is_empty() {
+            break;
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    let (other_sent, other_throttled) = other.await.expect("other client");
+    let after = w.emu.counters();
+    let alone = Arc::new(AtomicBool::new(false));
+    let other = other_client(w.emu.endpoint(), alone.clone());
+    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+    alone.store(true, Ordering::Relaxed);
+    let (_, other_alone_throttled) = other.await.expect("other client");
+    Crawl {
+        seconds,
+        ours_throttled: after.throttled - before.throttled - other_throttled,
+        other_sent,
+        other_throttled,
+        other_alone_throttled,
+    }
+}
+
+/// A refresh 11 minutes later, after 1% of the accounts were added: requests and seconds.
+async fn refresh_one_percent_new(w: &World) -> (u64, u64, f64) {
+    let mut org: Vec<OrgAccount> = w.emu.organisation().as_ref().clone();
+    let new = org.len() / 100;
+    for i in 0..new {
+        let mut a = org[i].clone();
+        a.account_id = format!("9{:011}", i);
+        a.account_name = format!("new-{i}");
+        org.push(a);
+    }
+    w.emu.set_organisation(org);
+    w.clock.advance(Duration::from_secs(11 * 60));
+    let before = w.emu.counters();
+    let started = Instant::now();
+    w.world
+        .all_accounts(&w.instance, false)
+        .await
+        .expect("refresh");
+    let seconds = started.elapsed().as_secs_f64();
+    let after = w.emu.counters();
+    let sent = (after.list_accounts - before.list_accounts)
+        + (after.list_account_roles - before.list_account_roles)
+        - (after.throttled - before.throttled);
+    (sent, new as u64, seconds)
+}
+
+pub fn table(runtime: &tokio::runtime::Runtime, rates: &[f64]) {
+    println!("the account list in use while roles are read in the background (half the throttle)");
+    println!(
+        "| accounts | throttle (req/s) | searchable (s) | roles of an account searched for (s) |"
+    );
+    println!("|---:|---:|---:|---:|");
+    for accounts in [1_000, 5_000] {
+        for &rate in rates {
+            let (listed, searched) = runtime.block_on(async {
+                let w = world(accounts, rate).await;
+                first_use(&w).await
+            });
+            println!("| {accounts} | {rate} | {listed:.2} | {searched:.2} |");
+        }
+    }
+    println!();
+    println!("1,000 accounts: the whole background reading, another client at 5 req/s beside it, then a refresh with 1% new accounts");
+    println!("| throttle (req/s) | reading (s) | our 429s | the other's requests | its 429s beside us | its 429s alone | refresh: requests (new accounts + 10 pages) | refresh (s) |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for &rate in rates {
+        let (c, (sent, new, seconds)) = runtime.block_on(async {
+            let w = world(1_000, rate).await;
+            let c = crawl_beside_another(&w).await;
+            (c, refresh_one_percent_new(&w).await)
+        });
+        println!(
+            "| {rate} | {:.1} | {} | {} | {} | {} | {sent} ({new} + 10) | {seconds:.2} |",
+            c.seconds, c.ours_throttled, c.other_sent, c.other_throttled, c.other_alone_throttled
+        );
+    }
+    println!();
+}
