@@ -272,7 +272,8 @@ pub const PREFERENCE_NAMES: &[&str] = &[
 pub const DISCOVERY_PERCENT: std::ops::RangeInclusive<u32> = 10..=100;
 
 impl Preferences {
-    /// Refuses margins outside [`MARGIN_MINUTES`].
+    /// Refuses margins outside [`MARGIN_MINUTES`] and a discovery share outside
+    /// [`DISCOVERY_PERCENT`].
     pub fn validate(&self) -> Result<()> {
         for (name, minutes) in [
             ("tokenRefreshMinutes", self.token_refresh_minutes),
@@ -1100,6 +1101,9 @@ mod tests {
             .set("removeProfilesOnSignOut", "true")
             .unwrap();
         s.preferences.set("signInFlow", "device").unwrap();
+        assert_eq!(s.preferences.discovery_percent, 50, "the default");
+        s.preferences.set("discoveryPercent", "30").unwrap();
+        assert_eq!(s.preferences.discovery_percent, 30);
         assert_eq!(
             s.preferences.token_refresh_margin(),
             Duration::from_secs(20 * 60)
@@ -1110,6 +1114,8 @@ mod tests {
             ("tokenRefreshMinutes", "0"),
             ("signInFlow", "x"),
             ("removeProfilesOnQuit", "2"),
+            ("discoveryPercent", "5"),
+            ("discoveryPercent", "101"),
             ("nope", "1"),
         ] {
             let e = s.preferences.set(name, value).unwrap_err();

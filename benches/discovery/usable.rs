@@ -134,7 +134,7 @@ struct Crawl {
 }
 
 /// The whole background reading with the other client beside it, and the other client
-/// alone for as long.
+/// alone for as long (30 s at most: alone, its pace never changes).
 async fn crawl_beside_another(w: &World) -> Crawl {
     let mut events = w.world.subscribe();
     let before = w.emu.counters();
@@ -159,7 +159,7 @@ async fn crawl_beside_another(w: &World) -> Crawl {
     let after = w.emu.counters();
     let alone = Arc::new(AtomicBool::new(false));
     let other = other_client(w.emu.endpoint(), alone.clone());
-    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+    tokio::time::sleep(Duration::from_secs_f64(seconds.min(30.0))).await;
     alone.store(true, Ordering::Relaxed);
     let (_, other_alone_throttled) = other.await.expect("other client");
     Crawl {

@@ -278,7 +278,7 @@ pub enum SettingsCommand {
     },
     /// Set one preference: tokenRefreshMinutes or credentialsRefreshMinutes (1–120),
     /// signInFlow (auto, device, pkce), removeProfilesOnSignOut, removeProfilesOnQuit or
-    /// shareSessionWithAwsCli (true, false).
+    /// shareSessionWithAwsCli (true, false), discoveryPercent (10–100).
     Set {
         /// The preference, as named in settings.json.
         name: String,

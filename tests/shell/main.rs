@@ -215,13 +215,17 @@ fn sign_in_browse_add_a_favourite_and_the_tray_follows() {
     assert_eq!(state["session"]["state"], "signedIn");
     assert_eq!(state["signIn"], Value::Null);
 
-    // The account list: empty cache at first, then filled by the background refresh.
+    // The account list: empty cache at first, then filled by the background refresh,
+    // the accounts first and their roles after them.
     let first = h.ok("get_accounts", json!({}));
     assert_eq!(first["updatedAt"], Value::Null);
     let mut accounts = Value::Null;
     assert!(eventually(20, || {
         accounts = h.ok("get_accounts", json!({}));
         accounts["updatedAt"].is_number()
+            && accounts["accounts"]
+                .as_array()
+                .is_some_and(|a| a.iter().all(|a| a["rolesPending"] == false))
     }));
     let list = accounts["accounts"].as_array().expect("accounts");
     assert_eq!(list.len(), h.emulator.organisation().len());

@@ -62,6 +62,7 @@ export default function accountsView(el) {
   let drawn = 0;           // how many of `matched` are in the list
   let asked = '';          // the accounts last asked to have their roles read first
   let lastCtx = null;      // the context of the last drawing, for the pages drawn on scroll
+  let waiting = [];        // accounts the query may match once their roles are read
   const rowsOf = new Map(); // accountId → {node, roleEls: Map(role → li)}: each row made once per list
 
   function buildIndex(accounts) {
@@ -172,11 +173,17 @@ export default function accountsView(el) {
 
     const tests = parseQuery(query);
     matched = [];
+    waiting = [];
     for (const it of index) {
       const roles = tests.length ? matchingRoles(it, tests) : it.a.roles;
       if (roles.length) matched.push([it.a, roles]);
       // Roles on their way: the account shows by its own words; role words wait for them.
       else if (it.a.rolesPending && tests.every((t) => it.fields.some(t))) matched.push([it.a, []]);
+      // Some words match the account, the others may match roles not read yet.
+      else if (it.a.rolesPending) {
+        const words = tests.filter((t) => it.fields.some(t)).length;
+        if (words) waiting.push([it.a, words]);
+      }
     }
     const matches = matched.length;
     drawn = Math.min(Math.max(PAGE, wasDrawn), matches);
@@ -192,8 +199,11 @@ export default function accountsView(el) {
     select(cursor && parts.rows.querySelector(`[data-key="${CSS.escape(cursor)}"]`));
     askFirst(ctx, tests.length > 0);
 
-    if (!matches) emptyState(ctx, `No account or role matches "${query.trim()}".`);
-    else parts.summary.textContent = `${num(matches)} ${matches === 1 ? 'account' : 'accounts'}`;
+    // Role words may match more once every account's roles are read.
+    const pending = index.reduce((n, it) => n + (it.a.rolesPending ? 1 : 0), 0);
+    const reading = pending ? `the roles of ${num(pending)} ${pending === 1 ? 'account are' : 'accounts are'} still being read` : '';
+    if (!matches) emptyState(ctx, `No account or role matches "${query.trim()}"${reading ? ` yet: ${reading}.` : '.'}`);
+    else parts.summary.textContent = `${num(matches)} ${matches === 1 ? 'account' : 'accounts'}${reading ? ` · ${reading}` : ''}`;
     lastMs = performance.now() - t0;
     parts.rows.dataset.renderMs = lastMs.toFixed(1);
   }
@@ -201,8 +211,11 @@ export default function accountsView(el) {
   /** Asks for the roles of the accounts the person sees (and, while searching, of every
    * account the search finds) to be read before the others'. */
   function askFirst(ctx, searching) {
-    const ids = (searching ? matched : matched.slice(0, drawn))
-      .filter(([a]) => a.rolesPending).slice(0, 100).map(([a]) => a.accountId);
+    const seen = (searching ? matched : matched.slice(0, drawn)).map(([a]) => a);
+    // The accounts that match the most words first.
+    const likely = searching ? waiting.slice().sort((x, y) => y[1] - x[1]).map(([a]) => a) : [];
+    const ids = seen.concat(likely)
+      .filter((a) => a.rolesPending).slice(0, 100).map((a) => a.accountId);
     const key = ids.join(',');
     if (!ids.length || key === asked) return;
     asked = key;

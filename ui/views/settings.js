@@ -74,6 +74,7 @@ export default function settingsView(el) {
     p.rmOut.checked = prefs.removeProfilesOnSignOut;
     p.rmQuit.checked = prefs.removeProfilesOnQuit;
     p.share.checked = prefs.shareSessionWithAwsCli;
+    p.discovery.value = prefs.discoveryPercent;
   }
 
   function build(ctx) {
@@ -92,6 +93,7 @@ export default function settingsView(el) {
       rmOut: h('input', { type: 'checkbox', testid: 'pref-remove-on-sign-out' }),
       rmQuit: h('input', { type: 'checkbox', testid: 'pref-remove-on-quit' }),
       share: h('input', { type: 'checkbox', testid: 'pref-share-cli' }),
+      discovery: h('input', { type: 'number', min: 10, max: 100, step: 5, required: true, testid: 'pref-discovery', class: 'num' }),
       saved: h('span', { class: 'saved', role: 'status', testid: 'preferences-saved' }),
       login: h('input', { type: 'checkbox', testid: 'start-at-login' }),
       file: h('code', { testid: 'credentials-file' }),
@@ -107,6 +109,7 @@ export default function settingsView(el) {
       field('Remove profiles when I sign out', p.rmOut),
       field('Remove profiles when I quit', p.rmQuit),
       field('Share my session with the AWS CLI', p.share, 'The AWS CLI keeps its session cache in a plaintext file under ~/.aws/sso/cache. While shared, the session renews at least 15 minutes before it ends.'),
+      field('Background account reading (% of what AWS allows)', p.discovery, 'The accounts you look at are read at once; the others at this share, leaving the rest to your other AWS tools.'),
       formError(),
       h('p', { class: 'small muted' }, 'Changes are saved as you make them. ', p.saved));
     // One rule for every setting: saved when changed (a number when it is left or Enter
@@ -120,6 +123,12 @@ export default function settingsView(el) {
         bad.focus();
         return;
       }
+      if (!/^\d+$/.test(p.discovery.value) || +p.discovery.value < 10 || +p.discovery.value > 100) {
+        msg.textContent = 'The background share is a whole percentage from 10 to 100; it is not saved.';
+        msg.hidden = false;
+        p.discovery.focus();
+        return;
+      }
       const preferences = {
         ...ctx.S.app.preferences, // keeps fields this UI does not know about
         ...(p.token.disabled ? {} : { tokenRefreshMinutes: +p.token.value, credentialsRefreshMinutes: +p.creds.value }),
@@ -127,6 +136,7 @@ export default function settingsView(el) {
         removeProfilesOnSignOut: p.rmOut.checked,
         removeProfilesOnQuit: p.rmQuit.checked,
         shareSessionWithAwsCli: p.share.checked,
+        discoveryPercent: +p.discovery.value,
       };
       try {
         await submitting(form, () => ctx.invoke('set_preferences', { preferences }), ctx.showError);
