@@ -135,7 +135,7 @@ impl RoleQueue {
 
 impl PortalClient {
     /// Reads the roles of every account in `queue`, handing each account's to `found` as
-    /// they arrive. An account gone since it was listed is skipped. On the first other
+    /// they arrive (none for an account gone since it was listed). On the first other
     /// failure everyone stops, the accounts not read stay in the queue, and the error is
     /// the answer.
     pub async fn crawl_roles(
@@ -157,7 +157,11 @@ impl PortalClient {
                     };
                     match this.list_roles(&token, &account.account_id).await {
                         Ok(roles) => found(AccountRoles { account, roles }),
-                        Err(Error::AccountNotFound { .. }) => {}
+                        // Gone since it was listed: no role of it is the user's.
+                        Err(Error::AccountNotFound { .. }) => found(AccountRoles {
+                            account,
+                            roles: Vec::new(),
+                        }),
                         Err(e) => {
                             queue.put_back(account);
                             queue.stop();

@@ -270,6 +270,28 @@ impl Workspace {
         result
     }
 
+    /// Forgets the account list of `instance` (on a new sign-in: the service does not say
+    /// who signed in, so the list may be someone else's).
+    pub(super) async fn forget_accounts(&self, instance: &Instance) {
+        let (cache, i) = (self.accounts_cache(), instance.clone());
+        let removed = blocking("removal of the account list", move || {
+            cache.remove(&i).map_err(|source| Error::WriteFailed {
+                path: cache.path_of(&i),
+                source,
+            })
+        })
+        .await;
+        if let Err(e) = removed {
+            tracing::warn!(error = %e, "could not remove the cached account list");
+        }
+        if let Some(a) = self.lock().accounts.get_mut(instance) {
+            a.unsaved = None;
+        }
+        self.emit(Event::AccountsUpdated {
+            instance: instance.clone(),
+        });
+    }
+
     /// Writes the list to the cache (kept in memory if it cannot be) and tells the faces.
     async fn save_accounts(&self, instance: &Instance, list: CachedAccounts) {
         let (cache, i, copy) = (self.accounts_cache(), instance.clone(), list.clone());

@@ -78,6 +78,9 @@ impl Workspace {
         self.emit(Event::Changed);
         match result {
             Ok(Ok(info)) => {
+                // Whoever signed in, the list shown is theirs: read afresh (the accounts
+                // within a second, the roles after them), never another identity's.
+                self.forget_accounts(instance).await;
                 self.emit(Event::SignedIn {
                     instance: instance.clone(),
                 });

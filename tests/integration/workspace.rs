@@ -342,8 +342,29 @@ async fn a_refresh_reads_new_accounts_drops_gone_ones_and_rereads_the_rest_withi
         roles_of(&first, &changed).map(|n| n + 1)
     );
 
-    // Another identity's list is never kept: signing out forgets it.
+    // Another identity's list is never shown: signing out forgets it, and so does a new
+    // sign-in (the service does not say who signed in).
     world.sign_out(&instance).await.expect("signed out");
     let forgotten = world.cached_accounts(&instance).await.expect("accounts");
     assert!(forgotten.accounts.is_empty() && forgotten.updated_at.is_none());
+    world
+        .all_accounts(&instance, false)
+        .await
+        .expect_err("signed out");
+    world.sign_in(&instance, None).await.expect("signed in");
+    assert_eq!(
+        world
+            .all_accounts(&instance, false)
+            .await
+            .expect("accounts")
+            .accounts
+            .len(),
+        40
+    );
+    world
+        .sign_in(&instance, None)
+        .await
+        .expect("signed in again");
+    let afresh = world.cached_accounts(&instance).await.expect("accounts");
+    assert!(afresh.accounts.is_empty() && afresh.updated_at.is_none());
 }
