@@ -9,7 +9,7 @@
 //! accounts: until the accounts are searchable, until the roles of an account searched for
 //! are shown, then (at 1,000) the whole background reading at half the throttle with
 //! another client of the user calling at 5 requests/s beside it, and a refresh after 1% of
-//! the accounts are new. Both by default.
+//! the accounts are new (`--quick` leaves out the whole reading). Both by default.
 //!
 //! The throttle is a token bucket refilled at RATE; its burst allowance defaults to one
 //! second's worth (RATE requests). `--burst 1` is the strictest service there can be.
@@ -112,7 +112,7 @@ fn main() {
         .expect("runtime");
     let only = |flag: &str| args.iter().any(|a| a == flag);
     if !only("--crawl") {
-        usable::table(&runtime, &rates);
+        usable::table(&runtime, &rates, only("--quick"));
         if only("--usable") {
             return;
         }
