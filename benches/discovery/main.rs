@@ -1,15 +1,16 @@
 //! Benchmark: discovery at scale, against the emulator throttled at 5, 20 and 50
 //! requests/s.
 //!
-//! `cargo bench --bench discovery [-- [--burst N] [--latency-ms MS] [--crawl | --usable] RATE…]`
+//! `cargo bench --bench discovery [-- [--burst N] [--latency-ms MS] [--crawl | --usable]
+//! [--quick] [--crawl-accounts N] RATE…]`
 //!
 //! Two tables. `--crawl`: one full listing of 1,000 accounts × 3 roles as fast as the
 //! service allows, against the ideal (requests ÷ rate). `--usable`: how soon the app's
 //! account list is of use while the roles are read in the background, at 1,000 and 5,000
 //! accounts: until the accounts are searchable, until the roles of an account searched for
 //! are shown, then (at 1,000) the whole background reading at half the throttle with
-//! another client of the user calling at 5 requests/s beside it, and a refresh after 1% of
-//! the accounts are new (`--quick` leaves out the whole reading). Both by default.
+//! another client of the user calling at 5 requests/s beside it (of `--crawl-accounts`,
+//! default 1,000), and a refresh after 1% of the accounts are new (`--quick` leaves out the whole reading). Both by default.
 //!
 //! The throttle is a token bucket refilled at RATE; its burst allowance defaults to one
 //! second's worth (RATE requests). `--burst 1` is the strictest service there can be.
@@ -88,6 +89,12 @@ async fn measure(rate: f64, burst: Option<f64>, latency: Duration) -> Row {
 }
 
 fn main() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let option = |name: &str| -> Option<f64> {
         let i = args.iter().position(|a| a == name)?;
@@ -112,7 +119,8 @@ fn main() {
         .expect("runtime");
     let only = |flag: &str| args.iter().any(|a| a == flag);
     if !only("--crawl") {
-        usable::table(&runtime, &rates, only("--quick"));
+        let crawl = option("--crawl-accounts").map_or(1_000, |n| n as usize);
+        usable::table(&rates, only("--quick"), crawl);
         if only("--usable") {
             return;
         }

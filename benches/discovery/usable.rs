@@ -52,6 +52,9 @@ async fn world(accounts: usize, rate: f64, read: bool) -> World {
     world.sign_in(&instance, None).await.expect("sign-in");
     if read {
         world.all_accounts(&instance, true).await.expect("accounts");
+        // The pacer measures the limit from the last second's successes: let those of
+        // the unthrottled read age out, as a real service's limit does not change at once.
+        tokio::time::sleep(Duration::from_millis(1_100)).await;
     }
     emu.configure(|c| c.throttle_rps = Some(rate));
     World {
@@ -112,6 +115,7 @@ fn other_client(endpoint: String, stop: Arc<AtomicBool>) -> tokio::task::JoinHan
     tokio::spawn(async move {
         let http = reqwest::Client::new();
         let (mut sent, mut throttled) = (0, 0);
+        let mut replies = std::collections::BTreeMap::<String, u64>::new();
         let mut tick = tokio::time::interval(Duration::from_millis(200));
         while !stop.load(Ordering::Relaxed) {
             tick.tick().await;
@@ -121,10 +125,16 @@ fn other_client(endpoint: String, stop: Arc<AtomicBool>) -> tokio::task::JoinHan
                 .send()
                 .await;
             sent += 1;
+            let status = match &reply {
+                Ok(r) => r.status().as_u16().to_string(),
+                Err(e) => format!("error: {e}"),
+            };
+            *replies.entry(status).or_default() += 1;
             if reply.is_ok_and(|r| r.status() == reqwest::StatusCode::TOO_MANY_REQUESTS) {
                 throttled += 1;
             }
         }
+        eprintln!("the other client's replies: {replies:?}");
         (sent, throttled)
     })
 }
@@ -206,8 +216,18 @@ async fn refresh_one_percent_new(w: &World) -> (u64, u64, f64) {
     (roles + pages - throttled, pages, seconds)
 }
 
-/// The tables; `quick` leaves out the whole background reading (minutes at 5 req/s).
-pub fn table(runtime: &tokio::runtime::Runtime, rates: &[f64], quick: bool) {
+/// A runtime of its own for one measurement: dropping it ends every task of the last
+/// one (a background reading still under way would otherwise go on beside the next).
+fn fresh() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// The tables; `quick` leaves out the whole background reading (minutes at 5 req/s), which
+/// is of `crawl` accounts.
+pub fn table(rates: &[f64], quick: bool, crawl: usize) {
     println!("the account list in use while roles are read in the background (half the throttle)");
     println!(
         "| accounts | throttle (req/s) | searchable (s) | roles of an account searched for (s) |"
@@ -215,7 +235,7 @@ pub fn table(runtime: &tokio::runtime::Runtime, rates: &[f64], quick: bool) {
     println!("|---:|---:|---:|---:|");
     for accounts in [1_000, 5_000] {
         for &rate in rates {
-            let (listed, searched) = runtime.block_on(async {
+            let (listed, searched) = fresh().block_on(async {
                 let w = world(accounts, rate, false).await;
                 first_use(&w).await
             });
@@ -227,7 +247,7 @@ pub fn table(runtime: &tokio::runtime::Runtime, rates: &[f64], quick: bool) {
     println!("| throttle (req/s) | requests | of which account pages | seconds |");
     println!("|---:|---:|---:|---:|");
     for &rate in rates {
-        let (sent, pages, seconds) = runtime.block_on(async {
+        let (sent, pages, seconds) = fresh().block_on(async {
             let w = world(1_000, rate, true).await;
             refresh_one_percent_new(&w).await
         });
@@ -237,12 +257,12 @@ pub fn table(runtime: &tokio::runtime::Runtime, rates: &[f64], quick: bool) {
     if quick {
         return;
     }
-    println!("1,000 accounts: the whole background reading, another client at 5 req/s beside it");
+    println!("{crawl} accounts: the whole background reading, another client at 5 req/s beside it");
     println!("| throttle (req/s) | reading (s) | our 429s | the other's requests | its 429s beside us | its 429s alone |");
     println!("|---:|---:|---:|---:|---:|---:|");
     for &rate in rates {
-        let c = runtime.block_on(async {
-            let w = world(1_000, rate, false).await;
+        let c = fresh().block_on(async {
+            let w = world(crawl, rate, false).await;
             crawl_beside_another(&w).await
         });
         println!(

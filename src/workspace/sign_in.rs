@@ -55,6 +55,12 @@ impl Workspace {
             .ok_or(Error::Interrupted { what: "sign-in" })??;
         self.emit(Event::Changed);
         let result = task.await;
+        if matches!(result, Ok(Ok(_))) {
+            // Whoever signed in, the list shown is theirs: read afresh (the accounts
+            // within a second, the roles after them), never another identity's. Before
+            // the session says "signed in", so no face reads the old list meanwhile.
+            self.forget_accounts(instance).await;
+        }
         self.change_session(instance, |s| {
             // A later sign-in may have replaced this one (after a cancel): it is its own.
             if s.pending.as_ref().is_some_and(|p| p.id != id) {
@@ -78,9 +84,6 @@ impl Workspace {
         self.emit(Event::Changed);
         match result {
             Ok(Ok(info)) => {
-                // Whoever signed in, the list shown is theirs: read afresh (the accounts
-                // within a second, the roles after them), never another identity's.
-                self.forget_accounts(instance).await;
                 self.emit(Event::SignedIn {
                     instance: instance.clone(),
                 });
