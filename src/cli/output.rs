@@ -17,21 +17,24 @@ fn print_json(v: &serde_json::Value) {
 /// so only a name that is not one is cut.
 const NAME_CHARS: usize = 64;
 
-pub fn accounts(accounts: &[Account], as_json: bool) {
-    if as_json {
-        print_json(&json!(accounts));
-        return;
-    }
-    let names: Vec<String> = accounts
-        .iter()
-        .map(|a| display::capped(&a.account_name, NAME_CHARS))
-        .collect();
+/// Account names as shown in a table's NAME column, and that column's width.
+fn name_column<'a>(names: impl Iterator<Item = &'a str>) -> (Vec<String>, usize) {
+    let names: Vec<String> = names.map(|n| display::capped(n, NAME_CHARS)).collect();
     let width = names
         .iter()
         .map(|n| n.chars().count())
         .max()
         .unwrap_or(0)
         .max(4);
+    (names, width)
+}
+
+pub fn accounts(accounts: &[Account], as_json: bool) {
+    if as_json {
+        print_json(&json!(accounts));
+        return;
+    }
+    let (names, width) = name_column(accounts.iter().map(|a| a.account_name.as_str()));
     println!("{:<12}  {:<width$}  EMAIL", "ACCOUNT", "NAME");
     for (a, name) in accounts.iter().zip(&names) {
         println!(
@@ -50,16 +53,7 @@ pub fn account_roles(accounts: &[AccountRoles], as_json: bool) {
         print_json(&json!(accounts));
         return;
     }
-    let names: Vec<String> = accounts
-        .iter()
-        .map(|a| display::capped(&a.account.account_name, NAME_CHARS))
-        .collect();
-    let width = names
-        .iter()
-        .map(|n| n.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(4);
+    let (names, width) = name_column(accounts.iter().map(|a| a.account.account_name.as_str()));
     println!("{:<12}  {:<width$}  ROLE", "ACCOUNT", "NAME");
     for (a, name) in accounts.iter().zip(&names) {
         for r in &a.roles {

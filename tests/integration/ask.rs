@@ -2,7 +2,7 @@
 //! workspace that answers on the socket, as the app does) instead of starting a flow
 //! nobody sees; one notice and one sign-in for any number of them.
 
-use crate::cli::Cli;
+use crate::cli::{favourite_without_its_profile, Cli};
 use crate::util::emulator;
 use aws_sso_device_auth_provider::ask::{self, AskApp, Listener, Outcome};
 use aws_sso_device_auth_provider::env::Env;
@@ -24,23 +24,7 @@ fn text(b: &[u8]) -> String {
 /// A user signed in with the CLI, with favourite `ops` whose profile is gone (so every
 /// caller needs the portal) and a session revoked on the server.
 async fn dead_session() -> (Emulator, Cli, Instance) {
-    let emu = emulator(EmulatorConfig::default()).await;
-    let cli = Cli::new(&emu);
-    let account = cli.signed_in_with_account(2).await;
-    let out = cli
-        .run(&[
-            "favourite",
-            "add",
-            "ops",
-            "--account",
-            &account,
-            "--role",
-            "ReadOnlyAccess",
-        ])
-        .await;
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let out = cli.run(&["profile", "remove", "ops"]).await;
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (emu, cli) = favourite_without_its_profile().await;
     // Codes to approve on the emulator's page, desktop or not.
     let out = cli.run(&["settings", "set", "signInFlow", "device"]).await;
     assert!(out.status.success(), "{}", text(&out.stderr));

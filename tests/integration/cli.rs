@@ -1082,24 +1082,7 @@ async fn favourites_status_daemon_and_credential_process() {
 #[tokio::test]
 async fn fifty_credential_processes_on_a_dead_session_sign_in_once() {
     const CALLERS: usize = 50;
-    let emu = emulator(EmulatorConfig::default()).await;
-    let cli = Cli::new(&emu);
-    let account = cli.signed_in_with_account(2).await;
-    let out = cli
-        .run(&[
-            "favourite",
-            "add",
-            "ops",
-            "--account",
-            &account,
-            "--role",
-            "ReadOnlyAccess",
-        ])
-        .await;
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    // No profile to answer from: every caller needs the portal, and so the session.
-    let out = cli.run(&["profile", "remove", "ops"]).await;
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (emu, cli) = favourite_without_its_profile().await;
     emu.revoke_sessions();
     let before = emu.counters();
 
@@ -1143,6 +1126,29 @@ async fn fifty_credential_processes_on_a_dead_session_sign_in_once() {
         after.get_role_credentials - before.get_role_credentials,
         keys.len()
     );
+}
+
+/// A user signed in with the CLI, with favourite `ops` whose profile is gone: every
+/// caller needs the portal, and so the session.
+pub(crate) async fn favourite_without_its_profile() -> (Emulator, Cli) {
+    let emu = emulator(EmulatorConfig::default()).await;
+    let cli = Cli::new(&emu);
+    let account = cli.signed_in_with_account(2).await;
+    let out = cli
+        .run(&[
+            "favourite",
+            "add",
+            "ops",
+            "--account",
+            &account,
+            "--role",
+            "ReadOnlyAccess",
+        ])
+        .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = cli.run(&["profile", "remove", "ops"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    (emu, cli)
 }
 
 /// A "browser" for the console: records its argument in `args{tag}.txt` (and a page's

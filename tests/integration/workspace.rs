@@ -146,6 +146,32 @@ async fn the_shared_token_copy_stays_ten_minutes_from_expiry_over_two_lifetimes(
     );
 }
 
+/// A workspace signed in to an emulated organisation of `accounts` accounts, on a clock
+/// the test moves.
+async fn signed_in_to(
+    accounts: usize,
+) -> (
+    Emulator,
+    ManualClock,
+    tempfile::TempDir,
+    Workspace,
+    Instance,
+) {
+    let (emu, clock) = emulator_with_clock(EmulatorConfig {
+        accounts,
+        auto_approve: true,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let home = tempfile::tempdir().expect("home");
+    let world = Workspace::open(options(home.path(), &emu, &clock))
+        .await
+        .expect("open");
+    let instance = Instance::new(&unique_start_url(), "eu-west-1").expect("instance");
+    world.sign_in(&instance, None).await.expect("signed in");
+    (emu, clock, home, world, instance)
+}
+
 /// Waits for the refresh under way to end; the accounts then.
 async fn refreshed(
     world: &Workspace,
@@ -164,18 +190,7 @@ async fn refreshed(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accounts_come_first_then_the_roles_asked_for_then_the_rest_at_half_the_throttle() {
     const ACCOUNTS: usize = 100;
-    let (emu, clock) = emulator_with_clock(EmulatorConfig {
-        accounts: ACCOUNTS,
-        auto_approve: true,
-        ..EmulatorConfig::default()
-    })
-    .await;
-    let home = tempfile::tempdir().expect("home");
-    let world = Workspace::open(options(home.path(), &emu, &clock))
-        .await
-        .expect("open");
-    let instance = Instance::new(&unique_start_url(), "eu-west-1").expect("instance");
-    world.sign_in(&instance, None).await.expect("signed in");
+    let (emu, _clock, _home, world, instance) = signed_in_to(ACCOUNTS).await;
     emu.configure(|c| c.throttle_rps = Some(20.0));
     let org = emu.organisation();
     let before = emu.counters();
@@ -271,18 +286,7 @@ async fn accounts_come_first_then_the_roles_asked_for_then_the_rest_at_half_the_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refresh_reads_new_accounts_drops_gone_ones_and_rereads_the_rest_within_a_day() {
     use aws_sso_emulator::OrgAccount;
-    let (emu, clock) = emulator_with_clock(EmulatorConfig {
-        accounts: 40,
-        auto_approve: true,
-        ..EmulatorConfig::default()
-    })
-    .await;
-    let home = tempfile::tempdir().expect("home");
-    let world = Workspace::open(options(home.path(), &emu, &clock))
-        .await
-        .expect("open");
-    let instance = Instance::new(&unique_start_url(), "eu-west-1").expect("instance");
-    world.sign_in(&instance, None).await.expect("signed in");
+    let (emu, clock, _home, world, instance) = signed_in_to(40).await;
     let first = world
         .all_accounts(&instance, false)
         .await
