@@ -9,8 +9,9 @@ use std::time::Duration;
 /// How a command asks the running app for a sign-in.
 #[derive(Clone)]
 pub struct AskApp {
-    /// The program named to the person.
-    pub program: String,
+    /// The program named to the person; `None`: the one that runs this process
+    /// ([`super::caller_name`]), looked up only when the app is asked.
+    pub program: Option<String>,
     /// How long to wait for the person.
     pub timeout: Duration,
     /// Runs once the person is being asked (to say so to whoever watches the caller).
@@ -48,7 +49,7 @@ pub async fn ask(dir: &Path, app: &AskApp, instance: &Instance) -> Outcome {
             v: VERSION,
             start_url: instance.start_url().to_owned(),
             region: instance.region().to_owned(),
-            program: app.program.clone(),
+            program: app.program.clone().unwrap_or_else(super::caller_name),
         };
         unix::ask(dir, app, &request, || (app.on_waiting)(instance)).await
     }

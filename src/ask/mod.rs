@@ -83,6 +83,12 @@ fn own_uid() -> std::io::Result<u32> {
     Ok(a.peer_cred()?.uid())
 }
 
+/// [`calling_program`], else this program's own name: what to call the caller in words
+/// for the person.
+pub fn caller_name() -> String {
+    calling_program().unwrap_or_else(|| "aws-sso-auth".to_owned())
+}
+
 /// The program that runs this one, as the person knows it: the parent, or above a
 /// `sh -c` the parent is only a wrapper for (tools run `credential_process` both ways).
 /// `None` where the system does not say.

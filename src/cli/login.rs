@@ -121,7 +121,7 @@ pub fn print_sign_in_codes(world: &Workspace, seen: Seen) -> tokio::task::JoinHa
 /// The code as a desktop notification, naming the program that asked: a failure is
 /// only logged (the terminal has it too).
 fn notify_code(instance: &Instance, code: &aws_sso_device_auth_provider::workspace::SignInCode) {
-    let program = super::caller();
+    let program = aws_sso_device_auth_provider::ask::caller_name();
     let summary = format!("{program} needs AWS sign-in for {instance}");
     let body = match &code.user_code {
         Some(user_code) => format!(

@@ -178,11 +178,11 @@ async fn open_with(open_browser: bool) -> Result<Workspace, Error> {
     Workspace::open(options).await
 }
 
-/// Asking the app: named after the program that runs this one, saying on stderr that
-/// the person is being asked.
+/// Asking the app (naming the program that runs this one, when it comes to that),
+/// saying on stderr that the person is being asked.
 fn ask_app(timeout: Duration) -> AskApp {
     AskApp {
-        program: caller(),
+        program: None,
         timeout,
         on_waiting: Arc::new(move |instance: &Instance| {
             eprintln!(
@@ -192,12 +192,6 @@ fn ask_app(timeout: Duration) -> AskApp {
             );
         }),
     }
-}
-
-/// The program that runs this one, as the person knows it.
-fn caller() -> String {
-    aws_sso_device_auth_provider::ask::calling_program()
-        .unwrap_or_else(|| "aws-sso-auth".to_owned())
 }
 
 /// Says, once per run, which AWS endpoints the environment overrides: for the commands

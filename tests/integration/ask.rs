@@ -281,7 +281,7 @@ async fn without_the_app_or_with_its_stale_socket_callers_sign_in_themselves() {
     let world = app(&cli, &emu).await;
     tokio::spawn(async move { world.answer_sign_in_requests(listener).await });
     let probe = AskApp {
-        program: "probe".into(),
+        program: Some("probe".into()),
         timeout: Duration::from_secs(5),
         on_waiting: Arc::new(|_: &Instance| {}),
     };
@@ -298,7 +298,7 @@ async fn processes_of_other_users_are_not_answered() {
     let cli = Cli::new(&emu);
     let dir = socket_dir(&cli);
     let probe = AskApp {
-        program: "probe".into(),
+        program: Some("probe".into()),
         timeout: Duration::from_secs(5),
         on_waiting: Arc::new(|_: &Instance| {}),
     };
