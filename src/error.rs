@@ -371,6 +371,15 @@ pub enum Error {
         entries: Vec<String>,
     },
 
+    /// A profile name template cannot be used.
+    #[error("the profile name template '{template}' cannot be used: {reason}")]
+    InvalidTemplate {
+        /// The template (escaped, cut at 80 characters).
+        template: String,
+        /// Why.
+        reason: String,
+    },
+
     /// A preference was given a value it cannot take.
     #[error("the preference {name} {detail}")]
     InvalidPreference {

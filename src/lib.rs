@@ -40,6 +40,7 @@ pub mod notice;
 pub mod oidc;
 pub mod one_shot;
 pub mod paths;
+pub mod populate;
 pub mod portal;
 pub mod provider;
 pub mod renewer;

@@ -237,6 +237,9 @@ pub struct Preferences {
     /// background may use; the accounts a person looks at are read at once whatever
     /// this says. The rest is left to the user's other tools.
     pub discovery_percent: u32,
+    /// Which AWS CLI profiles to generate for every role, and whether to after each
+    /// complete read of the account list.
+    pub aws_cli_profiles: crate::populate::ProfileRules,
     /// Fields written by newer versions, kept as they are.
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
@@ -252,6 +255,7 @@ impl Default for Preferences {
             remove_profiles_on_quit: false,
             share_session_with_aws_cli: false,
             discovery_percent: 50,
+            aws_cli_profiles: Default::default(),
             other: Default::default(),
         }
     }
@@ -289,6 +293,7 @@ impl Preferences {
         if !DISCOVERY_PERCENT.contains(&self.discovery_percent) {
             return Err(discovery_error());
         }
+        self.aws_cli_profiles.validate()?;
         Ok(())
     }
 

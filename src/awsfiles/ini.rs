@@ -17,6 +17,22 @@ pub const MARKER: &str =
     "# managed by aws-sso-tray (delete this line to keep the section as your own)";
 /// What identifies the marker when reading: its start, so rewording it later still works.
 const MARKER_PREFIX: &str = "# managed by aws-sso-tray";
+/// The start of the marker of a section generated for every role of an access portal
+/// ([`generated_marker`]); the `[sso-session]` it was generated with follows.
+const GENERATED_PREFIX: &str = "# managed by aws-sso-tray, generated with sso-session ";
+
+/// The marker of a section generated with `[sso-session SESSION]` (a name without
+/// blanks): managed, and known as generated for that session.
+pub fn generated_marker(session: &str) -> String {
+    format!("{GENERATED_PREFIX}{session} (delete this line to keep the section as your own)")
+}
+
+/// The session a generated section's marker names.
+fn generated_origin(text: &str) -> Option<&str> {
+    let rest = text.strip_prefix(GENERATED_PREFIX)?;
+    let name = rest.split(WHITESPACE).next().unwrap_or_default();
+    (!name.is_empty()).then_some(name)
+}
 
 /// Which of the two files a document is: they name their sections differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +143,28 @@ struct Span {
     header: usize,
     body_end: usize,
     managed: bool,
+    /// The line of a generated section's marker.
+    generated: Option<usize>,
+}
+
+/// A section as [`Document::survey`] finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Surveyed {
+    /// Where it is, for [`Document::set_at`] and [`Document::remove_at`]: valid until
+    /// the document changes above it.
+    pub at: usize,
+    /// Its header's line, from 1.
+    pub line: usize,
+    /// `profile`, `sso-session`, … (none for `[default]` and the credentials file's).
+    pub prefix: Option<String>,
+    /// Its name.
+    pub name: String,
+    /// Written by this project.
+    pub managed: bool,
+    /// Generated with this `[sso-session]` ([`generated_marker`]).
+    pub generated_with: Option<String>,
+    /// Its settings (later duplicates win).
+    pub values: BTreeMap<String, String>,
 }
 
 impl Document {
@@ -320,11 +358,15 @@ impl Document {
     fn span_at(&self, header: usize) -> Span {
         let mut body_end = header + 1;
         let mut managed = false;
+        let mut generated = None;
         for (i, line) in self.lines.iter().enumerate().skip(header + 1) {
             match &line.kind {
                 Kind::Header { .. } => break,
                 Kind::Comment if line.text.starts_with(MARKER_PREFIX) => {
                     managed = true;
+                    if generated_origin(&line.text).is_some() {
+                        generated = Some(i);
+                    }
                     body_end = i + 1;
                 }
                 Kind::Property { .. } | Kind::Continuation => body_end = i + 1,
@@ -335,7 +377,71 @@ impl Document {
             header,
             body_end,
             managed,
+            generated,
         }
+    }
+
+    /// Every section, in file order, with what a generator needs to know of it.
+    pub fn survey(&self) -> Vec<Surveyed> {
+        let mut out = Vec::new();
+        for (i, line) in self.lines.iter().enumerate() {
+            let Kind::Header { prefix, name } = &line.kind else {
+                continue;
+            };
+            let span = self.span_at(i);
+            out.push(Surveyed {
+                at: i,
+                line: i + 1,
+                prefix: prefix.clone(),
+                name: name.clone(),
+                managed: span.managed,
+                generated_with: span
+                    .generated
+                    .and_then(|m| generated_origin(&self.lines[m].text))
+                    .map(str::to_owned),
+                values: self.values_in(i, span.body_end),
+            });
+        }
+        out
+    }
+
+    /// Sets `entries` in our section whose header is at `at` ([`Surveyed::at`]), as
+    /// [`Self::upsert`] does in place. Sections above `at` keep their places.
+    pub fn set_at(&mut self, at: usize, entries: &[(&str, &str)]) {
+        self.update_in_place(at, entries);
+    }
+
+    /// Removes our section whose header is at `at`, as [`Self::remove`] does. Sections
+    /// above `at` keep their places.
+    pub fn remove_at(&mut self, at: usize) {
+        let span = self.span_at(at);
+        if span.managed {
+            self.remove_span(span);
+        }
+    }
+
+    /// Appends `[prefix name]` (or `[name]`) with `marker` as its first line, then
+    /// `entries`, as new sections are added.
+    pub fn append(
+        &mut self,
+        prefix: Option<&str>,
+        name: &str,
+        marker: &str,
+        entries: &[(&str, &str)],
+    ) {
+        let header = match prefix {
+            Some(p) => format!("[{p} {name}]"),
+            None => format!("[{name}]"),
+        };
+        self.append_lines(prefix, name, header, marker, entries);
+    }
+
+    fn values_in(&self, header: usize, body_end: usize) -> BTreeMap<String, String> {
+        self.lines[header + 1..body_end]
+            .iter()
+            .filter(|l| matches!(l.kind, Kind::Property { .. }))
+            .filter_map(|l| property(&l.text).ok())
+            .collect()
     }
 
     /// The first section named `name` that is not ours.
@@ -417,14 +523,10 @@ impl Document {
             let Kind::Header { prefix, name } = &line.kind else {
                 continue;
             };
-            let span = self.span_at(i);
-            let values = self.lines[i + 1..span.body_end]
-                .iter()
-                .filter(|l| matches!(l.kind, Kind::Property { .. }))
-                .filter_map(|l| property(&l.text).ok());
+            let values = self.values_in(i, self.span_at(i).body_end);
             match out.iter_mut().find(|(p, n, _)| p == prefix && n == name) {
                 Some((_, _, existing)) => existing.extend(values),
-                None => out.push((prefix.clone(), name.clone(), values.collect())),
+                None => out.push((prefix.clone(), name.clone(), values)),
             }
         }
         out
@@ -444,11 +546,7 @@ impl Document {
             if !span.managed {
                 continue;
             }
-            let values = self.lines[i + 1..span.body_end]
-                .iter()
-                .filter(|l| matches!(l.kind, Kind::Property { .. }))
-                .filter_map(|l| property(&l.text).ok())
-                .collect();
+            let values = self.values_in(i, span.body_end);
             out.push(ManagedSection {
                 name: name.clone(),
                 values,
@@ -524,33 +622,48 @@ impl Document {
     /// New sections go at the end, after one blank line; [`Self::remove_span`] undoes
     /// exactly that, so writing and then removing a profile gives the file back.
     fn append_section(&mut self, name: &str, entries: &[(&str, &str)]) {
-        let eol = self.dominant_eol();
-        if let Some(last) = self.lines.last_mut() {
-            if last.eol == Eol::None {
-                last.eol = eol;
-            }
-            let blank = self.line(String::new(), Kind::Blank);
-            self.lines.push(blank);
-        }
         let (prefix, header) = match (self.kind, name) {
             (FileKind::Credentials, _) | (FileKind::Config, "default") => {
                 (None, format!("[{name}]"))
             }
-            (FileKind::Config, _) => (Some("profile".to_owned()), format!("[profile {name}]")),
+            (FileKind::Config, _) => (Some("profile"), format!("[profile {name}]")),
         };
-        let header = self.line(
+        self.append_lines(prefix, name, header, MARKER, entries);
+    }
+
+    fn append_lines(
+        &mut self,
+        prefix: Option<&str>,
+        name: &str,
+        header: String,
+        marker: &str,
+        entries: &[(&str, &str)],
+    ) {
+        // Once per section, not per line: a generator appends thousands.
+        let eol = self.dominant_eol();
+        let line = |text: String, kind| Line { text, eol, kind };
+        if let Some(last) = self.lines.last_mut() {
+            if last.eol == Eol::None {
+                last.eol = eol;
+            }
+            self.lines.push(line(String::new(), Kind::Blank));
+        }
+        let header = line(
             header,
             Kind::Header {
-                prefix,
+                prefix: prefix.map(str::to_owned),
                 name: name.to_owned(),
             },
         );
-        let marker = self.line(MARKER.to_owned(), Kind::Comment);
         self.lines.push(header);
-        self.lines.push(marker);
+        self.lines.push(line(marker.to_owned(), Kind::Comment));
         for (k, v) in entries {
-            let line = self.property_line(k, v);
-            self.lines.push(line);
+            self.lines.push(line(
+                format!("{k} = {v}"),
+                Kind::Property {
+                    key: k.to_ascii_lowercase(),
+                },
+            ));
         }
     }
 
@@ -582,12 +695,15 @@ impl Document {
         )
     }
 
-    /// CRLF if most lines end so, else LF.
+    /// The line end most lines have (LF on a tie): a new line must not end differently,
+    /// or a lone CR before an LF would read back as one CRLF, merging two lines.
     fn dominant_eol(&self) -> Eol {
-        let crlf = self.lines.iter().filter(|l| l.eol == Eol::CrLf).count();
-        let lf = self.lines.iter().filter(|l| l.eol == Eol::Lf).count();
-        if crlf > lf {
+        let count = |eol| self.lines.iter().filter(|l| l.eol == eol).count();
+        let (crlf, lf, cr) = (count(Eol::CrLf), count(Eol::Lf), count(Eol::Cr));
+        if crlf > lf && crlf >= cr {
             Eol::CrLf
+        } else if cr > lf && cr > crlf {
+            Eol::Cr
         } else {
             Eol::Lf
         }

@@ -22,6 +22,7 @@
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod generate;
 mod ini;
 #[cfg(test)]
 mod props;
@@ -58,7 +59,27 @@ pub const EXPIRY_KEY: &str = "x_security_token_expires";
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ProfileName(String);
 
+/// The longest profile name written.
+pub const PROFILE_NAME_MAX: usize = 128;
+
+/// The characters of a profile name besides ASCII letters and digits.
+const NAME_PUNCTUATION: &str = "-_./%@:+";
+
 impl ProfileName {
+    /// `name` made valid: other characters dropped, cut at [`PROFILE_NAME_MAX`];
+    /// `fallback` (itself valid) when nothing is left.
+    pub(crate) fn lossy(name: &str, fallback: &'static str) -> Self {
+        let mut kept: String = name
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || NAME_PUNCTUATION.contains(*c))
+            .collect();
+        kept.truncate(PROFILE_NAME_MAX);
+        if kept.is_empty() {
+            kept = fallback.to_owned();
+        }
+        Self(kept)
+    }
+
     /// Checks `name` against the SDKs' rules (a name they would ignore is refused).
     pub fn new(name: &str) -> Result<Self> {
         let invalid = |reason| Error::InvalidProfileName {
@@ -68,12 +89,12 @@ impl ProfileName {
         if name.is_empty() {
             return Err(invalid("it is empty"));
         }
-        if name.len() > 128 {
+        if name.len() > PROFILE_NAME_MAX {
             return Err(invalid("it is longer than 128 characters"));
         }
         if !name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./%@:+".contains(c))
+            .all(|c| c.is_ascii_alphanumeric() || NAME_PUNCTUATION.contains(c))
         {
             return Err(invalid(
                 "the AWS CLI and SDKs ignore profiles with other characters",

@@ -21,25 +21,42 @@ pub const SHARED_TOKEN_MARGIN: std::time::Duration = std::time::Duration::from_s
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AwsCliTokenCache {
     dir: PathBuf,
-    identifiers: Vec<String>,
+    instance: Instance,
+    files: AwsFiles,
 }
 
 impl AwsCliTokenCache {
     /// In `dir` (the AWS CLI's `~/.aws/sso/cache`), under the start URL (read by legacy
     /// profiles) and the name of every `[sso-session]` of the config file that names this
-    /// instance. Reads the config file.
+    /// instance, as the file says each time the cache is written (a session added later,
+    /// by hand or generated, is shared from the next write on). Reads the config file.
     pub fn for_instance(instance: &Instance, files: &AwsFiles, dir: &Path) -> crate::Result<Self> {
-        let mut identifiers = vec![instance.start_url().to_owned()];
-        identifiers.extend(files.sso_sessions_of(instance.start_url(), instance.region())?);
-        Ok(Self {
+        let cache = Self {
             dir: dir.to_owned(),
-            identifiers,
-        })
+            instance: instance.clone(),
+            files: files.clone(),
+        };
+        cache.identifiers()?;
+        Ok(cache)
     }
 
-    /// The files this cache writes.
+    fn identifiers(&self) -> crate::Result<Vec<String>> {
+        let mut identifiers = vec![self.instance.start_url().to_owned()];
+        identifiers.extend(
+            self.files
+                .sso_sessions_of(self.instance.start_url(), self.instance.region())?,
+        );
+        Ok(identifiers)
+    }
+
+    /// The files this cache writes now. A config file that cannot be read names no
+    /// session: only the start URL's file.
     pub fn paths(&self) -> Vec<PathBuf> {
-        self.identifiers
+        let identifiers = self.identifiers().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "the config file's sso-session sections cannot be read; sharing under the start URL only");
+            vec![self.instance.start_url().to_owned()]
+        });
+        identifiers
             .iter()
             .map(|id| {
                 let digest = sha1::Sha1::digest(id.as_bytes());

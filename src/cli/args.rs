@@ -205,12 +205,49 @@ pub enum ProfileCommand {
         #[arg(required = true)]
         names: Vec<String>,
     },
+    /// Write an AWS CLI profile (sso_session, sso_account_id, sso_role_name) for every
+    /// role, or those the globs match, into the config file, with the portal's
+    /// [sso-session]; remove the ones generated before whose role is no longer there.
+    /// Flags not given come from the saved rules (the app's Settings).
+    Generate(GenerateArgs),
     /// List the profiles that aws-sso-tray wrote, with their expiry.
     List {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `aws-sso-auth profile generate …`
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Profile names, from {account_name}, {account_id}, {role_name} and {portal}
+    /// (default: {account_name}.{role_name}).
+    #[arg(long)]
+    pub template: Option<String>,
+    /// Only accounts whose name or id matches this glob, such as '*prod*'.
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Only roles matching this glob, such as 'Admin*'.
+    #[arg(long)]
+    pub role: Option<String>,
+    /// `region` in every profile.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// `output` in every profile (json, yaml, yaml-stream, text, table).
+    #[arg(long)]
+    pub output: Option<String>,
+    /// Print the change as a unified diff of the config file; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Read the account list from AWS first, whatever its age.
+    #[arg(long)]
+    pub refresh: bool,
+    /// Keep these rules as the ones to generate with (here and in the app).
+    #[arg(long, conflicts_with = "dry_run")]
+    pub save: bool,
+    #[command(flatten)]
+    pub instance: InstanceArgs,
 }
 
 /// `aws-sso-auth favourite …`

@@ -8,6 +8,7 @@ mod daemon;
 mod favourite;
 mod login;
 mod output;
+mod populate;
 mod portal;
 mod profile;
 mod prompt;
@@ -148,6 +149,9 @@ fn hint(e: &Error) -> Option<String> {
             "choose another name, or use --force to replace that profile".into()
         }
         Error::NothingToRemove { .. } => "list them with: aws-sso-auth profile list".into(),
+        Error::InvalidTemplate { .. } => {
+            "use placeholders in braces and profile-name characters, such as --template '{account_name}.{role_name}'".into()
+        }
         Error::NoSuchFavourite { .. } => "list them with: aws-sso-auth favourite list".into(),
         Error::ConsoleNotOpened { .. } | Error::NoBrowser { .. } => {
             "or print the address with --print".into()

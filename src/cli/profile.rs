@@ -50,6 +50,7 @@ pub async fn run(command: ProfileCommand) -> Result<(), Error> {
             }
             applied.not_removed().map_or(Ok(()), Err)
         }
+        ProfileCommand::Generate(args) => super::populate::generate(&world, args).await,
         ProfileCommand::List { json } => {
             let profiles = world.managed_profiles().await?;
             if profiles.is_empty() && !json {

@@ -458,6 +458,29 @@ impl AwsSsoDeviceAuthProvider {
         }
     }
 
+    /// Copies the stored access token to the AWS CLI's cache again, when sharing is on and
+    /// the token is not in its last [`crate::cache::SHARED_TOKEN_MARGIN`]: after the
+    /// config file gained an `[sso-session]` for this instance, its tools sign in at once
+    /// instead of at the next refresh. No network call.
+    pub async fn share_session_again(&self) -> Result<()> {
+        if self.aws_cli_cache.is_none() {
+            return Ok(());
+        }
+        let _guard = self.session_lock.lock().await;
+        let _across = self.lock_across_processes().await?;
+        let Some(tokens) = self.load().await?.tokens else {
+            return Ok(());
+        };
+        let left = tokens
+            .expires_at
+            .duration_since(self.clock.now())
+            .unwrap_or_default();
+        if left > crate::cache::SHARED_TOKEN_MARGIN {
+            self.mirror(&tokens).await;
+        }
+        Ok(())
+    }
+
     /// The stored session's state, without any network call.
     pub async fn session(&self) -> Result<Option<SessionInfo>> {
         Ok(self.load().await?.tokens.map(|t| SessionInfo {

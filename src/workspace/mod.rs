@@ -26,6 +26,7 @@ mod accounts;
 mod asks;
 mod favourites;
 mod fresh;
+mod populate;
 mod sessions;
 mod settings;
 mod sign_in;
@@ -36,6 +37,7 @@ pub use favourites::{
     ConsoleTarget, FavouriteCredentials, FavouriteEdit, NewFavourite, ProfileRequest,
     WrittenProfile, WrittenVerb,
 };
+pub use populate::GenerateMode;
 pub use sign_in::SignedOut;
 pub use status::{
     Failure, FavouriteStatus, InstanceStatus, OneOffStatus, SessionPhase, SignInCode, Status,
@@ -226,6 +228,24 @@ pub enum Event {
     AccountsUpdated {
         /// The instance.
         instance: Instance,
+    },
+    /// The config file now holds the generated AWS CLI profiles of `instance`.
+    ProfilesGenerated {
+        /// The instance.
+        instance: Instance,
+        /// Profiles added.
+        created: usize,
+        /// Profiles changed.
+        updated: usize,
+        /// Profiles removed.
+        removed: usize,
+    },
+    /// Generating the AWS CLI profiles again after a refresh failed.
+    ProfilesNotGenerated {
+        /// The instance.
+        instance: Instance,
+        /// Why, as a sentence (no secret).
+        message: String,
     },
 }
 

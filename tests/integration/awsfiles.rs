@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 /// The profile every fixture test writes.
 pub const NAME: &str = "aws-sso-tray-fixture";
 
-fn fixtures(kind: &str) -> Vec<PathBuf> {
+pub(crate) fn fixtures(kind: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/aws-files");
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join(kind))
         .expect("fixtures")
@@ -902,7 +902,7 @@ fn ini_texts(count: usize) -> Vec<String> {
 }
 
 /// Botocore's reading of each text (`None`: refused), by its own parser in Python.
-fn botocore_reads(texts: &[String]) -> Vec<Option<serde_json::Value>> {
+pub(crate) fn botocore_reads(texts: &[String]) -> Vec<Option<serde_json::Value>> {
     let dir = tempfile::tempdir().expect("tempdir");
     let (input, output) = (dir.path().join("in.json"), dir.path().join("out.json"));
     std::fs::write(&input, serde_json::to_vec(texts).expect("json")).expect("write");

@@ -6,6 +6,7 @@ mod awsfiles;
 mod cli;
 mod credentials_provider;
 mod emulator_sdk;
+mod populate;
 mod provider;
 mod renewer;
 mod store;

@@ -1,0 +1,97 @@
+//! A profile for every role in the config file, for the AWS CLI and SDKs: generated from
+//! the whole account list, previewed, saved as the rules to follow, and generated again
+//! after each complete read of the list when the person asks for that.
+
+use super::{blocking, Event, Workspace};
+use crate::awsfiles::generate::Generated;
+use crate::error::Result;
+use crate::instance::Instance;
+use crate::populate::{portal_name, ProfileRules};
+
+/// How a generation runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GenerateMode {
+    /// Say what would change; write nothing.
+    pub preview: bool,
+    /// Read the account list from AWS first, whatever its age.
+    pub refresh: bool,
+}
+
+impl Workspace {
+    /// Generates `rules`' profiles for `instance` from its whole account list (the cache
+    /// while fresh, else read first, every role). When the session is shared with the AWS
+    /// CLI and the file gains the portal's `[sso-session]`, the token is shared under its
+    /// name at once.
+    pub async fn generate_profiles(
+        &self,
+        instance: &Instance,
+        rules: &ProfileRules,
+        mode: GenerateMode,
+    ) -> Result<Generated> {
+        let checked = rules.validate()?;
+        let accounts = self.all_accounts(instance, mode.refresh).await?;
+        let settings = self.settings();
+        let label = settings
+            .instances
+            .iter()
+            .find(|i| &i.instance == instance)
+            .and_then(|i| i.label.as_deref());
+        let generation =
+            checked.generation(instance, &portal_name(instance, label), &accounts.accounts);
+        let files = self.shared.files.clone();
+        let write = !mode.preview;
+        let generated = blocking("generation of the AWS CLI profiles", move || {
+            files.generate(&generation, write)
+        })
+        .await?;
+        if generated.written {
+            tracing::info!(
+                instance = %instance,
+                created = generated.created.len(),
+                updated = generated.updated.len(),
+                removed = generated.removed.len(),
+                "AWS CLI profiles generated"
+            );
+            if generated.session_created && settings.preferences.share_session_with_aws_cli {
+                self.provider(instance).await?.share_session_again().await?;
+            }
+            self.emit(Event::ProfilesGenerated {
+                instance: instance.clone(),
+                created: generated.created.len(),
+                updated: generated.updated.len(),
+                removed: generated.removed.len(),
+            });
+        }
+        Ok(generated)
+    }
+
+    /// Saves `rules` as the ones to generate with (checked first).
+    pub async fn set_profile_rules(&self, rules: ProfileRules) -> Result<()> {
+        rules.validate()?;
+        self.update_settings(move |s| {
+            s.preferences.aws_cli_profiles = rules;
+            Ok(())
+        })
+        .await
+    }
+
+    /// After a complete read of `instance`'s account list: generates the saved rules'
+    /// profiles again, if the person asked for that. A failure is logged and announced,
+    /// never fatal to the refresh.
+    pub(super) async fn regenerate_after_refresh(&self, instance: &Instance) {
+        let rules = self.settings().preferences.aws_cli_profiles.clone();
+        if !rules.auto_apply {
+            return;
+        }
+        if let Err(e) = self
+            .generate_profiles(instance, &rules, GenerateMode::default())
+            .await
+        {
+            tracing::warn!(instance = %instance, error = %e, "could not generate the AWS CLI profiles again");
+            self.emit(Event::ProfilesNotGenerated {
+                instance: instance.clone(),
+                message: e.to_string(),
+            });
+        }
+    }
+}
