@@ -11,6 +11,7 @@ const COMMANDS: &[&str] = &[
     "get_accounts",
     "refresh_accounts",
     "prioritise_accounts",
+    "generate_profiles",
     "add_favourite",
     "edit_favourite",
     "remove_favourite",

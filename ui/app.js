@@ -1,5 +1,5 @@
 import { invoke, listen } from './tauri.js';
-import { errorText, instanceName, tickLive, handleEscape } from './util.js';
+import { errorText, instanceName, tickLive, handleEscape, num } from './util.js';
 import signInView from './views/signin.js';
 import accountsView from './views/accounts.js';
 import favouritesView from './views/favourites.js';
@@ -249,6 +249,11 @@ async function start() {
     }),
     // Something started from the tray failed.
     listen('error', (e) => showError(e.payload)),
+    // The AWS CLI profiles followed a refresh of the account list.
+    listen('profiles-generated', (e) => {
+      const { created, updated, removed } = e.payload;
+      if (created || updated || removed) notify(`AWS CLI profiles updated: ${num(created)} added, ${num(updated)} changed, ${num(removed)} removed.`);
+    }),
   ]);
   try {
     onState(await invoke('get_state'));

@@ -5,13 +5,14 @@
 //! workers.
 
 use crate::error::{CommandError, CommandResult, ErrorCode};
-use crate::view::{AccountsView, AppView, Written};
+use crate::view::{AccountsView, AppView, GeneratedView, Written};
 use crate::App;
 use aws_sso_device_auth_provider::display;
 use aws_sso_device_auth_provider::instance::start_url_of;
+use aws_sso_device_auth_provider::populate::ProfileRules;
 use aws_sso_device_auth_provider::settings::Preferences;
 use aws_sso_device_auth_provider::workspace::{
-    ConsoleTarget, FavouriteEdit, NewFavourite, ProfileRequest,
+    ConsoleTarget, FavouriteEdit, GenerateMode, NewFavourite, ProfileRequest,
 };
 use aws_sso_device_auth_provider::Instance;
 use serde::{Deserialize, Serialize};
@@ -206,6 +207,26 @@ pub async fn open_console(app: State<'_>, profile: String) -> CommandResult<()> 
 #[tauri::command]
 pub async fn set_preferences(app: State<'_>, preferences: Preferences) -> CommandResult<()> {
     Ok(app.world.set_preferences(preferences).await?)
+}
+
+/// Generates the AWS CLI profiles `rules` ask for (or, with `preview`, only says what
+/// would change); applied rules are saved as the ones to generate with.
+#[tauri::command]
+pub async fn generate_profiles(
+    app: State<'_>,
+    rules: ProfileRules,
+    preview: bool,
+) -> CommandResult<GeneratedView> {
+    let instance = app.current()?;
+    let mode = GenerateMode {
+        preview,
+        refresh: false,
+    };
+    let generated = app.world.generate_profiles(&instance, &rules, mode).await?;
+    if !preview {
+        app.world.set_profile_rules(rules).await?;
+    }
+    Ok(GeneratedView::from(&generated))
 }
 
 /// Starts the app at login, or stops doing so.

@@ -103,7 +103,8 @@ impl From<&Error> for CommandError {
             | Error::InvalidProfileName { .. }
             | Error::InvalidProfileValue { .. }
             | Error::InvalidEndpoint { .. }
-            | Error::InvalidPreference { .. } => (C::InvalidInput, None),
+            | Error::InvalidPreference { .. }
+            | Error::InvalidTemplate { .. } => (C::InvalidInput, None),
             Error::Network { .. } | Error::Throttled { .. } | Error::Gateway { .. } => {
                 (C::Network, None)
             }

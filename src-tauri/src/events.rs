@@ -34,6 +34,8 @@ pub mod names {
     pub const SHOW_VIEW: &str = "show-view";
     /// A failure of something started from the tray (`CommandError`).
     pub const ERROR: &str = "error";
+    /// The AWS CLI profiles were generated again after a refresh (`ProfilesCount`).
+    pub const PROFILES_GENERATED: &str = "profiles-generated";
 }
 
 /// Warn this long before a session that cannot renew itself ends.
@@ -95,6 +97,14 @@ pub fn start<R: Runtime>(
         }
     });
     Ok(())
+}
+
+/// How many generated profiles a change added, changed and removed.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+struct ProfilesCount {
+    created: usize,
+    updated: usize,
+    removed: usize,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -170,6 +180,32 @@ async fn apply<R: Runtime>(handle: &AppHandle<R>, app: &App, event: Event) {
         }
         Event::AccountsProgress { done, total, .. } => {
             handle.emit_to(WINDOW, names::ACCOUNTS_PROGRESS, Progress { done, total })
+        }
+        Event::ProfilesGenerated {
+            created,
+            updated,
+            removed,
+            ..
+        } => handle.emit_to(
+            WINDOW,
+            names::PROFILES_GENERATED,
+            ProfilesCount {
+                created,
+                updated,
+                removed,
+            },
+        ),
+        Event::ProfilesNotGenerated { instance, message } => {
+            let name = app.world.settings().name_of(&instance);
+            notify(
+                handle,
+                "AWS CLI profiles not updated",
+                &format!(
+                    "{name}: {} Open Settings to apply them again.",
+                    crate::error::sentence(&message)
+                ),
+            );
+            Ok(())
         }
         Event::AccountsUpdated { instance } => match app.world.cached_accounts(&instance).await {
             Ok(a) => handle.emit_to(WINDOW, names::ACCOUNTS, AccountsView::from(a)),

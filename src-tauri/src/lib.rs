@@ -120,6 +120,7 @@ pub fn builder<R: Runtime>(
             commands::get_accounts,
             commands::refresh_accounts,
             commands::prioritise_accounts,
+            commands::generate_profiles,
             commands::add_favourite,
             commands::edit_favourite,
             commands::remove_favourite,

@@ -3,6 +3,7 @@
 //! Unix epoch.
 
 use crate::words::{self, Clock, Line, ProfileFacts, SessionFacts};
+use aws_sso_device_auth_provider::awsfiles::generate::{Generated, Holder};
 use aws_sso_device_auth_provider::clock::epoch_millis;
 use aws_sso_device_auth_provider::display;
 use aws_sso_device_auth_provider::settings::{InstanceSettings, Preferences};
@@ -426,6 +427,93 @@ impl From<workspace::WrittenProfile> for Written {
         Self {
             profile: w.profile,
             expires_at: w.expires_at.map(ms),
+        }
+    }
+}
+
+/// The lines of a preview's diff the window shows; the rest are counted.
+const DIFF_LINES: usize = 400;
+
+/// A generation of AWS CLI profiles, or its preview, for Settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GeneratedView {
+    /// The config file.
+    pub path: String,
+    /// The `[sso-session]` the profiles use, and whether it is new.
+    pub session: String,
+    /// The session section is added by this change.
+    pub session_created: bool,
+    /// Profiles added, changed, already as asked.
+    pub created: usize,
+    /// Profiles changed in place.
+    pub updated: usize,
+    /// Profiles already as asked.
+    pub unchanged: usize,
+    /// The names of the generated profiles removed.
+    pub removed: Vec<String>,
+    /// Names given in place of one another role has: `[wanted, given]`.
+    pub renamed: Vec<[String; 2]>,
+    /// Roles left without a profile since another section holds the name.
+    pub taken: Vec<TakenView>,
+    /// Roles whose names the file cannot hold.
+    pub unusable: usize,
+    /// The first lines of the unified diff.
+    pub diff: Vec<String>,
+    /// The diff's lines in all.
+    pub diff_lines: usize,
+    /// The file was replaced.
+    pub written: bool,
+}
+
+/// A name held by another section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TakenView {
+    /// The name.
+    pub name: String,
+    /// Whose it is: `user`, `favourite`, `otherPortal`.
+    pub holder: &'static str,
+    /// The file and line of that section.
+    pub path: String,
+    /// Its header's line.
+    pub line: usize,
+}
+
+impl From<&Generated> for GeneratedView {
+    fn from(g: &Generated) -> Self {
+        let diff = g.diff();
+        Self {
+            path: g.path.display().to_string(),
+            session: g.session.clone(),
+            session_created: g.session_created,
+            created: g.created.len(),
+            updated: g.updated.len(),
+            unchanged: g.unchanged,
+            removed: g.removed.iter().map(ToString::to_string).collect(),
+            renamed: g
+                .renamed
+                .iter()
+                .map(|(a, b)| [a.to_string(), b.to_string()])
+                .collect(),
+            taken: g
+                .taken
+                .iter()
+                .map(|t| TakenView {
+                    name: t.name.to_string(),
+                    holder: match t.holder {
+                        Holder::User => "user",
+                        Holder::Favourite => "favourite",
+                        Holder::OtherPortal => "otherPortal",
+                    },
+                    path: t.path.display().to_string(),
+                    line: t.line,
+                })
+                .collect(),
+            unusable: g.unusable.len(),
+            diff_lines: diff.lines().count(),
+            diff: diff.lines().take(DIFF_LINES).map(str::to_owned).collect(),
+            written: g.written,
         }
     }
 }

@@ -229,7 +229,8 @@ pub enum Event {
         /// The instance.
         instance: Instance,
     },
-    /// The config file now holds the generated AWS CLI profiles of `instance`.
+    /// After a complete read of the account list, the config file was changed to hold
+    /// the generated AWS CLI profiles of `instance`, as the person asked.
     ProfilesGenerated {
         /// The instance.
         instance: Instance,

@@ -55,12 +55,6 @@ impl Workspace {
             if generated.session_created && settings.preferences.share_session_with_aws_cli {
                 self.provider(instance).await?.share_session_again().await?;
             }
-            self.emit(Event::ProfilesGenerated {
-                instance: instance.clone(),
-                created: generated.created.len(),
-                updated: generated.updated.len(),
-                removed: generated.removed.len(),
-            });
         }
         Ok(generated)
     }
@@ -83,15 +77,24 @@ impl Workspace {
         if !rules.auto_apply {
             return;
         }
-        if let Err(e) = self
+        match self
             .generate_profiles(instance, &rules, GenerateMode::default())
             .await
         {
-            tracing::warn!(instance = %instance, error = %e, "could not generate the AWS CLI profiles again");
-            self.emit(Event::ProfilesNotGenerated {
+            Ok(g) if g.written => self.emit(Event::ProfilesGenerated {
                 instance: instance.clone(),
-                message: e.to_string(),
-            });
+                created: g.created.len(),
+                updated: g.updated.len(),
+                removed: g.removed.len(),
+            }),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(instance = %instance, error = %e, "could not generate the AWS CLI profiles again");
+                self.emit(Event::ProfilesNotGenerated {
+                    instance: instance.clone(),
+                    message: e.to_string(),
+                });
+            }
         }
     }
 }

@@ -467,7 +467,64 @@ async fn sign_in_browse_add_a_favourite_and_find_its_profile_written() {
         "{said}"
     );
     s.screenshot("07-settings-endpoints").await;
+
+    // AWS CLI profiles: the preview is the diff of the config file and writes nothing;
+    // Apply writes them.
+    let config_before = world.file("config");
+    let scroll_to = |id: &str| format!("document.querySelector('{}').scrollIntoView()", testid(id));
+    s.execute(&scroll_to("gen-form")).await;
+    s.click_on(&testid("gen-preview"), 5).await;
+    // Read as text content: the card is below the fold.
+    let content = |id: &str| {
+        format!("return document.querySelector('[data-testid={id}]')?.textContent ?? '';")
+    };
+    let until = |id: &'static str, ok: fn(&str) -> bool| {
+        let (s, script, world) = (&s, content(id), &world);
+        async move {
+            for _ in 0..120 {
+                let now = s.execute(&script).await;
+                let now = now.as_str().unwrap_or_default().to_owned();
+                if ok(&now) {
+                    return now;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+            s.screenshot(&format!("failed-{id}")).await;
+            panic!(
+                "{id} did not come to say what was expected in 60 s; log:\n{}",
+                world.log()
+            );
+        }
+    };
+    let summary = until("gen-summary", |t| !t.is_empty()).await;
+    let diff = until("gen-diff", |t| !t.is_empty()).await;
+    assert!(
+        diff.contains("+[sso-session") && diff.contains("+sso_role_name = "),
+        "{diff}"
+    );
+    assert!(summary.starts_with("Applying would change"), "{summary}");
+    s.execute(&scroll_to("gen-summary")).await;
+    s.screenshot("07-cli-profiles-preview").await;
+    assert_eq!(
+        world.file("config"),
+        config_before,
+        "a preview writes nothing"
+    );
+    s.click_on(&testid("gen-apply"), 5).await;
+    let applied = until("gen-summary", |t| t.starts_with("Changed ")).await;
+    assert!(applied.contains(" added "), "{applied}");
+    assert!(
+        world
+            .file("config")
+            .contains("# managed by aws-sso-tray, generated with sso-session"),
+        "{}",
+        world.file("config")
+    );
+    assert!(world.file("config").starts_with(config_before.trim_end()));
+    s.screenshot("07-cli-profiles-applied").await;
     s.resize(420, 640).await;
+    s.execute(&scroll_to("gen-form")).await;
+    s.screenshot("07-cli-profiles-narrow").await;
     s.click(&s.wait_for(&testid("tab-favourites"), 5).await)
         .await;
     s.wait_for(

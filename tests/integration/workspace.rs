@@ -372,3 +372,72 @@ async fn a_refresh_reads_new_accounts_drops_gone_ones_and_rereads_the_rest_withi
     let afresh = world.cached_accounts(&instance).await.expect("accounts");
     assert!(afresh.accounts.is_empty() && afresh.updated_at.is_none());
 }
+
+/// The next `ProfilesGenerated` (created, updated, removed), 30 s at most.
+async fn next_generation(
+    events: &mut tokio::sync::broadcast::Receiver<Event>,
+) -> (usize, usize, usize) {
+    let wait = async {
+        loop {
+            match events.recv().await {
+                Ok(Event::ProfilesGenerated {
+                    created,
+                    updated,
+                    removed,
+                    ..
+                }) => return (created, updated, removed),
+                Ok(Event::ProfilesNotGenerated { message, .. }) => panic!("{message}"),
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), wait)
+        .await
+        .expect("profiles generated in time")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saved_rules_are_applied_again_after_each_complete_refresh_and_follow_access() {
+    use aws_sso_device_auth_provider::populate::ProfileRules;
+    let (emu, _clock, home, world, instance) = signed_in_to(6).await;
+    refreshed(&world, &instance).await;
+    let org = emu.organisation();
+    let roles: usize = org.iter().map(|a| a.roles.len()).sum();
+    let mut events = world.subscribe();
+    world
+        .set_profile_rules(ProfileRules {
+            auto_apply: true,
+            ..ProfileRules::default()
+        })
+        .await
+        .expect("rules");
+    world.refresh_accounts(&instance).expect("refresh");
+    assert_eq!(next_generation(&mut events).await, (roles, 0, 0));
+    let config = home.path().join(".aws/config");
+    let text = std::fs::read_to_string(&config).expect("config");
+    assert_eq!(
+        text.matches("generated with sso-session").count(),
+        roles + 1
+    );
+
+    // Access to one account goes: the next refresh removes exactly its profiles.
+    let mut fewer = (*org).clone();
+    let gone = fewer.remove(2);
+    emu.set_organisation(fewer);
+    world.refresh_accounts(&instance).expect("refresh");
+    assert_eq!(next_generation(&mut events).await, (0, 0, gone.roles.len()));
+    let text = std::fs::read_to_string(&config).expect("config");
+    assert!(!text.contains(&gone.account_id), "{text}");
+
+    // Off: a refresh leaves the file alone.
+    world
+        .set_profile_rules(ProfileRules::default())
+        .await
+        .expect("rules");
+    emu.set_organisation((*org).clone());
+    world.refresh_accounts(&instance).expect("refresh");
+    refreshed(&world, &instance).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(std::fs::read_to_string(&config).expect("config"), text);
+}

@@ -1,7 +1,9 @@
 import { h, field, instanceName, instanceForm, keepFocus, submitting, formError, onEscape } from '../util.js';
+import { cliProfilesCard } from './cliprofiles.js';
 
 export default function settingsView(el) {
   let p = null;          // DOM parts
+  let cli = null;        // the AWS CLI profiles card
   let instKey = null;
   let removing = null;   // key (start URL and region) of the instance awaiting confirmation
   let addForm = null;    // {node, dropEsc}
@@ -156,11 +158,13 @@ export default function settingsView(el) {
       try { await ctx.invoke('set_start_at_login', { enabled }); } catch (e) { p.login.checked = !enabled; ctx.showError(e); }
       p.login.disabled = false;
     });
+    cli = cliProfilesCard(ctx);
     el.replaceChildren(
       h('h2', { tabindex: '-1', class: 'sr-only', text: 'Settings' }),
       p.skipped,
       h('section', { class: 'card', 'aria-labelledby': 'set-inst' }, h('h3', { id: 'set-inst', text: 'AWS access portals' }), p.instList, p.addBtn),
       h('section', { class: 'card', 'aria-labelledby': 'set-prefs' }, h('h3', { id: 'set-prefs', text: 'Preferences' }), form),
+      cli.node,
       h('section', { class: 'card', 'aria-labelledby': 'set-gen' }, h('h3', { id: 'set-gen', text: 'General' }),
         field('Start at login', p.login),
         h('p', { class: 'small muted' }, 'Profiles are written to ', p.file),
@@ -170,11 +174,12 @@ export default function settingsView(el) {
   return {
     el,
     mount(ctx) { instKey = null; removing = null; dirty = false; build(ctx); },
-    unmount() { closeAdd(); el.replaceChildren(); p = null; },
+    unmount() { closeAdd(); el.replaceChildren(); p = null; cli = null; },
     update(ctx) {
       const a = ctx.S.app;
       renderInstances(ctx);
       if (!dirty) fillPrefs(a.preferences, a.fixedMargins);
+      cli.update(a.preferences);
       if (!p.login.disabled) p.login.checked = a.startAtLogin;
       p.file.textContent = a.credentialsFile;
       const overrides = a.endpointOverrides || [];
