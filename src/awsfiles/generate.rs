@@ -1,6 +1,6 @@
 //! AWS CLI v2 profiles generated for many roles at once, in the config file: one
 //! `[sso-session]` for the access portal and a `[profile]` per role, each marked as
-//! generated with that session ([`super::ini::generated_marker`]), so that a later run
+//! generated with that session (a comment line), so that a later run
 //! knows exactly which sections are its own. A run makes the file hold what it asks for:
 //! new roles are added, changed ones updated in place, and the generated profiles of
 //! roles no longer asked for (access removed, or filtered out) removed. Nothing else is
