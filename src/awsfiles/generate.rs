@@ -138,125 +138,144 @@ impl Generated {
     }
 }
 
+/// Settings of one section, in the order they are written.
+type Entries = Vec<(&'static str, String)>;
+
+fn pairs(entries: &Entries) -> Vec<(&str, &str)> {
+    entries.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// The `[sso-session]` a run uses: the portal's own if the file has one (ours first),
+/// else a new name no other session has.
+struct Session<'a> {
+    found: Option<&'a Surveyed>,
+    name: String,
+    /// The portal's sessions in the file: the profiles generated with them (or with
+    /// `name`) are this portal's.
+    origins: HashSet<&'a str>,
+}
+
+impl<'a> Session<'a> {
+    fn choose(sections: &'a [Surveyed], wanted: &SsoSession) -> Self {
+        let sessions = || {
+            sections
+                .iter()
+                .filter(|s| s.prefix.as_deref() == Some("sso-session"))
+        };
+        let portal: Vec<&Surveyed> = sessions()
+            .filter(|s| {
+                s.values.get("sso_start_url") == Some(&wanted.start_url)
+                    && s.values.get("sso_region") == Some(&wanted.region)
+            })
+            .collect();
+        let found = portal
+            .iter()
+            .find(|s| is_ours(s))
+            .or_else(|| portal.first())
+            .copied();
+        let name = match found {
+            Some(s) => s.name.clone(),
+            None => {
+                let taken: HashSet<&str> = sessions().map(|s| s.name.as_str()).collect();
+                std::iter::once(wanted.name.clone())
+                    .chain((2..).map(|n| suffixed(&wanted.name, &n.to_string())))
+                    .find(|n| !taken.contains(n.as_str()))
+                    .unwrap_or_else(|| wanted.name.clone())
+                    .to_string()
+            }
+        };
+        Self {
+            found,
+            name,
+            origins: portal.iter().map(|s| s.name.as_str()).collect(),
+        }
+    }
+
+    /// The session section, when it is ours to change.
+    fn ours(&self) -> Option<&'a Surveyed> {
+        self.found.filter(|s| is_ours(s))
+    }
+}
+
+/// A section generated with its own name as the session: ours.
+fn is_ours(s: &Surveyed) -> bool {
+    s.generated_with.as_deref() == Some(s.name.as_str())
+}
+
 /// A generated profile found in the file, ours for this portal.
 struct Existing<'a> {
     at: usize,
     values: &'a std::collections::BTreeMap<String, String>,
 }
 
-impl AwsFiles {
-    /// Makes the config file hold `generation`'s profiles (see the module's page); with
-    /// `write` false, only says what would change. Under the config file's lock, re-read
-    /// first, one atomic write; a file that cannot be parsed is not touched.
-    pub fn generate(&self, generation: &Generation, write: bool) -> Result<Generated> {
-        let lock = if write { Lock::Create } else { Lock::No };
-        let mut config = Edit::open(&self.config, FileKind::Config, lock)?;
-        let creds = Edit::open(&self.credentials, FileKind::Credentials, Lock::No)?;
-        let sections = config.doc.survey();
-        let wanted = &generation.session;
+/// Every profile name in the two files: ours for this portal, and whose the others are.
+struct Names<'a> {
+    existing: HashMap<&'a str, Existing<'a>>,
+    /// Later sections of ours with a name already seen (removed).
+    duplicates: Vec<usize>,
+    others: HashMap<&'a str, (PathBuf, usize, Holder)>,
+}
 
-        // The session: ours or the user's for this portal if there is one, else a new one
-        // under a name no other session has.
-        let for_portal = |s: &&Surveyed| {
-            s.prefix.as_deref() == Some("sso-session")
-                && s.values.get("sso_start_url") == Some(&wanted.start_url)
-                && s.values.get("sso_region") == Some(&wanted.region)
+impl<'a> Names<'a> {
+    fn read(
+        files: &AwsFiles,
+        config: &'a [Surveyed],
+        credentials: &'a [Surveyed],
+        session: &Session<'_>,
+    ) -> Self {
+        let mut names = Self {
+            existing: HashMap::new(),
+            duplicates: Vec::new(),
+            others: HashMap::new(),
         };
-        let portal_sessions: Vec<&Surveyed> = sections.iter().filter(for_portal).collect();
-        let ours = |s: &&&Surveyed| s.generated_with.as_deref() == Some(s.name.as_str());
-        let session = portal_sessions
-            .iter()
-            .find(ours)
-            .or_else(|| portal_sessions.first())
-            .copied();
-        let session_name = match session {
-            Some(s) => s.name.clone(),
-            None => {
-                let taken: HashSet<&str> = sections
-                    .iter()
-                    .filter(|s| s.prefix.as_deref() == Some("sso-session"))
-                    .map(|s| s.name.as_str())
-                    .collect();
-                (1..)
-                    .map(|n| suffixed(&wanted.name, &n.to_string(), n == 1))
-                    .find(|n| !taken.contains(n.as_str()))
-                    .map(|n| n.to_string())
-                    .unwrap_or_default()
-            }
-        };
-        let session_entries = [
-            ("sso_start_url", wanted.start_url.as_str()),
-            ("sso_region", wanted.region.as_str()),
-            ("sso_registration_scopes", wanted.scopes.as_str()),
-        ];
-
-        // The generated profiles of this portal, and every other name.
-        let origins: HashSet<&str> = portal_sessions
-            .iter()
-            .map(|s| s.name.as_str())
-            .chain([session_name.as_str()])
-            .collect();
-        let mut existing: HashMap<&str, Existing> = HashMap::new();
-        let mut duplicates = Vec::new();
-        let mut others: HashMap<&str, (PathBuf, usize, Holder)> = HashMap::new();
-        for s in &sections {
+        for s in config {
             let profile = match s.prefix.as_deref() {
                 Some("profile") => s.name.as_str(),
                 None if s.name == "default" => "default",
                 _ => continue,
             };
-            match &s.generated_with {
-                Some(origin) if origins.contains(origin.as_str()) => {
-                    if existing.contains_key(profile) {
-                        duplicates.push(s.at);
-                        continue;
-                    }
-                    existing.insert(
-                        profile,
-                        Existing {
-                            at: s.at,
-                            values: &s.values,
-                        },
-                    );
+            let origin = s.generated_with.as_deref();
+            if origin.is_some_and(|o| o == session.name || session.origins.contains(o)) {
+                if names.existing.contains_key(profile) {
+                    names.duplicates.push(s.at);
+                } else {
+                    let values = &s.values;
+                    names
+                        .existing
+                        .insert(profile, Existing { at: s.at, values });
                 }
-                generated => {
-                    let holder = match (s.managed, generated) {
-                        (true, Some(_)) => Holder::OtherPortal,
-                        (true, None) => Holder::Favourite,
-                        (false, _) => Holder::User,
-                    };
-                    others
-                        .entry(profile)
-                        .or_insert((self.config.clone(), s.line, holder));
-                }
+                continue;
             }
+            let holder = match (s.managed, origin) {
+                (true, Some(_)) => Holder::OtherPortal,
+                (true, None) => Holder::Favourite,
+                (false, _) => Holder::User,
+            };
+            names
+                .others
+                .entry(profile)
+                .or_insert((files.config.clone(), s.line, holder));
         }
-        let cred_sections = creds.doc.survey();
-        for s in cred_sections.iter().filter(|s| s.prefix.is_none()) {
+        for s in credentials.iter().filter(|s| s.prefix.is_none()) {
             let holder = if s.managed {
                 Holder::Favourite
             } else {
                 Holder::User
             };
-            others
-                .entry(s.name.as_str())
-                .or_insert((self.credentials.clone(), s.line, holder));
+            names.others.entry(s.name.as_str()).or_insert((
+                files.credentials.clone(),
+                s.line,
+                holder,
+            ));
         }
+        names
+    }
 
-        // Values from the service go into the file: only those that read back as sent.
-        let (profiles, unusable): (Vec<&RoleProfile>, Vec<&RoleProfile>) = generation
-            .profiles
-            .iter()
-            .partition(|p| fits(&p.account_id) && fits(&p.role_name));
-        let unusable = unusable
-            .into_iter()
-            .map(|p| (p.account_id.clone(), p.role_name.clone()))
-            .collect();
-
-        // Names: first the roles that keep the one they have, then the others in a
-        // fixed order.
+    /// A name for each profile (`None`: its name is held by another section): first the
+    /// roles that keep the one they have, then the others by account id and role.
+    fn assign(&self, profiles: &[&RoleProfile]) -> Assigned {
         let mut by_role: HashMap<(&str, &str), Vec<&str>> = HashMap::new();
-        for (name, e) in &existing {
+        for (name, e) in &self.existing {
             if let (Some(a), Some(r)) = (
                 e.values.get("sso_account_id"),
                 e.values.get("sso_role_name"),
@@ -270,14 +289,14 @@ impl AwsFiles {
         let mut given: Vec<Option<ProfileName>> = vec![None; profiles.len()];
         let mut used: HashSet<String> = HashSet::new();
         for (i, p) in profiles.iter().enumerate() {
-            let mut held = by_role
+            let mut held: Vec<&&str> = by_role
                 .get(&(p.account_id.as_str(), p.role_name.as_str()))
                 .into_iter()
                 .flatten()
                 .filter(|name| {
                     **name == p.name.as_str() || is_variant_of(name, &p.name, &p.account_id)
                 })
-                .collect::<Vec<_>>();
+                .collect();
             held.sort();
             if let Some(name) = held.first() {
                 if used.insert((**name).to_owned()) {
@@ -288,15 +307,11 @@ impl AwsFiles {
         let mut order: Vec<usize> = (0..profiles.len())
             .filter(|&i| given[i].is_none())
             .collect();
-        order.sort_by(|&a, &b| {
-            let (a, b) = (profiles[a], profiles[b]);
-            (&a.account_id, &a.role_name).cmp(&(&b.account_id, &b.role_name))
-        });
-        let mut taken = Vec::new();
-        let mut renamed = Vec::new();
+        order.sort_by_key(|&i| (&profiles[i].account_id, &profiles[i].role_name));
+        let (mut renamed, mut taken) = (Vec::new(), Vec::new());
         for i in order {
             let p = profiles[i];
-            if let Some((path, line, holder)) = others.get(p.name.as_str()) {
+            if let Some((path, line, holder)) = self.others.get(p.name.as_str()) {
                 taken.push(NameTaken {
                     name: p.name.clone(),
                     account_id: p.account_id.clone(),
@@ -307,11 +322,12 @@ impl AwsFiles {
                 });
                 continue;
             }
-            let free =
-                |n: &ProfileName| !used.contains(n.as_str()) && !others.contains_key(n.as_str());
+            let free = |n: &ProfileName| {
+                !used.contains(n.as_str()) && !self.others.contains_key(n.as_str())
+            };
             let name = std::iter::once(p.name.clone())
-                .chain(std::iter::once(suffixed(&p.name, &p.account_id, false)))
-                .chain((2..).map(|n| suffixed(&p.name, &format!("{}-{n}", p.account_id), false)))
+                .chain(std::iter::once(suffixed(&p.name, &p.account_id)))
+                .chain((2..).map(|n| suffixed(&p.name, &format!("{}-{n}", p.account_id))))
                 .find(free)
                 .unwrap_or_else(|| p.name.clone());
             if name != p.name {
@@ -320,13 +336,52 @@ impl AwsFiles {
             used.insert(name.to_string());
             given[i] = Some(name);
         }
+        Assigned {
+            given,
+            renamed,
+            taken,
+        }
+    }
+}
 
-        // The edits: in place and removals from the bottom up (so the places found above
-        // stay right), then the new sections at the end.
+/// The names [`Names::assign`] gave.
+struct Assigned {
+    /// Each profile's, `None` where another section holds the name.
+    given: Vec<Option<ProfileName>>,
+    /// (the template's, the one given) where another role has the template's.
+    renamed: Vec<(ProfileName, ProfileName)>,
+    /// The roles whose name another section holds.
+    taken: Vec<NameTaken>,
+}
+
+impl AwsFiles {
+    /// Makes the config file hold `generation`'s profiles (see the module's page); with
+    /// `write` false, only says what would change. Under the config file's lock, re-read
+    /// first, one atomic write; a file that cannot be parsed is not touched.
+    pub fn generate(&self, generation: &Generation, write: bool) -> Result<Generated> {
+        let lock = if write { Lock::Create } else { Lock::No };
+        let mut config = Edit::open(&self.config, FileKind::Config, lock)?;
+        let creds = Edit::open(&self.credentials, FileKind::Credentials, Lock::No)?;
+        let sections = config.doc.survey();
+        let cred_sections = creds.doc.survey();
+        let session = Session::choose(&sections, &generation.session);
+        let names = Names::read(self, &sections, &cred_sections, &session);
+
+        // Values from the service go into the file: only those that read back as sent.
+        let (profiles, unusable): (Vec<&RoleProfile>, Vec<&RoleProfile>) = generation
+            .profiles
+            .iter()
+            .partition(|p| fits(&p.account_id) && fits(&p.role_name));
+        let Assigned {
+            given,
+            renamed,
+            taken,
+        } = names.assign(&profiles);
+
         let mut outcome = Generated {
-            session: session_name.clone(),
-            session_created: session.is_none(),
-            session_is_users: session.is_some_and(|s| !s.managed),
+            session: session.name.clone(),
+            session_created: false,
+            session_is_users: session.found.is_some_and(|s| !s.managed),
             session_removed: false,
             created: Vec::new(),
             updated: Vec::new(),
@@ -334,110 +389,98 @@ impl AwsFiles {
             removed: Vec::new(),
             renamed,
             taken,
-            unusable,
+            unusable: unusable
+                .into_iter()
+                .map(|p| (p.account_id.clone(), p.role_name.clone()))
+                .collect(),
             path: self.config.clone(),
             before: config.original.clone(),
             after: String::new(),
             written: false,
         };
-        let mut in_place: Vec<(usize, Vec<(&str, String)>)> = Vec::new();
-        let mut removals: Vec<usize> = duplicates;
-        if let Some(s) = session.filter(|s| ours(&s)) {
-            if !same(&s.values, &session_entries) {
-                in_place.push((
-                    s.at,
-                    session_entries.map(|(k, v)| (k, v.to_owned())).to_vec(),
-                ));
+
+        // What changes where: sections set in place or removed (at their places as
+        // surveyed), and new sections.
+        let session_entries: Entries = vec![
+            ("sso_start_url", generation.session.start_url.clone()),
+            ("sso_region", generation.session.region.clone()),
+            ("sso_registration_scopes", generation.session.scopes.clone()),
+        ];
+        let mut in_place: Vec<(usize, Entries)> = Vec::new();
+        let mut removals = names.duplicates.clone();
+        let mut appended: Vec<(&ProfileName, Entries)> = Vec::new();
+        if let Some(s) = session.ours() {
+            if !same(&s.values, &pairs(&session_entries)) {
+                in_place.push((s.at, session_entries.clone()));
             }
         }
-        let entries_of = |p: &RoleProfile| {
-            let mut e = vec![
-                ("sso_session", session_name.clone()),
+        for (p, name) in profiles.iter().zip(&given) {
+            let Some(name) = name else { continue };
+            let mut entries: Entries = vec![
+                ("sso_session", session.name.clone()),
                 ("sso_account_id", p.account_id.clone()),
                 ("sso_role_name", p.role_name.clone()),
             ];
-            e.extend(generation.region.clone().map(|r| ("region", r)));
-            e.extend(generation.output.clone().map(|o| ("output", o)));
-            e
-        };
-        let mut appended = Vec::new();
-        for (p, name) in profiles.iter().zip(&given) {
-            let Some(name) = name else { continue };
-            let entries = entries_of(p);
-            match existing.get(name.as_str()) {
+            entries.extend(generation.region.clone().map(|r| ("region", r)));
+            entries.extend(generation.output.clone().map(|o| ("output", o)));
+            match names.existing.get(name.as_str()) {
+                Some(e) if same(e.values, &pairs(&entries)) => outcome.unchanged += 1,
                 Some(e) => {
-                    let borrowed: Vec<(&str, &str)> =
-                        entries.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                    if same(e.values, &borrowed) {
-                        outcome.unchanged += 1;
-                    } else {
-                        in_place.push((e.at, entries));
-                        outcome.updated.push(name.clone());
-                    }
+                    in_place.push((e.at, entries));
+                    outcome.updated.push(name.clone());
                 }
                 None => {
-                    appended.push((name.clone(), entries));
+                    appended.push((name, entries));
                     outcome.created.push(name.clone());
                 }
             }
         }
-        for (name, e) in &existing {
-            if !used.contains(*name) {
+        let kept: HashSet<&str> = given.iter().flatten().map(ProfileName::as_str).collect();
+        for (name, e) in &names.existing {
+            if !kept.contains(*name) {
                 removals.push(e.at);
                 outcome.removed.extend(ProfileName::new(name).ok());
             }
         }
         outcome.removed.sort();
         // Our session goes with the last of our profiles, unless another section uses it.
-        if let Some(s) = session.filter(|s| ours(&s)) {
-            let kept = given.iter().any(Option::is_some);
+        if let Some(s) = session.ours().filter(|_| kept.is_empty()) {
             let used_elsewhere = sections.iter().any(|other| {
-                other.values.get("sso_session") == Some(&session_name)
-                    && !existing.values().any(|e| e.at == other.at)
+                other.values.get("sso_session") == Some(&session.name)
+                    && !names.existing.values().any(|e| e.at == other.at)
             });
-            if !kept && !used_elsewhere {
+            if !used_elsewhere {
                 removals.push(s.at);
                 outcome.session_removed = true;
             }
         }
-        enum Step<'a> {
-            Set(Vec<(&'a str, String)>),
-            Remove,
-        }
-        let mut steps: Vec<(usize, Step)> = in_place
+
+        // From the bottom up, so that the places surveyed stay right; then the new
+        // sections at the end, the session first (only for profiles to use it).
+        let mut steps: Vec<(usize, Option<Entries>)> = in_place
             .into_iter()
-            .map(|(at, e)| (at, Step::Set(e)))
-            .chain(removals.into_iter().map(|at| (at, Step::Remove)))
+            .map(|(at, e)| (at, Some(e)))
+            .chain(removals.into_iter().map(|at| (at, None)))
             .collect();
         steps.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
         for (at, step) in steps {
             match step {
-                Step::Set(entries) => {
-                    let borrowed: Vec<(&str, &str)> =
-                        entries.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                    config.doc.set_at(at, &borrowed);
-                }
-                Step::Remove => config.doc.remove_at(at),
+                Some(entries) => config.doc.set_at(at, &pairs(&entries)),
+                None => config.doc.remove_at(at),
             }
         }
-        // A session is added only for profiles to use it.
-        if session.is_none() && !appended.is_empty() {
-            config.doc.append(
-                Some("sso-session"),
-                &session_name,
-                &generated_marker(&session_name),
-                &session_entries,
-            );
-        } else if session.is_none() {
-            outcome.session_created = false;
-        }
-        let marker = generated_marker(&session_name);
-        for (name, entries) in &appended {
-            let borrowed: Vec<(&str, &str)> =
-                entries.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let marker = generated_marker(&session.name);
+        if session.found.is_none() && !appended.is_empty() {
+            let entries = pairs(&session_entries);
             config
                 .doc
-                .append(Some("profile"), name.as_str(), &marker, &borrowed);
+                .append(Some("sso-session"), &session.name, &marker, &entries);
+            outcome.session_created = true;
+        }
+        for (name, entries) in &appended {
+            config
+                .doc
+                .append(Some("profile"), name.as_str(), &marker, &pairs(entries));
         }
         outcome.after = config.doc.render();
         config.check_writable()?;
@@ -463,11 +506,8 @@ fn same(values: &std::collections::BTreeMap<String, String>, entries: &[(&str, &
         .all(|(k, v)| values.get(*k).map(String::as_str) == Some(*v))
 }
 
-/// `NAME-SUFFIX`, cut so that it stays a valid length (or `name` itself when `bare`).
-fn suffixed(name: &ProfileName, suffix: &str, bare: bool) -> ProfileName {
-    if bare {
-        return name.clone();
-    }
+/// `NAME-SUFFIX`, cut so that it stays a valid length.
+fn suffixed(name: &ProfileName, suffix: &str) -> ProfileName {
     let room = PROFILE_NAME_MAX.saturating_sub(suffix.len() + 1);
     let mut base = name.as_str().to_owned();
     base.truncate(room);
@@ -477,7 +517,7 @@ fn suffixed(name: &ProfileName, suffix: &str, bare: bool) -> ProfileName {
 /// Whether `name` is one of the names [`AwsFiles::generate`] gives a role the template
 /// names `wanted` when another role has that name.
 fn is_variant_of(name: &str, wanted: &ProfileName, account_id: &str) -> bool {
-    let first = suffixed(wanted, account_id, false);
+    let first = suffixed(wanted, account_id);
     name == first.as_str()
         || name
             .strip_prefix(first.as_str())
