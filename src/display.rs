@@ -7,6 +7,21 @@
 
 use std::borrow::Cow;
 
+/// The first `shown` of `items`, joined with commas, and how many more there are
+/// (`a, b, c and 4 more`).
+pub fn some_of(items: &[impl AsRef<str>], shown: usize) -> String {
+    let mut s = items
+        .iter()
+        .take(shown)
+        .map(AsRef::as_ref)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > shown {
+        s.push_str(&format!(" and {} more", items.len() - shown));
+    }
+    s
+}
+
 /// Characters that reorder the text around them (Unicode bidi controls and marks).
 fn is_bidi_control(c: char) -> bool {
     matches!(

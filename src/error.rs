@@ -496,17 +496,7 @@ impl Error {
 
 /// The first few items, and how many more there are.
 fn list_some(items: &[String]) -> String {
-    const SHOWN: usize = 5;
-    let mut s = items
-        .iter()
-        .take(SHOWN)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if items.len() > SHOWN {
-        s.push_str(&format!(" and {} more", items.len() - SHOWN));
-    }
-    s
+    crate::display::some_of(items, 5)
 }
 
 /// Shorthand for results of this library.

@@ -226,7 +226,7 @@ pub async fn generate_profiles(
     if !preview {
         app.world.set_profile_rules(rules).await?;
     }
-    Ok(GeneratedView::from(&generated))
+    Ok(GeneratedView::new(&generated, preview))
 }
 
 /// Starts the app at login, or stops doing so.

@@ -458,7 +458,7 @@ pub struct GeneratedView {
     pub taken: Vec<TakenView>,
     /// Roles whose names the file cannot hold.
     pub unusable: usize,
-    /// The first lines of the unified diff.
+    /// The first lines of the unified diff (a preview's only).
     pub diff: Vec<String>,
     /// The diff's lines in all.
     pub diff_lines: usize,
@@ -480,9 +480,11 @@ pub struct TakenView {
     pub line: usize,
 }
 
-impl From<&Generated> for GeneratedView {
-    fn from(g: &Generated) -> Self {
-        let diff = g.diff();
+impl GeneratedView {
+    /// `g`, with its diff for a preview (the window shows it only then; thousands of
+    /// profiles make a long one).
+    pub fn new(g: &Generated, preview: bool) -> Self {
+        let diff = if preview { g.diff() } else { String::new() };
         Self {
             path: g.path.display().to_string(),
             session: g.session.clone(),

@@ -25,7 +25,6 @@ pub async fn generate(world: &Workspace, args: GenerateArgs) -> Result<(), Error
     given(args.role, &mut rules.roles);
     given(args.region, &mut rules.region);
     given(args.output, &mut rules.output);
-    rules.validate()?;
     let mode = GenerateMode {
         preview: args.dry_run,
         refresh: args.refresh,
@@ -72,8 +71,8 @@ fn summary(g: &Generated, preview: bool) {
         let names: Vec<&str> = g.removed.iter().map(|n| n.as_str()).collect();
         eprintln!(
             "{} (their roles are no longer there, or no longer match): {}",
-            capitalised(remove),
-            listed(&names)
+            if preview { "Would remove" } else { "Removed" },
+            display::some_of(&names, LISTED)
         );
     }
     for (wanted, given) in g.renamed.iter().take(LISTED) {
@@ -115,24 +114,4 @@ fn profiles(n: usize) -> String {
     } else {
         format!("{n} profiles")
     }
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
-}
-
-fn listed(names: &[&str]) -> String {
-    let mut out = names
-        .iter()
-        .take(LISTED)
-        .copied()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if names.len() > LISTED {
-        out.push_str(&format!(" and {} more", names.len() - LISTED));
-    }
-    out
 }

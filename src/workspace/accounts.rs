@@ -167,11 +167,7 @@ impl Workspace {
             if let Err(e) = &result {
                 world.note_refusal(&instance, e);
             }
-            let complete = result.is_ok()
-                && world
-                    .cached_accounts(&instance)
-                    .await
-                    .is_ok_and(|a| a.roles_pending.is_empty());
+            let read = result.is_ok();
             if let Some(a) = world.lock().accounts.get_mut(&instance) {
                 a.refreshing = false;
                 a.error = result.err().map(Arc::new);
@@ -179,7 +175,7 @@ impl Workspace {
             world.emit(Event::AccountsUpdated {
                 instance: instance.clone(),
             });
-            if complete {
+            if read {
                 world.regenerate_after_refresh(&instance).await;
             }
         });

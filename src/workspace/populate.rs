@@ -69,12 +69,19 @@ impl Workspace {
         .await
     }
 
-    /// After a complete read of `instance`'s account list: generates the saved rules'
-    /// profiles again, if the person asked for that. A failure is logged and announced,
-    /// never fatal to the refresh.
+    /// After a read of `instance`'s account list: generates the saved rules' profiles
+    /// again, if the person asked for that and every account's roles are known. A
+    /// failure is logged and announced, never fatal to the refresh.
     pub(super) async fn regenerate_after_refresh(&self, instance: &Instance) {
         let rules = self.settings().preferences.aws_cli_profiles.clone();
         if !rules.auto_apply {
+            return;
+        }
+        let complete = self
+            .cached_accounts(instance)
+            .await
+            .is_ok_and(|a| a.roles_pending.is_empty());
+        if !complete {
             return;
         }
         match self

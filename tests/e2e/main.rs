@@ -474,30 +474,12 @@ async fn sign_in_browse_add_a_favourite_and_find_its_profile_written() {
     let scroll_to = |id: &str| format!("document.querySelector('{}').scrollIntoView()", testid(id));
     s.execute(&scroll_to("gen-form")).await;
     s.click_on(&testid("gen-preview"), 5).await;
-    // Read as text content: the card is below the fold.
-    let content = |id: &str| {
-        format!("return document.querySelector('[data-testid={id}]')?.textContent ?? '';")
-    };
-    let until = |id: &'static str, ok: fn(&str) -> bool| {
-        let (s, script, world) = (&s, content(id), &world);
-        async move {
-            for _ in 0..120 {
-                let now = s.execute(&script).await;
-                let now = now.as_str().unwrap_or_default().to_owned();
-                if ok(&now) {
-                    return now;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-            }
-            s.screenshot(&format!("failed-{id}")).await;
-            panic!(
-                "{id} did not come to say what was expected in 60 s; log:\n{}",
-                world.log()
-            );
-        }
-    };
-    let summary = until("gen-summary", |t| !t.is_empty()).await;
-    let diff = until("gen-diff", |t| !t.is_empty()).await;
+    let summary = s
+        .wait_for_text(&testid("gen-summary"), 60, |t| !t.is_empty())
+        .await;
+    let diff = s
+        .wait_for_text(&testid("gen-diff"), 5, |t| !t.is_empty())
+        .await;
     assert!(
         diff.contains("+[sso-session") && diff.contains("+sso_role_name = "),
         "{diff}"
@@ -511,7 +493,9 @@ async fn sign_in_browse_add_a_favourite_and_find_its_profile_written() {
         "a preview writes nothing"
     );
     s.click_on(&testid("gen-apply"), 5).await;
-    let applied = until("gen-summary", |t| t.starts_with("Changed ")).await;
+    let applied = s
+        .wait_for_text(&testid("gen-summary"), 60, |t| t.starts_with("Changed "))
+        .await;
     assert!(applied.contains(" added "), "{applied}");
     assert!(
         world
