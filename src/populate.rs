@@ -8,7 +8,7 @@
 //! gives its id.
 
 use crate::awsfiles::generate::{Generation, RoleProfile, SsoSession};
-use crate::awsfiles::ProfileName;
+use crate::awsfiles::{is_profile_name_char, ProfileName};
 use crate::error::{Error, Result};
 use crate::instance::{validate_region, Instance};
 use crate::portal::{AccountRoles, NameGlob};
@@ -263,10 +263,7 @@ impl Template {
                 found => {
                     let end = found.unwrap_or(rest.len());
                     let text = &rest[..end];
-                    if let Some(c) = text
-                        .chars()
-                        .find(|c| !(c.is_ascii_alphanumeric() || "-_./%@:+".contains(*c)))
-                    {
+                    if let Some(c) = text.chars().find(|c| !is_profile_name_char(*c)) {
                         return Err(invalid(format!(
                             "'{}' is not allowed in a profile name (letters, digits and - _ . / % @ : + are)",
                             c.escape_debug()

@@ -254,7 +254,7 @@ impl<'a> Names<'a> {
             names
                 .others
                 .entry(profile)
-                .or_insert((files.config.clone(), s.line, holder));
+                .or_insert((files.config.clone(), s.at + 1, holder));
         }
         for s in credentials.iter().filter(|s| s.prefix.is_none()) {
             let holder = if s.managed {
@@ -264,7 +264,7 @@ impl<'a> Names<'a> {
             };
             names.others.entry(s.name.as_str()).or_insert((
                 files.credentials.clone(),
-                s.line,
+                s.at + 1,
                 holder,
             ));
         }

@@ -151,10 +151,8 @@ struct Span {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Surveyed {
     /// Where it is, for [`Document::set_at`] and [`Document::remove_at`]: valid until
-    /// the document changes above it.
+    /// the document changes above it. Its header's line is `at + 1`.
     pub at: usize,
-    /// Its header's line, from 1.
-    pub line: usize,
     /// `profile`, `sso-session`, … (none for `[default]` and the credentials file's).
     pub prefix: Option<String>,
     /// Its name.
@@ -391,7 +389,6 @@ impl Document {
             let span = self.span_at(i);
             out.push(Surveyed {
                 at: i,
-                line: i + 1,
                 prefix: prefix.clone(),
                 name: name.clone(),
                 managed: span.managed,

@@ -62,17 +62,17 @@ pub struct ProfileName(String);
 /// The longest profile name written.
 pub const PROFILE_NAME_MAX: usize = 128;
 
-/// The characters of a profile name besides ASCII letters and digits.
-const NAME_PUNCTUATION: &str = "-_./%@:+";
+/// Whether the AWS CLI and SDKs accept `c` in a profile name: ASCII letters, digits and
+/// `-_./%@:+`.
+pub fn is_profile_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-_./%@:+".contains(c)
+}
 
 impl ProfileName {
     /// `name` made valid: other characters dropped, cut at [`PROFILE_NAME_MAX`];
     /// `fallback` (itself valid) when nothing is left.
     pub(crate) fn lossy(name: &str, fallback: &'static str) -> Self {
-        let mut kept: String = name
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || NAME_PUNCTUATION.contains(*c))
-            .collect();
+        let mut kept: String = name.chars().filter(|c| is_profile_name_char(*c)).collect();
         kept.truncate(PROFILE_NAME_MAX);
         if kept.is_empty() {
             kept = fallback.to_owned();
@@ -92,10 +92,7 @@ impl ProfileName {
         if name.len() > PROFILE_NAME_MAX {
             return Err(invalid("it is longer than 128 characters"));
         }
-        if !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || NAME_PUNCTUATION.contains(c))
-        {
+        if !name.chars().all(is_profile_name_char) {
             return Err(invalid(
                 "the AWS CLI and SDKs ignore profiles with other characters",
             ));
