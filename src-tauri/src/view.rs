@@ -3,7 +3,7 @@
 //! Unix epoch.
 
 use crate::words::{self, Clock, Line, ProfileFacts, SessionFacts};
-use aws_sso_device_auth_provider::awsfiles::generate::{Generated, Holder};
+use aws_sso_device_auth_provider::awsfiles::generate::Generated;
 use aws_sso_device_auth_provider::clock::epoch_millis;
 use aws_sso_device_auth_provider::display;
 use aws_sso_device_auth_provider::settings::{InstanceSettings, Preferences};
@@ -472,8 +472,8 @@ pub struct GeneratedView {
 pub struct TakenView {
     /// The name.
     pub name: String,
-    /// Whose it is: `user`, `favourite`, `otherPortal`.
-    pub holder: &'static str,
+    /// Whose it is, as the end of "…since X has that name".
+    pub whose: &'static str,
     /// The file and line of that section.
     pub path: String,
     /// Its header's line.
@@ -503,11 +503,7 @@ impl GeneratedView {
                 .iter()
                 .map(|t| TakenView {
                     name: t.name.to_string(),
-                    holder: match t.holder {
-                        Holder::User => "user",
-                        Holder::Favourite => "favourite",
-                        Holder::OtherPortal => "otherPortal",
-                    },
+                    whose: t.holder.phrase(),
                     path: t.path.display().to_string(),
                     line: t.line,
                 })

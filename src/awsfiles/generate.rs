@@ -65,6 +65,17 @@ pub enum Holder {
     OtherPortal,
 }
 
+impl Holder {
+    /// Who it is, as the end of "…since X has that name".
+    pub fn phrase(self) -> &'static str {
+        match self {
+            Holder::User => "a profile of yours",
+            Holder::Favourite => "a favourite's profile",
+            Holder::OtherPortal => "a profile generated for another access portal",
+        }
+    }
+}
+
 /// A role left without a profile: its name is held by another section.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NameTaken {

@@ -1,7 +1,7 @@
 //! `profile generate`: an AWS CLI profile for every role, previewed with `--dry-run`.
 
 use super::args::GenerateArgs;
-use aws_sso_device_auth_provider::awsfiles::generate::{Generated, Holder};
+use aws_sso_device_auth_provider::awsfiles::generate::Generated;
 use aws_sso_device_auth_provider::display;
 use aws_sso_device_auth_provider::workspace::{GenerateMode, Workspace};
 use aws_sso_device_auth_provider::Error;
@@ -82,16 +82,12 @@ fn summary(g: &Generated, preview: bool) {
         eprintln!("… and {} more renamed.", g.renamed.len() - LISTED);
     }
     for t in g.taken.iter().take(LISTED) {
-        let whose = match t.holder {
-            Holder::User => "a profile of yours",
-            Holder::Favourite => "a favourite's profile",
-            Holder::OtherPortal => "a profile generated for another access portal",
-        };
         eprintln!(
-            "Not generated: {} ({}/{}), since {whose} has that name ({} line {}).",
+            "Not generated: {} ({}/{}), since {} has that name ({} line {}).",
             t.name,
             t.account_id,
             display::text(&t.role_name),
+            t.holder.phrase(),
             t.path.display(),
             t.line
         );

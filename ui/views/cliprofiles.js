@@ -5,12 +5,6 @@ const LISTED = 12;
 
 const OUTPUTS = ['', 'json', 'yaml', 'yaml-stream', 'text', 'table'];
 
-const HOLDERS = {
-  user: 'a profile of yours',
-  favourite: "a favourite's profile",
-  otherPortal: 'a profile generated for another access portal',
-};
-
 const profiles = (n) => (n === 1 ? '1 profile' : `${num(n)} profiles`);
 
 function listed(names) {
@@ -79,7 +73,7 @@ export function cliProfilesCard(ctx) {
     }
     if (g.taken.length) {
       lines.push(h('ul', { class: 'small gen-taken', testid: 'gen-taken' },
-        g.taken.slice(0, LISTED).map((t) => h('li', { text: `Not generated: ${t.name}, since ${HOLDERS[t.holder] || 'another profile'} has that name (${t.path} line ${t.line}).` })),
+        g.taken.slice(0, LISTED).map((t) => h('li', { text: `Not generated: ${t.name}, since ${t.whose} has that name (${t.path} line ${t.line}).` })),
         g.taken.length > LISTED && h('li', { text: `… and ${num(g.taken.length - LISTED)} more.` })));
     }
     if (g.renamed.length) {
