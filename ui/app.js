@@ -43,8 +43,11 @@ const ctx = {
 
 // ---- banners ------------------------------------------------------------------------
 
-function showError(err) {
+/** Shows `err` in the banner. A failure of work in the background (`background`) does not
+ * take the place of a banner that asks to sign in: that one says what to do next. */
+function showError(err, { background = false } = {}) {
   if (err && err.code === 'cancelled') return;
+  if (background && !$('error-banner').hidden && !$('error-sign-in').hidden && err?.code !== 'signInNeeded') return;
   $('error-message').textContent = errorText(err);
   $('error-sign-in').hidden = !(err && err.code === 'signInNeeded');
   $('error-banner').hidden = false;
@@ -234,7 +237,7 @@ async function start() {
       if (!S.accountsKey) return;
       S.accounts = e.payload;
       if (!e.payload.refreshing) S.progress = null;
-      if (e.payload.error) showError(e.payload.error);
+      if (e.payload.error) showError(e.payload.error, { background: true });
       render();
     }),
     listen('accounts-progress', (e) => {
