@@ -68,6 +68,7 @@ fn main() {
             .args(args)
             .env("HOME", home.path())
             .env_remove("XDG_CONFIG_HOME")
+            .env_remove("APPDATA")
             .env_remove("AWS_SHARED_CREDENTIALS_FILE")
             .env_remove("AWS_CONFIG_FILE")
             .env("AWS_ENDPOINT_URL", format!("http://{closed}"))

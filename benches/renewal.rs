@@ -44,6 +44,8 @@ fn count_writes(path: std::path::PathBuf, stop: Arc<AtomicBool>, writes: Arc<Ato
             std::thread::sleep(Duration::from_micros(200));
         }
     }
+    #[cfg(not(unix))]
+    let _ = (path, stop, writes);
 }
 
 async fn measure(rate: f64) -> Row {

@@ -62,12 +62,26 @@ impl Env {
         move |k| self.get(k)
     }
 
-    /// The user's home directory.
+    /// The user's home directory: `HOME`; on Windows, where only Unix-like shells set it,
+    /// else `USERPROFILE` (see [`home_dir`]).
     pub fn home(&self) -> Option<PathBuf> {
-        self.get("HOME")
-            .filter(|h| !h.is_empty())
-            .map(PathBuf::from)
+        if cfg!(windows) {
+            home_dir(self.lookup())
+        } else {
+            self.get("HOME")
+                .filter(|h| !h.is_empty())
+                .map(PathBuf::from)
+        }
     }
+}
+
+/// The user's home directory as the AWS CLI and SDKs find it: `HOME`, else `USERPROFILE`
+/// (Windows sets only the latter; Git Bash and Cygwin set both).
+pub fn home_dir(get: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    ["HOME", "USERPROFILE"]
+        .into_iter()
+        .find_map(|k| get(k).filter(|v| !v.is_empty()))
+        .map(PathBuf::from)
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! Every directory and file of the product's own, named in one place and read from one
 //! environment: the settings and the session locks (config), the account and
-//! `credential_process` caches (cache), the app's log (state), sockets (runtime), and the
-//! start-at-login entry. The AWS files the user shares with other tools are
-//! [`crate::awsfiles::AwsFiles`]'s.
+//! `credential_process` caches (cache), the app's log (state), sockets (runtime), and
+//! where earlier versions kept the start-at-login entry. The AWS files the user shares
+//! with other tools are [`crate::awsfiles::AwsFiles`]'s.
 
 use crate::env::Env;
 use crate::error::{Error, Result};
@@ -25,7 +25,9 @@ pub struct Paths {
 impl Paths {
     /// The XDG base directories (`XDG_CONFIG_HOME`, `XDG_CACHE_HOME`, `XDG_STATE_HOME`,
     /// `XDG_RUNTIME_DIR`; relative values are ignored, as the specification asks), else
-    /// their defaults under `HOME` (`APPDATA` on Windows). An error when neither is set.
+    /// their defaults under `HOME`, else `APPDATA`. On Windows `APPDATA` comes before the
+    /// home directory: Git Bash sets `HOME` and Explorer does not, and the CLI and the app
+    /// must agree. An error when none is set.
     pub fn from_env(env: &Env) -> Result<Self> {
         let absolute = |k: &str| {
             env.get(k)
@@ -35,9 +37,16 @@ impl Paths {
         };
         let home = env.home();
         let base = |variable: &'static str, under_home: &str| {
+            let in_home = || home.as_ref().map(|h| h.join(under_home));
+            let appdata = || absolute("APPDATA");
             absolute(variable)
-                .or_else(|| home.as_ref().map(|h| h.join(under_home)))
-                .or_else(|| absolute("APPDATA"))
+                .or_else(|| {
+                    if cfg!(windows) {
+                        appdata().or_else(in_home)
+                    } else {
+                        in_home().or_else(appdata)
+                    }
+                })
                 .ok_or(Error::NoHome { variable })
         };
         let config_base = base("XDG_CONFIG_HOME", ".config")?;
@@ -96,7 +105,8 @@ impl Paths {
         self.runtime.as_deref()
     }
 
-    /// The start-at-login entry (freedesktop autostart).
+    /// Where versions up to 0.1 wrote their start-at-login entry (freedesktop autostart),
+    /// which the app hands over to its autostart plugin once.
     pub fn autostart_entry(&self) -> &Path {
         &self.autostart
     }
@@ -106,7 +116,8 @@ impl Paths {
         self.home.as_deref()
     }
 
-    /// The AWS CLI's SSO token cache, `~/.aws/sso/cache` (always under `HOME`).
+    /// The AWS CLI's SSO token cache, `~/.aws/sso/cache` (always under the home directory:
+    /// `HOME`, on Windows else `USERPROFILE`, as [`Env::home`] reads it).
     pub fn aws_cli_sso_cache_dir(&self) -> Option<PathBuf> {
         self.home.as_ref().map(|h| h.join(".aws/sso/cache"))
     }
@@ -125,6 +136,7 @@ mod tests {
             "XDG_STATE_HOME",
             "XDG_RUNTIME_DIR",
             "APPDATA",
+            "USERPROFILE",
         ] {
             env = env.without(k);
         }
@@ -134,6 +146,7 @@ mod tests {
         env
     }
 
+    #[cfg(unix)]
     #[test]
     fn xdg_first_then_home() {
         let p = Paths::from_env(&only(&[
@@ -179,9 +192,38 @@ mod tests {
         );
     }
 
+    #[cfg(unix)]
     #[test]
     fn without_a_home_the_missing_variable_is_named() {
         let e = Paths::from_env(&only(&[("XDG_CONFIG_HOME", "/x/cfg")])).unwrap_err();
         assert!(e.to_string().contains("XDG_CACHE_HOME"), "{e}");
+    }
+
+    #[cfg(windows)]
+    #[test]
+    fn on_windows_appdata_comes_before_home_and_userprofile_is_the_home() {
+        let p = Paths::from_env(&only(&[
+            ("HOME", r"C:\Users\u"),
+            ("APPDATA", r"C:\Users\u\AppData\Roaming"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            p.settings_file(),
+            PathBuf::from(r"C:\Users\u\AppData\Roaming\aws-sso-tray\settings.json")
+        );
+        assert_eq!(
+            p.aws_cli_sso_cache_dir(),
+            Some(PathBuf::from(r"C:\Users\u\.aws\sso\cache"))
+        );
+        let p = Paths::from_env(&only(&[
+            ("USERPROFILE", r"C:\Users\v"),
+            ("APPDATA", r"C:\Users\v\AppData\Roaming"),
+        ]))
+        .unwrap();
+        assert_eq!(p.home(), Some(Path::new(r"C:\Users\v")));
+        assert_eq!(
+            p.aws_cli_sso_cache_dir(),
+            Some(PathBuf::from(r"C:\Users\v\.aws\sso\cache"))
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! The caller's end.
 
+#[cfg_attr(not(unix), allow(unused_imports))]
 use super::{Answer, Request, VERSION};
 use crate::Instance;
 use std::path::Path;

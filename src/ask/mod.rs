@@ -35,6 +35,7 @@ pub const VERSION: u32 = 1;
 pub const SOCKET: &str = "sign-in.sock";
 
 /// The longest line either side reads.
+#[cfg(unix)]
 const MAX_LINE: u64 = 4096;
 
 /// A caller's request: a sign-in to this access portal, for this program.
@@ -69,6 +70,7 @@ pub enum Answer {
 
 /// One line on the wire: the version and the answer.
 #[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(not(unix), allow(dead_code))]
 struct Reply {
     v: u32,
     #[serde(flatten)]

@@ -226,6 +226,7 @@ impl ProcessProfile {
 
 /// `s` as one word for a POSIX shell (which the SDKs run `credential_process` through):
 /// as it is when that is safe, else single-quoted.
+#[cfg(not(windows))]
 fn quote_for_shell(s: &str) -> String {
     let plain = !s.is_empty()
         && s.chars()
@@ -234,6 +235,19 @@ fn quote_for_shell(s: &str) -> String {
         s.to_owned()
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// `s` as one word for `cmd.exe /C` and Windows' command-line splitting (which the SDKs
+/// and botocore run `credential_process` through there): as it is when that is safe, else
+/// double-quoted. Paths and profile names hold no `"`.
+#[cfg(windows)]
+fn quote_for_shell(s: &str) -> String {
+    let plain = !s.is_empty() && !s.chars().any(|c| " \t&|<>^%()\"".contains(c));
+    if plain {
+        s.to_owned()
+    } else {
+        format!("\"{s}\"")
     }
 }
 
@@ -364,9 +378,7 @@ impl AwsFiles {
     /// `AWS_CONFIG_FILE` (a leading `~` is the home directory), else `~/.aws/…`.
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let get = |k: &str| get(k).filter(|v| !v.is_empty());
-        let home = get("HOME")
-            .or_else(|| get("USERPROFILE"))
-            .map(PathBuf::from);
+        let home = crate::env::home_dir(get);
         let locate = |variable: &'static str, what: &'static str| match get(variable) {
             Some(path) => Ok(expand_home(&path, home.as_deref())),
             None => home
@@ -749,6 +761,7 @@ impl Edit {
 mod tests {
     use super::*;
 
+    #[cfg(not(windows))]
     #[test]
     fn process_profiles_quote_only_what_a_shell_would_split() {
         let p = ProcessProfile::aws_sso_auth(
@@ -766,12 +779,42 @@ mod tests {
         )
         .unwrap();
         assert_eq!(p.command, "/usr/bin/aws-sso-auth credentials --profile dev");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_shell_reads_a_quoted_word_as_it_was() {
         let out = std::process::Command::new("sh")
             .arg("-c")
             .arg(format!("printf '%s|' {}", quote_for_shell("it's a;b")))
             .output()
             .unwrap();
         assert_eq!(String::from_utf8_lossy(&out.stdout), "it's a;b|");
+    }
+
+    #[cfg(windows)]
+    #[test]
+    fn process_profiles_quote_only_what_cmd_would_split() {
+        let p = ProcessProfile::aws_sso_auth(
+            ProfileName::new("team/dev%1").unwrap(),
+            Path::new(r"C:\Program Files\AWS SSO Tray\aws-sso-auth.exe"),
+        )
+        .unwrap();
+        assert_eq!(
+            p.command,
+            r#""C:\Program Files\AWS SSO Tray\aws-sso-auth.exe" credentials --profile "team/dev%1""#
+        );
+        let p = ProcessProfile::aws_sso_auth(
+            ProfileName::new("dev").unwrap(),
+            Path::new(r"C:\tools\aws-sso-auth.exe"),
+        )
+        .unwrap();
+        assert_eq!(
+            p.command,
+            r"C:\tools\aws-sso-auth.exe credentials --profile dev"
+        );
+        assert_eq!(quote_for_shell("a(b)"), r#""a(b)""#);
+        assert_eq!(quote_for_shell(""), r#""""#);
     }
 
     #[test]

@@ -215,6 +215,11 @@ mod tests {
     fn shell_quote_cannot_be_escaped() {
         assert_eq!(super::shell_quote("AKIA123"), "'AKIA123'");
         assert_eq!(super::shell_quote("x';y"), r"'x'\'';y'");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_shell_reads_the_quoted_value_as_it_was() {
         let out = std::process::Command::new("sh")
             .arg("-c")
             .arg(format!(

@@ -38,6 +38,7 @@ impl Asks {
 }
 
 /// The longest program name kept.
+#[cfg_attr(not(unix), allow(dead_code))]
 const PROGRAM_CHARS: usize = 40;
 
 impl Workspace {
@@ -129,6 +130,7 @@ impl Workspace {
 
     /// Adds a caller to those waiting for a sign-in to `instance`; the first since the
     /// session needed one tells the person ([`Event::SignInAsked`]).
+    #[cfg_attr(not(unix), allow(dead_code))]
     fn wait_for_sign_in(&self, instance: &Instance, program: String) -> oneshot::Receiver<Answer> {
         let (tx, rx) = oneshot::channel();
         let event = {

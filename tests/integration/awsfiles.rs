@@ -846,6 +846,7 @@ fn instances_are_imported_from_real_shaped_configs() {
 /// Texts in the shapes that matter to the two grammars: headers with and without text
 /// after `]`, `=` and `:`, indented settings and comments, sub-settings, `[DEFAULT]`,
 /// duplicates, lone carriage returns, and character soup.
+#[cfg(target_os = "linux")]
 fn ini_texts(count: usize) -> Vec<String> {
     let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
     let mut next = move |n: usize| {
@@ -902,6 +903,7 @@ fn ini_texts(count: usize) -> Vec<String> {
 }
 
 /// Botocore's reading of each text (`None`: refused), by its own parser in Python.
+#[cfg(target_os = "linux")]
 pub(crate) fn botocore_reads(texts: &[String]) -> Vec<Option<serde_json::Value>> {
     let dir = tempfile::tempdir().expect("tempdir");
     let (input, output) = (dir.path().join("in.json"), dir.path().join("out.json"));
@@ -925,6 +927,7 @@ pub(crate) fn botocore_reads(texts: &[String]) -> Vec<Option<serde_json::Value>>
     read
 }
 
+#[cfg(target_os = "linux")]
 async fn rust_sdk_reads(text: &str) -> bool {
     let files = ProfileFiles::builder()
         .with_contents(ProfileFileKind::Credentials, text.to_owned())
@@ -934,6 +937,7 @@ async fn rust_sdk_reads(text: &str) -> bool {
         .is_ok()
 }
 
+#[cfg(target_os = "linux")]
 #[tokio::test]
 async fn every_file_the_aws_cli_or_the_rust_sdk_reads_is_written_and_botocore_agrees() {
     const OURS: &str = "aws-sso-differential";
@@ -1035,6 +1039,7 @@ async fn every_file_the_aws_cli_or_the_rust_sdk_reads_is_written_and_botocore_ag
     }
 }
 
+#[cfg(target_os = "linux")]
 #[tokio::test]
 async fn files_only_the_aws_cli_reads_keep_their_bytes_and_botocore_reads_our_profile() {
     let fixtures = fixtures("aws-cli-only");

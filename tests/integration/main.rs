@@ -1,15 +1,23 @@
 //! Integration tests: the library, the emulator and the CLI, against the emulator and a
 //! real Secret Service. One binary, shared helpers in `util`.
 
+// Unix sockets, D-Bus and runuser.
+#[cfg(target_os = "linux")]
 mod ask;
 mod awsfiles;
+// Shell scripts as $BROWSER, `kill`, Unix symlinks.
+#[cfg(unix)]
 mod cli;
 mod credentials_provider;
 mod emulator_sdk;
+// Botocore, and the CLI helpers.
+#[cfg(target_os = "linux")]
 mod populate;
 mod provider;
 mod renewer;
 mod store;
+// Unix symlinks, and the CLI helpers.
+#[cfg(unix)]
 mod sweep;
 mod util;
 mod workspace;

@@ -4,11 +4,17 @@
 
 use super::{eventually, Harness, START_URL};
 use aws_sso_emulator::EmulatorConfig;
-use serde_json::{json, Value};
+use serde_json::json;
+#[cfg(target_os = "linux")]
+use serde_json::Value;
+#[cfg(target_os = "linux")]
 use std::process::Command;
+#[cfg(target_os = "linux")]
 use std::time::{Duration, Instant};
 
-/// Holds `lock` (an advisory lock, as our writers take it) in another process for `secs`.
+/// Holds `lock` (an advisory lock, as our writers take it) in another process for `secs`,
+/// with `flock(1)` (util-linux).
+#[cfg(target_os = "linux")]
 fn hold_lock(lock: &std::path::Path, secs: u64) -> std::process::Child {
     let child = Command::new("flock")
         .arg("--exclusive")
@@ -29,6 +35,7 @@ fn hold_lock(lock: &std::path::Path, secs: u64) -> std::process::Child {
     child
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn reads_answer_at_once_while_another_process_holds_the_files_lock() {
     let h = Harness::new(EmulatorConfig {

@@ -58,7 +58,7 @@ struct CliFace {
 fn cli_program() -> PathBuf {
     let exe = std::env::current_exe().expect("test program");
     let dir = exe.parent().and_then(Path::parent).expect("target dir");
-    let cli = dir.join("aws-sso-auth");
+    let cli = dir.join(format!("aws-sso-auth{}", std::env::consts::EXE_SUFFIX));
     assert!(
         cli.is_file(),
         "{} is not built: run `cargo build --bin aws-sso-auth` (scripts/test builds it)",
@@ -78,6 +78,8 @@ fn cli_command(home: &Path, endpoint: &str, args: &[&str]) -> Command {
         "XDG_CONFIG_HOME",
         "XDG_CACHE_HOME",
         "XDG_STATE_HOME",
+        // On Windows it comes before HOME.
+        "APPDATA",
         "DISPLAY",
         "WAYLAND_DISPLAY",
         "AWS_ENDPOINT_URL",
