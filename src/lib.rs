@@ -24,7 +24,6 @@
 
 pub mod ask;
 mod atomic_file;
-pub mod autostart;
 pub mod awsfiles;
 pub mod browser;
 pub mod cache;

@@ -17,6 +17,7 @@ use aws_sso_device_auth_provider::workspace::{
 use aws_sso_device_auth_provider::Instance;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use tauri::{AppHandle, Runtime};
 
 type State<'a> = tauri::State<'a, Arc<App>>;
 
@@ -229,10 +230,16 @@ pub async fn generate_profiles(
     Ok(GeneratedView::new(&generated, preview))
 }
 
-/// Starts the app at login, or stops doing so.
+/// Starts the app at login (hidden), or stops doing so.
 #[tauri::command]
-pub async fn set_start_at_login(app: State<'_>, enabled: bool) -> CommandResult<()> {
-    app.set_start_at_login(enabled).await
+pub async fn set_start_at_login<R: Runtime>(
+    handle: AppHandle<R>,
+    app: State<'_>,
+    enabled: bool,
+) -> CommandResult<()> {
+    app.login.set(handle.clone(), enabled).await?;
+    crate::events::refresh_if_changed(&handle, &app);
+    Ok(())
 }
 
 /// An instance as the window sends it.

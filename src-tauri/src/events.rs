@@ -234,9 +234,9 @@ fn send<R: Runtime>(handle: &AppHandle<R>, view: AppView) {
     *lock(&handle.state::<Desktop>().sent) = Some(view);
 }
 
-/// On the clock's tick: both faces again, only if a line changed since (an idle app
-/// sends nothing).
-fn refresh_if_changed<R: Runtime>(handle: &AppHandle<R>, app: &App) {
+/// The window's view again, only if it changed since it was last sent (on the clock's
+/// tick an idle app sends nothing).
+pub fn refresh_if_changed<R: Runtime>(handle: &AppHandle<R>, app: &App) {
     let view = app.view();
     if lock(&handle.state::<Desktop>().sent).as_ref() != Some(&view) {
         send(handle, view);

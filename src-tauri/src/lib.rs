@@ -2,8 +2,10 @@
 //! `aws-sso-device-auth-provider` core's workspace. This crate only wires things
 //! together: the commands the window calls (`commands`), what the window and the tray
 //! show (`view`, `tray`), and the one place where the workspace's events reach the tray,
-//! the window and notifications (`events`). It reads and writes no file itself.
+//! the window and notifications (`events`). It reads and writes no file itself, but for
+//! its start-at-login entry (`autostart`), which is the app's alone.
 
+pub mod autostart;
 pub mod commands;
 #[cfg(feature = "demo")]
 pub mod demo;
@@ -21,13 +23,16 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use tauri::{Manager, Runtime};
 
-/// The app's state: the user's workspace, and the demo's emulator address in demo mode.
+/// The app's state: the user's workspace, the demo's emulator address in demo mode, and
+/// whether the app starts at login.
 #[derive(Debug)]
 pub struct App {
     /// The user's world.
     pub world: Workspace,
     /// The emulator's address, in demo mode.
     pub demo: Option<String>,
+    /// Start at login (the app's alone: the command line is never started at login).
+    pub login: autostart::StartAtLogin,
 }
 
 impl App {
@@ -51,7 +56,7 @@ impl App {
 
     /// The view now (what `get_state` answers and the `state` event carries).
     pub fn view(&self) -> view::AppView {
-        view::AppView::of(&self.world, self.demo.as_deref())
+        view::AppView::of(&self.world, self.demo.as_deref(), &self.login)
     }
 
     /// Signs in to the current instance.
@@ -68,17 +73,6 @@ impl App {
             Some(e) => Err(e.into()),
             None => Ok(()),
         }
-    }
-
-    /// Starts this program at login (hidden), or stops doing so.
-    pub async fn set_start_at_login(&self, enabled: bool) -> CommandResult<()> {
-        let exe =
-            std::env::current_exe().map_err(|source| aws_sso_device_auth_provider::Error::Io {
-                action: "find the path of",
-                path: std::env::args_os().next().unwrap_or_default().into(),
-                source,
-            })?;
-        Ok(self.world.set_start_at_login(enabled, exe).await?)
     }
 }
 
@@ -142,7 +136,9 @@ pub fn builder<R: Runtime>(
                 world.keep_fresh().await;
                 Ok::<_, aws_sso_device_auth_provider::Error>(world)
             })?;
-            let app = Arc::new(App { world, demo });
+            let login =
+                autostart::StartAtLogin::open(handle.handle(), world.paths().autostart_entry());
+            let app = Arc::new(App { world, demo, login });
             let view = app.view();
             handle.manage(app.clone());
             events::start(handle.handle(), app.clone(), launch.tray)?;
@@ -277,10 +273,13 @@ pub fn main() -> ExitCode {
     tracing::info!(demo, version = env!("CARGO_PKG_VERSION"), "starting");
     let mut builder = tauri::Builder::default().plugin(tauri_plugin_notification::init());
     if !demo {
-        // A second launch focuses the first. (The demo may run beside the real app.)
-        builder = builder.plugin(tauri_plugin_single_instance::init(|handle, _argv, _cwd| {
-            events::show_window(handle, "accounts");
-        }));
+        // A second launch focuses the first. (The demo may run beside the real app, and
+        // leaves the user's login items alone.)
+        builder = builder
+            .plugin(tauri_plugin_single_instance::init(|handle, _argv, _cwd| {
+                events::show_window(handle, "accounts");
+            }))
+            .plugin(autostart::plugin());
     }
     let launch = Launch {
         tray: true,

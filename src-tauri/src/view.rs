@@ -2,6 +2,7 @@
 //! `state` event), made from the workspace's status. Times are milliseconds since the
 //! Unix epoch.
 
+use crate::autostart::StartAtLogin;
 use crate::words::{self, Clock, Line, ProfileFacts, SessionFacts};
 use aws_sso_device_auth_provider::awsfiles::generate::Generated;
 use aws_sso_device_auth_provider::clock::epoch_millis;
@@ -45,6 +46,8 @@ pub struct AppView {
     pub preferences: Preferences,
     /// Whether the app starts at login.
     pub start_at_login: bool,
+    /// Whether this run can change that (not the demo).
+    pub start_at_login_available: bool,
     /// Entries of the settings file that are not valid and are skipped, as sentences.
     pub skipped_settings: Vec<String>,
     /// AWS endpoints the environment overrides (`AWS_ENDPOINT_URL…`).
@@ -244,7 +247,7 @@ impl AppView {
     }
 
     /// The view of `world` now, its times of day in this machine's time zone.
-    pub fn of(world: &Workspace, demo: Option<&str>) -> Self {
+    pub fn of(world: &Workspace, demo: Option<&str>, login: &StartAtLogin) -> Self {
         let (now_ms, clock): (i64, Clock) = (ms(world.now()), words::local_clock);
         let status: Status = world.status();
         let settings = world.settings();
@@ -319,7 +322,8 @@ impl AppView {
             favourites,
             one_off,
             preferences: settings.preferences.clone(),
-            start_at_login: world.start_at_login(),
+            start_at_login: login.is_enabled(),
+            start_at_login_available: login.is_available(),
             fixed_margins: world.fixed_margins().map(|m| MarginsView {
                 token_minutes: m.token.as_secs().div_ceil(60),
                 credentials_minutes: m.credentials.as_secs().div_ceil(60),

@@ -312,7 +312,6 @@ struct State {
     profiles: HashMap<String, ProfileState>,
     accounts: HashMap<Instance, accounts::AccountsState>,
     keeping_fresh: bool,
-    start_at_login: bool,
     skipped_seen: HashSet<String>,
     /// Callers waiting for a sign-in, by instance.
     asks: HashMap<Instance, asks::Asks>,
@@ -373,15 +372,10 @@ impl Workspace {
             tracing::info!(variable = o.variable, url = %o.url, "AWS endpoint overridden by the environment");
         }
         let settings_file = paths.settings_file();
-        let entry = paths.autostart_entry().to_owned();
-        let (settings, stamp, start_at_login) = blocking("read of the settings", move || {
+        let (settings, stamp) = blocking("read of the settings", move || {
             let stamp = Stamp::of(&settings_file);
             let settings = Settings::load(&settings_file)?;
-            Ok((
-                settings,
-                stamp,
-                crate::autostart::Autostart::new(entry).is_enabled(),
-            ))
+            Ok((settings, stamp))
         })
         .await?;
         Ok(Self {
@@ -394,7 +388,6 @@ impl Workspace {
                 state: Mutex::new(State {
                     settings: Arc::new(settings),
                     stamp,
-                    start_at_login,
                     ..State::default()
                 }),
                 changing: tokio::sync::Mutex::new(()),

@@ -4,7 +4,6 @@ use super::{blocking, Event, Stamp, Workspace};
 use crate::error::{Error, Result};
 use crate::instance::Instance;
 use crate::settings::{Preferences, Settings};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 impl Workspace {
@@ -195,22 +194,5 @@ impl Workspace {
                 .collect())
         })
         .await
-    }
-
-    /// Whether the app starts at login.
-    pub fn start_at_login(&self) -> bool {
-        self.lock().start_at_login
-    }
-
-    /// Starts `exe` at login (hidden), or stops doing so.
-    pub async fn set_start_at_login(&self, enabled: bool, exe: PathBuf) -> Result<()> {
-        let entry = self.shared.paths.autostart_entry().to_owned();
-        blocking("change of the start-at-login entry", move || {
-            crate::autostart::Autostart::new(entry).set(enabled, &exe)
-        })
-        .await?;
-        self.lock().start_at_login = enabled;
-        self.emit(Event::Changed);
-        Ok(())
     }
 }

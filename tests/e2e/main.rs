@@ -5,7 +5,9 @@
 //! Screenshots of every step go to `target/tmp/e2e-screenshots/`.
 //!
 //! These need a display, `tauri-driver` and WebKitWebDriver, so they are ignored by a
-//! plain `cargo test`; `scripts/test` runs them (`-- --ignored`) under Xvfb.
+//! plain `cargo test`; `scripts/test` runs them (`-- --ignored`) under Xvfb. Linux only.
+
+#![cfg(target_os = "linux")]
 
 mod webdriver;
 
@@ -164,7 +166,28 @@ async fn sign_in_browse_add_a_favourite_and_find_its_profile_written() {
         &[],
     )
     .await;
+    // Start at login as version 0.1 left it: its own entry, for a program since moved.
+    let autostart = world
+        .home
+        .path()
+        .join(".config/autostart/aws-sso-tray.desktop");
+    std::fs::create_dir_all(autostart.parent().expect("folder")).expect("autostart folder");
+    std::fs::write(
+        &autostart,
+        "[Desktop Entry]\nType=Application\nName=AWS SSO tray\nComment=Keeps your AWS IAM \
+         Identity Center sign-in and profiles fresh\nExec=\"/opt/old place/aws-sso-tray\" \
+         --hidden\nIcon=aws-sso-tray\nTerminal=false\nX-GNOME-Autostart-enabled=true\n",
+    )
+    .expect("old autostart entry");
     let s = world.session("light").await;
+    // Taken over by the autostart plugin at start: this program, hidden.
+    let exec_line = format!("Exec={} --hidden", env!("CARGO_BIN_EXE_aws-sso-tray"));
+    let entry = || std::fs::read_to_string(&autostart).unwrap_or_default();
+    assert!(
+        eventually(10, || entry().lines().any(|l| l == exec_line)).await,
+        "the 0.1 entry was not taken over: {}",
+        entry()
+    );
 
     // Signed out: one clear action.
     let start = s.wait_for(&testid("sign-in-start"), 20).await;
@@ -435,6 +458,23 @@ async fn sign_in_browse_add_a_favourite_and_find_its_profile_written() {
     s.click(&s.wait_for(&testid("tab-settings"), 5).await).await;
     s.wait_for(&testid("preferences-form"), 5).await;
     s.screenshot("07-settings").await;
+    // Start at login, as the migrated entry says; off and on again from the checkbox.
+    let login = testid("start-at-login");
+    let checked = format!("return document.querySelector('{login}').checked;");
+    assert_eq!(s.execute(&checked).await, serde_json::json!(true));
+    s.click_on(&login, 5).await;
+    assert!(
+        eventually(10, || !autostart.exists()).await,
+        "still there: {}",
+        entry()
+    );
+    s.click_on(&login, 5).await;
+    assert!(
+        eventually(10, || entry().lines().any(|l| l == exec_line)).await,
+        "not written again: {}",
+        entry()
+    );
+    assert_eq!(s.execute(&checked).await, serde_json::json!(true));
     // A setting changed and left for another tab is saved, as every setting is, with no
     // Save button to forget.
     let minutes = s.wait_for(&testid("pref-credentials-refresh"), 5).await;
@@ -1410,6 +1450,20 @@ async fn demo_mode_signs_in_and_writes_a_profile_without_touching_home() {
     assert_eq!(margins, serde_json::json!([["5", true], ["3", true]]));
     s.wait_for(&format!("{}:not([hidden])", testid("fixed-margins")), 5)
         .await;
+    // Start at login would change the user's own login items: off, and cannot be set.
+    let login = s
+        .execute(
+            "const i = document.querySelector('[data-testid=start-at-login]'); \
+             return [i.checked, i.disabled];",
+        )
+        .await;
+    assert_eq!(login, serde_json::json!([false, true]));
+    s.execute(
+        "document.querySelector('[data-testid=start-at-login]').closest('section').scrollIntoView()",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    s.screenshot("02-settings-start-at-login").await;
     let demo_home = Path::new(&path)
         .ancestors()
         .nth(2)

@@ -152,11 +152,14 @@ export default function settingsView(el) {
     form.addEventListener('input', () => { dirty = true; if (p) p.saved.textContent = ''; });
     form.addEventListener('change', save);
     form.addEventListener('submit', (ev) => { ev.preventDefault(); save(); });
+    // The demo leaves the user's login items alone: the box is shown, off and disabled.
+    const loginAvailable = ctx.S.app?.startAtLoginAvailable !== false;
+    p.login.disabled = !loginAvailable;
     p.login.addEventListener('change', async () => {
       const enabled = p.login.checked;
       p.login.disabled = true;
       try { await ctx.invoke('set_start_at_login', { enabled }); } catch (e) { p.login.checked = !enabled; ctx.showError(e); }
-      p.login.disabled = false;
+      if (p) p.login.disabled = false;
     });
     cli = cliProfilesCard(ctx);
     el.replaceChildren(
@@ -166,7 +169,9 @@ export default function settingsView(el) {
       h('section', { class: 'card', 'aria-labelledby': 'set-prefs' }, h('h3', { id: 'set-prefs', text: 'Preferences' }), form),
       cli.node,
       h('section', { class: 'card', 'aria-labelledby': 'set-gen' }, h('h3', { id: 'set-gen', text: 'General' }),
-        field('Start at login', p.login),
+        field('Start at login', p.login, loginAvailable
+          ? 'Starts in the tray, without the window, when you log in.'
+          : 'Not in the demo: it would change your own login items.'),
         h('p', { class: 'small muted' }, 'Profiles are written to ', p.file),
         p.endpoints));
   }
@@ -180,7 +185,7 @@ export default function settingsView(el) {
       renderInstances(ctx);
       if (!dirty) fillPrefs(a.preferences, a.fixedMargins);
       cli.update(a.preferences);
-      if (!p.login.disabled) p.login.checked = a.startAtLogin;
+      if (!p.login.disabled || !a.startAtLoginAvailable) p.login.checked = a.startAtLogin;
       p.file.textContent = a.credentialsFile;
       const overrides = a.endpointOverrides || [];
       const ok = JSON.stringify(overrides);
