@@ -2,7 +2,7 @@
 //! the tray's menu and icon, notifications; and where tray clicks become actions.
 
 use crate::error::{CommandError, ErrorCode};
-use crate::tray::{build_menu, MenuId, TrayModel};
+use crate::tray::{build_menu, MenuId, TrayIcon, TrayModel};
 use crate::view::{AccountsView, AppView, Progress};
 use crate::App;
 use aws_sso_device_auth_provider::display;
@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
-use tauri::tray::TrayIconBuilder;
+use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
 use tauri::{
     AppHandle, Emitter, Manager, Runtime, WebviewUrl, WebviewWindow, WebviewWindowBuilder,
 };
@@ -56,6 +56,21 @@ pub struct Desktop {
     warned_for: Mutex<HashMap<Instance, SystemTime>>,
 }
 
+/// Whether a left click on the tray icon opens the window (Windows) rather than the menu.
+const LEFT_CLICK_OPENS_WINDOW: bool = cfg!(windows);
+
+/// A left click, on its release (Windows reports the press and the release).
+fn opens_window(event: &TrayIconEvent) -> bool {
+    matches!(
+        event,
+        TrayIconEvent::Click {
+            button: MouseButton::Left,
+            button_state: MouseButtonState::Up,
+            ..
+        }
+    )
+}
+
 /// Creates the tray and forwards the workspace's events until the app ends.
 pub fn start<R: Runtime>(
     handle: &AppHandle<R>,
@@ -68,9 +83,17 @@ pub fn start<R: Runtime>(
         let menu = build_menu(handle, &model.entries)?;
         TrayIconBuilder::with_id(TRAY_ID)
             .icon(model.icon.image()?)
+            .icon_as_template(TrayIcon::TEMPLATE)
             .tooltip(&model.tooltip)
             .menu(&menu)
-            .show_menu_on_left_click(true)
+            // Windows' tray apps open their window on a left click and their menu on a
+            // right one; macOS's menu bar and Linux's trays show the menu on either.
+            .show_menu_on_left_click(!LEFT_CLICK_OPENS_WINDOW)
+            .on_tray_icon_event(|tray, event| {
+                if LEFT_CLICK_OPENS_WINDOW && opens_window(&event) {
+                    show_window(tray.app_handle(), "accounts");
+                }
+            })
             .on_menu_event(|handle, event| on_menu(handle, event.id().as_ref()))
             .build(handle)?;
         *lock(&handle.state::<Desktop>().tray) = Some(model);
@@ -290,6 +313,7 @@ fn refresh_tray<R: Runtime>(handle: &AppHandle<R>, model: TrayModel) {
     let result = (|| {
         if shown.as_ref().map(|m| m.icon) != Some(model.icon) {
             tray.set_icon(Some(model.icon.image()?))?;
+            tray.set_icon_as_template(TrayIcon::TEMPLATE)?;
         }
         tray.set_tooltip(Some(&model.tooltip))?;
         tray.set_menu(Some(build_menu(handle, &model.entries)?))

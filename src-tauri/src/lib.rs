@@ -91,7 +91,10 @@ pub fn options(env: Env) -> Options {
     let mut options = Options::new(env);
     options.cli = std::env::current_exe()
         .ok()
-        .and_then(|exe| exe.parent().map(|d| d.join("aws-sso-auth")))
+        .and_then(|exe| {
+            exe.parent()
+                .map(|d| d.join(format!("aws-sso-auth{}", std::env::consts::EXE_SUFFIX)))
+        })
         .filter(|p| p.is_file());
     options
 }
@@ -131,6 +134,9 @@ pub fn builder<R: Runtime>(
             commands::set_default_instance,
         ])
         .setup(move |handle| {
+            // macOS: a menu-bar app, without a Dock icon or an app menu.
+            #[cfg(target_os = "macos")]
+            handle.set_activation_policy(tauri::ActivationPolicy::Accessory);
             let world = tauri::async_runtime::block_on(async move {
                 let world = Workspace::open(options).await?;
                 world.keep_fresh().await;

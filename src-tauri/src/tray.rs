@@ -77,14 +77,39 @@ pub enum TrayIcon {
 }
 
 impl TrayIcon {
+    /// Whether the icons are template images: macOS's menu bar draws them in its own
+    /// colour (black or white with the menu bar's look), so the state shows by shape;
+    /// elsewhere by colour.
+    pub const TEMPLATE: bool = cfg!(target_os = "macos");
+
     /// The icon's pixels.
     pub fn image(self) -> tauri::Result<Image<'static>> {
-        Image::from_bytes(match self {
+        Image::from_bytes(if Self::TEMPLATE {
+            self.template_png()
+        } else {
+            self.png()
+        })
+    }
+
+    /// In colour: grey, green, blue, amber with a red badge.
+    fn png(self) -> &'static [u8] {
+        match self {
             Self::SignedOut => include_bytes!("../../icons/tray-signed-out.png"),
             Self::SignedIn => include_bytes!("../../icons/tray-signed-in.png"),
             Self::Renewing => include_bytes!("../../icons/tray-renewing.png"),
             Self::Attention => include_bytes!("../../icons/tray-attention.png"),
-        })
+        }
+    }
+
+    /// One colour, by shape: a dimmed key, a key, a key with three dots, a key with a
+    /// badge.
+    fn template_png(self) -> &'static [u8] {
+        match self {
+            Self::SignedOut => include_bytes!("../../icons/tray-template-signed-out.png"),
+            Self::SignedIn => include_bytes!("../../icons/tray-template-signed-in.png"),
+            Self::Renewing => include_bytes!("../../icons/tray-template-renewing.png"),
+            Self::Attention => include_bytes!("../../icons/tray-template-attention.png"),
+        }
     }
 }
 
@@ -257,6 +282,50 @@ fn menu_items<R: Runtime>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const STATES: [TrayIcon; 4] = [
+        TrayIcon::SignedOut,
+        TrayIcon::SignedIn,
+        TrayIcon::Renewing,
+        TrayIcon::Attention,
+    ];
+
+    /// macOS draws a template image from its alpha alone: each is one colour (black), and
+    /// each state has its own shape, so the state still shows in a menu bar of any look.
+    #[test]
+    fn template_icons_are_one_colour_and_one_shape_a_state() {
+        let alphas: Vec<Vec<u8>> = STATES
+            .iter()
+            .map(|s| {
+                let image = Image::from_bytes(s.template_png()).unwrap();
+                assert_eq!((image.width(), image.height()), (64, 64), "{s:?}");
+                let rgba = image.rgba();
+                for px in rgba.chunks(4).filter(|px| px[3] > 0) {
+                    assert_eq!(&px[..3], &[0, 0, 0], "{s:?} is not black");
+                }
+                rgba.chunks(4).map(|px| px[3]).collect()
+            })
+            .collect();
+        for (i, a) in alphas.iter().enumerate() {
+            for (j, b) in alphas.iter().enumerate().skip(i + 1) {
+                let differ = a
+                    .iter()
+                    .zip(b)
+                    .filter(|(x, y)| x.abs_diff(**y) > 64)
+                    .count();
+                assert!(
+                    differ > 40,
+                    "{:?} and {:?} look alike",
+                    STATES[i],
+                    STATES[j]
+                );
+            }
+        }
+        for s in STATES {
+            Image::from_bytes(s.png()).unwrap();
+            s.image().unwrap();
+        }
+    }
 
     #[test]
     fn ids_round_trip_even_with_colons_in_profile_names() {
