@@ -42,7 +42,12 @@ impl StartAtLogin {
         let Some(manager) = handle.try_state::<AutoLaunchManager>() else {
             return Self::default();
         };
-        match migrate(legacy_entry, || manager.enable().map_err(|e| e.to_string())) {
+        let enable = || {
+            let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+            check_launchable(&exe).map_err(|e| e.message)?;
+            manager.enable().map_err(|e| e.to_string())
+        };
+        match migrate(legacy_entry, enable) {
             Ok(Migrated::Enabled) => tracing::info!(
                 entry = %legacy_entry.display(),
                 "start at login: the earlier version's entry is now the autostart plugin's"
