@@ -62,16 +62,9 @@ impl Env {
         move |k| self.get(k)
     }
 
-    /// The user's home directory: `HOME`; on Windows, where only Unix-like shells set it,
-    /// else `USERPROFILE` (see [`home_dir`]).
+    /// The user's home directory ([`home_dir`]).
     pub fn home(&self) -> Option<PathBuf> {
-        if cfg!(windows) {
-            home_dir(self.lookup())
-        } else {
-            self.get("HOME")
-                .filter(|h| !h.is_empty())
-                .map(PathBuf::from)
-        }
+        home_dir(self.lookup())
     }
 }
 

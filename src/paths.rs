@@ -117,7 +117,7 @@ impl Paths {
     }
 
     /// The AWS CLI's SSO token cache, `~/.aws/sso/cache` (always under the home directory:
-    /// `HOME`, on Windows else `USERPROFILE`, as [`Env::home`] reads it).
+    /// `HOME`, else `USERPROFILE`, as [`Env::home`] reads it).
     pub fn aws_cli_sso_cache_dir(&self) -> Option<PathBuf> {
         self.home.as_ref().map(|h| h.join(".aws/sso/cache"))
     }
