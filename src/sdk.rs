@@ -132,6 +132,30 @@ pub fn validate_endpoint(url: &str, origin: &str) -> Result<String> {
     Ok(url.trim_end_matches('/').to_owned())
 }
 
+/// Whether `endpoint` names this machine (`127.0.0.0/8`, `[::1]`, `localhost`).
+pub fn is_loopback_endpoint(endpoint: &str) -> bool {
+    url::Url::parse(endpoint)
+        .ok()
+        .and_then(|u| u.host_str().map(crate::instance::is_loopback))
+        .unwrap_or(false)
+}
+
+/// The HTTP client for an endpoint override on this machine: the SDK's own, without the
+/// proxy the environment names (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`). A request to
+/// this machine never goes through a proxy, which would see the session's tokens in clear
+/// over plain `http`. `None` (the SDK's default client, which honours the proxy variables)
+/// for every other endpoint, all of them `https`.
+fn http_client_for(
+    endpoint: Option<&str>,
+) -> Option<aws_smithy_runtime_api::client::http::SharedHttpClient> {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    endpoint.filter(|e| is_loopback_endpoint(e)).map(|_| {
+        aws_smithy_http_client::Builder::new()
+            .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+            .build_https()
+    })
+}
+
 fn timeouts() -> TimeoutConfig {
     TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(5))
@@ -159,6 +183,9 @@ pub fn oidc_client(
     if let Some(url) = endpoint {
         b = b.endpoint_url(url);
     }
+    if let Some(client) = http_client_for(endpoint) {
+        b = b.http_client(client);
+    }
     aws_sdk_ssooidc::Client::from_conf(b.build())
 }
 
@@ -180,6 +207,9 @@ pub fn portal_client(
         .retry_config(RetryConfig::disabled());
     if let Some(url) = endpoint {
         b = b.endpoint_url(url);
+    }
+    if let Some(client) = http_client_for(endpoint) {
+        b = b.http_client(client);
     }
     aws_sdk_sso::Client::from_conf(b.build())
 }

@@ -10,6 +10,9 @@ mod awsfiles;
 mod cli;
 mod credentials_provider;
 mod emulator_sdk;
+// The CLI helpers; a second loopback address.
+#[cfg(unix)]
+mod hardening;
 // Botocore, and the CLI helpers.
 #[cfg(target_os = "linux")]
 mod populate;

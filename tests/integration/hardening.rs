@@ -1,0 +1,141 @@
+//! The command line under conditions another program or the service sets up: a proxy in
+//! the environment, the README's own environment variables, a role taken away.
+
+use crate::cli::{text, Cli};
+use crate::util::{emulator, unique_start_url};
+use aws_sso_emulator::EmulatorConfig;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A proxy that records what reaches it and answers every request with 502.
+struct RecordingProxy {
+    url: String,
+    connections: Arc<AtomicUsize>,
+    seen: Arc<Mutex<Vec<u8>>>,
+}
+
+impl RecordingProxy {
+    /// Listens on another loopback address than the emulator's (127.0.0.2).
+    async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.2:0")
+            .await
+            .expect("bind 127.0.0.2");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let (connections, seen) = (Arc::new(AtomicUsize::new(0)), Arc::default());
+        let (count, record) = (connections.clone(), Arc::clone(&seen));
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                let record: Arc<Mutex<Vec<u8>>> = Arc::clone(&record);
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 16 * 1024];
+                    if let Ok(n) = socket.read(&mut buf).await {
+                        record.lock().expect("lock").extend_from_slice(&buf[..n]);
+                    }
+                    let _ = socket
+                        .write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                        .await;
+                });
+            }
+        });
+        Self {
+            url,
+            connections,
+            seen,
+        }
+    }
+
+    /// `cmd` with every proxy variable naming this proxy, and none exempting loopback.
+    fn apply(&self, cmd: &mut tokio::process::Command) {
+        for var in [
+            "HTTP_PROXY",
+            "http_proxy",
+            "HTTPS_PROXY",
+            "https_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+        ] {
+            cmd.env(var, &self.url);
+        }
+        cmd.env_remove("NO_PROXY").env_remove("no_proxy");
+    }
+}
+
+#[tokio::test]
+async fn a_request_to_this_machine_never_goes_through_a_proxy() {
+    let emu = emulator(EmulatorConfig::default()).await;
+    let cli = Cli::new(&emu);
+    let proxy = RecordingProxy::start().await;
+    let account = emu.organisation()[0].account_id.clone();
+    let start_url = unique_start_url();
+    let run = |args: &'static [&'static str], extra: Vec<String>| {
+        let (cli, proxy, endpoint) = (&cli, &proxy, emu.endpoint());
+        async move {
+            let mut all: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
+            all.extend(extra);
+            let mut cmd = cli.command(&all.iter().map(String::as_str).collect::<Vec<_>>());
+            proxy.apply(&mut cmd);
+            cmd.env("AWS_ENDPOINT_URL_SIGNIN", endpoint)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            let child = cmd.spawn().expect("spawn");
+            tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+                .await
+                .expect("finishes")
+                .expect("runs")
+        }
+    };
+
+    // The sign-in: registration, device authorization, the token (approved on the side).
+    let login = tokio::spawn({
+        let mut cmd = cli.command(&[
+            "login",
+            "--start-url",
+            &start_url,
+            "--sso-region",
+            "eu-west-1",
+            "--device-code",
+            "--no-browser",
+        ]);
+        proxy.apply(&mut cmd);
+        cmd.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let child = cmd.spawn().expect("spawn");
+        async move { child.wait_with_output().await.expect("runs") }
+    });
+    let code = loop {
+        if let Some(code) = emu.pending_user_codes().pop() {
+            break code;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert!(
+            !login.is_finished(),
+            "login ended before its code was shown"
+        );
+    };
+    assert!(emu.decide(&code, true));
+    let out = login.await.expect("login");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // The portal with the bearer token, role credentials, and the console's federation
+    // call with those credentials.
+    let out = run(&["accounts"], vec![]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let role = ["--account".to_owned(), account, "--role".to_owned()];
+    let mut args = role.to_vec();
+    args.push("ReadOnlyAccess".to_owned());
+    let out = run(&["credentials"], args.clone()).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    args.push("--print".to_owned());
+    let out = run(&["console"], args).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("SigninToken="));
+
+    let seen = String::from_utf8_lossy(&proxy.seen.lock().expect("lock")).into_owned();
+    assert_eq!(
+        proxy.connections.load(Ordering::SeqCst),
+        0,
+        "the proxy saw: {seen}"
+    );
+}
