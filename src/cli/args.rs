@@ -20,8 +20,15 @@ pub struct Cli {
         value_parser = clap::value_parser!(u64).range(1..=86_400)
     )]
     pub sign_in_timeout: u64,
-    /// Sign in here even when AWS SSO Tray runs, instead of asking it.
-    #[arg(long, global = true, env = "AWS_SSO_AUTH_NO_APP")]
+    /// Sign in here even when AWS SSO Tray runs, instead of asking it. In the
+    /// environment: `1`, `true`, `yes` or `on` (and `0`, `false`, `no`, `off`).
+    #[arg(
+        long,
+        global = true,
+        env = "AWS_SSO_AUTH_NO_APP",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub no_app: bool,
 }
 

@@ -139,3 +139,52 @@ async fn a_request_to_this_machine_never_goes_through_a_proxy() {
         "the proxy saw: {seen}"
     );
 }
+
+/// The values the README shows for an environment variable (`NAME=VALUE` in its text).
+fn readme_examples(name: &str) -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    let prefix = format!("{name}=");
+    readme
+        .split(|c: char| c.is_whitespace() || matches!(c, '`' | '(' | ')' | ','))
+        .filter_map(|word| word.strip_prefix(&prefix))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn boolean_variables_take_the_usual_spellings_and_the_readme_examples_work() {
+    let emu = emulator(EmulatorConfig::default()).await;
+    let cli = Cli::new(&emu);
+    let from_readme = readme_examples("AWS_SSO_AUTH_NO_APP");
+    assert!(
+        from_readme.contains(&"1".to_owned()),
+        "the README shows AWS_SSO_AUTH_NO_APP=1: {from_readme:?}"
+    );
+    let spellings = ["1", "0", "true", "false", "yes", "no", "TRUE", "on", "off"];
+    for value in from_readme.iter().map(String::as_str).chain(spellings) {
+        let out = cli
+            .command(&["status"])
+            .env("AWS_SSO_AUTH_NO_APP", value)
+            .output()
+            .await
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "AWS_SSO_AUTH_NO_APP={value}: {}",
+            text(&out.stderr)
+        );
+    }
+    let out = cli
+        .command(&["status"])
+        .env("AWS_SSO_AUTH_NO_APP", "maybe")
+        .output()
+        .await
+        .expect("runs");
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("invalid value 'maybe' for '--no-app'"),
+        "{err}"
+    );
+}
