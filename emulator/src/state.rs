@@ -53,6 +53,11 @@ impl ApiError {
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::portal(404, "ResourceNotFoundException", message)
     }
+    /// What the portal answers for a role the user is not (or no longer) assigned: 403,
+    /// "No access", an error type the SDK's model does not name.
+    pub fn no_access() -> Self {
+        Self::portal(403, "ForbiddenException", "No access")
+    }
     fn unauthorized() -> Self {
         Self::portal(
             401,
@@ -809,7 +814,7 @@ impl Service {
             .iter()
             .any(|a| a.account_id == account_id && a.roles.iter().any(|r| r == role));
         if !assigned {
-            return Err(ApiError::not_found("No access"));
+            return Err(ApiError::no_access());
         }
         let lifetime = self.config().role_credentials_lifetime;
         let expires = self.clock.now() + lifetime;

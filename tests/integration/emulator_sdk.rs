@@ -2,6 +2,7 @@
 //! parses, and every error arrives as the SDK's typed variant.
 
 use crate::util::{emulator, emulator_with_clock};
+use aws_sdk_sso::error::ProvideErrorMetadata;
 use aws_sdk_sso::operation::get_role_credentials::GetRoleCredentialsError;
 use aws_sdk_sso::operation::list_accounts::ListAccountsError;
 use aws_sdk_ssooidc::operation::create_token::CreateTokenError;
@@ -180,7 +181,8 @@ async fn device_flow_paging_credentials_refresh_and_logout() {
     );
     assert!(rc.access_key_id().expect("key").starts_with("ASIA"));
 
-    // Unknown role: ResourceNotFound, typed.
+    // A role not assigned: 403 ForbiddenException "No access", as the service answers
+    // (a type the SDK's model does not name, so it arrives unhandled, with its code).
     let err = p
         .get_role_credentials()
         .access_token(&access)
@@ -188,10 +190,14 @@ async fn device_flow_paging_credentials_refresh_and_logout() {
         .role_name("NoSuchRole")
         .send()
         .await
-        .unwrap_err()
-        .into_service_error();
+        .unwrap_err();
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    let err = err.into_service_error();
+    assert_eq!(status, Some(403), "{err:?}");
+    assert_eq!(err.code(), Some("ForbiddenException"), "{err:?}");
+    assert_eq!(err.message(), Some("No access"), "{err:?}");
     assert!(
-        matches!(err, GetRoleCredentialsError::ResourceNotFoundException(_)),
+        !matches!(err, GetRoleCredentialsError::ResourceNotFoundException(_)),
         "{err:?}"
     );
 

@@ -188,3 +188,54 @@ async fn boolean_variables_take_the_usual_spellings_and_the_readme_examples_work
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_role_taken_away_is_named_by_the_cli_and_the_daemon() {
+    let emu = emulator(EmulatorConfig::default()).await;
+    let cli = Cli::new(&emu);
+    let account = cli.signed_in_with_account(0).await;
+    let out = cli
+        .run(&[
+            "favourite",
+            "add",
+            "taken",
+            "--account",
+            &account,
+            "--role",
+            "ReadOnlyAccess",
+        ])
+        .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let mut org = emu.organisation().as_ref().clone();
+    org.iter_mut()
+        .filter(|a| a.account_id == account)
+        .for_each(|a| a.roles.retain(|r| r != "ReadOnlyAccess"));
+    emu.set_organisation(org);
+
+    let out = cli
+        .run(&[
+            "credentials",
+            "--account",
+            &account,
+            "--role",
+            "ReadOnlyAccess",
+        ])
+        .await;
+    let said = format!("no role 'ReadOnlyAccess' in account {account} for this user");
+    crate::cli::clear_failure(&out, 1, &said).unwrap_or_else(|problem| panic!("{problem}"));
+    assert!(
+        text(&out.stderr).contains(&format!("aws-sso-auth roles --account {account}")),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Without its profile, the favourite is due at once when the daemon starts.
+    std::fs::write(cli.home.path().join(".aws/credentials"), "").expect("empty the file");
+    let (mut daemon, log) = cli.daemon_until("renewing profile taken failed").await;
+    daemon.kill().await.expect("kill");
+    assert!(
+        log.contains(&format!("renewing profile taken failed: {said}")),
+        "{log}"
+    );
+}
