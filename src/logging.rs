@@ -4,9 +4,18 @@
 //! `x-amz-sso_bearer_token` header (the access token) and role credentials in reply
 //! bodies. [`no_wire_trace`] drops those events whatever filter the user asks for; every
 //! subscriber this project installs applies it.
+//!
+//! A log line carries text from outside (a service's error message, a name, a path): every
+//! field of every event is shown through [`crate::display::text`], as the rest of the
+//! output is, so that no escape sequence or bidi control in it reaches a terminal.
 
+use std::fmt::Write as _;
 use tracing::Level;
+use tracing_subscriber::field::{MakeExt, RecordFields};
 use tracing_subscriber::filter::FilterFn;
+use tracing_subscriber::fmt::format::{Format, Writer};
+use tracing_subscriber::fmt::{FormatFields, Layer as FmtLayer, MakeWriter};
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
@@ -44,12 +53,49 @@ pub fn no_wire_trace() -> FilterFn<impl Fn(&tracing::Metadata<'_>) -> bool + Clo
 /// `default`, always behind [`no_wire_trace`].
 pub fn init_stderr(env_var: &str, default: &str) {
     let filter = EnvFilter::try_from_env(env_var).unwrap_or_else(|_| EnvFilter::new(default));
-    let layer = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
+    let layer = fmt_layer(std::io::stderr)
         .with_target(false)
         .with_filter(filter)
         .with_filter(no_wire_trace());
     let _already_set = tracing_subscriber::registry().with(layer).try_init();
+}
+
+/// The lines of every logger this project installs, written to `writer`.
+fn fmt_layer<S, W>(writer: W) -> FmtLayer<S, EscapedFields, Format, W>
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+    W: for<'w> MakeWriter<'w> + 'static,
+{
+    tracing_subscriber::fmt::layer()
+        .fmt_fields(EscapedFields::default())
+        .with_writer(writer)
+}
+
+/// Formats an event's fields as the default formatter does (`message key=value …`), each
+/// value through [`crate::display::text`]: what a field carries is shown, never acted on.
+#[derive(Debug, Default)]
+pub struct EscapedFields(());
+
+impl<'writer> FormatFields<'writer> for EscapedFields {
+    fn format_fields<R: RecordFields>(
+        &self,
+        writer: Writer<'writer>,
+        fields: R,
+    ) -> std::fmt::Result {
+        let format = tracing_subscriber::fmt::format::debug_fn(
+            |w: &mut Writer<'_>, field: &tracing::field::Field, value: &dyn std::fmt::Debug| {
+                let mut raw = String::new();
+                write!(raw, "{value:?}")?;
+                let shown = crate::display::text(&raw);
+                match field.name() {
+                    "message" => write!(w, "{shown}"),
+                    name => write!(w, "{name}={shown}"),
+                }
+            },
+        )
+        .delimited(" ");
+        format.format_fields(writer, fields)
+    }
 }
 
 /// A log file past this size at start is kept as `NAME.1` and a new one begun.
@@ -73,8 +119,7 @@ pub fn init_file(path: &std::path::Path, env_var: &str, default: &str) -> std::i
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let file = options.open(path)?;
     let filter = EnvFilter::try_from_env(env_var).unwrap_or_else(|_| EnvFilter::new(default));
-    let layer = tracing_subscriber::fmt::layer()
-        .with_writer(std::sync::Mutex::new(file))
+    let layer = fmt_layer(std::sync::Mutex::new(file))
         .with_ansi(false)
         .with_filter(filter)
         .with_filter(no_wire_trace());
@@ -84,6 +129,48 @@ pub fn init_file(path: &std::path::Path, env_var: &str, default: &str) -> std::i
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Mutex};
+    use tracing_subscriber::layer::SubscriberExt;
+
+    /// Everything written, kept for the test to read.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("lock").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn text_from_outside_reaches_the_log_escaped() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let layer = super::fmt_layer(move || writer.clone())
+            .with_ansi(false)
+            .with_target(false);
+        let subscriber = tracing_subscriber::registry().with(layer);
+        let hostile = "\x1b]0;pwned\x07\x1b[2Jcleared \u{202e}tfel two\nlines";
+        tracing::subscriber::with_default(subscriber, || {
+            let error = std::io::Error::other(hostile);
+            tracing::warn!(error = %error, name = hostile, "could not renew {hostile}");
+        });
+        let out = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("utf-8");
+        assert_eq!(out.matches('\n').count(), 1, "one line: {out:?}");
+        let acting = out
+            .trim_end_matches('\n')
+            .chars()
+            .find(|c| c.is_control() || ('\u{202a}'..='\u{202e}').contains(c));
+        assert_eq!(acting, None, "{out:?}");
+        assert!(out.contains("could not renew \\u{1b}]0;pwned"), "{out}");
+        assert!(out.contains("error=\\u{1b}]0;pwned"), "{out}");
+        assert!(out.contains("\\u{202e}tfel two\\nlines"), "{out}");
+    }
+
     #[test]
     fn wire_targets_by_crate_not_prefix() {
         assert!(super::is_wire("aws_smithy_runtime::client::orchestrator"));
