@@ -2,6 +2,10 @@
 //! mix: a temporary file in the same directory, fsync, rename over the target, fsync the
 //! directory. Writers are serialised across processes with an advisory lock on a sidecar
 //! file, and symlinks are followed so a dotfile manager's link stays a link.
+//!
+//! Files that hold nothing but secrets (the caches of tokens and credentials) are written
+//! with [`write_secret`] instead: 0600 and never through a symlink, in a private
+//! directory of this user ([`private_dir`]).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -106,39 +110,60 @@ impl WriteLock {
     /// Replaces the locked file's content with `bytes`: the new file gets the old one's
     /// mode (and owner, where we may set it), or 0600 when there was none.
     pub fn replace(&self, bytes: &[u8]) -> io::Result<()> {
-        replace_unlocked(&self.target, bytes, false).map(|_| ())
+        replace_unlocked(&self.target, bytes, NewMode::Keep).map(|_| ())
     }
 
     /// [`Self::replace`] for a file that holds secrets: whatever the old mode let the
     /// group or others do is taken away. Returns whether it did.
     pub fn replace_private(&self, bytes: &[u8]) -> io::Result<bool> {
-        replace_unlocked(&self.target, bytes, true)
+        replace_unlocked(&self.target, bytes, NewMode::KeepPrivate)
     }
+}
+
+/// The mode of a replaced file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NewMode {
+    /// The old file's mode and owner.
+    Keep,
+    /// The old file's mode without what the group and others could do, and its owner.
+    KeepPrivate,
+    /// 0600 and this user's, whatever the old file was (which is not even looked at, so a
+    /// symlink there is replaced, not followed).
+    Secret,
 }
 
 /// The atomic replacement itself; callers hold the target's [`WriteLock`], so any of
 /// our temporary files left in the directory belongs to a writer that died.
-fn replace_unlocked(target: &Path, bytes: &[u8], private: bool) -> io::Result<bool> {
+fn replace_unlocked(target: &Path, bytes: &[u8], mode: NewMode) -> io::Result<bool> {
     let tmp = sidecar(target, &format!("{}.tmp", std::process::id()));
     remove_stale_temporaries(target);
     let existing = match std::fs::metadata(target) {
+        _ if mode == NewMode::Secret => None,
         Ok(m) => Some(m),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
         Err(e) => return Err(e),
     };
     let result = (|| {
         let mut options = OpenOptions::new();
+        // `create_new` never follows a symlink at `tmp`.
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let mut file = options.open(&tmp)?;
         let tightened = match &existing {
-            Some(m) => keep_mode_and_owner(&file, m, private)?,
+            Some(m) => keep_mode_and_owner(&file, m, mode == NewMode::KeepPrivate)?,
             None => false,
         };
+        #[cfg(unix)]
+        if mode == NewMode::Secret {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        }
         file.write_all(bytes)?;
         file.sync_all()?;
         drop(file);
+        // A rename replaces whatever is at `target`, a symlink included, and never
+        // follows it.
         std::fs::rename(&tmp, target)?;
         sync_dir(target)?;
         Ok(tightened)
@@ -232,6 +257,115 @@ pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
     lock_for_update(path)?.replace(bytes)
 }
 
+/// Replaces `path` with `bytes` that hold a secret, under its lock: the file is 0600 and
+/// this user's whatever was there before, and a symlink at `path` is replaced by the file,
+/// never followed. Its directory is made private ([`private_dir`]), or nothing is written
+/// and the error wraps a [`crate::Error::UnsafeDirectory`].
+pub fn write_secret(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    private_dir(dir).map_err(|e| match e {
+        crate::Error::Io { source, .. } => source,
+        refused => io::Error::new(io::ErrorKind::PermissionDenied, refused),
+    })?;
+    // No one else may write here now, but a link left from before must not lead the lock
+    // file elsewhere.
+    let lock = sidecar(path, "lock");
+    if std::fs::symlink_metadata(&lock).is_ok_and(|m| m.file_type().is_symlink()) {
+        std::fs::remove_file(&lock)?;
+    }
+    let _lock = FileLock::acquire(&lock)?;
+    replace_unlocked(path, bytes, NewMode::Secret).map(|_| ())
+}
+
+/// Makes `dir` (0700; its missing parents too) unless it exists, then makes sure that it
+/// is private: a directory (not a symbolic link, which is never followed) of this user.
+/// One that its group or others may enter is tightened to 0700, which is said in the log;
+/// anything else is refused with [`crate::Error::UnsafeDirectory`], and nothing may be
+/// written in it.
+pub fn private_dir(dir: &Path) -> crate::Result<()> {
+    let io = |action, source| crate::Error::Io {
+        action,
+        path: dir.to_owned(),
+        source,
+    };
+    let meta = match std::fs::symlink_metadata(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+                create_private_dir(parent).map_err(|e| io("create", e))?;
+            }
+            let mut builder = std::fs::DirBuilder::new();
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            // Not recursive: `mkdir` fails on a symbolic link rather than following it.
+            match builder.create(dir) {
+                Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(io("create", e)),
+                _ => {}
+            }
+            std::fs::symlink_metadata(dir).map_err(|e| io("read", e))?
+        }
+        other => other.map_err(|e| io("read", e))?,
+    };
+    let problem = if meta.file_type().is_symlink() {
+        "it is a symbolic link".to_owned()
+    } else if !meta.is_dir() {
+        "it is not a directory".to_owned()
+    } else {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{MetadataExt, PermissionsExt};
+            let uid = own_uid().map_err(|e| io("check the owner of", e))?;
+            if meta.uid() != uid {
+                format!(
+                    "it belongs to user {}, not to this user ({uid})",
+                    meta.uid()
+                )
+            } else {
+                let mode = meta.mode() & 0o7777;
+                if mode & 0o077 != 0 {
+                    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                        .map_err(|e| io("make private", e))?;
+                    tracing::info!(path = %dir.display(), mode = format!("{mode:04o}"), "a private directory of this user that others could enter is now 0700");
+                }
+                return Ok(());
+            }
+        }
+        #[cfg(not(unix))]
+        return Ok(());
+    };
+    Err(crate::Error::UnsafeDirectory {
+        path: dir.to_owned(),
+        problem,
+    })
+}
+
+/// The user id this process runs as (effective, as file ownership goes), from the
+/// kernel's own answer about a socket pair: no unsafe call needed. Asked once.
+#[cfg(unix)]
+pub(crate) fn own_uid() -> io::Result<u32> {
+    static UID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    if let Some(uid) = UID.get() {
+        return Ok(*uid);
+    }
+    let ask = || -> io::Result<u32> {
+        let (a, _b) = tokio::net::UnixStream::pair()?;
+        Ok(a.peer_cred()?.uid())
+    };
+    // The socket needs a Tokio reactor: the caller's, or a small one of its own.
+    let uid = if tokio::runtime::Handle::try_current().is_ok() {
+        ask()?
+    } else {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()?;
+        let _entered = runtime.enter();
+        ask()?
+    };
+    Ok(*UID.get_or_init(|| uid))
+}
+
 /// Removes `path` and the lock file [`write`] left beside it; missing files are fine. Only
 /// for files whose writers also hold another lock (a lock file removed while a writer
 /// waits on it no longer excludes the next writer).
@@ -256,6 +390,57 @@ mod tests {
             .collect();
         names.sort();
         names
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_private_directory_is_made_tightened_or_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777;
+        let problem = |dir: &Path| match private_dir(dir) {
+            Err(crate::Error::UnsafeDirectory { path, problem }) => {
+                assert_eq!(path, dir);
+                problem
+            }
+            other => panic!("{other:?}"),
+        };
+        // Made where missing (parents too), private; taken again as it is.
+        let dir = root.path().join("cache/handoff");
+        private_dir(&dir).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        private_dir(&dir).unwrap();
+        // Ours, but others may enter or write: tightened to 0700.
+        for bits in [0o755, 0o711, 0o777, 0o1777] {
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(bits)).unwrap();
+            private_dir(&dir).unwrap();
+            assert_eq!(mode(&dir), 0o700, "{bits:o}");
+        }
+        // A symbolic link, even to a private directory of ours, is never followed.
+        let link = root.path().join("link");
+        std::os::unix::fs::symlink(&dir, &link).unwrap();
+        assert_eq!(problem(&link), "it is a symbolic link");
+        let dangling = root.path().join("dangling");
+        std::os::unix::fs::symlink(root.path().join("nowhere"), &dangling).unwrap();
+        assert_eq!(problem(&dangling), "it is a symbolic link");
+        assert!(!root.path().join("nowhere").exists());
+        let file = root.path().join("file");
+        std::fs::write(&file, "").unwrap();
+        assert_eq!(problem(&file), "it is not a directory");
+        // Another user's (as root, the tests can make one): refused, and left as it is.
+        let theirs = root.path().join("theirs");
+        std::fs::create_dir(&theirs).unwrap();
+        std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o777)).unwrap();
+        if std::os::unix::fs::chown(&theirs, Some(65534), None).is_ok() {
+            assert_eq!(
+                problem(&theirs),
+                format!(
+                    "it belongs to user 65534, not to this user ({})",
+                    own_uid().unwrap()
+                )
+            );
+            assert_eq!(mode(&theirs), 0o777);
+        }
     }
 
     #[test]

@@ -436,6 +436,19 @@ pub enum Error {
         /// The task, such as "write of the AWS files".
         what: &'static str,
     },
+
+    /// A directory that was to hold a secret is not private to this user, so nothing was
+    /// written to it.
+    #[error(
+        "{path} is not a private directory of this user: {problem}; no secret was written to it"
+    )]
+    UnsafeDirectory {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// What is wrong with it, such as "its group or others may write to it (mode
+        /// 0777)".
+        problem: String,
+    },
 }
 
 impl Error {

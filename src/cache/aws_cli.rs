@@ -65,7 +65,10 @@ impl AwsCliTokenCache {
             .collect()
     }
 
-    /// Writes `tokens` to every file (0600, atomically).
+    /// Writes `tokens` to every file (0600, atomically, never through a symlink). A cache
+    /// directory that is a symlink, is another user's, or that the group or others may
+    /// write to is refused before anything is written (see
+    /// [`crate::atomic_file::write_secret`]).
     pub(crate) fn write(&self, instance: &Instance, tokens: &TokenSet) -> std::io::Result<()> {
         let mut json = serde_json::to_vec_pretty(&serde_json::json!({
             "startUrl": instance.start_url(),
@@ -76,7 +79,7 @@ impl AwsCliTokenCache {
         .map_err(std::io::Error::other)?;
         json.push(b'\n');
         for path in self.paths() {
-            crate::atomic_file::write(&path, &json)?;
+            crate::atomic_file::write_secret(&path, &json)?;
         }
         Ok(())
     }
@@ -88,5 +91,86 @@ impl AwsCliTokenCache {
             crate::atomic_file::remove_with_lock(&path)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+#[cfg(unix)]
+mod tests {
+    use super::*;
+    use crate::clock::from_epoch_seconds;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    fn chmod(path: &Path, mode: u32) {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    fn cache(home: &Path, dir: &Path) -> (AwsCliTokenCache, Instance, TokenSet) {
+        let instance = Instance::new("https://example.awsapps.com/start", "eu-west-1").unwrap();
+        let files = AwsFiles::new(home.join("credentials"), home.join("config"));
+        let tokens = TokenSet {
+            access_token: "the-token".into(),
+            expires_at: from_epoch_seconds(1_800_000_000),
+            refresh_token: None,
+        };
+        let cache = AwsCliTokenCache::for_instance(&instance, &files, dir).unwrap();
+        (cache, instance, tokens)
+    }
+
+    #[test]
+    fn a_token_file_left_readable_by_others_is_written_0600() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = home.path().join("sso/cache");
+        std::fs::create_dir_all(&dir).unwrap();
+        chmod(&dir, 0o755);
+        let (cache, instance, tokens) = cache(home.path(), &dir);
+        let [path] = cache.paths().try_into().unwrap();
+        std::fs::write(&path, "{}").unwrap();
+        chmod(&path, 0o644);
+        cache.write(&instance, &tokens).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().mode() & 0o7777, 0o600);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("\"accessToken\": \"the-token\""), "{text}");
+    }
+
+    #[test]
+    fn a_symlink_at_the_token_file_is_replaced_not_followed() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = home.path().join("sso/cache");
+        std::fs::create_dir_all(&dir).unwrap();
+        chmod(&dir, 0o700);
+        let elsewhere = home.path().join("elsewhere");
+        std::fs::write(&elsewhere, "not yours").unwrap();
+        chmod(&elsewhere, 0o644);
+        let (cache, instance, tokens) = cache(home.path(), &dir);
+        let [path] = cache.paths().try_into().unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
+        cache.write(&instance, &tokens).unwrap();
+        assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "not yours");
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        assert!(meta.is_file());
+        assert_eq!(meta.mode() & 0o7777, 0o600);
+    }
+
+    #[test]
+    fn a_token_cache_of_another_user_is_refused_and_nothing_written() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = home.path().join("sso/cache");
+        std::fs::create_dir_all(&dir).unwrap();
+        chmod(&dir, 0o777);
+        // Only root may give a directory away; as anyone else this case is not ours to
+        // stage.
+        if std::os::unix::fs::chown(&dir, Some(65534), Some(65534)).is_err() {
+            return;
+        }
+        let (cache, instance, tokens) = cache(home.path(), &dir);
+        let e = cache.write(&instance, &tokens).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::PermissionDenied);
+        let inner = e.get_ref().and_then(|e| e.downcast_ref::<crate::Error>());
+        assert!(
+            matches!(inner, Some(crate::Error::UnsafeDirectory { path, .. }) if *path == dir),
+            "{e:?}"
+        );
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
     }
 }

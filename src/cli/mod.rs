@@ -98,17 +98,29 @@ fn report(e: &Error) {
     }
 }
 
-/// A warning that did not stop the command.
+/// A warning that did not stop the command (with its next step, where there is one).
 fn warn(what: &str, e: &Error) {
-    eprintln!(
-        "aws-sso-auth: warning: {what}: {}",
-        display::text(&e.to_string())
-    );
+    let message = match hint(e) {
+        Some(hint) => format!("{e}; {hint}"),
+        None => e.to_string(),
+    };
+    eprintln!("aws-sso-auth: warning: {what}: {}", display::text(&message));
 }
 
 /// The next step on the command line, where there is one.
 fn hint(e: &Error) -> Option<String> {
+    // A file refused for its directory carries the reason inside the OS error.
+    if let Error::WriteFailed { source, .. } = e {
+        let inner = source.get_ref().and_then(|s| s.downcast_ref::<Error>());
+        if let Some(inner @ Error::UnsafeDirectory { .. }) = inner {
+            return hint(inner);
+        }
+    }
     Some(match e {
+        Error::UnsafeDirectory { path, .. } => format!(
+            "remove it so that it is made again, private; or, if it is yours, let only you write to it (chmod 700 '{}')",
+            path.display()
+        ),
         Error::SignInRequired { instance } => format!(
             "sign in with: aws-sso-auth login --start-url {} --sso-region {}",
             instance.start_url(),
