@@ -501,7 +501,7 @@ impl Error {
                 "fix or remove that entry; the others are used meanwhile".into()
             }
             Self::NoBrowser { .. } => "set BROWSER to your browser's command".into(),
-            Self::ConsoleLinkTaken => "a link can be seen by other users only where there is no private runtime directory (XDG_RUNTIME_DIR); open the console again".into(),
+            Self::ConsoleLinkTaken => "open the console again; only programs that run as this user could read the page that led to the link".into(),
             _ => return None,
         })
     }

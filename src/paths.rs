@@ -105,6 +105,14 @@ impl Paths {
         self.runtime.as_deref()
     }
 
+    /// A private directory for the pages that hand an address to the browser: the
+    /// runtime directory where the system has one, else `handoff` in the cache directory.
+    pub fn handoff_dir(&self) -> PathBuf {
+        self.runtime
+            .clone()
+            .unwrap_or_else(|| self.cache.join("handoff"))
+    }
+
     /// Where versions up to 0.1 wrote their start-at-login entry (freedesktop autostart),
     /// which the app hands over to its autostart plugin once.
     pub fn autostart_entry(&self) -> &Path {
@@ -172,6 +180,14 @@ mod tests {
         assert_eq!(
             p.runtime_dir(),
             Some(Path::new("/run/user/1000/aws-sso-tray"))
+        );
+        assert_eq!(
+            p.handoff_dir(),
+            PathBuf::from("/run/user/1000/aws-sso-tray")
+        );
+        assert_eq!(
+            Paths::under(Path::new("/h")).handoff_dir(),
+            PathBuf::from("/h/.cache/aws-sso-tray/handoff")
         );
         assert_eq!(
             p.autostart_entry(),

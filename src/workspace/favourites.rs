@@ -536,7 +536,7 @@ impl Workspace {
     /// address (the sign-in URL never goes on a command line).
     pub async fn open_console(&self, target: ConsoleTarget, region: Option<&str>) -> Result<()> {
         let url = self.console_url(target, region).await?;
-        crate::console::open_once(&url, self.shared.paths.runtime_dir()).await
+        crate::console::open_once(&url, &self.shared.paths.handoff_dir()).await
     }
 
     /// Forgets the cached credentials of a `credential_process` favourite; a failure is

@@ -479,12 +479,10 @@ impl Workspace {
         self.emit(Event::Changed);
     }
 
-    /// Opens `url` in the browser, off the runtime's threads.
+    /// Opens the sign-in page at `url` in the browser, through a private page (never on
+    /// the browser's command line).
     pub(super) async fn open_browser(&self, url: String) -> Result<()> {
-        blocking("start of the browser", move || {
-            crate::browser::open(&url).map_err(|source| Error::NoBrowser { source })
-        })
-        .await
+        crate::browser::open_sign_in(&url, &self.shared.paths.handoff_dir()).await
     }
 
     /// AWS refusing the session ends it, whatever the keychain holds (revoked on the

@@ -1386,14 +1386,17 @@ async fn the_tray_signs_in_writes_and_renews_a_favourite_from_its_menu() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
 async fn demo_mode_signs_in_and_writes_a_profile_without_touching_home() {
-    // The "browser": approves the code on the emulator's page, as the person would.
+    // The "browser": follows the private page it is given to the emulator's page, and
+    // approves the code there, as the person would.
     let tools = tempfile::tempdir().expect("dir");
     let browser = tools.path().join("approve");
     std::fs::write(
         &browser,
         "#!/usr/bin/env python3\n\
-         import sys, urllib.parse, urllib.request\n\
-         url = urllib.parse.urlsplit(sys.argv[1])\n\
+         import re, sys, urllib.parse, urllib.request\n\
+         page = urllib.request.url2pathname(urllib.parse.urlsplit(sys.argv[1]).path)\n\
+         local = re.search(r'url=([^\"]+)\"', open(page).read()).group(1)\n\
+         url = urllib.parse.urlsplit(urllib.request.urlopen(local).geturl())\n\
          code = urllib.parse.parse_qs(url.query)['user_code'][0]\n\
          data = urllib.parse.urlencode({'user_code': code, 'decision': 'allow'}).encode()\n\
          urllib.request.urlopen(f'{url.scheme}://{url.netloc}/device/decision', data)\n",

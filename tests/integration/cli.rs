@@ -485,13 +485,13 @@ async fn a_sign_in_address_that_is_not_https_is_never_opened() {
         );
         assert!(!log.exists(), "{address} went to the browser");
     }
-    // An https address is opened.
+    // An https address is opened (through a private page that leads to it).
     emu.configure(|c| c.verification_uri = Some("https://device.sso.example/".into()));
     let out = login().await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     let opened = std::fs::read_to_string(&log).expect("opened");
     assert!(
-        opened.starts_with("https://device.sso.example/?user_code="),
+        opened.starts_with("file://") && opened.contains("/sign-in-"),
         "{opened}"
     );
 }
@@ -505,17 +505,7 @@ async fn login_with_pkce_through_the_browser() {
     .await;
     let cli = Cli::new(&emu);
     // A "browser" that follows the authorization URL back to the loopback redirect.
-    let browser = cli.home.path().join("browser");
-    std::fs::write(
-        &browser,
-        "#!/bin/sh\nexec python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1]).read()' \"$1\"\n",
-    )
-    .expect("write");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    }
+    let browser = crate::handoff::following_browser(cli.home.path());
     let out = tokio::time::timeout(
         Duration::from_secs(60),
         cli.command(&[
@@ -1264,8 +1254,8 @@ async fn console_opens_through_a_one_time_loopback_redirect() {
     );
     assert!(page.contains("eu-west-2.console.aws.amazon.com"), "{page}");
 
-    // With no private directory the browser gets the one-time link. Another local user who
-    // read it from the browser's arguments and took it first: the user is told.
+    // Without a runtime directory the page is in a private directory of the cache. A
+    // program that read the page too and took the link first: the user is told.
     let taker = console_browser(dir, "taken");
     let out = cli
         .command(&["console", "--profile", "web"])

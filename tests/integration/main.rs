@@ -10,6 +10,9 @@ mod awsfiles;
 mod cli;
 mod credentials_provider;
 mod emulator_sdk;
+// Shell scripts as $BROWSER, Unix modes and symlinks.
+#[cfg(unix)]
+mod handoff;
 // The CLI helpers; a second loopback address.
 #[cfg(unix)]
 mod hardening;
