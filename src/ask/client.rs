@@ -37,8 +37,9 @@ pub enum Outcome {
     Declined,
     /// Nobody answered within the timeout.
     TimedOut,
-    /// No app answers (none runs, a socket left by a killed one, another version, or
-    /// it cannot serve this access portal): sign in as without it. Why, for the log.
+    /// No app answers (none runs, a socket left by a killed one, another version, it
+    /// cannot serve this access portal, or it answers as many callers as it takes): sign
+    /// in as without it, at once. Why, for the log.
     NoApp(String),
 }
 
@@ -95,17 +96,29 @@ mod unix {
             Err(e) => return Outcome::NoApp(e.to_string()),
         };
         line.push(b'\n');
-        if let Err(e) = write.write_all(&line).await {
-            return Outcome::NoApp(format!("the app hung up: {e}"));
-        }
+        // An app that is busy answers before it reads, and hangs up: its answer is read
+        // even when the request could not be sent.
+        let hung_up = write
+            .write_all(&line)
+            .await
+            .err()
+            .map(|e| format!("the app hung up: {e}"));
         let mut read = BufReader::new(read);
         let mut on_waiting = Some(on_waiting);
         let answers = async {
             loop {
                 let mut line = String::new();
                 match (&mut read).take(MAX_LINE).read_line(&mut line).await {
-                    Ok(0) => return Outcome::NoApp("the app quit before the sign-in".into()),
-                    Err(e) => return Outcome::NoApp(format!("the app hung up: {e}")),
+                    Ok(0) => {
+                        return Outcome::NoApp(
+                            hung_up.unwrap_or_else(|| "the app quit before the sign-in".into()),
+                        )
+                    }
+                    Err(e) => {
+                        return Outcome::NoApp(
+                            hung_up.unwrap_or_else(|| format!("the app hung up: {e}")),
+                        )
+                    }
                     Ok(_) => {}
                 }
                 let reply: Reply = match serde_json::from_str(&line) {
@@ -123,6 +136,9 @@ mod unix {
                     Answer::Ready => return Outcome::Ready,
                     Answer::Declined => return Outcome::Declined,
                     Answer::Refused { reason } => return Outcome::NoApp(reason),
+                    Answer::Busy => {
+                        return Outcome::NoApp("the app is busy with other sign-in requests".into())
+                    }
                 }
             }
         };

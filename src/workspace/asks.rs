@@ -59,22 +59,18 @@ impl Workspace {
         }
     }
 
-    /// Answers the sign-in requests that reach `listener` until it fails: for the app.
+    /// Answers the sign-in requests that reach `listener`, for the app: through errors
+    /// that pass, and no more than [`crate::ask::MAX_CALLERS`] at once
+    /// ([`crate::ask::serve`]); until the listener itself fails.
     #[cfg(unix)]
     pub async fn answer_sign_in_requests(&self, listener: Listener) {
         tracing::info!(socket = %listener.path().display(), "answering sign-in requests");
-        loop {
-            match listener.accept().await {
-                Ok(conn) => {
-                    let world = self.clone();
-                    tokio::spawn(async move { world.answer(conn).await });
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "stopped answering sign-in requests");
-                    return;
-                }
-            }
-        }
+        let world = self.clone();
+        crate::ask::serve(listener, move |conn| {
+            let world = world.clone();
+            async move { world.answer(conn).await }
+        })
+        .await;
     }
 
     #[cfg(unix)]

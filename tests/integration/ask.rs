@@ -73,7 +73,8 @@ fn caller(cli: &Cli, extra: &[(&str, &str)]) -> tokio::process::Child {
     c.env("XDG_RUNTIME_DIR", runtime_dir(cli))
         .envs(extra.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
     c.spawn().expect("spawn")
 }
 
@@ -81,7 +82,7 @@ fn caller(cli: &Cli, extra: &[(&str, &str)]) -> tokio::process::Child {
 async fn asked(events: &mut tokio::sync::broadcast::Receiver<Event>, n: usize) -> (usize, usize) {
     let (mut asks, mut told) = (0, 0);
     while asks < n {
-        match tokio::time::timeout(Duration::from_secs(10), events.recv()).await {
+        match tokio::time::timeout(Duration::from_secs(30), events.recv()).await {
             Ok(Ok(Event::SignInAsked { notify, .. })) => {
                 asks += 1;
                 told += usize::from(notify);
@@ -222,6 +223,80 @@ async fn twenty_callers_ask_the_app_once_and_go_on_when_the_person_signs_in_or_d
         emu.counters().start_device_authorization,
         after.start_device_authorization
     );
+    serving.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_over_the_limit_signs_in_by_itself_at_once_and_the_others_wait_on() {
+    let (emu, cli, instance) = dead_session().await;
+    let world = app(&cli, &emu).await;
+    let dir = socket_dir(&cli);
+    let listener = Listener::bind(&dir).await.expect("bind");
+    let server = world.clone();
+    let serving = tokio::spawn(async move { server.answer_sign_in_requests(listener).await });
+
+    // As many callers as the app answers at once, waiting for the person: the first
+    // finds the session revoked.
+    let mut events = world.subscribe();
+    let before = emu.counters();
+    let first = caller(&cli, &[]);
+    asked(&mut events, 1).await;
+    let (told, mut waiting) = tokio::sync::mpsc::unbounded_channel();
+    let probe = AskApp {
+        program: Some("terraform".into()),
+        timeout: Duration::from_secs(120),
+        on_waiting: Arc::new(move |_: &Instance| {
+            let _ = told.send(());
+        }),
+    };
+    let asking: Vec<_> = (1..ask::MAX_CALLERS)
+        .map(|_| {
+            let (dir, probe, instance) = (dir.clone(), probe.clone(), instance.clone());
+            tokio::spawn(async move { ask::ask(&dir, &probe, &instance).await })
+        })
+        .collect();
+    for n in 1..ask::MAX_CALLERS {
+        tokio::time::timeout(Duration::from_secs(20), waiting.recv())
+            .await
+            .unwrap_or_else(|_| panic!("{n} of {} callers wait", ask::MAX_CALLERS))
+            .expect("a caller waits");
+    }
+    assert_eq!(
+        emu.counters().start_device_authorization,
+        before.start_device_authorization
+    );
+    assert!(emu.pending_user_codes().is_empty());
+
+    // One more: it starts a sign-in of its own at once, and goes on when it is approved.
+    let child = caller(&cli, &[]);
+    let started = Instant::now();
+    let code = loop {
+        if let Some(code) = emu.pending_user_codes().first() {
+            break code.clone();
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            panic!("the caller over the limit does not sign in by itself");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(emu.decide(&code, true));
+    let (out, _) = outputs(vec![child]).await.remove(0);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stderr).contains("AWS SSO Tray asks you to sign in"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(dir.join(ask::SOCKET).exists());
+
+    // The callers within the limit waited on, and have the person's answer.
+    assert!(asking.iter().all(|a| !a.is_finished()));
+    world.decline_sign_in(&instance);
+    for a in asking {
+        assert_eq!(a.await.expect("joins"), Outcome::Declined);
+    }
+    let (out, _) = outputs(vec![first]).await.remove(0);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     serving.abort();
 }
 
