@@ -362,6 +362,17 @@ pub enum Error {
         detail: String,
     },
 
+    /// A settings file holds more than this program takes (bytes, favourites or
+    /// instances; see [`crate::settings::MAX_SETTINGS_BYTES`] and its neighbours): it is
+    /// not read, or not changed, and is left as it is.
+    #[error("the settings file {path} {detail}")]
+    SettingsTooLarge {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What it holds or would hold, against the limit, and what became of it.
+        detail: String,
+    },
+
     /// A settings file to import holds entries that are not valid.
     #[error("{path} holds entries that are not valid, so nothing was imported: {}", entries.join("; "))]
     ImportRefused {
@@ -497,6 +508,7 @@ impl Error {
                 "choose another name, or remove that favourite first".into()
             }
             Self::Settings { .. } => "fix or remove it".into(),
+            Self::SettingsTooLarge { .. } => "remove entries from it".into(),
             Self::SettingsEntry { .. } => {
                 "fix or remove that entry; the others are used meanwhile".into()
             }

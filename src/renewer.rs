@@ -241,6 +241,8 @@ impl Renewer {
             due: HashMap::new(),
             known: HashMap::new(),
             failures: HashMap::new(),
+            rescan: false,
+            retry_soonest: None,
             needs_sign_in: false,
             session: None,
             next_session_check: SystemTime::UNIX_EPOCH,
@@ -310,9 +312,27 @@ struct Task {
     known: HashMap<String, Favourite>,
     /// Consecutive failures per profile (`""` for the session).
     failures: HashMap<String, u32>,
+    /// What may have come due since [`Self::start_due`] last looked, besides the time
+    /// passing: a profile asked for now, the favourites changed, or the earliest retry
+    /// set since. A round looks at every favourite again only then, so that a round is
+    /// linear in the favourites, not in their square.
+    rescan: bool,
+    retry_soonest: Option<SystemTime>,
     needs_sign_in: bool,
     session: Option<SessionInfo>,
     next_session_check: SystemTime,
+}
+
+/// `favourites` by profile name (a list of one, but for a name given twice by hand): a
+/// look-up instead of a scan of them all.
+fn by_name<'a>(
+    favourites: impl IntoIterator<Item = &'a Favourite>,
+) -> HashMap<&'a str, Vec<&'a Favourite>> {
+    let mut out: HashMap<&str, Vec<&Favourite>> = HashMap::new();
+    for f in favourites {
+        out.entry(f.profile.as_str()).or_default().push(f);
+    }
+    out
 }
 
 /// How long a round takes in profiles that come due while it runs; later ones wait for
@@ -357,8 +377,10 @@ impl Task {
             Command::RenewNow(profile) => {
                 self.forced.push(profile);
                 self.woken = true;
+                self.rescan = true;
             }
             Command::Favourites(favourites) => {
+                self.rescan = true;
                 // credential_process favourites have no profile to seed from.
                 let new = favourites
                     .iter()
@@ -412,17 +434,30 @@ impl Task {
         let mut writes = Vec::new();
         let mut last_write = std::time::Instant::now();
         let mut session_over = false;
+        // When the next favourite not in flight comes due, as last looked (`None`: none).
+        self.rescan = true;
+        let mut next_due: Option<SystemTime> = None;
         loop {
             // Signed out meanwhile (seen when writing): what is fetched is dropped.
             if self.signed_out {
                 fetching.abort_all();
             }
-            let next_due =
-                if session_over || self.signed_out || started.elapsed() >= ROUND_TAKES_IN_FOR {
-                    None
+            if session_over || self.signed_out || started.elapsed() >= ROUND_TAKES_IN_FOR {
+                next_due = None;
+            } else {
+                // Only what came due since: a retry set, or the next deadline reached.
+                let soonest = [next_due, self.retry_soonest.take()]
+                    .into_iter()
+                    .flatten()
+                    .min();
+                if std::mem::take(&mut self.rescan)
+                    || soonest.is_some_and(|t| t <= self.clock.now())
+                {
+                    next_due = self.start_due(&mut fetching, &mut in_flight);
                 } else {
-                    self.start_due(&mut fetching, &mut in_flight)
-                };
+                    next_due = soonest;
+                }
+            }
             if fetching.is_empty() {
                 break;
             }
@@ -438,6 +473,7 @@ impl Task {
                         Ok(creds) => {
                             let renew_at = self.renew_at(creds.expiration, self.clock.now());
                             self.due.insert(f.profile.to_string(), renew_at);
+                            self.note_due(renew_at);
                             writes.push((f, creds));
                         }
                         Err(e) if e.needs_sign_in() => {
@@ -476,31 +512,27 @@ impl Task {
             self.due.remove(&profile);
         }
         // credential_process favourites have no keys to keep: they are fetched when a
-        // tool asks.
-        let favourites: Vec<Favourite> = self
-            .favourites
-            .iter()
-            .filter(|f| !f.credential_process)
-            .cloned()
-            .collect();
+        // tool asks. (By name: each look-up below is one, not a scan.)
+        let favourites = by_name(self.favourites.iter().filter(|f| !f.credential_process));
         // A favourite that is gone, or now names another account, role or region, is
         // forgotten (and so due at once).
         self.known.retain(|name, known| {
             favourites
-                .iter()
-                .any(|f| f.profile.as_str() == name && f == known)
+                .get(name.as_str())
+                .is_some_and(|same| same.contains(&&*known))
         });
         let known = &self.known;
         self.due.retain(|name, _| known.contains_key(name));
-        for f in &favourites {
-            self.known
-                .entry(f.profile.to_string())
-                .or_insert_with(|| f.clone());
+        for f in self.favourites.iter().filter(|f| !f.credential_process) {
+            if !self.known.contains_key(f.profile.as_str()) {
+                self.known.insert(f.profile.to_string(), f.clone());
+            }
         }
         let now = self.clock.now();
-        let mut due: Vec<(Option<SystemTime>, Favourite)> = favourites
-            .into_iter()
-            .filter(|f| !in_flight.contains(f.profile.as_str()))
+        let mut due: Vec<(Option<SystemTime>, &Favourite)> = self
+            .favourites
+            .iter()
+            .filter(|f| !f.credential_process && !in_flight.contains(f.profile.as_str()))
             .map(|f| (self.due.get(f.profile.as_str()).copied(), f))
             .collect();
         due.sort_by_key(|(at, _)| *at);
@@ -509,8 +541,9 @@ impl Task {
             if let Some(t) = at.filter(|t| *t > now) {
                 // Sorted: the first not yet due is the next.
                 next.get_or_insert(t);
-                continue;
+                break;
             }
+            let f = f.clone();
             in_flight.insert(f.profile.to_string());
             let provider = self.provider.clone();
             fetching.spawn(async move {
@@ -527,7 +560,16 @@ impl Task {
     /// removed or re-pointed since is not written, nor anything after a sign-out.
     async fn write_caught_up(&mut self, mut writes: Vec<(Favourite, crate::RoleCredentials)>) {
         self.catch_up().await;
-        writes.retain(|(f, _)| !self.signed_out && self.favourites.contains(f));
+        if writes.is_empty() {
+            return;
+        }
+        let current = by_name(&self.favourites);
+        writes.retain(|(f, _)| {
+            !self.signed_out
+                && current
+                    .get(f.profile.as_str())
+                    .is_some_and(|same| same.contains(&f))
+        });
         self.write(writes).await;
     }
 
@@ -639,6 +681,11 @@ impl Task {
             return;
         };
         let now = self.clock.now();
+        // The first of each name, as a scan would find it.
+        let mut expiries: HashMap<&str, Option<SystemTime>> = HashMap::new();
+        for p in &profiles {
+            expiries.entry(p.name.as_str()).or_insert(p.expires_at);
+        }
         let new: Vec<Favourite> = self
             .favourites
             .iter()
@@ -646,16 +693,18 @@ impl Task {
             .cloned()
             .collect();
         for f in new {
-            let expiry = profiles
-                .iter()
-                .find(|p| p.name == f.profile.as_str())
-                .and_then(|p| p.expires_at);
+            let expiry = expiries.get(f.profile.as_str()).copied().flatten();
             if let Some(expiration) = expiry.filter(|t| *t > now) {
                 let at = self.renew_at(expiration, now);
                 self.due.insert(f.profile.to_string(), at);
                 self.known.insert(f.profile.to_string(), f);
             }
         }
+    }
+
+    /// A profile is next due at `at`: the round looks again by then.
+    fn note_due(&mut self, at: SystemTime) {
+        self.retry_soonest = Some(self.retry_soonest.map_or(at, |t| t.min(at)));
     }
 
     fn jitter(&self) -> Duration {
@@ -678,6 +727,7 @@ impl Task {
         let retry_at = later(self.clock.now(), delay);
         if let Some(p) = profile {
             self.due.insert(p.to_owned(), retry_at);
+            self.note_due(retry_at);
         }
         tracing::warn!(profile, error = %e, "renewal failed; trying again");
         self.send(Event::RenewalFailed {

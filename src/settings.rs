@@ -14,8 +14,22 @@ use crate::instance::{validate_region, Instance};
 use crate::portal::RoleCredentials;
 use crate::store::SignInFlow;
 use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
+
+/// The largest settings file read, in bytes (16 MiB). 10,000 favourites take about 2 MiB
+/// as this program writes them; a larger file is refused, whole, and left as it is.
+pub const MAX_SETTINGS_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The most favourites a settings file may hold, valid or not: far more than a menu of
+/// favourites ever holds. A file with more is refused, whole, and left as it is; a change
+/// that would make more (an import) is refused.
+pub const MAX_FAVOURITES: usize = 10_000;
+
+/// The most instances a settings file may hold, valid or not; as [`MAX_FAVOURITES`].
+pub const MAX_INSTANCES: usize = 1_000;
 
 /// One remembered instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -461,12 +475,25 @@ pub struct Settings {
 impl Serialize for Settings {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::Error as _;
-        // The skipped entries go back where they stood.
-        let place = |list, mut values: Vec<serde_json::Value>| {
-            for k in self.skipped.iter().filter(|k| k.list == list) {
-                values.insert(k.index.min(values.len()), k.value.clone());
+        // The skipped entries go back where they stood (as if each, in the order of their
+        // places, were inserted there: one pass).
+        let place = |list, values: Vec<serde_json::Value>| {
+            let mut skipped: Vec<&Skipped> =
+                self.skipped.iter().filter(|k| k.list == list).collect();
+            skipped.sort_by_key(|k| k.index);
+            let mut out = Vec::with_capacity(values.len() + skipped.len());
+            let mut values = values.into_iter().peekable();
+            for k in skipped {
+                while out.len() < k.index {
+                    match values.next() {
+                        Some(v) => out.push(v),
+                        None => break,
+                    }
+                }
+                out.push(k.value.clone());
             }
-            values
+            out.extend(values);
+            out
         };
         let instances = self
             .instances
@@ -553,10 +580,12 @@ fn entry_name(kind: &str, value: &serde_json::Value, key: &str, index: usize) ->
 }
 
 impl Settings {
-    /// Reads `path`; a missing file gives empty settings.
+    /// Reads `path`; a missing file gives empty settings. A file above the limits
+    /// ([`MAX_SETTINGS_BYTES`], [`MAX_FAVOURITES`], [`MAX_INSTANCES`]) is refused and left
+    /// as it is.
     pub fn load(path: &Path) -> Result<Self> {
-        match std::fs::read(path) {
-            Ok(bytes) => Self::parse(path, &bytes),
+        match std::fs::File::open(path) {
+            Ok(file) => Self::read_from(path, file),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
             Err(source) => Err(Error::Io {
                 action: "read",
@@ -564,6 +593,64 @@ impl Settings {
                 source,
             }),
         }
+    }
+
+    /// Reads settings from `reader` (the file `path`, or what stands for it: an import
+    /// from standard input), refusing, unread, more than [`MAX_SETTINGS_BYTES`] bytes or
+    /// more entries than [`MAX_FAVOURITES`] and [`MAX_INSTANCES`]. At most one byte more
+    /// than the limit is read.
+    pub fn read_from(path: &Path, reader: impl Read) -> Result<Self> {
+        let mut bytes = Vec::new();
+        reader
+            .take(MAX_SETTINGS_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|source| Error::Io {
+                action: "read",
+                path: path.to_owned(),
+                source,
+            })?;
+        if bytes.len() as u64 > MAX_SETTINGS_BYTES {
+            return Err(Error::SettingsTooLarge {
+                path: path.to_owned(),
+                detail: format!(
+                    "is larger than {} bytes (16 MiB), the most this program reads; it is left as it is, unread",
+                    MAX_SETTINGS_BYTES
+                ),
+            });
+        }
+        let settings = Self::parse(path, &bytes)?;
+        settings.within_limits(path, "holds", "it is left as it is, unread")?;
+        Ok(settings)
+    }
+
+    /// How many favourites and instances these settings hold, valid or not.
+    fn counts(&self) -> (usize, usize) {
+        let skipped = |list| self.skipped.iter().filter(|k| k.list == list).count();
+        (
+            self.favourites.len() + skipped(List::Favourites),
+            self.instances.len() + skipped(List::Instances),
+        )
+    }
+
+    /// Fails with [`Error::SettingsTooLarge`] when these settings hold more entries than
+    /// [`MAX_FAVOURITES`] or [`MAX_INSTANCES`]: "the settings file `path` `verb` N
+    /// favourites, more than …; `outcome`".
+    fn within_limits(&self, path: &Path, verb: &str, outcome: &str) -> Result<()> {
+        let (favourites, instances) = self.counts();
+        for (count, limit, what) in [
+            (favourites, MAX_FAVOURITES, "favourites"),
+            (instances, MAX_INSTANCES, "instances"),
+        ] {
+            if count > limit {
+                return Err(Error::SettingsTooLarge {
+                    path: path.to_owned(),
+                    detail: format!(
+                        "{verb} {count} {what}, more than the {limit} this program takes; {outcome}"
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
     fn parse(path: &Path, bytes: &[u8]) -> Result<Self> {
@@ -615,7 +702,19 @@ impl Settings {
         let before = settings.clone();
         let out = change(&mut settings)?;
         if settings != before {
-            lock.replace(&settings.to_bytes()).map_err(write_failed)?;
+            // Never written larger than it would be read.
+            settings.within_limits(path, "would hold", "it is left as it is")?;
+            let bytes = settings.to_bytes();
+            if bytes.len() as u64 > MAX_SETTINGS_BYTES {
+                return Err(Error::SettingsTooLarge {
+                    path: path.to_owned(),
+                    detail: format!(
+                        "would be larger than {} bytes (16 MiB), the most this program reads; it is left as it is",
+                        MAX_SETTINGS_BYTES
+                    ),
+                });
+            }
+            lock.replace(&bytes).map_err(write_failed)?;
         }
         let looked = look(path);
         Ok((settings, out, looked))
@@ -695,10 +794,20 @@ impl Settings {
     /// profile name already used for another account or role (in any instance) is an
     /// error naming it.
     pub fn add_favourite(&mut self, favourite: Favourite) -> Result<()> {
-        match self
-            .favourites
-            .iter_mut()
-            .find(|f| f.profile == favourite.profile)
+        let mut index = ProfileIndex::of(&self.favourites);
+        self.add_favourite_indexed(&mut index, favourite)
+    }
+
+    /// [`Self::add_favourite`], finding the one of the same name through `index` (of
+    /// these favourites, kept up to date), so that adding many is linear.
+    fn add_favourite_indexed(
+        &mut self,
+        index: &mut ProfileIndex,
+        favourite: Favourite,
+    ) -> Result<()> {
+        match index
+            .position(favourite.profile.as_str())
+            .and_then(|i| self.favourites.get_mut(i))
         {
             Some(f) if f.same_target(&favourite) => *f = favourite,
             Some(f) => {
@@ -712,7 +821,10 @@ impl Settings {
                     ),
                 })
             }
-            None => self.favourites.push(favourite),
+            None => {
+                index.insert(favourite.profile.as_str(), self.favourites.len());
+                self.favourites.push(favourite);
+            }
         }
         Ok(())
     }
@@ -797,12 +909,14 @@ impl Settings {
     /// favourite, in that order.
     pub fn instances_in_use(&self) -> Vec<Instance> {
         let mut out: Vec<Instance> = Vec::new();
-        if let Some(i) = self.default_instance() {
-            out.push(i.instance.clone());
-        }
-        for f in &self.favourites {
-            if !out.contains(&f.instance) {
-                out.push(f.instance.clone());
+        let mut seen: HashSet<&Instance> = HashSet::new();
+        let default = self.default_instance().map(|i| &i.instance);
+        for i in default
+            .into_iter()
+            .chain(self.favourites.iter().map(|f| &f.instance))
+        {
+            if seen.insert(i) {
+                out.push(i.clone());
             }
         }
         out
@@ -811,9 +925,12 @@ impl Settings {
     /// Every instance there is a reason to know: those remembered, then any other a
     /// favourite names.
     pub fn known_instances(&self) -> Vec<Instance> {
-        let mut out: Vec<Instance> = self.instances.iter().map(|i| i.instance.clone()).collect();
-        for i in self.instances_in_use() {
-            if !out.contains(&i) {
+        let mut out: Vec<Instance> = Vec::new();
+        let mut seen: HashSet<Instance> = HashSet::new();
+        let remembered = self.instances.iter().map(|i| i.instance.clone());
+        for i in remembered.chain(self.instances_in_use()) {
+            if !seen.contains(&i) {
+                seen.insert(i.clone());
                 out.push(i);
             }
         }
@@ -839,8 +956,9 @@ impl Settings {
         for i in other.instances {
             merged.remember(&i.instance, i.label);
         }
+        let mut index = ProfileIndex::of(&merged.favourites);
         for f in other.favourites {
-            merged.add_favourite(f)?;
+            merged.add_favourite_indexed(&mut index, f)?;
         }
         merged.preferences = other.preferences;
         if merged.default_instance.is_none() {
@@ -863,6 +981,7 @@ impl Settings {
                     .collect(),
             });
         }
+        self.within_limits(from, "holds", "nothing was imported")?;
         self.preferences.validate()
     }
 
@@ -906,6 +1025,33 @@ impl Settings {
                 label,
             }),
         }
+    }
+}
+
+/// Where each favourite of a list stands, by profile name (the first of a name, as
+/// [`Settings::favourite`] finds it): one look-up instead of a scan of the list.
+#[derive(Debug, Default)]
+struct ProfileIndex(HashMap<String, usize>);
+
+impl ProfileIndex {
+    /// The index of `favourites`.
+    fn of(favourites: &[Favourite]) -> Self {
+        let mut index = Self(HashMap::with_capacity(favourites.len()));
+        for (i, f) in favourites.iter().enumerate() {
+            index.insert(f.profile.as_str(), i);
+        }
+        index
+    }
+
+    /// Where the favourite named `profile` stands.
+    fn position(&self, profile: &str) -> Option<usize> {
+        self.0.get(profile).copied()
+    }
+
+    /// Notes that the favourite named `profile` stands at `at`, unless one of that name
+    /// stands earlier.
+    fn insert(&mut self, profile: &str, at: usize) {
+        self.0.entry(profile.to_owned()).or_insert(at);
     }
 }
 
@@ -1086,6 +1232,198 @@ mod tests {
         .unwrap();
         let names: Vec<&str> = now.favourites.iter().map(|f| f.profile.as_str()).collect();
         assert_eq!(names, ["mine", "theirs"]);
+    }
+
+    /// The error of what was to be refused (without printing what was accepted: large).
+    fn refused<T>(result: Result<T>) -> Error {
+        match result {
+            Ok(_) => panic!("accepted, not refused"),
+            Err(e) => e,
+        }
+    }
+
+    /// A settings file of `favourites` favourites and `instances` instances, as JSON.
+    fn many(favourites: usize, instances: usize) -> String {
+        many_value(favourites, instances).to_string()
+    }
+
+    fn many_value(favourites: usize, instances: usize) -> serde_json::Value {
+        let favourites: Vec<serde_json::Value> = (0..favourites)
+            .map(|i| {
+                serde_json::json!({"profile": format!("p{i}"), "startUrl": "https://a.awsapps.com/start",
+                    "ssoRegion": "eu-west-1", "accountId": format!("{}", 100_000_000_000u64 + i as u64),
+                    "roleName": "ReadOnly"})
+            })
+            .collect();
+        let instances: Vec<serde_json::Value> = (0..instances)
+            .map(|i| {
+                serde_json::json!({"startUrl": format!("https://i{i}.awsapps.com/start"), "region": "eu-west-1"})
+            })
+            .collect();
+        serde_json::json!({"instances": instances, "favourites": favourites})
+    }
+
+    #[test]
+    fn a_file_above_the_limits_is_refused_whole_and_left_as_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        // At the limits: read.
+        std::fs::write(&path, many(10_000, 1_000)).unwrap();
+        let s = Settings::load(&path).unwrap();
+        assert_eq!((s.favourites.len(), s.instances.len()), (10_000, 1_000));
+        // One favourite more (an entry that is not valid counts too), one instance more,
+        // one byte more than 16 MiB: refused with a sentence, the file as it was.
+        let mut broken = many_value(10_000, 0);
+        if let Some(list) = broken["favourites"].as_array_mut() {
+            list.push(serde_json::json!({"profile": "bad]"}));
+        }
+        let broken = broken.to_string();
+        let over_bytes = format!(r#"{{"pad": "{}"}}"#, "x".repeat(16 * 1024 * 1024 + 1 - 11));
+        assert_eq!(over_bytes.len(), 16 * 1024 * 1024 + 1);
+        for (text, said) in [
+            (
+                many(10_001, 0),
+                "holds 10001 favourites, more than the 10000 this program takes",
+            ),
+            (
+                broken,
+                "holds 10001 favourites, more than the 10000 this program takes",
+            ),
+            (
+                many(0, 1_001),
+                "holds 1001 instances, more than the 1000 this program takes",
+            ),
+            (
+                over_bytes,
+                "is larger than 16777216 bytes (16 MiB), the most this program reads",
+            ),
+        ] {
+            std::fs::write(&path, &text).unwrap();
+            let e = refused(Settings::load(&path));
+            let message = e.to_string();
+            assert!(message.contains(said), "{message}");
+            assert!(message.contains("settings.json"), "{message}");
+            assert!(
+                message.ends_with("it is left as it is, unread"),
+                "{message}"
+            );
+            let e = refused(Settings::update(&path, |s| {
+                s.preferences.remove_profiles_on_quit = true;
+                Ok(())
+            }));
+            assert!(e.to_string().contains(said), "{e}");
+            assert!(
+                std::fs::read_to_string(&path).unwrap() == text,
+                "left as it is"
+            );
+            let e = refused(Settings::read_from(
+                Path::new("export.json"),
+                text.as_bytes(),
+            ));
+            assert!(e.to_string().contains(said), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_change_or_import_above_the_limits_is_refused_and_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        std::fs::write(&path, many(6_000, 0)).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        // 4,000 of the same and 5,000 new: 11,000 in all.
+        let text = many(5_000, 0).replace(r#""profile":"p"#, r#""profile":"q"#);
+        let mut other: Settings = serde_json::from_str(&text).unwrap();
+        let mut same: Vec<Favourite> = Settings::load(&path).unwrap().favourites;
+        same.truncate(4_000);
+        other.favourites.splice(0..0, same);
+        other.importable(Path::new("export.json")).unwrap();
+        let e = refused(Settings::update(&path, |s| {
+            s.import(other, Path::new("export.json"))
+        }));
+        assert!(
+            e.to_string()
+                .contains("would hold 11000 favourites, more than the 10000 this program takes; it is left as it is"),
+            "{e}"
+        );
+        assert!(std::fs::read(&path).unwrap() == before, "left as it is");
+        // An import file above the limit is refused before anything is merged.
+        let big: Settings = serde_json::from_str(&many(10_001, 0)).unwrap();
+        let e = refused(big.importable(Path::new("export.json")));
+        assert!(e.to_string().contains("nothing was imported"), "{e}");
+    }
+
+    #[test]
+    fn the_profile_index_finds_the_first_of_a_name() {
+        let mut list = vec![
+            favourite("a", "111111111111"),
+            favourite("b", "222222222222"),
+        ];
+        list.push(favourite("a", "333333333333"));
+        let mut index = ProfileIndex::of(&list);
+        assert_eq!(index.position("a"), Some(0));
+        assert_eq!(index.position("b"), Some(1));
+        assert_eq!(index.position("c"), None);
+        index.insert("c", 3);
+        index.insert("a", 2);
+        assert_eq!(index.position("c"), Some(3));
+        assert_eq!(index.position("a"), Some(0), "the first stays");
+    }
+
+    #[test]
+    fn an_import_of_many_merges_by_name_in_order() {
+        let mut s = Settings::default();
+        for i in 0..3_000u64 {
+            s.add_favourite(favourite(
+                &format!("p{i}"),
+                &format!("{}", 100_000_000_000 + i),
+            ))
+            .unwrap();
+        }
+        let mut other = Settings::default();
+        // The second half again (one with a region now), and as many new.
+        for i in 1_500..4_500u64 {
+            let mut f = favourite(&format!("p{i}"), &format!("{}", 100_000_000_000 + i));
+            f.region = (i == 2_000).then(|| "eu-west-2".to_owned());
+            other.favourites.push(f);
+        }
+        s.import(other.clone(), Path::new("export.json")).unwrap();
+        assert_eq!(s.favourites.len(), 4_500);
+        assert!(s
+            .favourites
+            .iter()
+            .enumerate()
+            .all(|(i, f)| f.profile.as_str() == format!("p{i}")));
+        assert_eq!(
+            s.favourite("p2000").unwrap().region.as_deref(),
+            Some("eu-west-2")
+        );
+        // One that takes a name for another account: nothing changes.
+        other.favourites.push(favourite("p10", "999999999999"));
+        let before = s.clone();
+        assert!(matches!(
+            s.import(other, Path::new("export.json")),
+            Err(Error::FavouriteNameTaken { .. })
+        ));
+        assert_eq!(s, before);
+    }
+
+    #[test]
+    fn instances_in_use_and_known_keep_their_order_without_repeats() {
+        let (a, b, c) = (
+            instance("https://a.awsapps.com/start"),
+            instance("https://b.awsapps.com/start"),
+            instance("https://c.awsapps.com/start"),
+        );
+        let mut s = Settings::default();
+        s.add_instance(&c, None);
+        s.add_instance(&b, None);
+        for (p, i) in [("x", &a), ("y", &b), ("z", &a)] {
+            let mut f = favourite(p, "111111111111");
+            f.instance = i.clone();
+            s.favourites.push(f);
+        }
+        assert_eq!(s.instances_in_use(), [c.clone(), a.clone(), b.clone()]);
+        assert_eq!(s.known_instances(), [c, b, a]);
     }
 
     #[test]

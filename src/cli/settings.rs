@@ -32,21 +32,17 @@ pub async fn run(command: SettingsCommand) -> Result<(), Error> {
             Ok(())
         }
         SettingsCommand::Import { file } => {
-            let bytes = if file.as_os_str() == "-" {
-                let mut buf = Vec::new();
-                std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map(|_| buf)
+            // Read within the limits (refused whole above them), like the settings file.
+            let other = if file.as_os_str() == "-" {
+                Settings::read_from(&file, std::io::stdin().lock())?
             } else {
-                std::fs::read(&file)
-            }
-            .map_err(|source| Error::Io {
-                action: "read",
-                path: file.clone(),
-                source,
-            })?;
-            let other: Settings = serde_json::from_slice(&bytes).map_err(|e| Error::Settings {
-                path: file.clone(),
-                detail: e.to_string(),
-            })?;
+                let opened = std::fs::File::open(&file).map_err(|source| Error::Io {
+                    action: "read",
+                    path: file.clone(),
+                    source,
+                })?;
+                Settings::read_from(&file, opened)?
+            };
             let (instances, favourites) = (other.instances.len(), other.favourites.len());
             world.import(other, &file).await?;
             eprintln!(

@@ -52,6 +52,12 @@ impl Workspace {
             files.managed_profiles()
         })
         .await?;
+        // The first of each name, as a scan would find it: one look-up per name.
+        let mut expiries: std::collections::HashMap<&str, Option<std::time::SystemTime>> =
+            std::collections::HashMap::new();
+        for p in &profiles {
+            expiries.entry(p.name.as_str()).or_insert(p.expires_at);
+        }
         let mut state = self.lock();
         let mut names: Vec<String> = state
             .settings
@@ -64,10 +70,7 @@ impl Workspace {
         names.sort();
         names.dedup();
         for name in names {
-            let expires_at = profiles
-                .iter()
-                .find(|p| p.name == name)
-                .and_then(|p| p.expires_at);
+            let expires_at = expiries.get(name.as_str()).copied().flatten();
             let p = state.profiles.entry(name).or_default();
             if p.expires_at != expires_at {
                 // Written by someone else (or removed) since this program wrote it.

@@ -8,9 +8,10 @@ use crate::error::{Error, Result};
 use crate::instance::Instance;
 use crate::provider::{AwsSsoDeviceAuthProvider, SessionInfo};
 use crate::renewer::{self, Renewer, RenewerConfig, SessionState};
-use crate::settings::Settings;
+use crate::settings::{Favourite, Settings};
 use crate::store::SignInFlow;
 use crate::Endpoints;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -208,12 +209,18 @@ impl Workspace {
         let key = self.provider_key(&settings);
         let margins = self.margins(&settings);
         let wanted = settings.instances_in_use();
+        // Each instance's favourites, in one pass over them all.
+        let mut favourites: HashMap<&Instance, Vec<Favourite>> = HashMap::new();
+        for f in &settings.favourites {
+            favourites.entry(&f.instance).or_default().push(f.clone());
+        }
         let stopped: Vec<Instance> = {
+            let in_use: HashSet<&Instance> = wanted.iter().collect();
             let mut state = self.lock();
-            state.broken.retain(|i, _| wanted.contains(i));
+            state.broken.retain(|i, _| in_use.contains(i));
             let mut stopped = Vec::new();
             state.sessions.retain(|i, s| {
-                let keep = wanted.contains(i) || s.pending.is_some();
+                let keep = in_use.contains(i) || s.pending.is_some();
                 if !keep && s.renewer.is_some() {
                     stopped.push(i.clone());
                 }
@@ -226,12 +233,13 @@ impl Workspace {
             self.emit(Event::Stopped { instance });
         }
         let mut first = Ok(());
-        for instance in wanted {
-            let followed = self.follow(&instance, &key, margins, &settings).await;
+        for instance in &wanted {
+            let its = favourites.remove(instance).unwrap_or_default();
+            let followed = self.follow(instance, &key, margins, its).await;
             let mut state = self.lock();
             match followed {
                 Ok(()) => {
-                    state.broken.remove(&instance);
+                    state.broken.remove(instance);
                 }
                 Err(e) => {
                     tracing::warn!(%instance, error = %e, "cannot keep this instance fresh");
@@ -239,7 +247,7 @@ impl Workspace {
                         message: e.to_string(),
                         retry_at: crate::clock::later(self.now(), super::BROKEN_RETRY),
                     };
-                    state.broken.insert(instance, failure);
+                    state.broken.insert(instance.clone(), failure);
                     if first.is_ok() {
                         first = Err(e);
                     }
@@ -249,13 +257,13 @@ impl Workspace {
         first
     }
 
-    /// One instance of [`Self::reconcile`].
+    /// One instance of [`Self::reconcile`], with its `favourites`.
     async fn follow(
         &self,
         instance: &Instance,
         key: &ProviderKey,
         margins: Margins,
-        settings: &Settings,
+        favourites: Vec<Favourite>,
     ) -> Result<()> {
         // The session as it is now: kept, replaced (its provider was built for other
         // preferences, and no sign-in is under way), or made.
@@ -268,7 +276,7 @@ impl Workspace {
             Some(_) => None,
         };
         let Some(replaced) = looked else {
-            return self.ensure_renewer(instance, margins, settings);
+            return self.ensure_renewer(instance, margins, favourites);
         };
         let events = replaced
             .as_ref()
@@ -296,16 +304,15 @@ impl Workspace {
                 state.sessions.insert(instance.clone(), fresh);
             }
         }
-        self.ensure_renewer(instance, margins, settings)
+        self.ensure_renewer(instance, margins, favourites)
     }
 
     fn ensure_renewer(
         &self,
         instance: &Instance,
         margins: Margins,
-        settings: &Settings,
+        favourites: Vec<Favourite>,
     ) -> Result<()> {
-        let favourites: Vec<_> = settings.favourites_of(instance).cloned().collect();
         let mut state = self.lock();
         let Some(session) = state.sessions.get_mut(instance) else {
             return Ok(());

@@ -3,6 +3,7 @@
 use super::{Margins, ProfileState, Workspace};
 use crate::instance::Instance;
 use crate::settings::{Favourite, InstanceSettings};
+use std::collections::{HashMap, HashSet};
 use std::time::SystemTime;
 
 /// Where a session stands.
@@ -121,36 +122,44 @@ impl Workspace {
     pub fn status(&self) -> Status {
         let state = self.lock();
         let settings = &state.settings;
-        let instances = settings
-            .known_instances()
-            .into_iter()
-            .map(|instance| {
-                let i = settings
-                    .instances
-                    .iter()
-                    .find(|i| i.instance == instance)
-                    .cloned()
-                    .unwrap_or(InstanceSettings {
-                        instance,
-                        label: None,
-                    });
-                let session = state.sessions.get(&i.instance);
-                InstanceStatus {
-                    phase: session.map_or(SessionPhase::SignedOut, |s| s.phase),
-                    expires_at: session.and_then(|s| s.info.as_ref().map(|i| i.expires_at)),
-                    renewable: session
-                        .and_then(|s| s.info.as_ref())
-                        .is_some_and(|i| i.renewable),
-                    sign_in: session.and_then(|s| s.sign_in.clone()),
-                    failure: session
-                        .and_then(|s| s.failure.clone())
-                        .or_else(|| state.broken.get(&i.instance).cloned()),
-                    renewing: session.and_then(|s| s.renewer_margins()),
-                    asked_by: super::asks::asked_by(&state, &i.instance),
-                    settings: i,
-                }
-            })
+        // Each look-up below is one, not a scan: the whole is linear in what there is.
+        let mut remembered: HashMap<&Instance, &InstanceSettings> = HashMap::new();
+        for i in &settings.instances {
+            remembered.entry(&i.instance).or_insert(i);
+        }
+        let favourite_names: HashSet<&str> = settings
+            .favourites
+            .iter()
+            .map(|f| f.profile.as_str())
             .collect();
+        let instances =
+            settings
+                .known_instances()
+                .into_iter()
+                .map(|instance| {
+                    let i = remembered.get(&instance).map(|i| (*i).clone()).unwrap_or(
+                        InstanceSettings {
+                            instance,
+                            label: None,
+                        },
+                    );
+                    let session = state.sessions.get(&i.instance);
+                    InstanceStatus {
+                        phase: session.map_or(SessionPhase::SignedOut, |s| s.phase),
+                        expires_at: session.and_then(|s| s.info.as_ref().map(|i| i.expires_at)),
+                        renewable: session
+                            .and_then(|s| s.info.as_ref())
+                            .is_some_and(|i| i.renewable),
+                        sign_in: session.and_then(|s| s.sign_in.clone()),
+                        failure: session
+                            .and_then(|s| s.failure.clone())
+                            .or_else(|| state.broken.get(&i.instance).cloned()),
+                        renewing: session.and_then(|s| s.renewer_margins()),
+                        asked_by: super::asks::asked_by(&state, &i.instance),
+                        settings: i,
+                    }
+                })
+                .collect();
         let favourites = settings
             .favourites
             .iter()
@@ -172,12 +181,7 @@ impl Workspace {
         let mut one_off: Vec<OneOffStatus> = state
             .profiles
             .iter()
-            .filter(|(name, _)| {
-                !settings
-                    .favourites
-                    .iter()
-                    .any(|f| f.profile.as_str() == *name)
-            })
+            .filter(|(name, _)| !favourite_names.contains(name.as_str()))
             .filter_map(|(name, p)| {
                 Some(OneOffStatus {
                     profile: name.clone(),

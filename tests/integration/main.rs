@@ -21,6 +21,7 @@ mod hardening;
 mod populate;
 mod provider;
 mod renewer;
+mod settings_limits;
 mod store;
 // Unix symlinks, and the CLI helpers.
 #[cfg(unix)]
