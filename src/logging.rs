@@ -15,8 +15,8 @@ use tracing_subscriber::field::{MakeExt, RecordFields};
 use tracing_subscriber::filter::FilterFn;
 use tracing_subscriber::fmt::format::{Format, Writer};
 use tracing_subscriber::fmt::{FormatFields, Layer as FmtLayer, MakeWriter};
-use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
