@@ -122,8 +122,10 @@ impl Workspace {
             .filter(|a| !cached.roles_read.contains_key(&a.account.account_id))
             .map(|a| a.account.account_id.clone())
             .collect();
+        let mut accounts = cached.accounts;
+        accounts.sort_by_cached_key(|a| list_order(&a.account));
         Ok(Accounts {
-            accounts: cached.accounts,
+            accounts,
             roles_pending,
             updated_at: cached.updated_at,
             refreshing: known.is_some_and(|a| a.refreshing),
@@ -382,6 +384,50 @@ fn due(list: &CachedAccounts, full: bool, now: SystemTime) -> Vec<Account> {
         .collect()
 }
 
+/// A piece of a name as it sorts: a run of digits by its value, any other run of
+/// characters as it is.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Piece {
+    /// Digits: how many (leading zeros left out), then the digits themselves.
+    Number(usize, String),
+    /// Any other characters.
+    Text(String),
+}
+
+/// Where an account goes in a list, the same whatever the locale: by name (its id when it
+/// has none) with case and accents ignored ("Alpha", "beta", "Émile", "zeta") and runs of
+/// digits by their value ("team-2" before "team-10"); the id settles the rest.
+fn list_order(account: &Account) -> (Vec<Piece>, String) {
+    use unicode_normalization::UnicodeNormalization;
+    let name = if account.account_name.is_empty() {
+        &account.account_id
+    } else {
+        &account.account_name
+    };
+    let mut pieces: Vec<Piece> = Vec::new();
+    let folded = name
+        .nfkd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .flat_map(char::to_lowercase);
+    for c in folded {
+        let digit = c.is_ascii_digit();
+        match pieces.last_mut() {
+            Some(Piece::Number(_, run)) if digit => run.push(c),
+            Some(Piece::Text(run)) if !digit => run.push(c),
+            _ if digit => pieces.push(Piece::Number(0, c.to_string())),
+            _ => pieces.push(Piece::Text(c.to_string())),
+        }
+    }
+    for piece in &mut pieces {
+        if let Piece::Number(len, run) = piece {
+            let value = run.trim_start_matches('0').to_owned();
+            *len = value.len();
+            *run = value;
+        }
+    }
+    (pieces, account.account_id.clone())
+}
+
 /// Progress of the roles, at most ~100 reports however large the organisation.
 #[derive(Clone)]
 struct Progress {
@@ -436,6 +482,38 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    #[test]
+    fn accounts_sort_by_name_whatever_the_case_accents_and_locale() {
+        let mut list: Vec<Account> = [
+            ("1", "zeta"),
+            ("2", "Alpha"),
+            ("3", "Émile"),
+            ("4", "beta"),
+            ("5", "Zürich"),
+            ("6", "team-10"),
+            ("7", "team-2"),
+            ("8", ""),
+            ("9", "alpha"),
+            ("10", "ALPHA"),
+        ]
+        .into_iter()
+        .map(|(id, name)| Account {
+            account_id: format!("{id:0>12}"),
+            account_name: name.into(),
+            email_address: None,
+        })
+        .collect();
+        list.sort_by_cached_key(list_order);
+        let names: Vec<&str> = list.iter().map(|a| a.account_name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "", // named by its id, digits first
+                "Alpha", "alpha", "ALPHA", "beta", "Émile", "team-2", "team-10", "zeta", "Zürich"
+            ]
+        );
     }
 
     #[test]

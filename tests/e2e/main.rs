@@ -1714,3 +1714,362 @@ async fn programs_ask(shots: &str, env: &[(&str, &str)]) {
     s.screenshot("04-declined").await;
     s.close().await;
 }
+
+/// Roles arriving redraw the account list about twice a second: the row a person is using
+/// stays the same node, keeps the keyboard's focus on its button, and a press under way
+/// still clicks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn roles_arriving_leave_the_row_in_use_alone() {
+    let world = World::new(
+        EmulatorConfig {
+            auto_approve: true,
+            accounts: 400,
+            roles_per_account: 2,
+            ..EmulatorConfig::default()
+        },
+        &[],
+    )
+    .await;
+    // The roles at a quarter of the assumed limit (5 a second): a minute of updates.
+    let path = world.home.path().join(".config/aws-sso-tray/settings.json");
+    let mut settings = Settings::load(&path).expect("settings");
+    settings.preferences.discovery_percent = 25;
+    settings.save(&path).expect("save");
+    let s = world.session("live-rows").await;
+    s.click(&s.wait_for(&testid("sign-in-start"), 20).await)
+        .await;
+    s.wait_for_text(&testid("accounts-summary"), 30, |t| {
+        t.contains("still being read")
+    })
+    .await;
+    let buttons = "document.querySelectorAll('[data-testid=add-favourite]').length";
+    assert!(
+        eventually(30, || {
+            let n = tokio::task::block_in_place(|| {
+                tokio::runtime::Handle::current().block_on(s.execute(&format!("return {buttons}")))
+            });
+            n.as_u64().unwrap_or(0) >= 8
+        })
+        .await,
+        "the roles of the first accounts read"
+    );
+    s.screenshot("01-reading").await;
+
+    // The keyboard's focus on a row's button, and a mark on the row's node.
+    let held = s
+        .execute(
+            "const b = document.querySelector('[data-testid=add-favourite]');
+             const row = b.closest('[data-testid=account-row]');
+             row.dataset.mark = 'kept'; row.kept = true;
+             window.heldKey = b.closest('[data-key]').dataset.key;
+             window.held = b; b.focus();
+             return [document.activeElement === b, row.dataset.accountId];",
+        )
+        .await;
+    assert_eq!(held[0], serde_json::json!(true), "{held}");
+    let account = held[1].as_str().expect("an account id").to_owned();
+    // After each update (the summary's count of accounts still being read changes), is the
+    // focus still on that button? A loss is counted and the focus put back on the button
+    // of that role now in the list.
+    let check = "const text = document.querySelector('[data-testid=accounts-summary]').textContent;
+         const kept = document.activeElement === window.held;
+         if (!kept) {
+           window.held = document.querySelector(`[data-key=\"${CSS.escape(window.heldKey)}\"] [data-action=favourite]`);
+           window.held?.focus();
+         }
+         return [text, kept];";
+    let (mut updates, mut losses, mut last) = (0, 0, String::new());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while updates < 15 && Instant::now() < deadline {
+        let seen = s.execute(check).await;
+        let text = seen[0].as_str().unwrap_or_default().to_owned();
+        if seen[1] != serde_json::json!(true) {
+            losses += 1;
+        }
+        if text != last {
+            if !last.is_empty() {
+                updates += 1;
+            }
+            last = text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        updates >= 15,
+        "only {updates} updates seen while roles were read"
+    );
+    let kept = s
+        .execute(&format!(
+            "const row = document.querySelector('[data-account-id=\"{account}\"]');
+             return !!row && row.kept === true && row.dataset.mark === 'kept';"
+        ))
+        .await;
+    let kept = kept == serde_json::json!(true);
+
+    // Unhurried clicks on "Add to favourites" while roles arrive: each opens its form.
+    let (mut dead, mut spanned) = (0, 0);
+    for i in 0..8 {
+        let summary = "return document.querySelector('[data-testid=accounts-summary]').textContent";
+        let before = s.execute(summary).await;
+        for attempt in 0.. {
+            assert!(
+                attempt < 20,
+                "the driver refused to press button {i} 20 times"
+            );
+            s.execute(&format!(
+                "document.querySelectorAll('[data-testid=add-favourite]')[{i}].scrollIntoView({{block: 'center'}})"
+            ))
+            .await;
+            let button = s.find_all(&testid("add-favourite")).await[i].clone();
+            if s.press_and_release(&button, Duration::from_millis(700))
+                .await
+                .is_ok()
+            {
+                break;
+            }
+        }
+        if s.execute(summary).await != before {
+            spanned += 1;
+        }
+        let opened = eventually(3, || {
+            let n = tokio::task::block_in_place(|| {
+                tokio::runtime::Handle::current().block_on(s.execute(
+                    "return document.querySelectorAll('[data-testid=profile-form]').length",
+                ))
+            });
+            n.as_u64().unwrap_or(0) == 1
+        })
+        .await;
+        if !opened {
+            dead += 1;
+            continue;
+        }
+        if i == 0 {
+            s.screenshot("02-form-open-while-reading").await;
+        }
+        s.execute("document.querySelector('[data-testid=profile-cancel]').click()")
+            .await;
+    }
+    assert!(
+        spanned >= 4,
+        "only {spanned} of 8 presses lasted over an update: the test tested little"
+    );
+    assert!(
+        losses == 0 && kept && dead == 0,
+        "the focus was lost {losses} times in {updates} updates; the row's node {}; \
+         {dead} of 8 clicks did nothing ({spanned} lasted over an update)",
+        if kept { "was kept" } else { "was replaced" }
+    );
+    s.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn long_names_fit_a_narrow_window_and_sort_whatever_the_locale() {
+    layout("layout", &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn long_names_fit_a_narrow_window_in_the_dark_theme_too() {
+    layout("layout-dark", &[("GTK_THEME", "Adwaita:dark")]).await;
+}
+
+/// Elements whose right edge is past the window's, and how far the page and the view
+/// scroll sideways.
+async fn overflow(s: &Session) -> (Vec<String>, i64, i64) {
+    let v = s
+        .execute(
+            "const w = document.documentElement.clientWidth;
+             const out = [];
+             for (const e of document.querySelectorAll('body *')) {
+               const r = e.getBoundingClientRect();
+               if (r.width && r.height && r.right > w + 0.5)
+                 out.push(`${e.tagName.toLowerCase()}.${e.className} [${e.dataset.testid || ''}] right ${Math.round(r.right)} of ${w}`);
+             }
+             const se = document.scrollingElement, m = document.querySelector('main');
+             return [out.slice(0, 8), se.scrollWidth - se.clientWidth, m.scrollWidth - m.clientWidth];",
+        )
+        .await;
+    let out = v[0]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    (
+        out,
+        v[1].as_i64().unwrap_or(-1),
+        v[2].as_i64().unwrap_or(-1),
+    )
+}
+
+/// How a control looks, enabled and disabled.
+async fn looks(s: &Session, css: &str) -> (String, String) {
+    let v = s
+        .execute(&format!(
+            "const e = document.querySelector({});
+             const look = () => {{ const c = getComputedStyle(e);
+               return [c.backgroundColor, c.color, c.borderTopStyle, c.opacity].join(' | '); }};
+             const was = e.disabled;
+             e.style.transition = 'none'; // the style itself, not on its way to it
+             e.disabled = false; const on = look();
+             e.disabled = true; const off = look();
+             e.disabled = was;
+             e.style.transition = '';
+             return [on, off];",
+            serde_json::json!(css)
+        ))
+        .await;
+    (
+        v[0].as_str().unwrap_or_default().to_owned(),
+        v[1].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+/// A 500-character name without a space, in Accounts and Favourites, at the narrowest the
+/// window goes; disabled controls that look it; a notice that moves nothing; and names in
+/// order under a locale that sorts capitals first.
+async fn layout(shots: &str, env: &[(&str, &str)]) {
+    let long = "Zz".repeat(250);
+    let names = [long.as_str(), "zeta", "Alpha", "Émile", "beta"];
+    let mut env = env.to_vec();
+    env.extend([("LANG", "C.UTF-8"), ("LC_ALL", "C.UTF-8")]);
+    let world = World::new(
+        EmulatorConfig {
+            auto_approve: true,
+            accounts: 6,
+            account_names: names.iter().map(|n| n.to_string()).collect(),
+            ..EmulatorConfig::default()
+        },
+        &env,
+    )
+    .await;
+    let account = world.add_favourite("payments-platform-production-administrator", 0);
+    let s = world.session(shots).await;
+    s.click(&s.wait_for(&testid("sign-in-start"), 20).await)
+        .await;
+    s.wait_for(&testid("edit-favourite"), 30).await;
+    let shown = s
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=account-row] h3')].map((e) => e.textContent)",
+        )
+        .await;
+    let shown: Vec<&str> = shown
+        .as_array()
+        .expect("names")
+        .iter()
+        .filter_map(|n| n.as_str())
+        .collect();
+    let mut wrong = Vec::new();
+    let at = |n: &str| shown.iter().position(|s| *s == n);
+    let order: Vec<_> = ["Alpha", "beta", "Émile", "zeta", long.as_str()]
+        .into_iter()
+        .map(at)
+        .collect();
+    if !(order.iter().all(Option::is_some) && order.windows(2).all(|w| w[0] < w[1])) {
+        wrong.push(format!(
+            "not Alpha, beta, Émile, zeta, Zz… in this order: {:?}",
+            shown
+                .iter()
+                .map(|n| n.chars().take(12).collect::<String>())
+                .collect::<Vec<_>>()
+        ));
+    }
+    s.screenshot("01-accounts").await;
+
+    for css in [testid("account-search"), testid("sign-out")] {
+        let (on, off) = looks(&s, &css).await;
+        // The background and the border, not only the text's colour.
+        let parts = |l: &str| l.split(" | ").map(str::to_owned).collect::<Vec<_>>();
+        let (on_, off_) = (parts(&on), parts(&off));
+        if on_.first() == off_.first() || on_.get(2) == off_.get(2) {
+            wrong.push(format!("{css} looks the same disabled: {on} / {off}"));
+        }
+    }
+
+    let disable = |on: bool| {
+        format!(
+            "for (const id of ['account-search', 'accounts-refresh'])
+               document.querySelector(`[data-testid=${{id}}]`).disabled = {on};"
+        )
+    };
+    s.execute(&disable(true)).await;
+    s.screenshot("01-disabled-controls").await;
+    s.execute(&disable(false)).await;
+
+    s.resize(420, 720).await;
+    let row = format!("[data-account-id=\"{}\"]", account.account_id);
+    let reveal = format!(
+        "const r = document.querySelector({});
+         r.scrollIntoView({{block: 'start'}});
+         return r.getBoundingClientRect().top;",
+        serde_json::json!(row)
+    );
+    // Rows off screen are laid out as they come into view: scrolled to until it stays.
+    let mut last = serde_json::Value::Null;
+    for _ in 0..20 {
+        let top = s.execute(&reveal).await;
+        if top == last {
+            break;
+        }
+        last = top;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (out, page, main) = overflow(&s).await;
+    s.screenshot("02-accounts-narrow").await;
+    if !(out.is_empty() && page <= 0 && main <= 0) {
+        wrong.push(format!("past the right edge at 420 px in Accounts: {out:?}; the page scrolls {page} px, the view {main} px sideways"));
+    }
+
+    // A notice comes and goes without moving what is under it.
+    let tops = format!(
+        "return [document.querySelector('main').getBoundingClientRect().top,
+                 document.querySelector({}).getBoundingClientRect().top]",
+        serde_json::json!(row)
+    );
+    s.click_on(&format!("{row} {}", testid("write-profile")), 5)
+        .await;
+    s.wait_for(&testid("profile-form"), 5).await;
+    let before = s.execute(&tops).await[0].clone();
+    s.click(&s.wait_for(&testid("profile-submit"), 5).await)
+        .await;
+    s.wait_for_text(&testid("notice-message"), 20, |t| {
+        t.starts_with("Wrote profile")
+    })
+    .await;
+    s.wait_for(&format!("{}:not([hidden])", testid("notice")), 5)
+        .await;
+    s.screenshot("03-notice-narrow").await;
+    let shown = s.execute(&tops).await;
+    if before != shown[0] {
+        wrong.push(format!(
+            "the view moved when the notice came: its top at {before} then {}",
+            shown[0]
+        ));
+    }
+    s.click(&s.wait_for(&testid("notice-dismiss"), 5).await)
+        .await;
+    s.wait_for(&format!("{}[hidden]", testid("notice")), 5)
+        .await;
+    let gone = s.execute(&tops).await;
+    if shown != gone {
+        wrong.push(format!(
+            "the view and the row moved when the notice went: {shown} then {gone}"
+        ));
+    }
+
+    s.click(&s.wait_for(&testid("tab-favourites"), 5).await)
+        .await;
+    s.wait_for(&testid("favourite-row"), 5).await;
+    let (out, page, main) = overflow(&s).await;
+    s.screenshot("04-favourites-narrow").await;
+    if !(out.is_empty() && page <= 0 && main <= 0) {
+        wrong.push(format!("past the right edge at 420 px in Favourites: {out:?}; the page scrolls {page} px, the view {main} px sideways"));
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    s.close().await;
+}

@@ -311,6 +311,33 @@ impl Session {
         );
     }
 
+    /// Presses the mouse's button on `e` and lets go of it `hold` later, where the pointer
+    /// is then, as an unhurried person clicks; `Err` when the driver refuses (`e` gone).
+    pub async fn press_and_release(&self, e: &Element, hold: Duration) -> Result<(), String> {
+        let reply = self
+            .call(
+                reqwest::Method::POST,
+                "/actions",
+                Some(json!({"actions": [{
+                    "type": "pointer",
+                    "id": "mouse",
+                    "parameters": {"pointerType": "mouse"},
+                    "actions": [
+                        {"type": "pointerMove", "duration": 0, "x": 0, "y": 0,
+                         "origin": {ELEMENT: e.0}},
+                        {"type": "pointerDown", "button": 0},
+                        {"type": "pause", "duration": hold.as_millis()},
+                        {"type": "pointerUp", "button": 0},
+                    ],
+                }]})),
+            )
+            .await;
+        match reply.get("error") {
+            Some(error) => Err(format!("{error}: {}", reply["message"])),
+            None => Ok(()),
+        }
+    }
+
     /// Presses `keys` one after the other on whatever has the focus, at a fast typist's
     /// pace (one key every 60 ms; WebDriver's codes for special keys: [`keys`]).
     pub async fn press(&self, keys: &str) {

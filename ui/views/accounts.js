@@ -3,7 +3,6 @@ import { h, field, live, num, clock, formError, submitting, onEscape, submitOnEn
 /** Rows drawn at a time: a keystroke draws one page; scrolling (or the arrow keys) near the
  * end of the list draws the next. */
 const PAGE = 20;
-const collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
 
 /** Letters and digits of `text` as lower-case ASCII: accents dropped ("Zürich" → "zurich"),
  * every other run of characters one '-', none at either end. */
@@ -47,9 +46,23 @@ export function matchingRoles(it, tests) {
   return it.a.roles.filter((_, i) => rest.every((t) => t(it.roles[i])));
 }
 
+/** Makes `parent`'s children `kids`, in this order, moving and removing as few nodes as it
+ * can: a node left where it was keeps the focus, the pointer's hover and a press under way. */
+export function reconcile(parent, kids) {
+  const want = new Set(kids);
+  let at = parent.firstChild;
+  const drop = () => { const next = at.nextSibling; at.remove(); at = next; };
+  for (const kid of kids) {
+    while (at && at !== kid && !want.has(at)) drop();
+    if (at === kid) at = at.nextSibling;
+    else parent.insertBefore(kid, at);
+  }
+  while (at) drop();
+}
+
 export default function accountsView(el) {
   let list = null;         // the accounts array the index was built from
-  let index = [];          // [{a, name, id, roles: [lowercase role]}] sorted by name
+  let index = [];          // [{a, fields, roles: [folded role]}] in the order of the list
   let query = '';
   let signedIn = null;
   let form = null;         // {node, accountId, roleName, kind, dropEsc}
@@ -63,14 +76,16 @@ export default function accountsView(el) {
   let asked = '';          // the accounts last asked to have their roles read first
   let lastCtx = null;      // the context of the last drawing, for the pages drawn on scroll
   let waiting = [];        // accounts the query may match once their roles are read
-  const rowsOf = new Map(); // accountId → {node, roleEls: Map(role → li)}: each row made once per list
+  // accountId → the account's row: made once, then changed in place where its account
+  // changed (roles arriving, a favourite added), so a row a person is using stays the same.
+  const rowsOf = new Map();
 
+  /** The index of `accounts`, in the order given (the core's: by name, whatever the
+   * locale). Rows of accounts no longer listed are forgotten. */
   function buildIndex(accounts) {
-    rowsOf.clear();
-    index = accounts
-      .slice()
-      .sort((x, y) => collator.compare(x.accountName || x.accountId, y.accountName || y.accountId))
-      .map((a) => ({ a, fields: [fold(a.accountName || ''), a.accountId, fold(a.emailAddress || '')], roles: a.roles.map(fold) }));
+    const ids = new Set(accounts.map((a) => a.accountId));
+    for (const id of rowsOf.keys()) if (!ids.has(id)) rowsOf.delete(id);
+    index = accounts.map((a) => ({ a, fields: [fold(a.accountName || ''), a.accountId, fold(a.emailAddress || '')], roles: a.roles.map(fold) }));
   }
 
   function mountParts(ctx) {
@@ -152,7 +167,6 @@ export default function accountsView(el) {
     const { S } = ctx;
     const acc = S.accounts;
     parts.empty.hidden = true;
-    parts.summary.textContent = '';
     // A session that ended leaves its list to look at, not to act on.
     const readOnly = !ctx.signedIn() && S.app.session.state === 'needsSignIn' && !!acc?.accounts.length;
     parts.tools.hidden = !ctx.signedIn() && !readOnly;
@@ -160,16 +174,18 @@ export default function accountsView(el) {
     progress(ctx);
     parts.ended.hidden = !readOnly;
     if (readOnly) closeForm();
-    if (!ctx.signedIn() && !readOnly) { closeForm(); parts.rows.replaceChildren(); return emptyState(ctx, 'Sign in to see your accounts.'); }
+    if (!ctx.signedIn() && !readOnly) { closeForm(); parts.rows.replaceChildren(); summary(''); return emptyState(ctx, 'Sign in to see your accounts.'); }
     if (acc && !acc.accounts.length && acc.error && !acc.refreshing) {
       parts.rows.replaceChildren();
+      summary('');
       return emptyState(ctx, `Could not read your accounts. ${acc.error.message || ''} Press Refresh to try again.`);
     }
     if (!acc || (!acc.accounts.length && acc.updatedAt == null)) {
       parts.rows.replaceChildren();
+      summary('');
       return emptyState(ctx, 'Loading your accounts…');
     }
-    if (!acc.accounts.length) { parts.rows.replaceChildren(); return emptyState(ctx, 'No accounts are assigned to you in this access portal.'); }
+    if (!acc.accounts.length) { parts.rows.replaceChildren(); summary(''); return emptyState(ctx, 'No accounts are assigned to you in this access portal.'); }
 
     const tests = parseQuery(query);
     matched = [];
@@ -187,25 +203,27 @@ export default function accountsView(el) {
     }
     const matches = matched.length;
     drawn = Math.min(Math.max(PAGE, wasDrawn), matches);
-    const frag = document.createDocumentFragment();
-    for (let i = 0; i < drawn; i++) frag.append(rowFor(...matched[i]));
-    const formRow = form && frag.querySelector(`[data-key="${CSS.escape(form.accountId + '/' + form.roleName)}"]`);
-    const hadFocus = form && form.node.contains(document.activeElement) ? document.activeElement : null;
-    if (formRow) formRow.append(form.node);
-    else closeForm();
-    parts.rows.replaceChildren(frag);
-    if (hadFocus) hadFocus.focus();
-    if (keep && scroller) scroller.scrollTop = top;
-    select(cursor && parts.rows.querySelector(`[data-key="${CSS.escape(cursor)}"]`));
+    const rows = [];
+    for (let i = 0; i < drawn; i++) rows.push(rowFor(...matched[i]));
+    // Rows already in the list stay where they are, changed only where their data did.
+    reconcile(parts.rows, rows);
+    if (form && !parts.rows.contains(form.node)) closeForm();
+    if (keep && scroller && scroller.scrollTop !== top) scroller.scrollTop = top;
+    select(cursor && parts.rows.querySelector(`[data-key="${CSS.escape(cursor)}"]`), !keep);
     askFirst(ctx, tests.length > 0);
 
     // Role words may match more once every account's roles are read.
     const pending = index.reduce((n, it) => n + (it.a.rolesPending ? 1 : 0), 0);
     const reading = pending ? `the roles of ${num(pending)} ${pending === 1 ? 'account are' : 'accounts are'} still being read` : '';
-    if (!matches) emptyState(ctx, `No account or role matches "${query.trim()}"${reading ? ` yet: ${reading}.` : '.'}`);
-    else parts.summary.textContent = `${num(matches)} ${matches === 1 ? 'account' : 'accounts'}${reading ? ` · ${reading}` : ''}`;
+    if (!matches) { summary(''); emptyState(ctx, `No account or role matches "${query.trim()}"${reading ? ` yet: ${reading}.` : '.'}`); }
+    else summary(`${num(matches)} ${matches === 1 ? 'account' : 'accounts'}${reading ? ` · ${reading}` : ''}`);
     lastMs = performance.now() - t0;
     parts.rows.dataset.renderMs = lastMs.toFixed(1);
+  }
+
+  /** The line under the search box (announced when it changes, so only then). */
+  function summary(text) {
+    if (parts.summary.textContent !== text) parts.summary.textContent = text;
   }
 
   /** Asks for the roles of the accounts the person sees (and, while searching, of every
@@ -233,63 +251,114 @@ export default function accountsView(el) {
     return true;
   }
 
-  /** The account's row showing just `roles`: made on first use, then re-used (a keystroke
-   * moves and hides rows, it does not rebuild them). */
+  /** The account's row showing just `roles`: made on first use, then re-used and changed
+   * in place (a keystroke moves and hides rows; new data changes only what it changed). */
   function rowFor(a, roles) {
     let row = rowsOf.get(a.accountId);
     if (!row) {
-      const node = accountRow(a, a.roles);
-      const roleEls = new Map([...node.querySelectorAll('[data-testid=role-row]')].map((li) => [li.dataset.roleName, li]));
-      row = { node, roleEls, shown: a.roles.length };
+      row = accountRow(a);
       rowsOf.set(a.accountId, row);
     }
-    if (roles.length !== row.shown || roles !== a.roles) {
-      const keep = new Set(roles);
-      for (const [r, li] of row.roleEls) li.hidden = !keep.has(r);
-      row.shown = roles.length;
+    if (row.a !== a || row.favKey !== favKey) syncRow(row, a);
+    const keep = new Set(roles);
+    for (const [r, role] of row.roleEls) {
+      const hide = !keep.has(r);
+      if (role.li.hidden !== hide) role.li.hidden = hide;
     }
     return row.node;
   }
 
   /** ☆ adds the role to the favourites (a form for its profile); ★ says it is one, under
-   * which profile, and opens it to edit or remove: adding never overwrites. */
-  function favButton(a, r) {
-    const f = favOf.get(`${a.accountId}/${r}`);
-    return f
-      ? h('button', { type: 'button', class: 'small fav-on', testid: 'edit-favourite', 'data-action': 'edit', 'aria-pressed': 'true',
-        'aria-label': `${r} in ${a.accountName} is favourite ${f.profile}: edit`, title: 'A favourite: edit or remove it' },
-        h('span', { class: 'star', 'aria-hidden': 'true', text: '★' }), h('span', { class: 'mono', text: f.profile }))
-      : h('button', { type: 'button', class: 'small', testid: 'add-favourite', 'data-action': 'favourite', 'aria-pressed': 'false',
-        'aria-label': `Add ${r} in ${a.accountName} to favourites` },
-        h('span', { class: 'star', 'aria-hidden': 'true', text: '☆' }), ' Add to favourites');
+   * which profile, and opens it to edit or remove: adding never overwrites. The button
+   * is changed in place, so the focus stays on it. */
+  function setFav(btn, name, r, f) {
+    btn.className = f ? 'small fav-on' : 'small';
+    btn.dataset.testid = f ? 'edit-favourite' : 'add-favourite';
+    btn.dataset.action = f ? 'edit' : 'favourite';
+    btn.setAttribute('aria-pressed', String(!!f));
+    btn.setAttribute('aria-label', f ? `${r} in ${name} is favourite ${f.profile}: edit` : `Add ${r} in ${name} to favourites`);
+    if (f) btn.title = 'A favourite: edit or remove it';
+    else btn.removeAttribute('title');
+    btn.replaceChildren(h('span', { class: 'star', 'aria-hidden': 'true', text: f ? '★' : '☆' }),
+      f ? h('span', { class: 'mono', text: f.profile }) : ' Add to favourites');
   }
 
-  function accountRow(a, roles) {
-    return h('article', { class: 'account', testid: 'account-row', 'data-account-id': a.accountId },
-      h('div', { class: 'acct-head' },
-        h('h3', {}, h('bdi', { text: a.accountName || a.accountId })),
-        h('span', { class: 'mono muted small', text: a.accountId }),
-        a.emailAddress && h('span', { class: 'muted small email', text: a.emailAddress })),
-      h('ul', { class: 'roles', 'aria-label': `Roles in ${a.accountName || a.accountId}` },
-        a.rolesPending && !roles.length && h('li', { class: 'role muted small', testid: 'roles-pending', text: 'Reading roles…' }),
-        roles.map((r) => h('li', { class: 'role', testid: 'role-row', role: 'option', 'aria-selected': 'false', id: `role-${a.accountId}-${r}`, 'data-role-name': r, 'data-key': `${a.accountId}/${r}` },
-          h('div', { class: 'role-line' }, h('span', { class: 'role-name', text: r }),
-          h('span', { class: 'role-actions' },
-            favButton(a, r),
-            h('button', { type: 'button', class: 'small', testid: 'write-profile', 'data-action': 'write', 'aria-label': `Write profile now for ${r} in ${a.accountName}`, text: 'Write profile now' })))))));
+  /** The line of one role, its buttons filled in by syncRow. */
+  function roleLine(accountId, r) {
+    const fav = h('button', { type: 'button' });
+    const write = h('button', { type: 'button', class: 'small', testid: 'write-profile', 'data-action': 'write', text: 'Write profile now' });
+    const li = h('li', { class: 'role', testid: 'role-row', role: 'option', 'aria-selected': 'false', id: `role-${accountId}-${r}`, 'data-role-name': r, 'data-key': `${accountId}/${r}` },
+      h('div', { class: 'role-line' }, h('span', { class: 'role-name', text: r }),
+        h('span', { class: 'role-actions' }, fav, write)));
+    return { li, fav, write, drawn: null };
+  }
+
+  /** A new, empty row of an account; syncRow fills it in. */
+  function accountRow(a) {
+    const bdi = h('bdi');
+    const head = h('div', { class: 'acct-head' }, h('h3', {}, bdi), h('span', { class: 'mono muted small', text: a.accountId }));
+    const ul = h('ul', { class: 'roles' });
+    const node = h('article', { class: 'account', testid: 'account-row', 'data-account-id': a.accountId }, head, ul);
+    return { node, head, bdi, ul, email: null, pending: null, roleEls: new Map(), a: null, favKey: null, name: null, mail: null };
+  }
+
+  /** Makes `row` show account `a`, changing only what differs from what it shows. */
+  function syncRow(row, a) {
+    const name = a.accountName || a.accountId;
+    if (row.name !== name) {
+      row.bdi.textContent = name;
+      row.ul.setAttribute('aria-label', `Roles in ${name}`);
+      row.name = name;
+    }
+    const mail = a.emailAddress || '';
+    if (row.mail !== mail) {
+      if (!mail) { row.email?.remove(); row.email = null; }
+      else {
+        row.email ||= row.head.appendChild(h('span', { class: 'muted small email' }));
+        row.email.textContent = mail;
+      }
+      row.mail = mail;
+    }
+    const kids = [];
+    if (a.rolesPending && !a.roles.length) {
+      row.pending ||= h('li', { class: 'role muted small', testid: 'roles-pending', text: 'Reading roles…' });
+      kids.push(row.pending);
+    } else row.pending = null;
+    const seen = new Set();
+    for (const r of a.roles) {
+      if (seen.has(r)) continue;
+      seen.add(r);
+      let role = row.roleEls.get(r);
+      if (!role) { role = roleLine(a.accountId, r); row.roleEls.set(r, role); }
+      const f = favOf.get(`${a.accountId}/${r}`);
+      const drawnAs = `${name}\n${f ? f.profile : ''}`;
+      if (role.drawn !== drawnAs) {
+        setFav(role.fav, name, r, f);
+        role.write.setAttribute('aria-label', `Write profile now for ${r} in ${name}`);
+        role.drawn = drawnAs;
+      }
+      kids.push(role.li);
+    }
+    for (const r of [...row.roleEls.keys()]) if (!seen.has(r)) row.roleEls.delete(r);
+    reconcile(row.ul, kids);
+    row.a = a;
+    row.favKey = favKey;
   }
 
   /** The role the arrow keys selected: highlighted, in view, and announced through the
    * search box (which keeps the focus, so typing goes on refining). */
-  function select(row) {
-    parts.rows.querySelector('.role.selected')?.classList.remove('selected');
-    parts.rows.querySelector('[aria-selected=true]')?.setAttribute('aria-selected', 'false');
+  function select(row, reveal = true) {
+    const was = parts.rows.querySelector('.role.selected');
+    if (was && was !== row) {
+      was.classList.remove('selected');
+      was.setAttribute('aria-selected', 'false');
+    }
     cursor = row ? row.dataset.key : null;
     if (!row) { parts.search.removeAttribute('aria-activedescendant'); return; }
     row.classList.add('selected');
     row.setAttribute('aria-selected', 'true');
-    parts.search.setAttribute('aria-activedescendant', row.id);
-    row.scrollIntoView({ block: 'nearest' });
+    if (parts.search.getAttribute('aria-activedescendant') !== row.id) parts.search.setAttribute('aria-activedescendant', row.id);
+    if (reveal) row.scrollIntoView({ block: 'nearest' });
   }
 
   const selectedRow = () => (cursor ? parts.rows.querySelector(`[data-key="${CSS.escape(cursor)}"]`) : null);
@@ -373,7 +442,7 @@ export default function accountsView(el) {
 
   return {
     el,
-    mount(ctx) { list = null; signedIn = null; mountParts(ctx); },
+    mount(ctx) { list = null; signedIn = null; rowsOf.clear(); mountParts(ctx); },
     unmount() { closeForm(); parts = null; el.replaceChildren(); },
     update(ctx) {
       const acc = ctx.S.accounts;
@@ -388,7 +457,6 @@ export default function accountsView(el) {
       if (favsChanged) {
         favKey = fk;
         favOf = new Map(favs.map((f) => [`${f.accountId}/${f.roleName}`, f]));
-        rowsOf.clear(); // their stars are drawn again
       }
       if (acc?.accounts !== list || now !== signedIn || favsChanged) {
         if (acc?.accounts !== list && acc?.accounts) buildIndex(acc.accounts);
