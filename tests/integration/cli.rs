@@ -93,6 +93,22 @@ impl Cli {
             .to_owned()
     }
 
+    /// Adds favourite `profile` for `role` in `account`, which must succeed.
+    pub(crate) async fn add_favourite(&self, profile: &str, account: &str, role: &str) {
+        let out = self
+            .run(&[
+                "favourite",
+                "add",
+                profile,
+                "--account",
+                account,
+                "--role",
+                role,
+            ])
+            .await;
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+
     /// Signs in with the device flow, approving the printed code on the emulator's page.
     pub(crate) async fn login(&self, start_url: &str) {
         let mut child = self
@@ -1124,18 +1140,7 @@ pub(crate) async fn favourite_without_its_profile() -> (Emulator, Cli) {
     let emu = emulator(EmulatorConfig::default()).await;
     let cli = Cli::new(&emu);
     let account = cli.signed_in_with_account(2).await;
-    let out = cli
-        .run(&[
-            "favourite",
-            "add",
-            "ops",
-            "--account",
-            &account,
-            "--role",
-            "ReadOnlyAccess",
-        ])
-        .await;
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    cli.add_favourite("ops", &account, "ReadOnlyAccess").await;
     let out = cli.run(&["profile", "remove", "ops"]).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     (emu, cli)

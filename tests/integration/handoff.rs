@@ -265,18 +265,7 @@ async fn a_page_directory_that_is_not_private_is_made_private_or_refused() {
     // The console is refused with the same sentence, and no browser.
     emu.configure(|c| c.auto_approve = false);
     let account = cli.signed_in_with_account(3).await;
-    let out = cli
-        .run(&[
-            "favourite",
-            "add",
-            "web",
-            "--account",
-            &account,
-            "--role",
-            "ReadOnlyAccess",
-        ])
-        .await;
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    cli.add_favourite("web", &account, "ReadOnlyAccess").await;
     let out = finished(
         cli.command(&["console", "--profile", "web"])
             .env("BROWSER", &browser)
@@ -300,18 +289,7 @@ async fn the_console_link_reaches_the_browser_only_through_a_private_page() {
     let emu = emulator(EmulatorConfig::default()).await;
     let cli = Cli::new(&emu);
     let account = cli.signed_in_with_account(3).await;
-    let out = cli
-        .run(&[
-            "favourite",
-            "add",
-            "web",
-            "--account",
-            &account,
-            "--role",
-            "ReadOnlyAccess",
-        ])
-        .await;
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    cli.add_favourite("web", &account, "ReadOnlyAccess").await;
     let tools = tempfile::tempdir().expect("dir");
     let browser = following_browser(tools.path());
     // No runtime directory: a private directory of ours in the cache.

@@ -194,18 +194,7 @@ async fn a_role_taken_away_is_named_by_the_cli_and_the_daemon() {
     let emu = emulator(EmulatorConfig::default()).await;
     let cli = Cli::new(&emu);
     let account = cli.signed_in_with_account(0).await;
-    let out = cli
-        .run(&[
-            "favourite",
-            "add",
-            "taken",
-            "--account",
-            &account,
-            "--role",
-            "ReadOnlyAccess",
-        ])
-        .await;
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    cli.add_favourite("taken", &account, "ReadOnlyAccess").await;
 
     let mut org = emu.organisation().as_ref().clone();
     org.iter_mut()
