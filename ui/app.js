@@ -43,28 +43,73 @@ const ctx = {
 
 // ---- banners ------------------------------------------------------------------------
 
+// A banner or a notice describes the present, or goes. What each one is about:
+// `signIn` (the session: it goes when a sign-in starts or the session is signed in), a
+// profile's state (`{ profile }`: it goes when that profile's state changes), or nothing
+// in particular (it stays until dismissed).
+const shown = { error: null, notice: null };
+
+/** What is known now of the profile a message talks about; a change ends the message. */
+function profileNow(profile) {
+  const f = S.app?.favourites.find((x) => x.profile === profile);
+  return JSON.stringify(f ? [f.renewing, f.writtenAt, f.error, f.status.tone, f.status.next] : null);
+}
+
+/** What a message is about, given where it was shown (`about`) and what it says. */
+function subject(err, about) {
+  if (about && about.profile != null) return { profile: about.profile, was: profileNow(about.profile) };
+  if (about === 'signIn' || (err && err.code === 'signInNeeded')) return { signIn: true, during: signInUnderWay() };
+  return null;
+}
+
+const signInUnderWay = () => !!(S.signingIn || S.app?.signIn || S.app?.session.state === 'signingIn');
+
+/** Hides the banner and the notice that no longer describe the present: `signedIn`, the
+ * session has just been signed in; `started`, a sign-in has just started. */
+function dropStale({ signedIn = false, started = false } = {}) {
+  const stale = (about) => about
+    && ((about.signIn && (signedIn || started || (signInUnderWay() && !about.during)))
+      || (about.profile != null && profileNow(about.profile) !== about.was));
+  if (!$('error-banner').hidden && stale(shown.error)) hideError();
+  if (!$('notice').hidden && stale(shown.notice)) hideNotice();
+}
+
 /** Shows `err` in the banner. A failure of work in the background (`background`) does not
- * take the place of a banner that asks to sign in: that one says what to do next. */
-function showError(err, { background = false } = {}) {
+ * take the place of a banner that asks to sign in: that one says what to do next.
+ * `about`: what the message describes (see `subject`). */
+function showError(err, { background = false, about } = {}) {
   if (err && err.code === 'cancelled') return;
   if (background && !$('error-banner').hidden && !$('error-sign-in').hidden && err?.code !== 'signInNeeded') return;
+  shown.error = subject(err, about);
   $('error-message').textContent = errorText(err);
   $('error-sign-in').hidden = !(err && err.code === 'signInNeeded');
   $('error-banner').hidden = false;
   renderHeader();
 }
-const hideError = () => { $('error-banner').hidden = true; $('error-sign-in').hidden = true; renderHeader(); };
+function hideError() {
+  shown.error = null;
+  $('error-banner').hidden = true;
+  $('error-sign-in').hidden = true;
+  renderHeader();
+}
 $('error-dismiss').addEventListener('click', hideError);
 $('error-sign-in').addEventListener('click', () => { hideError(); startSignIn(); });
 
 let noticeTimer;
-function notify(text) {
+/** Shows `text` for a while; `about`: what it describes (see `subject`). */
+function notify(text, { about } = {}) {
+  shown.notice = subject(null, about);
   $('notice-message').textContent = text;
   $('notice').hidden = false;
   clearTimeout(noticeTimer);
-  noticeTimer = setTimeout(() => { $('notice').hidden = true; }, 10000);
+  noticeTimer = setTimeout(hideNotice, 10000);
 }
-$('notice-dismiss').addEventListener('click', () => { $('notice').hidden = true; });
+function hideNotice() {
+  shown.notice = null;
+  clearTimeout(noticeTimer);
+  $('notice').hidden = true;
+}
+$('notice-dismiss').addEventListener('click', hideNotice);
 
 // ---- sign in ------------------------------------------------------------------------
 
@@ -75,6 +120,7 @@ async function startSignIn() {
   const gen = ++S.signInGen;
   S.signInExpired = false;
   S.signingIn = true;
+  dropStale({ started: true });
   render();
   try {
     await invoke('sign_in');
@@ -82,7 +128,7 @@ async function startSignIn() {
   } catch (e) {
     if (gen !== S.signInGen || S.cancelledGen === gen) return;
     if (e && e.code === 'expired') S.signInExpired = true;
-    else showError(e);
+    else showError(e, { about: 'signIn' });
   } finally {
     if (gen === S.signInGen) { S.signingIn = false; render(); }
   }
@@ -174,6 +220,7 @@ function renderHeader() {
 
 function render() {
   if (!S.app) return;
+  dropStale();
   renderHeader();
   // Accounts follow the instance and the session; a session that ended keeps its list
   // (read-only) until the next sign-in.
@@ -215,9 +262,10 @@ function onState(app) {
     } else show(app.signIn || app.session.state !== 'signedIn' ? 'signIn' : 'accounts');
     return;
   }
-  if (app.signIn && !prev.signIn) { S.signInExpired = false; show('signIn'); }
+  if (app.signIn && !prev.signIn) { S.signInExpired = false; dropStale({ started: true }); show('signIn'); }
   const nowIn = app.session.state === 'signedIn';
   const wasIn = prev.session.state === 'signedIn';
+  if (nowIn && !wasIn) dropStale({ signedIn: true });
   if (nowIn && !wasIn && S.view === 'signIn' && !app.signIn) show('accounts');
   else if (!nowIn && wasIn && S.view === 'accounts' && app.session.state !== 'needsSignIn') show('signIn');
   render();

@@ -83,6 +83,8 @@ export function live(el, at, fmt) {
 const FORMATS = {
   ago: (at, now) => `Updated ${ago(at, now)}`,
   countdown: (at, now) => countdown(at, now),
+  // A time left, never read as a time of day: "14:38 left".
+  left: (at, now) => `${countdown(at, now)} left`,
 };
 export function tickLive(root = document, now = Date.now()) {
   for (const el of root.querySelectorAll('[data-fmt]')) {

@@ -403,12 +403,15 @@ pub fn on_menu<R: Runtime>(handle: &AppHandle<R>, id: &str) {
     let app = handle.state::<Arc<App>>().inner().clone();
     match id {
         MenuId::SignIn => {
+            // A window the person has open stays open: the sign-in closes only the one it
+            // opens.
+            let opens_window = handle.get_webview_window(WINDOW).is_none();
             show_window(handle, "signIn");
             if !app.world.signing_in() && app.view().instance.is_some() {
                 handle
                     .state::<Desktop>()
                     .opened_for_sign_in
-                    .store(true, Ordering::SeqCst);
+                    .store(opens_window, Ordering::SeqCst);
                 let handle2 = handle.clone();
                 in_background(handle, async move {
                     let signed_in = app.sign_in().await;
@@ -432,10 +435,15 @@ pub fn on_menu<R: Runtime>(handle: &AppHandle<R>, id: &str) {
         }
         MenuId::SignOut => in_background(handle, async move { app.sign_out().await }),
         MenuId::Renew(profile) => {
-            in_background(
-                handle,
-                async move { Ok(app.world.renew_now(&profile).await?) },
-            )
+            // Said at once in the tray ("renewing…"), until the outcome.
+            let renewed = app.renew_now(profile);
+            refresh(handle, &app);
+            let handle2 = handle.clone();
+            in_background(handle, async move {
+                let renewed = renewed.await;
+                refresh(&handle2, &app);
+                renewed
+            })
         }
         MenuId::Console(profile) => in_background(handle, async move {
             Ok(app
@@ -443,9 +451,21 @@ pub fn on_menu<R: Runtime>(handle: &AppHandle<R>, id: &str) {
                 .open_console(ConsoleTarget::Favourite(profile), None)
                 .await?)
         }),
-        MenuId::Browse => show_window(handle, "accounts"),
-        MenuId::Favourites => show_window(handle, "favourites"),
-        MenuId::Settings => show_window(handle, "settings"),
+        MenuId::Browse | MenuId::Favourites | MenuId::Settings => {
+            // The person uses the window now: a sign-in under way leaves it open.
+            handle
+                .state::<Desktop>()
+                .opened_for_sign_in
+                .store(false, Ordering::SeqCst);
+            show_window(
+                handle,
+                match id {
+                    MenuId::Browse => "accounts",
+                    MenuId::Favourites => "favourites",
+                    _ => "settings",
+                },
+            );
+        }
         MenuId::Quit => handle.exit(0),
     }
 }

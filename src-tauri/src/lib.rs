@@ -19,8 +19,9 @@ use aws_sso_device_auth_provider::env::Env;
 use aws_sso_device_auth_provider::workspace::{Options, Workspace};
 use aws_sso_device_auth_provider::Instance;
 use error::CommandResult;
+use std::collections::HashMap;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tauri::{Manager, Runtime};
 
 /// The app's state: the user's workspace, the demo's emulator address in demo mode, and
@@ -33,6 +34,9 @@ pub struct App {
     pub demo: Option<String>,
     /// Start at login (the app's alone: the command line is never started at login).
     pub login: autostart::StartAtLogin,
+    /// Renewals asked for whose call has not answered yet (profile → how many), shown as
+    /// under way from the click on: the workspace shows them from its answer on.
+    pub asked_renewals: Mutex<HashMap<String, usize>>,
 }
 
 impl App {
@@ -56,7 +60,53 @@ impl App {
 
     /// The view now (what `get_state` answers and the `state` event carries).
     pub fn view(&self) -> view::AppView {
-        view::AppView::of(&self.world, self.demo.as_deref(), &self.login)
+        let mut view = view::AppView::of(&self.world, self.demo.as_deref(), &self.login);
+        let asked = self
+            .asked_renewals
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        for f in &mut view.favourites {
+            if asked.contains_key(&f.profile) && !f.renewing {
+                f.renewing = true;
+                f.status = words::renewing_line();
+            }
+        }
+        view
+    }
+
+    /// Renews `profile` now: it shows as renewing from this call on (before the returned
+    /// work has begun), until the outcome.
+    pub fn renew_now(
+        self: &Arc<Self>,
+        profile: String,
+    ) -> impl std::future::Future<Output = CommandResult<()>> + Send + 'static {
+        let can = self
+            .view()
+            .favourites
+            .iter()
+            .any(|f| f.profile == profile && f.status.next.is_none());
+        if can {
+            *self
+                .asked_renewals
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(profile.clone())
+                .or_default() += 1;
+        }
+        let app = self.clone();
+        async move {
+            let renewed = app.world.renew_now(&profile).await;
+            if can {
+                let mut asked = app.asked_renewals.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(n) = asked.get_mut(&profile) {
+                    *n -= 1;
+                    if *n == 0 {
+                        asked.remove(&profile);
+                    }
+                }
+            }
+            Ok(renewed?)
+        }
     }
 
     /// Signs in to the current instance.
@@ -144,7 +194,12 @@ pub fn builder<R: Runtime>(
             })?;
             let login =
                 autostart::StartAtLogin::open(handle.handle(), world.paths().autostart_entry());
-            let app = Arc::new(App { world, demo, login });
+            let app = Arc::new(App {
+                world,
+                demo,
+                login,
+                asked_renewals: Mutex::default(),
+            });
             let view = app.view();
             handle.manage(app.clone());
             events::start(handle.handle(), app.clone(), launch.tray)?;

@@ -137,10 +137,15 @@ pub struct TrayModel {
     pub entries: Vec<Entry>,
 }
 
+/// The product's name, as a person reads it (the window's title, the desktop's menu).
+pub const PRODUCT: &str = "AWS SSO Tray";
+
 /// Longest name part of a menu line: the time left, at its end, always shows.
 const NAME_CHARS: usize = 32;
 /// Longest menu line.
 const LINE_CHARS: usize = 100;
+/// Shortest an account's or a role's name is cut to before a profile name is cut.
+const TARGET_MIN_CHARS: usize = 12;
 
 /// "account / role", each part capped (names are already made safe by the view).
 fn target(f: &FavouriteView) -> String {
@@ -152,12 +157,43 @@ fn target(f: &FavouriteView) -> String {
     )
 }
 
+/// Characters `s` takes on screen.
+fn width(s: &str) -> usize {
+    display::text(s).chars().count()
+}
+
+/// "profile → account / role · 42 min left", within a menu line. The profile name is what
+/// the person typed and looks for: it stays whole where it fits, and the account and the
+/// role (the service's names) are cut first, each to no less than [`TARGET_MIN_CHARS`];
+/// the state, at the end, always shows.
 fn favourite_line(f: &FavouriteView) -> String {
+    let account = f.account_name.as_deref().unwrap_or(&f.account_id);
+    let role = f.role_name.as_str();
+    let status = &f.status.short;
+    let fixed = [" → ", " / ", " · ", status]
+        .iter()
+        .map(|s| s.chars().count())
+        .sum::<usize>();
+    let room = LINE_CHARS.saturating_sub(fixed);
+    let (a, r) = (width(account), width(role));
+    let least = a.min(TARGET_MIN_CHARS) + r.min(TARGET_MIN_CHARS);
+    let profile = display::capped(&f.profile, room.saturating_sub(least).max(TARGET_MIN_CHARS));
+    // What is left goes to the account and the role, half each; what one does not need,
+    // the other may use.
+    let left = room.saturating_sub(width(&profile));
+    let (a_room, r_room) = if a + r <= left {
+        (a, r)
+    } else if a <= left / 2 {
+        (a, left - a)
+    } else if r <= left - left / 2 {
+        (left - r, r)
+    } else {
+        (left / 2, left - left / 2)
+    };
     format!(
-        "{} → {} · {}",
-        display::capped(&f.profile, NAME_CHARS),
-        target(f),
-        f.status.short
+        "{profile} → {} / {} · {status}",
+        display::capped(account, a_room),
+        display::capped(role, r_room),
     )
 }
 
@@ -168,7 +204,7 @@ impl TrayModel {
             .instance
             .as_ref()
             .map(|i| display::capped(&i.name(), NAME_CHARS))
-            .unwrap_or_else(|| "AWS SSO".to_owned());
+            .unwrap_or_else(|| PRODUCT.to_owned());
         let session = &view.session;
         let session_line = match &view.instance {
             Some(_) => format!("{who} · {}", session.line.short),
@@ -177,7 +213,15 @@ impl TrayModel {
         let mut entries = vec![Entry::Label(session_line.clone())];
         entries.push(match session.state {
             Phase::SignedIn => Entry::Item(MenuId::SignOut, "Sign out".into()),
-            Phase::SigningIn => Entry::Item(MenuId::SignIn, "Show sign-in code…".into()),
+            // The code to compare, when the sign-in has one (the device flow); the
+            // browser's flow has none, and the window says to go on in the browser.
+            Phase::SigningIn => Entry::Item(
+                MenuId::SignIn,
+                match view.sign_in.as_ref().and_then(|s| s.user_code.as_deref()) {
+                    Some(_) => "Show sign-in code…".into(),
+                    None => "Show sign-in…".into(),
+                },
+            ),
             _ => Entry::Item(
                 MenuId::SignIn,
                 match &view.asked {
@@ -224,7 +268,7 @@ impl TrayModel {
             Phase::SignedIn => TrayIcon::SignedIn,
             Phase::SignedOut => TrayIcon::SignedOut,
         };
-        let mut tooltip = display::capped(&format!("AWS SSO: {session_line}"), LINE_CHARS);
+        let mut tooltip = display::capped(&format!("{PRODUCT}: {session_line}"), LINE_CHARS);
         if view.demo {
             tooltip.push_str(" (demo)");
         }
@@ -342,5 +386,140 @@ mod tests {
             assert_eq!(MenuId::parse(&id.to_id()), Some(id));
         }
         assert_eq!(MenuId::parse("something-else"), None);
+    }
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::*;
+    use crate::words::{Line, Tone};
+
+    fn favourite(profile: &str, account: &str, role: &str) -> FavouriteView {
+        FavouriteView {
+            profile: profile.into(),
+            start_url: "https://x.awsapps.com/start".into(),
+            sso_region: "eu-west-1".into(),
+            account_id: "123456789012".into(),
+            account_name: Some(account.into()),
+            role_name: role.into(),
+            region: None,
+            credential_process: false,
+            expires_at: None,
+            error: None,
+            renewing: false,
+            written_at: None,
+            status: Line {
+                text: "renewed 16:00 · valid until 17:00".into(),
+                short: "59 min left".into(),
+                tone: Tone::Good,
+                details: None,
+                next: None,
+            },
+        }
+    }
+
+    /// The profile name is what the person typed and looks for: it stays whole, and the
+    /// account and the role, named by the service, are cut first.
+    #[test]
+    fn a_favourite_s_line_keeps_the_profile_name_whole_and_cuts_account_and_role_first() {
+        let profile = "payments-production-eu-west-1-readonly"; // 38 characters
+        let account = "Payments Platform Production Workloads (EU)";
+        let role = "AWSReservedSSO_ReadOnlyAccess_0123456789abcdef";
+        let line = favourite_line(&favourite(profile, account, role));
+        assert!(line.starts_with(&format!("{profile} → ")), "{line}");
+        assert!(line.ends_with(" · 59 min left"), "{line}");
+        assert!(line.chars().count() <= LINE_CHARS, "{line}");
+        assert_eq!(
+            display::menu_label(&line, LINE_CHARS),
+            line,
+            "not cut again"
+        );
+        let (_, target) = line.split_once(" → ").expect("arrow");
+        let (account_shown, role_shown) = target
+            .trim_end_matches(" · 59 min left")
+            .split_once(" / ")
+            .expect("slash");
+        for (shown, full) in [(account_shown, account), (role_shown, role)] {
+            assert!(shown.ends_with('…'), "{shown} is cut: {line}");
+            assert!(full.starts_with(shown.trim_end_matches('…')), "{line}");
+            assert!(shown.chars().count() >= 12, "{shown} still says something");
+        }
+        // Short names are all shown as they are.
+        assert_eq!(
+            favourite_line(&favourite("dev", "Sandbox", "Admin")),
+            "dev → Sandbox / Admin · 59 min left"
+        );
+        // Room left by a short account goes to the role.
+        let long_role = "AWSReservedSSO_PowerUserAccess_0123"; // 35 characters
+        let line = favourite_line(&favourite(profile, "Sandbox", long_role));
+        assert!(
+            line.contains(&format!("Sandbox / {long_role} · ")),
+            "{line}"
+        );
+        // A profile name longer than the line can hold is cut too, but keeps the most.
+        let huge = "p".repeat(120);
+        let line = favourite_line(&favourite(&huge, account, role));
+        assert!(line.chars().count() <= LINE_CHARS, "{line}");
+        assert!(line.ends_with(" · 59 min left"), "{line}");
+        assert!(line.starts_with(&"p".repeat(50)), "{line}");
+    }
+
+    fn signing_in(user_code: Option<&str>) -> AppView {
+        use crate::view::{InstanceView, SessionView, SignInView};
+        let instance = InstanceView {
+            start_url: "https://x.awsapps.com/start".into(),
+            region: "eu-west-1".into(),
+            label: Some("Work".into()),
+        };
+        AppView {
+            demo: false,
+            emulator_url: None,
+            credentials_file: "/home/me/.aws/credentials".into(),
+            instance: Some(instance.clone()),
+            instances: vec![instance],
+            session: SessionView {
+                state: Phase::SigningIn,
+                line: crate::words::session_line(
+                    crate::words::SessionFacts::SigningIn { code: user_code },
+                    0,
+                    |_| "00:00".into(),
+                ),
+            },
+            sign_in: Some(SignInView {
+                user_code: user_code.map(str::to_owned),
+                url: "https://device.sso.eu-west-1.amazonaws.com/".into(),
+                expires_at: 600_000,
+            }),
+            asked: None,
+            favourites: vec![],
+            one_off: vec![],
+            preferences: Default::default(),
+            start_at_login: false,
+            start_at_login_available: false,
+            skipped_settings: vec![],
+            endpoint_overrides: vec![],
+            fixed_margins: None,
+        }
+    }
+
+    fn items(model: &TrayModel) -> Vec<&str> {
+        model
+            .entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Item(MenuId::SignIn, text) => Some(text.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The menu offers a code to compare only when the sign-in has one: the browser's
+    /// (PKCE) flow has none.
+    #[test]
+    fn a_sign_in_under_way_offers_its_code_only_when_it_has_one() {
+        let device = TrayModel::from_view(&signing_in(Some("ABCD-EFGH")));
+        assert_eq!(items(&device), ["Show sign-in code…"]);
+        let browser = TrayModel::from_view(&signing_in(None));
+        assert_eq!(items(&browser), ["Show sign-in…"]);
     }
 }

@@ -128,11 +128,16 @@ pub struct ProfileFacts<'a> {
     pub signed_in: bool,
 }
 
+/// A profile whose renewal is under way, in words.
+pub fn renewing_line() -> Line {
+    Line::new("renewing…", "renewing…", Tone::Busy)
+}
+
 /// A favourite's profile in words.
 pub fn profile_line(p: &ProfileFacts<'_>, now_ms: i64, clock: Clock) -> Line {
     let valid = p.expires_at.filter(|&t| t > now_ms);
     if p.renewing {
-        return Line::new("renewing…", "renewing…", Tone::Busy);
+        return renewing_line();
     }
     if p.credential_process {
         return Line::new("credentials fetched on demand", "on demand", Tone::Quiet);

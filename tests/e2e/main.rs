@@ -846,13 +846,7 @@ async fn favourite_states(shots: &str, env: &[(&str, &str)]) {
     );
     s.wait_for_text(&header, 5, |t| t.contains("Session ended"))
         .await;
-    assert_eq!(
-        sign_ins().await,
-        serde_json::json!(["sign-in"]),
-        "one Sign in"
-    );
-    // Renew now again: told at once to sign in, with the one button to do it.
-    s.click_on(&renew, 5).await;
+    // That Renew now is answered: told to sign in, with the one button to do it.
     s.wait_for_text(&testid("error-message"), 10, |t| {
         t.contains("Sign in, then try again")
     })
@@ -1257,16 +1251,6 @@ async fn the_tray_signs_in_writes_and_renews_a_favourite_from_its_menu() {
     let mut app = launch();
     let tray = Tray::find().await;
 
-    // A second launch hands over to the first and ends.
-    let second = tokio::time::timeout(Duration::from_secs(20), launch().wait())
-        .await
-        .expect("the second instance ends")
-        .expect("status");
-    assert!(second.success(), "{second}");
-    assert!(
-        app.try_wait().expect("status").is_none(),
-        "the first runs on"
-    );
     // The menu as a person sees it, opened on the tray host's icon (top left).
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-screenshots/tray");
     let _ = std::fs::remove_dir_all(&shots);
@@ -1314,7 +1298,7 @@ async fn the_tray_signs_in_writes_and_renews_a_favourite_from_its_menu() {
             .output()
             .await
             .expect("xwininfo (x11-utils)");
-        String::from_utf8_lossy(&tree.stdout).contains("\"AWS SSO\":")
+        String::from_utf8_lossy(&tree.stdout).contains("\"AWS SSO Tray\":")
     };
     let deadline = Instant::now() + Duration::from_secs(10);
     while !window_shown().await {
@@ -1381,6 +1365,17 @@ async fn the_tray_signs_in_writes_and_renews_a_favourite_from_its_menu() {
         "{labels:?}"
     );
     menu_shot("03-menu-session-ended").await;
+
+    // A second launch hands over to the first (which opens its window) and ends.
+    let second = tokio::time::timeout(Duration::from_secs(20), launch().wait())
+        .await
+        .expect("the second instance ends")
+        .expect("status");
+    assert!(second.success(), "{second}");
+    assert!(
+        app.try_wait().expect("status").is_none(),
+        "the first runs on"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -2071,5 +2066,209 @@ async fn layout(shots: &str, env: &[(&str, &str)]) {
         wrong.push(format!("past the right edge at 420 px in Favourites: {out:?}; the page scrolls {page} px, the view {main} px sideways"));
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
+    s.close().await;
+}
+
+/// Whether the element `css` is on screen now.
+async fn visible(s: &Session, css: &str) -> bool {
+    s.execute(&format!(
+        "const e = document.querySelector({}); return !!(e && e.getClientRects().length);",
+        serde_json::json!(css)
+    ))
+    .await
+        == serde_json::json!(true)
+}
+
+/// Whether the app's window is on the display, by its title.
+async fn window_titled(title: &str) -> bool {
+    let tree = tokio::process::Command::new("xwininfo")
+        .args(["-root", "-tree"])
+        .output()
+        .await
+        .expect("xwininfo (x11-utils)");
+    String::from_utf8_lossy(&tree.stdout).contains(&format!("\"{title}\":"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn notices_describe_the_present_and_renew_now_answers_its_first_click() {
+    let world = World::new(
+        EmulatorConfig {
+            auto_approve: true,
+            ..EmulatorConfig::default()
+        },
+        &[],
+    )
+    .await;
+    world.add_favourite("now", 3);
+    let s = world.session("present").await;
+    let row = format!("{}[data-profile=\"now\"]", testid("favourite-row"));
+    let status = format!("{row} {}", testid("favourite-status"));
+    let renew = format!("{row} {}", testid("renew-now"));
+    let notice = testid("notice");
+    let banner = testid("error-banner");
+
+    s.click_on(&testid("sign-in-start"), 20).await;
+    s.wait_for(&format!("{}:not([hidden])", testid("sign-out")), 30)
+        .await;
+    s.click_on(&testid("tab-favourites"), 5).await;
+    s.wait_for_text(&status, 30, |t| says_at(t, "renewed ", " · valid until "))
+        .await;
+
+    // Renewed: the notice says so.
+    s.click_on(&renew, 5).await;
+    s.wait_for_text(&testid("notice-message"), 20, |t| {
+        t.starts_with("Renewed now: renewed ")
+    })
+    .await;
+    assert!(visible(&s, &notice).await);
+    s.screenshot("01-renewed").await;
+
+    // The next renewal fails: the row says so, and the notice of the one before goes
+    // with the state it described.
+    world.emulator.configure(|c| c.fault_rate = 1.0);
+    s.click_on(&renew, 5).await;
+    s.wait_for_text(&status, 60, |t| t.starts_with("still valid until "))
+        .await;
+    assert!(
+        !visible(&s, &notice).await,
+        "a notice of a renewal above a row that says it failed"
+    );
+    s.screenshot("02-renewal-failed").await;
+
+    // The session ends on the service's side, found by the first Renew now after it:
+    // that click is answered, with the way on.
+    world.emulator.configure(|c| c.fault_rate = 0.0);
+    world.emulator.revoke_sessions();
+    s.click_on(&renew, 5).await;
+    let said = s
+        .wait_for_text(&testid("error-message"), 30, |t| t.contains("Sign in"))
+        .await;
+    assert!(said.contains("the session ended"), "{said}");
+    assert!(visible(&s, &testid("error-sign-in")).await);
+    // Renew now cannot work without a session: it is off, and says why.
+    let (disabled, title) = {
+        let v = s
+            .execute(&format!(
+                "const b = document.querySelector({}); return [b.disabled, b.title];",
+                serde_json::json!(renew)
+            ))
+            .await;
+        (v[0].clone(), v[1].as_str().unwrap_or_default().to_owned())
+    };
+    assert_eq!(disabled, serde_json::json!(true));
+    assert!(title.starts_with("Sign in first"), "{title}");
+    s.screenshot("03-session-ended").await;
+    s.resize(420, 640).await;
+    s.wait_for(&status, 5).await;
+    s.screenshot("04-session-ended-narrow").await;
+    s.resize(520, 640).await;
+
+    // Signed in again: the banner that asked for it goes, Renew now is back.
+    s.click_on(&testid("error-sign-in"), 5).await;
+    s.wait_for(&format!("{}:not([hidden])", testid("sign-out")), 30)
+        .await;
+    assert!(!visible(&s, &banner).await);
+    s.click_on(&testid("tab-favourites"), 5).await;
+    s.wait_for(&format!("{renew}:not([disabled])"), 30).await;
+    s.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn a_sign_in_from_the_tray_keeps_the_window_in_use_and_drops_the_banner_it_answers() {
+    let world = World::new(EmulatorConfig::default(), &[]).await;
+    world.add_favourite("tray-now", 1);
+    let _host = tray_host().await;
+    let s = world.session("tray-window").await;
+    let tray = Tray::find().await;
+    let banner = testid("error-banner");
+    assert!(
+        window_titled("AWS SSO Tray").await,
+        "the window is titled with the product's name"
+    );
+
+    // The person uses the window; a renewal from the tray, without a session, asks to
+    // sign in.
+    s.wait_for(&testid("sign-in-start"), 20).await;
+    s.click_on(&testid("tab-favourites"), 5).await;
+    tray.click("tray-now →").await;
+    let said = s
+        .wait_for_text(&testid("error-message"), 20, |t| t.contains("Sign in"))
+        .await;
+    assert!(visible(&s, &testid("error-sign-in")).await, "{said}");
+    s.screenshot("01-asked-to-sign-in").await;
+
+    // Signing in from the tray: the code, and no banner asking to sign in above it.
+    tray.click("Sign in").await;
+    let code_el = s.wait_for(&testid("user-code"), 20).await;
+    let mut code = String::new();
+    assert!(
+        eventually(10, || {
+            code = text_now(&s, &code_el);
+            !code.is_empty()
+        })
+        .await
+    );
+    assert!(
+        !visible(&s, &banner).await,
+        "a banner asking to sign in above the sign-in's code"
+    );
+    s.screenshot("02-code").await;
+    world.approve(&code).await;
+
+    // Signed in, the header says so and nothing says otherwise; the window the person
+    // had open stays open.
+    s.wait_for(&format!("{}:not([hidden])", testid("sign-out")), 30)
+        .await;
+    s.wait_for_text(&testid("session-line"), 10, |t| t.contains("Signed in"))
+        .await;
+    assert!(!visible(&s, &banner).await);
+    assert!(
+        eventually(30, || world.access_key("tray-now").is_some()).await,
+        "the favourite is written after the sign-in"
+    );
+    assert!(
+        window_titled("AWS SSO Tray").await,
+        "the window the person had open was closed"
+    );
+    assert!(!visible(&s, &banner).await);
+    s.screenshot("03-signed-in").await;
+    s.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn the_browser_s_sign_in_says_the_time_left_not_a_time_of_day() {
+    let world = World::new(EmulatorConfig::default(), &[]).await;
+    let path = world.home.path().join(".config/aws-sso-tray/settings.json");
+    let mut settings = Settings::load(&path).expect("settings");
+    settings.preferences.sign_in_flow = FlowPreference::Pkce;
+    settings.save(&path).expect("save");
+    let s = world.session("browser-sign-in").await;
+    s.click_on(&testid("sign-in-start"), 20).await;
+    let left = s
+        .wait_for_text(&testid("countdown"), 20, |t| !t.is_empty())
+        .await;
+    let b = left.as_bytes();
+    assert!(
+        b.len() == 10
+            && b[..5].iter().enumerate().all(|(i, c)| if i == 2 {
+                *c == b':'
+            } else {
+                c.is_ascii_digit()
+            })
+            && left.ends_with(" left"),
+        "{left:?}"
+    );
+    let line = s
+        .wait_for_text(&format!("{} p.muted", testid("view-sign-in")), 5, |t| {
+            t.starts_with("Waiting for your browser")
+        })
+        .await;
+    assert!(line.ends_with(" left"), "{line}");
+    s.screenshot("01-waiting-for-the-browser").await;
+    s.click_on(&testid("cancel-sign-in"), 5).await;
+    s.wait_for(&testid("sign-in-start"), 10).await;
     s.close().await;
 }

@@ -429,6 +429,99 @@ fn a_revoked_session_is_announced_once_and_shown_as_needing_sign_in() {
     assert!(h.credentials().contains("[p1]"));
 }
 
+/// One name for the product wherever a person reads it: the window's title, the page's
+/// title and heading, the tray's hover text.
+#[test]
+fn the_product_has_one_name_wherever_a_person_reads_it() {
+    let h = Harness::new(EmulatorConfig::default());
+    const NAME: &str = "AWS SSO Tray";
+    assert_eq!(h.app.config().app.windows[0].title, NAME);
+    let page =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/index.html"))
+            .expect("the page");
+    assert!(page.contains(&format!("<title>{NAME}</title>")), "{page}");
+    assert!(page.contains(&format!("<h1>{NAME}</h1>")), "{page}");
+    let (model, _) = menu_of(&h);
+    assert!(
+        model.tooltip.starts_with(&format!("{NAME}: ")),
+        "{}",
+        model.tooltip
+    );
+}
+
+/// A renewal asked for in the tray menu says so in the menu at once, before any of its
+/// work has run (here: while every worker of the app's runtime is busy), and until its
+/// outcome.
+#[test]
+fn a_renewal_from_the_tray_says_it_is_renewing_from_the_click_to_the_outcome() {
+    let h = Harness::new(EmulatorConfig {
+        auto_approve: true,
+        ..EmulatorConfig::default()
+    });
+    h.ok("sign_in", json!({}));
+    let account = h.emulator.organisation()[0].clone();
+    h.ok(
+        "add_favourite",
+        json!({"favourite": {"profile": "p1", "accountId": account.account_id, "accountName": null, "roleName": account.roles[0], "region": null}}),
+    );
+    let line = |menu: &[String]| {
+        menu.iter()
+            .find(|l| l.starts_with("p1 → "))
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert!(eventually(10, || line(&menu_of(&h).1).ends_with(" left")));
+    let before = h.credentials();
+
+    // Every worker of the runtime busy until the gate opens.
+    let gate = Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+    let workers = std::thread::available_parallelism().map_or(2, usize::from);
+    let busy = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    for _ in 0..workers {
+        let (gate, busy) = (gate.clone(), busy.clone());
+        tauri::async_runtime::spawn(async move {
+            busy.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let (open, cv) = &*gate;
+            let mut open = open.lock().expect("gate");
+            while !*open {
+                open = cv.wait(open).expect("gate");
+            }
+        });
+    }
+    eventually(2, || {
+        busy.load(std::sync::atomic::Ordering::SeqCst) == workers
+    });
+    aws_sso_tray::events::on_menu(h.app.handle(), &MenuId::Renew("p1".into()).to_id());
+    let (_, menu) = menu_of(&h);
+    {
+        let (open, cv) = &*gate;
+        *open.lock().expect("gate") = true;
+        cv.notify_all();
+    }
+    assert!(
+        line(&menu).ends_with(" · renewing…"),
+        "at the click: {menu:#?}"
+    );
+
+    // Until the outcome: new keys in the file, and the time left again.
+    let mut seen = Vec::new();
+    assert!(
+        eventually(15, || {
+            let now = line(&menu_of(&h).1);
+            let done = h.credentials() != before && now.ends_with(" left");
+            if !done {
+                seen.push(now);
+            }
+            done
+        }),
+        "renewed: {seen:#?}"
+    );
+    assert!(
+        seen.iter().all(|l| l.ends_with(" · renewing…")),
+        "renewing until the outcome: {seen:#?}"
+    );
+}
+
 #[test]
 fn a_sign_in_waits_for_the_person_shows_the_code_and_can_be_cancelled() {
     let h = Harness::new(EmulatorConfig::default());

@@ -4,7 +4,8 @@ export default function favouritesView(el) {
   let confirming = null; // {profile, dropEsc}
   let key = null;
   const busy = new Set(); // "renew:profile" while our call is pending
-  // Renewals asked for here, until their outcome shows: profile → writtenAt when asked.
+  // Renewals asked for here, until their outcome shows: profile → {writtenAt, error} when
+  // asked, and whether the renewal has been seen under way.
   const asked = new Map();
   const detailsOpen = new Set(); // profiles whose Details are open, across redraws
 
@@ -19,7 +20,10 @@ export default function favouritesView(el) {
   }
 
   async function act(ctx, what, profile, cmd) {
-    if (what === 'renew') asked.set(profile, ctx.S.app.favourites.find((f) => f.profile === profile)?.writtenAt ?? 0);
+    if (what === 'renew') {
+      const f = ctx.S.app.favourites.find((x) => x.profile === profile);
+      asked.set(profile, { writtenAt: f?.writtenAt ?? 0, error: f?.error ?? null, seen: false });
+    }
     busy.add(`${what}:${profile}`);
     key = null; update(ctx);
     try { await ctx.invoke(cmd, { profile }); } catch (e) { asked.delete(profile); ctx.showError(e); }
@@ -40,6 +44,8 @@ export default function favouritesView(el) {
         ontoggle: (ev) => { if (ev.target.open) detailsOpen.add(f.profile); else detailsOpen.delete(f.profile); } },
         h('summary', { text: 'Details' }), h('p', { class: 'small', text: line.details })));
     const renewing = f.renewing || busy.has(`renew:${f.profile}`);
+    // Without a session nothing can be renewed: the status line says to sign in.
+    const needsSession = f.status.next === 'signIn';
     const isConfirming = confirming?.profile === f.profile;
     const actions = isConfirming
       ? h('div', { class: 'actions confirm', role: 'group', 'aria-label': 'Confirm removal' },
@@ -48,7 +54,8 @@ export default function favouritesView(el) {
           onclick: () => { confirming.dropEsc(); confirming = null; act(ctx, 'remove', f.profile, 'remove_favourite'); } }),
         h('button', { type: 'button', class: 'small', testid: 'remove-favourite-cancel', text: 'Keep', onclick: () => stopConfirm(ctx, true) }))
       : h('div', { class: 'actions' },
-        h('button', { type: 'button', class: 'small', testid: 'renew-now', text: 'Renew now', disabled: renewing,
+        h('button', { type: 'button', class: 'small', testid: 'renew-now', text: 'Renew now', disabled: renewing || needsSession,
+          title: needsSession ? 'Sign in first: renewing needs a session.' : null,
           onclick: () => act(ctx, 'renew', f.profile, 'renew_now') }),
         h('button', { type: 'button', class: 'small', testid: 'open-console', text: 'Open console',
           onclick: () => ctx.invoke('open_console', { profile: f.profile }).catch(ctx.showError) }),
@@ -73,11 +80,18 @@ export default function favouritesView(el) {
     for (const [profile, before] of asked) {
       const f = favs.find((x) => x.profile === profile);
       if (!f) { asked.delete(profile); continue; }
+      if (f.renewing) before.seen = true;
       if (f.renewing || busy.has(`renew:${profile}`)) continue;
-      if ((f.writtenAt ?? 0) > before) { asked.delete(profile); ctx.notify(`Renewed ${profile}: ${f.status.text}.`); }
-      // Failed, or the session ended first: the row says so, and a later renewal is
-      // not an answer to this click.
-      else if (f.error || f.status.next) asked.delete(profile);
+      if ((f.writtenAt ?? 0) > before.writtenAt) {
+        asked.delete(profile);
+        ctx.notify(`Renewed ${profile}: ${f.status.text}.`, { about: { profile } });
+      } else if (f.status.next === 'signIn') {
+        // The session ended first: this click is answered now, with the way on.
+        asked.delete(profile);
+        ctx.showError({ code: 'signInNeeded', message: `Profile ${profile} was not renewed: the session ended. Sign in, then try again.` });
+      // Failed (a failure from before this click is not its answer): the row says so, and
+      // a later renewal is not an answer to this click.
+      } else if (f.error && (before.seen || f.error !== before.error)) asked.delete(profile);
     }
   }
 

@@ -67,7 +67,7 @@ export default function signInView(el) {
         h('p', { class: 'lead', text: 'Continue in your browser: sign in there and allow access.' }),
         h('div', { class: 'actions center' }, openBrowser(ctx)),
         h('p', { class: 'muted center' }, 'Waiting for your browser · ',
-          live(h('span', { class: 'mono', testid: 'countdown', role: 'timer' }), app.signIn.expiresAt, 'countdown')),
+          live(h('span', { class: 'mono', testid: 'countdown', role: 'timer' }), app.signIn.expiresAt, 'left')),
         h('div', { class: 'actions center' }, cancelBtn(ctx)),
       ];
     }
