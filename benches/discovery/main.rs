@@ -1,8 +1,8 @@
 //! Benchmark: discovery at scale, against the emulator throttled at 5, 20 and 50
 //! requests/s.
 //!
-//! `cargo bench --bench discovery [-- [--burst N] [--latency-ms MS] [--crawl | --usable]
-//! [--quick] [--crawl-accounts N] RATE…]`
+//! `cargo bench --bench discovery [-- [--burst N] [--latency-ms MS] [--crawl | --usable |
+//! --listing] [--quick] [--crawl-accounts N] RATE…]`
 //!
 //! Two tables. `--crawl`: one full listing of 1,000 accounts × 3 roles as fast as the
 //! service allows, against the ideal (requests ÷ rate). `--usable`: how soon the app's
@@ -11,6 +11,9 @@
 //! are shown, then (at 1,000) the whole background reading at half the throttle with
 //! another client of the user calling at 5 requests/s beside it (of `--crawl-accounts`,
 //! default 1,000), and a refresh after 1% of the accounts are new (`--quick` leaves out the whole reading). Both by default.
+//! `--listing` (also part of `--usable` without `--quick`): the listing someone waits for
+//! (`list --refresh` from an empty cache, of `--crawl-accounts`) with the other client
+//! beside it: the other's share of throttled calls, and the listing against its floor.
 //!
 //! The throttle is a token bucket refilled at RATE; its burst allowance defaults to one
 //! second's worth (RATE requests). `--burst 1` is the strictest service there can be.
@@ -118,9 +121,16 @@ fn main() {
         .build()
         .expect("runtime");
     let only = |flag: &str| args.iter().any(|a| a == flag);
+    let crawl = option("--crawl-accounts").map_or(1_000, |n| n as usize);
+    if only("--listing") {
+        usable::listing_table(&rates, crawl);
+        return;
+    }
     if !only("--crawl") {
-        let crawl = option("--crawl-accounts").map_or(1_000, |n| n as usize);
         usable::table(&rates, only("--quick"), crawl);
+        if !only("--quick") {
+            usable::listing_table(&rates, crawl);
+        }
         if only("--usable") {
             return;
         }

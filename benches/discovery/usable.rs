@@ -185,6 +185,71 @@ async fn crawl_beside_another(w: &World) -> Crawl {
     }
 }
 
+struct Listing {
+    seconds: f64,
+    ours: u64,
+    ours_throttled: u64,
+    other_sent: u64,
+    other_throttled: u64,
+}
+
+/// A listing someone waits for (the command line's `list --refresh`, from an empty cache)
+/// with the other client beside it.
+async fn listing_beside_another(w: &World) -> Listing {
+    let before = w.emu.counters();
+    let stop = Arc::new(AtomicBool::new(false));
+    let other = other_client(w.emu.endpoint(), stop.clone());
+    let started = Instant::now();
+    let listed = w
+        .world
+        .all_accounts(&w.instance, true)
+        .await
+        .expect("listing");
+    let seconds = started.elapsed().as_secs_f64();
+    assert!(listed.roles_pending.is_empty(), "every role read");
+    stop.store(true, Ordering::Relaxed);
+    let (other_sent, other_throttled) = other.await.expect("other client");
+    let after = w.emu.counters();
+    let sent = (after.list_accounts - before.list_accounts)
+        + (after.list_account_roles - before.list_account_roles)
+        - other_sent;
+    let ours_throttled = after.throttled - before.throttled - other_throttled;
+    Listing {
+        seconds,
+        ours: sent - ours_throttled,
+        ours_throttled,
+        other_sent,
+        other_throttled,
+    }
+}
+
+/// The listing someone waits for, of `accounts` accounts, beside another client of the
+/// user calling at 5 requests/s: its share of throttled calls, and the listing's time
+/// against the floor (our requests ÷ the throttle).
+pub fn listing_table(rates: &[f64], accounts: usize) {
+    println!("{accounts} accounts: a listing someone waits for (`list --refresh`), another client at 5 req/s beside it");
+    println!("| throttle (req/s) | listing (s) | our requests | our 429s | floor (s) | ratio | the other's requests | its 429s | its share throttled |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for &rate in rates {
+        let l = fresh().block_on(async {
+            let w = world(accounts, rate, false).await;
+            listing_beside_another(&w).await
+        });
+        let floor = l.ours as f64 / rate;
+        println!(
+            "| {rate} | {:.1} | {} | {} | {floor:.1} | {:.3} | {} | {} | {:.1}% |",
+            l.seconds,
+            l.ours,
+            l.ours_throttled,
+            l.seconds / floor,
+            l.other_sent,
+            l.other_throttled,
+            100.0 * l.other_throttled as f64 / l.other_sent.max(1) as f64
+        );
+    }
+    println!();
+}
+
 /// A refresh 11 minutes later, after 1% of the accounts were added: requests (role lists
 /// and account pages) and seconds.
 async fn refresh_one_percent_new(w: &World) -> (u64, u64, f64) {

@@ -22,6 +22,11 @@ use tokio::task::JoinSet;
 /// The largest page the portal serves.
 pub const MAX_PAGE_SIZE: i32 = 100;
 
+/// Share of the limit the service showed that listing accounts and roles may use, even
+/// when someone waits for the whole list: the rest stays free for the user's other tools
+/// (the AWS CLI, Terraform) calling the portal meanwhile.
+pub const LISTING_SHARE: f64 = 0.9;
+
 /// An AWS account the user can reach.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -183,9 +188,10 @@ impl PortalClient {
         }
     }
 
-    /// Runs `call` under the pacer, retrying throttles (within the time budget) and
-    /// transient faults (within the attempt budget) with jittered back-off.
-    async fn call<T, E, F, Fut>(&self, operation: &'static str, call: F) -> Result<T>
+    /// Runs `call` under the pacer, using no more than `share` of the limit the service
+    /// showed, retrying throttles (within the time budget) and transient faults (within
+    /// the attempt budget) with jittered back-off.
+    async fn call<T, E, F, Fut>(&self, operation: &'static str, share: f64, call: F) -> Result<T>
     where
         F: Fn() -> Fut,
         Fut: Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>,
@@ -193,7 +199,7 @@ impl PortalClient {
     {
         let mut transient_failures = 0u32;
         loop {
-            let permit = self.pacer.acquire().await;
+            let permit = self.pacer.acquire_within(share).await;
             match call().await.map_err(classify) {
                 Ok(v) => {
                     permit.succeeded();
@@ -239,7 +245,7 @@ impl PortalClient {
         let mut seen = std::collections::HashSet::new();
         loop {
             let page = self
-                .call("ListAccounts", || {
+                .call("ListAccounts", LISTING_SHARE, || {
                     self.client
                         .list_accounts()
                         .access_token(token.expose())
@@ -283,7 +289,7 @@ impl PortalClient {
         let mut seen = std::collections::HashSet::new();
         loop {
             let page = self
-                .call("ListAccountRoles", || {
+                .call("ListAccountRoles", LISTING_SHARE, || {
                     self.client
                         .list_account_roles()
                         .access_token(token.expose())
@@ -370,7 +376,7 @@ impl PortalClient {
         role_name: &str,
     ) -> Result<RoleCredentials> {
         let out = self
-            .call("GetRoleCredentials", || {
+            .call("GetRoleCredentials", 1.0, || {
                 self.client
                     .get_role_credentials()
                     .access_token(token.expose())
@@ -414,7 +420,7 @@ impl PortalClient {
 
     /// Ends the session on the server.
     pub async fn logout(&self, token: &Secret) -> Result<()> {
-        self.call("Logout", || {
+        self.call("Logout", 1.0, || {
             self.client.logout().access_token(token.expose()).send()
         })
         .await

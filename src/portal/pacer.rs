@@ -13,6 +13,9 @@
 //!   succeeds, so nothing grows.
 //! - Only when throttle waves follow each other with no success in between does everyone
 //!   cool down, with jittered exponential back-off.
+//! - A caller that reads in bulk ([`Pacer::acquire_within`]) leaves room for the user's
+//!   other tools: once the service has shown its limit, its calls go out no faster than
+//!   a share of it, however far the pace has probed, and the pace does not probe on them.
 //!
 //! A throttled call is simply retried through the pacer; nobody sleeps on their own.
 
@@ -73,6 +76,8 @@ struct State {
     /// Requests per second, once throttled.
     rate: Option<f64>,
     next_slot: Instant,
+    /// The next call within a share of the observed limit.
+    next_shared_slot: Instant,
     successes: VecDeque<Instant>,
     sent: VecDeque<Instant>,
     last_wave: Option<Instant>,
@@ -101,6 +106,8 @@ pub struct Pacer {
 #[derive(Debug)]
 pub struct Permit<'a> {
     pacer: &'a Pacer,
+    /// Share of the observed limit the call was held to.
+    share: f64,
 }
 
 enum Wait {
@@ -119,6 +126,7 @@ impl Pacer {
                 in_flight: 0,
                 rate: None,
                 next_slot: Instant::now(),
+                next_shared_slot: Instant::now(),
                 successes: VecDeque::new(),
                 sent: VecDeque::new(),
                 last_wave: None,
@@ -140,6 +148,19 @@ impl Pacer {
 
     /// Waits until a request may go out.
     pub async fn acquire(&self) -> Permit<'_> {
+        self.acquire_within(1.0).await
+    }
+
+    /// Waits until a request may go out using no more than `share` (0–1] of the limit
+    /// the service last showed ([`Self::observed_limit`]), on top of the pace: the rest
+    /// stays free for the user's other tools. Until the service has shown its limit, the
+    /// same as [`Self::acquire`] (the limit is learnt by reaching it).
+    pub async fn acquire_within(&self, share: f64) -> Permit<'_> {
+        let share = if share.is_finite() {
+            share.clamp(0.01, 1.0)
+        } else {
+            1.0
+        };
         loop {
             let released = self.released.notified();
             tokio::pin!(released);
@@ -147,20 +168,31 @@ impl Pacer {
             let wait = {
                 let mut s = self.state();
                 let now = Instant::now();
+                let ceiling = s.observed.filter(|_| share < 1.0).map(|l| share * l);
+                let due = match (s.rate, ceiling) {
+                    (Some(_), Some(_)) => Some(s.next_slot.max(s.next_shared_slot)),
+                    (Some(_), None) => Some(s.next_slot),
+                    (None, Some(_)) => Some(s.next_shared_slot),
+                    (None, None) => None,
+                };
                 match s.cooldown_until {
                     Some(until) if until > now => Wait::Until(until),
                     _ if (s.in_flight as f64) >= s.limit.floor() => Wait::Release,
-                    _ => match s.rate {
-                        Some(_) if s.next_slot > now => Wait::Until(s.next_slot),
-                        rate => {
-                            if let Some(rate) = rate {
+                    _ => match due {
+                        Some(t) if t > now => Wait::Until(t),
+                        _ => {
+                            if let Some(rate) = s.rate {
                                 s.next_slot =
                                     s.next_slot.max(now) + Duration::from_secs_f64(1.0 / rate);
+                            }
+                            if let Some(ceiling) = ceiling {
+                                s.next_shared_slot = s.next_shared_slot.max(now)
+                                    + Duration::from_secs_f64(1.0 / ceiling.max(MIN_RATE));
                             }
                             s.in_flight += 1;
                             s.sent.push_back(now);
                             prune(&mut s.sent, now);
-                            return Permit { pacer: self };
+                            return Permit { pacer: self, share };
                         }
                     },
                 }
@@ -209,8 +241,13 @@ impl Permit<'_> {
         s.first_success.get_or_insert(now);
         s.successes.push_back(now);
         prune(&mut s.successes, now);
-        if let Some(rate) = s.rate {
-            // At pace r there are r successes a second: +0.05 each is +5% per second.
+        let ceiling = s
+            .observed
+            .filter(|_| self.share < 1.0)
+            .map(|l| self.share * l);
+        if let Some(rate) = s.rate.filter(|r| ceiling.is_none_or(|c| *r < c)) {
+            // At pace r there are r successes a second: +0.05 each is +5% per second. Not
+            // while the share held the call back: the pace was not what was tried.
             let step = if s.slow_start {
                 SLOW_START_PER_SUCCESS
             } else {
@@ -406,6 +443,48 @@ mod tests {
         }
         let grown = p.rate().expect("paced");
         assert!(grown > 4.0 * first, "slow start: {first} -> {grown} in 3 s");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_bulk_reader_keeps_a_share_of_the_limit_free() {
+        let p = Pacer::new(PacerConfig {
+            initial_concurrency: 16.0,
+            ..config()
+        });
+        // The service allows 20 requests/s: successes every 50 ms for over a second, then
+        // a throttle. It showed 19/s (20 less 5%).
+        for _ in 0..25 {
+            p.acquire_within(0.8).await.succeeded();
+            tokio::time::advance(Duration::from_millis(50)).await;
+        }
+        p.acquire_within(0.8).await.throttled();
+        let observed = p.observed_limit().expect("the limit was shown");
+        assert!((observed - 19.0).abs() < 1e-9, "{observed}");
+        // A minute of bulk reading, every call a success: the pace would probe up to the
+        // limit and past it; the bulk reader stays within 80% of what was shown.
+        let start = Instant::now();
+        let mut calls = 0u32;
+        while start.elapsed() < Duration::from_secs(60) {
+            p.acquire_within(0.8).await.succeeded();
+            calls += 1;
+        }
+        let per_second = f64::from(calls) / start.elapsed().as_secs_f64();
+        assert!(
+            per_second <= 0.8 * observed + 0.05,
+            "{per_second:.2} requests/s, over 80% of {observed}"
+        );
+        assert!(
+            per_second >= 0.8 * observed - 0.5,
+            "{per_second:.2} requests/s: the share is a ceiling, not a brake"
+        );
+        // A call that may use the whole limit still goes at the pace, which did not
+        // creep up on the calls the share held back.
+        let rate = p.rate().expect("paced");
+        assert!(rate <= observed + 1.0, "the pace crept up to {rate}");
+        let t = Instant::now();
+        p.acquire().await.succeeded();
+        p.acquire().await.succeeded();
+        assert!(t.elapsed() < Duration::from_secs_f64(2.0 / (0.8 * observed)));
     }
 
     #[tokio::test(start_paused = true)]
