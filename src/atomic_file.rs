@@ -341,6 +341,26 @@ pub fn private_dir(dir: &Path) -> crate::Result<()> {
     })
 }
 
+/// The content of `path`, a file that holds only secrets, if no one else could have put it
+/// there: a regular file (not a symlink) of this user that only this user may write to,
+/// in a directory of this user that no one else may write to. Anything else reads as
+/// nothing, as a missing file does.
+pub fn read_secret(path: &Path) -> Option<Vec<u8>> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let uid = own_uid().ok()?;
+        let ours = |m: &std::fs::Metadata| m.uid() == uid && m.mode() & 0o022 == 0;
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty())?;
+        let d = std::fs::symlink_metadata(dir).ok()?;
+        let f = std::fs::symlink_metadata(path).ok()?;
+        if !(d.is_dir() && ours(&d) && f.is_file() && ours(&f)) {
+            return None;
+        }
+    }
+    std::fs::read(path).ok()
+}
+
 /// The user id this process runs as (effective, as file ownership goes), from the
 /// kernel's own answer about a socket pair: no unsafe call needed. Asked once.
 #[cfg(unix)]

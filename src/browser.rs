@@ -46,6 +46,11 @@ pub fn local_browser_likely(env: impl Fn(&str) -> Option<String>) -> bool {
 /// Whether `url`, an address a service sent, may be opened in the browser: `https`, or
 /// plain `http` to this machine (a local emulator). Anything else is refused with why.
 pub fn web_address(url: &str) -> Result<(), &'static str> {
+    // The URL parser drops tabs and line breaks; the address itself is what is served in
+    // a redirect, so it must hold none.
+    if url.chars().any(char::is_control) {
+        return Err("it holds control characters");
+    }
     let parsed = url::Url::parse(url).map_err(|_| "it is not a web address")?;
     match (parsed.scheme(), parsed.host_str()) {
         ("https", Some(_)) => Ok(()),
@@ -57,7 +62,7 @@ pub fn web_address(url: &str) -> Result<(), &'static str> {
 
 /// Opens the sign-in page at `url` (an address [`web_address`] accepts) in the browser,
 /// through a private page in `dir` (see the module's documentation): returns once the
-/// browser was started; the one-time address is served meanwhile, for [`WAIT`] at most.
+/// browser was started; the one-time address is served meanwhile, for two minutes at most.
 pub async fn open_sign_in(url: &str, dir: &Path) -> Result<()> {
     let handoff = Handoff::open(dir, Purpose::SignIn).await?;
     let url = Secret::new(url);
@@ -132,7 +137,7 @@ pub(crate) struct Handoff {
 
 impl Handoff {
     /// Listens on a loopback port, writes the page that leads to it in `dir` (see
-    /// [`crate::atomic_file::private_dir`]), and starts the browser on the page.
+    /// `atomic_file::private_dir`), and starts the browser on the page.
     pub(crate) async fn open(dir: &Path, purpose: Purpose) -> Result<Self> {
         let loopback = |source| Error::Loopback {
             action: "listen on a loopback port for the browser",
@@ -193,8 +198,13 @@ impl Handoff {
         let url = url.clone();
         let acceptor = tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
+                let stream = match listener.accept().await {
+                    Ok((stream, _)) => stream,
+                    // Out of file descriptors, say: wait, rather than spin.
+                    Err(_) => {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
                 };
                 let (path, url, uses, tx) = (path.clone(), url.clone(), uses.clone(), tx.clone());
                 tokio::spawn(async move {
@@ -229,7 +239,7 @@ struct Page(Option<PathBuf>);
 
 impl Page {
     /// Writes the page that sends the browser to `local`, readable by the user alone, in
-    /// `dir` (see [`crate::atomic_file::private_dir`]).
+    /// `dir` (see `atomic_file::private_dir`).
     fn write(dir: &Path, purpose: Purpose, local: &str) -> Result<Self> {
         crate::atomic_file::private_dir(dir)?;
         let name = format!(
@@ -388,6 +398,8 @@ mod tests {
             "javascript:alert(1)",
             "ftp://x.example/",
             "",
+            "https://device.sso.example/?user_code=AB\r\nSet-Cookie: x=1",
+            "https://device.sso.example/\tdevice",
         ] {
             assert!(web_address(bad).is_err(), "{bad}");
         }

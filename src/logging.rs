@@ -11,7 +11,7 @@
 
 use std::fmt::Write as _;
 use tracing::Level;
-use tracing_subscriber::field::{MakeExt, RecordFields};
+use tracing_subscriber::field::RecordFields;
 use tracing_subscriber::filter::FilterFn;
 use tracing_subscriber::fmt::format::{Format, Writer};
 use tracing_subscriber::fmt::{FormatFields, Layer as FmtLayer, MakeWriter};
@@ -82,19 +82,48 @@ impl<'writer> FormatFields<'writer> for EscapedFields {
         writer: Writer<'writer>,
         fields: R,
     ) -> std::fmt::Result {
-        let format = tracing_subscriber::fmt::format::debug_fn(
-            |w: &mut Writer<'_>, field: &tracing::field::Field, value: &dyn std::fmt::Debug| {
-                let mut raw = String::new();
-                write!(raw, "{value:?}")?;
-                let shown = crate::display::text(&raw);
-                match field.name() {
-                    "message" => write!(w, "{shown}"),
-                    name => write!(w, "{name}={shown}"),
-                }
-            },
-        )
-        .delimited(" ");
-        format.format_fields(writer, fields)
+        let mut visitor = EscapingVisitor {
+            writer,
+            first: true,
+            result: Ok(()),
+        };
+        fields.record(&mut visitor);
+        visitor.result
+    }
+}
+
+/// Writes each field through [`crate::display::text`], space-separated; the `log.*`
+/// fields of events from the `log` crate are left out, as the default formatter does.
+struct EscapingVisitor<'writer> {
+    writer: Writer<'writer>,
+    first: bool,
+    result: std::fmt::Result,
+}
+
+impl tracing::field::Visit for EscapingVisitor<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        let name = field.name();
+        if self.result.is_err() || name.starts_with("log.") {
+            return;
+        }
+        let mut raw = String::new();
+        if write!(raw, "{value:?}").is_err() {
+            return;
+        }
+        let shown = crate::display::text(&raw);
+        let space = if std::mem::take(&mut self.first) {
+            ""
+        } else {
+            " "
+        };
+        self.result = match name {
+            "message" => write!(self.writer, "{space}{shown}"),
+            name => write!(
+                self.writer,
+                "{space}{}={shown}",
+                name.strip_prefix("r#").unwrap_or(name)
+            ),
+        };
     }
 }
 

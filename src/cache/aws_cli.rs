@@ -66,9 +66,9 @@ impl AwsCliTokenCache {
     }
 
     /// Writes `tokens` to every file (0600, atomically, never through a symlink). A cache
-    /// directory that is a symlink, is another user's, or that the group or others may
-    /// write to is refused before anything is written (see
-    /// [`crate::atomic_file::write_secret`]).
+    /// directory that is a symlink or another user's is refused before anything is
+    /// written, and one of ours that others could enter is made private first (see
+    /// `atomic_file::write_secret`).
     pub(crate) fn write(&self, instance: &Instance, tokens: &TokenSet) -> std::io::Result<()> {
         let mut json = serde_json::to_vec_pretty(&serde_json::json!({
             "startUrl": instance.start_url(),

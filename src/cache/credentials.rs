@@ -27,9 +27,10 @@ impl CredentialsCache {
 
     /// The cached credentials of `profile`, if there are readable ones for `target` (the
     /// instance, account and role they are of: a favourite pointed elsewhere since gets
-    /// none).
+    /// none). A file that someone else could have put there reads as none
+    /// (`atomic_file::read_secret`).
     pub fn get(&self, profile: &str, target: &str) -> Option<RoleCredentials> {
-        let bytes = std::fs::read(self.path_of(profile)).ok()?;
+        let bytes = crate::atomic_file::read_secret(&self.path_of(profile))?;
         let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
         let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
         if s("Target").as_deref() != Some(target) {
@@ -44,7 +45,7 @@ impl CredentialsCache {
     }
 
     /// Stores `credentials` of `target` for `profile`: see
-    /// [`crate::atomic_file::write_secret`] for what is refused.
+    /// `atomic_file::write_secret` for what is refused.
     pub fn put(
         &self,
         profile: &str,
@@ -192,6 +193,36 @@ mod tests {
             cache.put("dev", "a", &creds()).unwrap();
             assert_eq!(mode(&dir), 0o700);
             assert_eq!(mode(&cache.path_of("dev")), 0o600);
+        }
+
+        #[test]
+        fn credentials_someone_else_could_have_planted_are_not_served() {
+            let home = tempfile::tempdir().unwrap();
+            let dir = home.path().join("c");
+            let cache = CredentialsCache::new(&dir);
+            cache.put("dev", "a", &creds()).unwrap();
+            assert!(cache.get("dev", "a").is_some());
+            // The directory made writable by others: what is in it may be anyone's.
+            chmod(&dir, 0o777);
+            assert!(cache.get("dev", "a").is_none());
+            chmod(&dir, 0o700);
+            // The file writable by others.
+            chmod(&cache.path_of("dev"), 0o666);
+            assert!(cache.get("dev", "a").is_none());
+            chmod(&cache.path_of("dev"), 0o600);
+            // A symlink to a file that holds the same.
+            let elsewhere = home.path().join("elsewhere.json");
+            std::fs::copy(cache.path_of("dev"), &elsewhere).unwrap();
+            std::fs::remove_file(cache.path_of("dev")).unwrap();
+            std::os::unix::fs::symlink(&elsewhere, cache.path_of("dev")).unwrap();
+            assert!(cache.get("dev", "a").is_none());
+            std::fs::remove_file(cache.path_of("dev")).unwrap();
+            std::fs::rename(&elsewhere, cache.path_of("dev")).unwrap();
+            assert!(cache.get("dev", "a").is_some());
+            // Another user's file (as root, the test can make one).
+            if std::os::unix::fs::chown(cache.path_of("dev"), Some(65534), None).is_ok() {
+                assert!(cache.get("dev", "a").is_none());
+            }
         }
 
         #[test]

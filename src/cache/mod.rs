@@ -4,7 +4,7 @@
 //! private (0600 in a 0700 directory) and written atomically; none is the only copy of
 //! anything. The two that hold secrets (credentials, the token) are written 0600 whatever
 //! was there before, never through a symlink, and only into a directory of this user
-//! that no one else may write to ([`crate::atomic_file::write_secret`]).
+//! that no one else may write to (`atomic_file::write_secret`).
 
 mod accounts;
 mod aws_cli;

@@ -16,6 +16,8 @@
 //! - A caller that reads in bulk ([`Pacer::acquire_within`]) leaves room for the user's
 //!   other tools: once the service has shown its limit, its calls go out no faster than
 //!   a share of it, however far the pace has probed, and the pace does not probe on them.
+//!   What a throttle showed holds for [`SHOWN_HOLDS_FOR`]: a busy moment of another tool
+//!   long ago does not slow a listing now.
 //!
 //! A throttled call is simply retried through the pacer; nobody sleeps on their own.
 
@@ -68,6 +70,10 @@ const SLOW_START_PER_SUCCESS: f64 = 2.0;
 const SLOW_START_FLOOR: f64 = 4.0;
 /// Never pace slower than this (requests per second).
 const MIN_RATE: f64 = 0.2;
+/// How long the limit a throttle showed holds a bulk reader to its share: long enough
+/// for a listing (about a minute at 1,000 accounts), short enough that the share, which
+/// each throttle under contention lowers, is not lowered for the rest of the run.
+pub const SHOWN_HOLDS_FOR: Duration = Duration::from_secs(5 * 60);
 
 #[derive(Debug)]
 struct State {
@@ -92,6 +98,21 @@ struct State {
     /// What the last throttle showed the service allows (requests per second), as
     /// measured then; the pace probes above it, this does not.
     observed: Option<f64>,
+    /// When it was shown.
+    observed_at: Option<Instant>,
+}
+
+impl State {
+    /// The most that a caller held to `share` of the shown limit may send per second,
+    /// while what was shown still holds.
+    fn ceiling(&self, share: f64, now: Instant) -> Option<f64> {
+        let holds = self
+            .observed_at
+            .is_some_and(|t| now.duration_since(t) < SHOWN_HOLDS_FOR);
+        self.observed
+            .filter(|_| share < 1.0 && holds)
+            .map(|l| share * l)
+    }
 }
 
 /// Shared by every call of one portal client.
@@ -136,6 +157,7 @@ impl Pacer {
                 waves_without_success: 0,
                 cooldown_until: None,
                 observed: None,
+                observed_at: None,
             }),
             config,
             released: Notify::new(),
@@ -168,7 +190,7 @@ impl Pacer {
             let wait = {
                 let mut s = self.state();
                 let now = Instant::now();
-                let ceiling = s.observed.filter(|_| share < 1.0).map(|l| share * l);
+                let ceiling = s.ceiling(share, now);
                 let due = match (s.rate, ceiling) {
                     (Some(_), Some(_)) => Some(s.next_slot.max(s.next_shared_slot)),
                     (Some(_), None) => Some(s.next_slot),
@@ -241,10 +263,7 @@ impl Permit<'_> {
         s.first_success.get_or_insert(now);
         s.successes.push_back(now);
         prune(&mut s.successes, now);
-        let ceiling = s
-            .observed
-            .filter(|_| self.share < 1.0)
-            .map(|l| self.share * l);
+        let ceiling = s.ceiling(self.share, now);
         if let Some(rate) = s.rate.filter(|r| ceiling.is_none_or(|c| *r < c)) {
             // At pace r there are r successes a second: +0.05 each is +5% per second. Not
             // while the share held the call back: the pace was not what was tried.
@@ -294,6 +313,7 @@ impl Permit<'_> {
         s.rate = Some(rate.max(MIN_RATE));
         if !s.slow_start {
             s.observed = Some(rate.max(MIN_RATE));
+            s.observed_at = Some(now);
         }
         s.next_slot = now + Duration::from_secs_f64(1.0 / rate.max(MIN_RATE));
         s.limit = (s.limit / 2.0).max(1.0);
@@ -485,6 +505,36 @@ mod tests {
         p.acquire().await.succeeded();
         p.acquire().await.succeeded();
         assert!(t.elapsed() < Duration::from_secs_f64(2.0 / (0.8 * observed)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_limit_shown_long_ago_no_longer_holds_a_bulk_reader_back() {
+        let p = Pacer::new(PacerConfig {
+            initial_concurrency: 16.0,
+            ..config()
+        });
+        for _ in 0..25 {
+            p.acquire_within(0.8).await.succeeded();
+            tokio::time::advance(Duration::from_millis(50)).await;
+        }
+        p.acquire_within(0.8).await.throttled();
+        let observed = p.observed_limit().expect("the limit was shown");
+        // Ten minutes later, with no throttle since: the bulk reader goes at the pace
+        // again, and the pace probes upwards on its calls (a throttle will show the limit
+        // anew).
+        assert!(SHOWN_HOLDS_FOR <= Duration::from_secs(600));
+        tokio::time::advance(Duration::from_secs(600)).await;
+        let start = Instant::now();
+        let mut calls = 0u32;
+        while start.elapsed() < Duration::from_secs(10) {
+            p.acquire_within(0.8).await.succeeded();
+            calls += 1;
+        }
+        let per_second = f64::from(calls) / start.elapsed().as_secs_f64();
+        assert!(
+            per_second > observed,
+            "{per_second:.2} requests/s, still held below {observed}"
+        );
     }
 
     #[tokio::test(start_paused = true)]
