@@ -21,8 +21,12 @@ pub enum Error {
         reason: &'static str,
     },
 
-    /// The region name is not shaped like an AWS region.
-    #[error("'{region}' is not an AWS region name, such as us-east-1 or eu-west-1")]
+    /// The region name is not shaped like an AWS region (or none was given).
+    #[error("{}", if region.is_empty() {
+        "no region was given: the region of the IAM Identity Center instance is needed, such as us-east-1 or eu-west-1".to_owned()
+    } else {
+        format!("'{region}' is not an AWS region name, such as us-east-1 or eu-west-1")
+    })]
     InvalidRegion {
         /// What the caller gave.
         region: String,

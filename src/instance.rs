@@ -143,6 +143,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_empty_region_is_said_to_be_missing() {
+        for empty in ["", "  "] {
+            let said = validate_region(empty).unwrap_err().to_string();
+            assert!(said.starts_with("no region was given"), "{said}");
+            assert!(!said.contains("''"), "{said}");
+        }
+        let said = validate_region("eu-west").unwrap_err().to_string();
+        assert!(said.starts_with("'eu-west' is not an AWS region name"), "{said}");
+    }
+
+    #[test]
     fn an_address_from_the_browser_names_the_portal() {
         for (pasted, start) in [
             (
