@@ -24,6 +24,7 @@ const COMMANDS: &[&str] = &[
     "add_instance",
     "configured_portals",
     "import_aws_config",
+    "import_aws_config_portal",
     "remove_instance",
     "set_default_instance",
 ];

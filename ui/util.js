@@ -178,7 +178,9 @@ export function instanceForm({ onSubmit, onCancel, submitLabel }) {
   const label = h('input', { type: 'text', testid: 'instance-label', autocomplete: 'off', placeholder: 'e.g. Work' });
   const regionField = field('Region', region, 'Where IAM Identity Center runs: your administrator knows it.');
   const regionHint = regionField.querySelector('.hint');
-  // The region, when the address names it, is filled in (and said so); never over one typed.
+  const hintText = regionHint.textContent;
+  // The region, when the address names it, is filled in (and said so); never over one
+  // typed. An address that names none any more takes back the region it filled in.
   let filled = false;
   url.addEventListener('input', () => {
     const found = regionOfPortal(url.value);
@@ -186,9 +188,13 @@ export function instanceForm({ onSubmit, onCancel, submitLabel }) {
       region.value = found;
       filled = true;
       regionHint.textContent = 'Found in the address.';
+    } else if (!found && filled) {
+      region.value = '';
+      filled = false;
+      regionHint.textContent = hintText;
     }
   });
-  region.addEventListener('input', () => { filled = false; });
+  region.addEventListener('input', () => { filled = false; regionHint.textContent = hintText; });
   const form = h('form', { class: 'card form', testid: 'instance-form', novalidate: true },
     field('Access portal URL', url, 'The address where you sign in to AWS: paste it whole, from the browser\'s address bar if you like.'),
     h('div', { class: 'row2' },

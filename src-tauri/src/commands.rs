@@ -210,24 +210,50 @@ pub async fn set_preferences(app: State<'_>, preferences: Preferences) -> Comman
     Ok(app.world.set_preferences(preferences).await?)
 }
 
+/// The answer of [`generate_profiles`]: the change, and what became of sharing the
+/// session with the AWS CLI, which the profiles sign in with.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GenerateAnswer {
+    #[serde(flatten)]
+    generated: GeneratedView,
+    /// Sharing is off now (a preview: applying turns it on).
+    sharing_off: bool,
+    /// Applying turned sharing on.
+    sharing_turned_on: bool,
+}
+
 /// Generates the AWS CLI profiles `rules` ask for (or, with `preview`, only says what
-/// would change); applied rules are saved as the ones to generate with.
+/// would change); applied rules are saved as the ones to generate with, and sharing the
+/// session with the AWS CLI is turned on.
 #[tauri::command]
 pub async fn generate_profiles(
     app: State<'_>,
     rules: ProfileRules,
     preview: bool,
-) -> CommandResult<GeneratedView> {
+) -> CommandResult<GenerateAnswer> {
     let instance = app.current()?;
-    let mode = GenerateMode {
-        preview,
-        refresh: false,
-    };
-    let generated = app.world.generate_profiles(&instance, &rules, mode).await?;
-    if !preview {
-        app.world.set_profile_rules(rules).await?;
+    if preview {
+        let mode = GenerateMode {
+            preview,
+            refresh: false,
+        };
+        let generated = app.world.generate_profiles(&instance, &rules, mode).await?;
+        return Ok(GenerateAnswer {
+            generated: GeneratedView::new(&generated, preview),
+            sharing_off: !app.world.settings().preferences.share_session_with_aws_cli,
+            sharing_turned_on: false,
+        });
     }
-    Ok(GeneratedView::new(&generated, preview))
+    let applied = app
+        .world
+        .apply_profile_rules(&instance, rules, false)
+        .await?;
+    Ok(GenerateAnswer {
+        generated: GeneratedView::new(&applied.generated, preview),
+        sharing_off: false,
+        sharing_turned_on: applied.sharing_turned_on,
+    })
 }
 
 /// Starts the app at login (hidden), or stops doing so.
@@ -263,6 +289,12 @@ impl InstanceForm {
 pub async fn add_instance(app: State<'_>, instance: InstanceForm) -> CommandResult<()> {
     // The whole address a browser shows is accepted.
     let start_url = start_url_of(&instance.start_url);
+    if instance.region.trim().is_empty() {
+        return Err(CommandError {
+            code: ErrorCode::InvalidInput,
+            message: "Enter the region the access portal is in, such as us-east-1: your administrator knows it.".into(),
+        });
+    }
     let new = Instance::new(&start_url, instance.region.trim())?;
     Ok(app.world.add_instance(new, instance.label).await?)
 }
@@ -305,6 +337,19 @@ pub async fn import_aws_config(app: State<'_>) -> CommandResult<usize> {
         .iter()
         .filter(|(_, added)| matches!(added, Ok((_, true))))
         .count())
+}
+
+/// Adds one access portal the AWS CLI is set up for, labelled as in `~/.aws/config`,
+/// leaving the current one current; answers whether it was new.
+#[tauri::command]
+pub async fn import_aws_config_portal(
+    app: State<'_>,
+    instance: InstanceForm,
+) -> CommandResult<bool> {
+    Ok(app
+        .world
+        .import_aws_config_instance(&instance.instance()?)
+        .await?)
 }
 
 /// Forgets an instance.

@@ -180,6 +180,7 @@ pub fn builder<R: Runtime>(
             commands::add_instance,
             commands::configured_portals,
             commands::import_aws_config,
+            commands::import_aws_config_portal,
             commands::remove_instance,
             commands::set_default_instance,
         ])

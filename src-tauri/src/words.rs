@@ -68,9 +68,10 @@ impl Line {
 }
 
 /// Who waits for a sign-in, as one sentence ("terraform and aws are waiting for this
-/// sign-in."); `None` when nobody does. Program names are shown as text.
+/// sign-in."); `None` when nobody does. Program names, each with what it wants where it
+/// said ("aws (profile ops)"), are shown as text.
 pub fn asked_line(programs: &[String]) -> Option<String> {
-    let name = |p: &String| aws_sso_device_auth_provider::display::capped(p, 40);
+    let name = |p: &String| aws_sso_device_auth_provider::display::capped(p, 200);
     let who = match programs {
         [] => return None,
         [one] => return Some(format!("{} is waiting for this sign-in.", name(one))),

@@ -13,6 +13,8 @@ pub struct AskApp {
     /// The program named to the person; `None`: the one that runs this process
     /// ([`super::caller_name`]), looked up only when the app is asked.
     pub program: Option<String>,
+    /// What the credentials are for, said to the app to show the person.
+    pub wants: Wants,
     /// How long to wait for the person.
     pub timeout: Duration,
     /// Runs once the person is being asked (to say so to whoever watches the caller).
@@ -23,9 +25,27 @@ impl std::fmt::Debug for AskApp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AskApp")
             .field("program", &self.program)
+            .field("wants", &self.wants)
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
     }
+}
+
+/// What a caller wants the sign-in for, as the person would name it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Wants {
+    /// It does not say.
+    #[default]
+    Unsaid,
+    /// The credentials of this profile.
+    Profile(String),
+    /// The credentials of this role in this account.
+    Role {
+        /// The account id.
+        account: String,
+        /// The role name.
+        role: String,
+    },
 }
 
 /// How the request ended.
@@ -52,6 +72,18 @@ pub async fn ask(dir: &Path, app: &AskApp, instance: &Instance) -> Outcome {
             start_url: instance.start_url().to_owned(),
             region: instance.region().to_owned(),
             program: app.program.clone().unwrap_or_else(super::caller_name),
+            profile: match &app.wants {
+                Wants::Profile(p) => Some(p.clone()),
+                _ => None,
+            },
+            account: match &app.wants {
+                Wants::Role { account, .. } => Some(account.clone()),
+                _ => None,
+            },
+            role: match &app.wants {
+                Wants::Role { role, .. } => Some(role.clone()),
+                _ => None,
+            },
         };
         unix::ask(dir, app, &request, || (app.on_waiting)(instance)).await
     }

@@ -10,8 +10,12 @@
 //! line of JSON with a version, `v`. The caller sends one request:
 //!
 //! ```json
-//! {"v":1,"start_url":"https://acme.awsapps.com/start","region":"eu-west-1","program":"terraform"}
+//! {"v":1,"start_url":"https://acme.awsapps.com/start","region":"eu-west-1","program":"terraform","profile":"ops"}
 //! ```
+//!
+//! with what the caller wants the sign-in for, where it says: a profile (`profile`), or
+//! an account and a role (`account`, `role`). A caller that does not say is answered all
+//! the same, and shown by its program alone.
 //!
 //! and the app answers `{"v":1,"answer":"waiting"}` while the person is being asked,
 //! then once `ready`, `declined`, or `refused` (with a `reason`: the app cannot answer
@@ -27,7 +31,7 @@ mod client;
 #[cfg(unix)]
 mod server;
 
-pub use client::{ask, AskApp, Outcome};
+pub use client::{ask, AskApp, Outcome, Wants};
 #[cfg(unix)]
 pub use server::{serve, Accept, Connection, Listener, MAX_CALLERS};
 
@@ -56,6 +60,15 @@ pub struct Request {
     pub region: String,
     /// The program the person would recognise as asking (`terraform`, `aws`).
     pub program: String,
+    /// The profile it wants credentials for, if it says (untrusted text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// The account it wants credentials in, if it says (untrusted text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// The role it wants credentials for, if it says (untrusted text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
 }
 
 /// What the app answers.
@@ -186,6 +199,38 @@ mod tests {
         assert_eq!(line, r#"{"v":1,"answer":"refused","reason":"why"}"#);
         let back: Reply = serde_json::from_str(r#"{"v":1,"answer":"ready"}"#).unwrap();
         assert_eq!(back.answer, Answer::Ready);
+    }
+
+    #[test]
+    fn what_a_request_is_for_is_optional_on_the_wire() {
+        let request = |profile: Option<&str>| Request {
+            v: VERSION,
+            start_url: "https://a.awsapps.com/start".into(),
+            region: "eu-west-1".into(),
+            program: "aws".into(),
+            profile: profile.map(Into::into),
+            account: None,
+            role: None,
+        };
+        // An older caller's request, without it, is read as saying nothing.
+        let old: Request = serde_json::from_str(
+            r#"{"v":1,"start_url":"https://a.awsapps.com/start","region":"eu-west-1","program":"aws"}"#,
+        )
+        .unwrap();
+        assert_eq!(old, request(None));
+        assert_eq!(
+            serde_json::to_string(&request(None)).unwrap(),
+            r#"{"v":1,"start_url":"https://a.awsapps.com/start","region":"eu-west-1","program":"aws"}"#
+        );
+        let line = serde_json::to_string(&request(Some("ops"))).unwrap();
+        assert!(
+            line.ends_with(r#""program":"aws","profile":"ops"}"#),
+            "{line}"
+        );
+        assert_eq!(
+            serde_json::from_str::<Request>(&line).unwrap(),
+            request(Some("ops"))
+        );
     }
 
     #[test]

@@ -300,6 +300,7 @@ mod tests {
     fn caller(timeout: Duration, waiting: mpsc::UnboundedSender<()>) -> AskApp {
         AskApp {
             program: Some("test".into()),
+            wants: super::super::Wants::Unsaid,
             timeout,
             on_waiting: Arc::new(move |_: &Instance| {
                 let _ = waiting.send(());

@@ -17,6 +17,9 @@ use std::path::{Path, PathBuf};
 /// the copy must stay at least 10 minutes from expiry for every SDK.
 pub const SHARED_TOKEN_MARGIN: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
+/// The fields of a copy: never the refresh token or the client registration.
+const COPIED_FIELDS: [&str; 4] = ["startUrl", "region", "accessToken", "expiresAt"];
+
 /// Where, and under which identifiers, to copy one instance's access token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AwsCliTokenCache {
@@ -89,6 +92,28 @@ impl AwsCliTokenCache {
     pub(crate) fn remove(&self) -> std::io::Result<()> {
         for path in self.paths() {
             crate::atomic_file::remove_with_lock(&path)?;
+        }
+        Ok(())
+    }
+
+    /// Removes the files that hold a copy as [`Self::write`] makes it (when sharing is
+    /// turned off); a file the AWS CLI wrote at its own sign-in (with refresh fields),
+    /// or one that is not such JSON, stays. Missing files are fine.
+    pub(crate) fn remove_copies(&self) -> std::io::Result<()> {
+        for path in self.paths() {
+            let bytes = match std::fs::read(&path) {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            let ours = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes)
+                .is_ok_and(|fields| {
+                    fields.contains_key("accessToken")
+                        && fields.keys().all(|k| COPIED_FIELDS.contains(&k.as_str()))
+                });
+            if ours {
+                crate::atomic_file::remove_with_lock(&path)?;
+            }
         }
         Ok(())
     }

@@ -16,7 +16,7 @@ mod settings;
 mod status;
 
 use args::{Cli, Command, InstanceArgs};
-use aws_sso_device_auth_provider::ask::AskApp;
+use aws_sso_device_auth_provider::ask::{AskApp, Wants};
 use aws_sso_device_auth_provider::display;
 use aws_sso_device_auth_provider::env::Env;
 use aws_sso_device_auth_provider::workspace::{Options, Workspace};
@@ -55,7 +55,12 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose);
-    let _ = ASK_APP.set((!cli.no_app).then(|| ask_app(Duration::from_secs(cli.sign_in_timeout))));
+    let _ = ASK_APP.set((!cli.no_app).then(|| {
+        ask_app(
+            Duration::from_secs(cli.sign_in_timeout),
+            wants(&cli.command),
+        )
+    }));
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -194,11 +199,31 @@ async fn open_with(open_browser: bool) -> Result<Workspace, Error> {
     Workspace::open(options).await
 }
 
-/// Asking the app (naming the program that runs this one, when it comes to that),
-/// saying on stderr that the person is being asked.
-fn ask_app(timeout: Duration) -> AskApp {
+/// What `command` wants a sign-in for, as the app shows it to the person.
+fn wants(command: &Command) -> Wants {
+    match command {
+        Command::Credentials {
+            profile: Some(profile),
+            ..
+        } => Wants::Profile(profile.clone()),
+        Command::Credentials {
+            account: Some(account),
+            role: Some(role),
+            ..
+        } => Wants::Role {
+            account: account.clone(),
+            role: role.clone(),
+        },
+        _ => Wants::Unsaid,
+    }
+}
+
+/// Asking the app (naming the program that runs this one, when it comes to that, and
+/// what it wants), saying on stderr that the person is being asked.
+fn ask_app(timeout: Duration, wants: Wants) -> AskApp {
     AskApp {
         program: None,
+        wants,
         timeout,
         on_waiting: Arc::new(move |instance: &Instance| {
             eprintln!(

@@ -20,17 +20,19 @@ pub(super) struct Asks {
 
 #[derive(Debug)]
 struct Waiter {
-    program: String,
+    /// The program, and what it wants, as shown to the person.
+    shown: String,
     answer: oneshot::Sender<Answer>,
 }
 
 impl Asks {
-    /// The programs still waiting, each once, in the order they asked.
+    /// The programs still waiting, each with what it wants where it said, each once, in
+    /// the order they asked.
     pub(super) fn programs(&self) -> Vec<String> {
         let mut programs: Vec<String> = Vec::new();
         for w in self.waiting.iter().filter(|w| !w.answer.is_closed()) {
-            if !programs.contains(&w.program) {
-                programs.push(w.program.clone());
+            if !programs.contains(&w.shown) {
+                programs.push(w.shown.clone());
             }
         }
         programs
@@ -40,6 +42,10 @@ impl Asks {
 /// The longest program name kept.
 #[cfg_attr(not(unix), allow(dead_code))]
 const PROGRAM_CHARS: usize = 40;
+
+/// The longest profile, account or role name kept.
+#[cfg_attr(not(unix), allow(dead_code))]
+const NAME_CHARS: usize = 64;
 
 impl Workspace {
     /// Answers the sign-in requests of the user's other processes at the socket in the
@@ -87,8 +93,9 @@ impl Workspace {
             Ok(None) => Answer::Ready,
             Ok(Some(instance)) => {
                 let program = program_name(&request.program, conn.pid());
-                tracing::info!(%instance, %program, "a sign-in is asked for");
-                let answer = self.wait_for_sign_in(&instance, program);
+                let shown = with_what_it_wants(&program, &request);
+                tracing::info!(%instance, program = %shown, "a sign-in is asked for");
+                let answer = self.wait_for_sign_in(&instance, program, shown);
                 if conn.answer(Answer::Waiting).await.is_err() {
                     return;
                 }
@@ -124,10 +131,16 @@ impl Workspace {
         }
     }
 
-    /// Adds a caller to those waiting for a sign-in to `instance`; the first since the
-    /// session needed one tells the person ([`Event::SignInAsked`]).
+    /// Adds a caller, `program`, shown as `shown`, to those waiting for a sign-in to
+    /// `instance`; the first since the session needed one tells the person
+    /// ([`Event::SignInAsked`]).
     #[cfg_attr(not(unix), allow(dead_code))]
-    fn wait_for_sign_in(&self, instance: &Instance, program: String) -> oneshot::Receiver<Answer> {
+    fn wait_for_sign_in(
+        &self,
+        instance: &Instance,
+        program: String,
+        shown: String,
+    ) -> oneshot::Receiver<Answer> {
         let (tx, rx) = oneshot::channel();
         let event = {
             let mut state = self.lock();
@@ -136,10 +149,7 @@ impl Workspace {
             let first = asks.waiting.is_empty();
             let notify = !asks.told;
             asks.told = true;
-            asks.waiting.push(Waiter {
-                program: program.clone(),
-                answer: tx,
-            });
+            asks.waiting.push(Waiter { shown, answer: tx });
             Event::SignInAsked {
                 instance: instance.clone(),
                 program,
@@ -214,9 +224,55 @@ fn program_name(said: &str, pid: Option<i32>) -> String {
     }
 }
 
+/// `program` and what the request wants, where it says: `aws (profile ops)`,
+/// `terraform (role ReadOnly in account 123456789012)`. The names are kept as sent
+/// (shown escaped, as every name), no longer than [`NAME_CHARS`] each.
+#[cfg(unix)]
+fn with_what_it_wants(program: &str, request: &Request) -> String {
+    let name = |s: &str| -> String { s.trim().chars().take(NAME_CHARS).collect() };
+    let said = |s: &Option<String>| s.as_deref().map(name).filter(|s| !s.is_empty());
+    match (
+        said(&request.profile),
+        said(&request.account),
+        said(&request.role),
+    ) {
+        (Some(profile), _, _) => format!("{program} (profile {profile})"),
+        (None, Some(account), Some(role)) => {
+            format!("{program} (role {role} in account {account})")
+        }
+        (None, None, Some(role)) => format!("{program} (role {role})"),
+        (None, Some(account), None) => format!("{program} (account {account})"),
+        (None, None, None) => program.to_owned(),
+    }
+}
+
 #[cfg(all(test, unix))]
 mod tests {
-    use super::program_name;
+    use super::{program_name, with_what_it_wants};
+    use crate::ask::{Request, VERSION};
+
+    #[test]
+    fn a_caller_is_shown_with_what_it_wants() {
+        let request = |profile: Option<&str>, account: Option<&str>, role: Option<&str>| Request {
+            v: VERSION,
+            start_url: "https://a.awsapps.com/start".into(),
+            region: "eu-west-1".into(),
+            program: "aws".into(),
+            profile: profile.map(Into::into),
+            account: account.map(Into::into),
+            role: role.map(Into::into),
+        };
+        let shown = |r: Request| with_what_it_wants("aws", &r);
+        assert_eq!(shown(request(None, None, None)), "aws");
+        assert_eq!(shown(request(Some(" "), None, None)), "aws");
+        assert_eq!(shown(request(Some("ops"), None, None)), "aws (profile ops)");
+        assert_eq!(
+            shown(request(None, Some("123456789012"), Some("ReadOnly"))),
+            "aws (role ReadOnly in account 123456789012)"
+        );
+        let long = shown(request(Some(&"p".repeat(500)), None, None));
+        assert_eq!(long.len(), "aws (profile )".len() + 64);
+    }
 
     #[test]
     fn program_names_are_one_short_line() {

@@ -37,7 +37,7 @@ pub use favourites::{
     ConsoleTarget, FavouriteCredentials, FavouriteEdit, NewFavourite, ProfileRequest,
     WrittenProfile, WrittenVerb,
 };
-pub use populate::GenerateMode;
+pub use populate::{AppliedRules, GenerateMode};
 pub use sign_in::SignedOut;
 pub use status::{
     Failure, FavouriteStatus, InstanceStatus, OneOffStatus, SessionPhase, SignInCode, Status,

@@ -17,6 +17,15 @@ pub struct GenerateMode {
     pub refresh: bool,
 }
 
+/// What [`Workspace::apply_profile_rules`] did.
+#[derive(Debug, Clone)]
+pub struct AppliedRules {
+    /// The profiles generated.
+    pub generated: Generated,
+    /// Sharing the session with the AWS CLI was off, and is now on.
+    pub sharing_turned_on: bool,
+}
+
 impl Workspace {
     /// Generates `rules`' profiles for `instance` from its whole account list (the cache
     /// while fresh, else read first, every role). When the session is shared with the AWS
@@ -57,6 +66,42 @@ impl Workspace {
             }
         }
         Ok(generated)
+    }
+
+    /// Applies `rules` for `instance`: generates their profiles (reading the account
+    /// list from AWS first with `refresh`), keeps them as the rules to generate with, and
+    /// turns on sharing the session with the AWS CLI, which the profiles sign in with:
+    /// the token is in the AWS CLI's cache when this answers.
+    pub async fn apply_profile_rules(
+        &self,
+        instance: &Instance,
+        rules: ProfileRules,
+        refresh: bool,
+    ) -> Result<AppliedRules> {
+        let mode = GenerateMode {
+            preview: false,
+            refresh,
+        };
+        let generated = self.generate_profiles(instance, &rules, mode).await?;
+        let sharing_turned_on = self
+            .update_settings(move |s| {
+                s.preferences.aws_cli_profiles = rules;
+                let was = std::mem::replace(&mut s.preferences.share_session_with_aws_cli, true);
+                Ok(!was)
+            })
+            .await?;
+        if sharing_turned_on {
+            // Shared when the settings changed; a failure there is this answer's.
+            match self.provider(instance).await?.share_session_again().await {
+                Err(e) if !e.needs_sign_in() => return Err(e),
+                _ => {}
+            }
+            tracing::info!(instance = %instance, "sharing the session with the AWS CLI, for its profiles");
+        }
+        Ok(AppliedRules {
+            generated,
+            sharing_turned_on,
+        })
     }
 
     /// Saves `rules` as the ones to generate with (checked first).

@@ -1,6 +1,7 @@
 //! Changing the settings, and following changes made by another process.
 
 use super::{blocking, Event, Stamp, Workspace};
+use crate::cache::AwsCliTokenCache;
 use crate::error::{Error, Result};
 use crate::instance::Instance;
 use crate::settings::{Preferences, Settings};
@@ -44,15 +45,107 @@ impl Workspace {
 
     /// Takes `settings` as the current ones and makes everything follow them.
     async fn adopt(&self, settings: Settings, stamp: Option<Stamp>) -> Result<()> {
-        {
+        let shared_before = {
             let mut state = self.lock();
+            let before = state.settings.preferences.share_session_with_aws_cli;
             state.settings = Arc::new(settings);
             state.stamp = stamp;
-        }
+            before
+        };
         self.announce_skipped();
         let followed = self.reconcile().await;
+        let shared = self.follow_sharing(shared_before).await;
         self.emit(Event::Changed);
-        followed
+        followed.and(shared)
+    }
+
+    /// When sharing the session with the AWS CLI was just turned on, copies every
+    /// session's token into the AWS CLI's cache now (not at its next refresh); when
+    /// turned off, removes those copies. Every instance known or in use takes part.
+    async fn follow_sharing(&self, before: bool) -> Result<()> {
+        let (now, instances, idle) = {
+            let mut state = self.lock();
+            let now = state.settings.preferences.share_session_with_aws_cli;
+            if now == before {
+                return Ok(());
+            }
+            let mut instances = state.settings.known_instances();
+            for i in state.sessions.keys() {
+                if !instances.contains(i) {
+                    instances.push(i.clone());
+                }
+            }
+            // While kept fresh, `reconcile` built the providers again for the new
+            // preference. Otherwise the idle ones are built again here, keeping where
+            // their session stands.
+            let mut idle = Vec::new();
+            if !state.keeping_fresh {
+                state.sessions.retain(|i, s| {
+                    let keep = s.pending.is_some() || s.renewer().is_some();
+                    if !keep {
+                        idle.push((
+                            i.clone(),
+                            s.phase,
+                            s.info.clone(),
+                            s.signed_in_this_run,
+                            s.failure.clone(),
+                        ));
+                    }
+                    keep
+                });
+            }
+            (now, instances, idle)
+        };
+        for (instance, phase, info, signed_in_this_run, failure) in idle {
+            self.provider(&instance).await?;
+            // The same session, seen through a new provider: nothing to announce.
+            if let Some(s) = self.lock().sessions.get_mut(&instance) {
+                s.phase = phase;
+                s.info = info;
+                s.signed_in_this_run = signed_in_this_run;
+                s.failure = failure;
+            }
+        }
+        let mut first = Ok(());
+        for instance in instances {
+            let done = if now {
+                match self.provider(&instance).await {
+                    Ok(p) => p.share_session_again().await,
+                    Err(e) => Err(e),
+                }
+            } else {
+                self.remove_shared_copies(&instance).await
+            };
+            match done {
+                // Nothing to share: it shares at its next sign-in.
+                Err(e) if e.needs_sign_in() => {}
+                Err(e) => {
+                    tracing::warn!(%instance, error = %e, "could not follow the sharing of the session with the AWS CLI");
+                    if first.is_ok() {
+                        first = Err(e);
+                    }
+                }
+                Ok(()) => {}
+            }
+        }
+        first
+    }
+
+    /// Removes the copies of `instance`'s token from the AWS CLI's cache.
+    async fn remove_shared_copies(&self, instance: &Instance) -> Result<()> {
+        let Some(dir) = self.shared.paths.aws_cli_sso_cache_dir() else {
+            return Ok(());
+        };
+        let (files, instance) = (self.shared.files.clone(), instance.clone());
+        blocking("removal of the AWS CLI's copy of the token", move || {
+            let cache = AwsCliTokenCache::for_instance(&instance, &files, &dir)?;
+            cache.remove_copies().map_err(|source| Error::Io {
+                action: "remove a copy of the token in",
+                path: dir,
+                source,
+            })
+        })
+        .await
     }
 
     /// Says (once each) which entries of the settings are skipped.
@@ -174,6 +267,21 @@ impl Workspace {
             files.configured_instances()
         })
         .await
+    }
+
+    /// Remembers one IAM Identity Center instance the AWS CLI is set up for in the
+    /// config file, with the label its section there gives it (the current one stays
+    /// current); whether it was new.
+    pub async fn import_aws_config_instance(&self, instance: &Instance) -> Result<bool> {
+        let label = self
+            .aws_config_instances()
+            .await?
+            .into_iter()
+            .find(|c| Instance::new(&c.start_url, &c.region).is_ok_and(|i| &i == instance))
+            .and_then(|c| c.source.split_once(' ').map(|(_, n)| n.to_owned()));
+        let instance = instance.clone();
+        self.update_settings(move |s| Ok(s.add_instance(&instance, label)))
+            .await
     }
 
     /// Remembers the IAM Identity Center instances the AWS CLI is set up for in the

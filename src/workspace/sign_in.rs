@@ -3,11 +3,12 @@
 use super::sessions::PendingSignIn;
 use super::status::SessionPhase;
 use super::{blocking, Event, Workspace};
-use crate::awsfiles::Changes;
+use crate::awsfiles::{AwsFiles, Changes, ProfileName};
 use crate::cache::{AccountsCache, CredentialsCache};
 use crate::error::{Error, Result};
 use crate::instance::Instance;
 use crate::provider::SessionInfo;
+use crate::settings::Settings;
 use crate::store::SignInFlow;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -132,9 +133,11 @@ impl Workspace {
     }
 
     /// Signs out of `instance`: on the server, in the keychain and the AWS CLI's cache.
-    /// Then the cached credentials of its favourites and its account list go, and its
-    /// favourites' profiles too when the preferences ask for that; a failure there is in
-    /// the answer (the session is over either way).
+    /// Then the cached credentials of its favourites and its account list go, and when
+    /// the preferences ask for that, the profiles with keys this project wrote for it:
+    /// its favourites' and every one-off profile (the files do not say which portal a
+    /// one-off profile came from); other portals' favourites and the user's own stay. A
+    /// failure there is in the answer (the session is over either way).
     pub async fn sign_out(&self, instance: &Instance) -> Result<SignedOut> {
         self.provider(instance).await?.sign_out().await?;
         self.change_session(instance, |s| {
@@ -153,11 +156,12 @@ impl Workspace {
             .map(|f| f.profile.clone())
             .collect();
         let remove = settings.preferences.remove_profiles_on_sign_out;
-        let (paths, files, i, gone) = (
+        let (paths, files, i, gone, all) = (
             self.shared.paths.clone(),
             self.shared.files.clone(),
             instance.clone(),
             names.clone(),
+            settings.clone(),
         );
         let cleaned = blocking("clean-up after the sign-out", move || {
             let credentials = CredentialsCache::new(paths.credentials_cache_dir());
@@ -172,9 +176,10 @@ impl Workspace {
             if !remove {
                 return Ok(Vec::new());
             }
-            let changes = gone
-                .iter()
-                .fold(Changes::new(), |c, name| c.remove(name.clone()));
+            let changes = one_off_profiles(&files, &all)?
+                .into_iter()
+                .chain(gone)
+                .fold(Changes::new(), Changes::remove);
             Ok(files.apply(&changes)?.removed)
         })
         .await;
@@ -194,6 +199,11 @@ impl Workspace {
                     p.written_at = None;
                 }
             }
+            for name in &removed {
+                if !names.contains(name) {
+                    state.profiles.remove(name.as_str());
+                }
+            }
         }
         self.emit(Event::Changed);
         Ok(SignedOut {
@@ -202,20 +212,36 @@ impl Workspace {
         })
     }
 
-    /// When the app quits: removes the favourites' profiles if the preferences ask for
-    /// that; returns those removed.
+    /// When the app quits: removes the profiles with keys this project wrote (every
+    /// favourite's and every one-off profile) if the preferences ask for that; returns
+    /// those removed. The user's own profiles stay.
     pub async fn on_quit(&self) -> Result<Vec<String>> {
         let settings = self.settings();
         if !settings.preferences.remove_profiles_on_quit {
             return Ok(Vec::new());
         }
-        let changes = settings
-            .favourites
-            .iter()
-            .filter(|f| !f.credential_process)
-            .fold(Changes::new(), |c, f| c.remove(f.profile.clone()));
-        let files = self.shared.files.clone();
-        let applied = blocking("removal of the profiles", move || files.apply(&changes)).await?;
+        let (files, all) = (self.shared.files.clone(), settings.clone());
+        let applied = blocking("removal of the profiles", move || {
+            let changes = one_off_profiles(&files, &all)?
+                .into_iter()
+                .chain(
+                    all.favourites
+                        .iter()
+                        .filter(|f| !f.credential_process)
+                        .map(|f| f.profile.clone()),
+                )
+                .fold(Changes::new(), Changes::remove);
+            files.apply(&changes)
+        })
+        .await?;
+        {
+            let mut state = self.lock();
+            for name in &applied.removed {
+                if !settings.favourites.iter().any(|f| f.profile == *name) {
+                    state.profiles.remove(name.as_str());
+                }
+            }
+        }
         Ok(applied.removed.iter().map(ToString::to_string).collect())
     }
 
@@ -253,4 +279,20 @@ impl Workspace {
         }
         self.read_profiles().await
     }
+}
+
+/// The one-off profiles in the credentials file: those this project wrote (marked) that
+/// are no favourite's.
+fn one_off_profiles(files: &AwsFiles, settings: &Settings) -> Result<Vec<ProfileName>> {
+    Ok(files
+        .managed_profiles()?
+        .into_iter()
+        .filter(|m| {
+            !settings
+                .favourites
+                .iter()
+                .any(|f| f.profile.as_str() == m.name)
+        })
+        .filter_map(|m| ProfileName::new(&m.name).ok())
+        .collect())
 }

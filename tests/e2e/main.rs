@@ -688,6 +688,170 @@ async fn the_first_run_welcomes_imports_the_cli_s_portals_and_takes_a_pasted_add
     s.close().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn the_first_run_leads_from_accounts_to_a_portal_and_its_form_says_what_is_true() {
+    first_run_form("first-run", &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn the_first_run_form_in_the_dark_theme() {
+    first_run_form("first-run-dark", &[("GTK_THEME", "Adwaita:dark")]).await;
+}
+
+/// A screenshot once the window has painted what the page now holds (the compositor
+/// lags a change or a resize by a frame or two).
+async fn painted_shot(s: &Session, name: &str) {
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    s.screenshot(name).await;
+}
+
+/// The text of the hint under the region field.
+async fn region_hint(s: &Session) -> String {
+    let v = s
+        .execute(
+            "const r = document.querySelector('[data-testid=instance-region]'); \
+             return document.getElementById(r.getAttribute('aria-describedby')).textContent;",
+        )
+        .await;
+    v.as_str().unwrap_or_default().to_owned()
+}
+
+async fn region_value(s: &Session) -> String {
+    let v = s
+        .execute("return document.querySelector('[data-testid=instance-region]').value;")
+        .await;
+    v.as_str().unwrap_or_default().to_owned()
+}
+
+async fn first_run_form(shots: &str, env: &[(&str, &str)]) {
+    let world = World::new(EmulatorConfig::default(), env).await;
+    // Nothing set up in the app, nor in the AWS CLI.
+    let settings_path = world.home.path().join(".config/aws-sso-tray/settings.json");
+    Settings::default().save(&settings_path).expect("settings");
+    let s = world.session(shots).await;
+    s.wait_for_text(&testid("view-sign-in"), 20, |t| t.contains("Welcome"))
+        .await;
+
+    // Accounts, before there is any access portal, leads on to adding one.
+    s.click_on(&testid("tab-accounts"), 5).await;
+    let on = s
+        .wait_for_text(&testid("accounts-sign-in"), 10, |t| !t.is_empty())
+        .await;
+    assert_eq!(on, "Add your access portal");
+    s.resize(420, 640).await;
+    painted_shot(&s, "01-accounts-first-run-narrow").await;
+    s.click_on(&testid("accounts-sign-in"), 5).await;
+    s.wait_for_text(&testid("view-sign-in"), 10, |t| t.contains("Welcome"))
+        .await;
+
+    // The region an address names is filled in, and said so; an address that names none
+    // takes both back.
+    let url = s.wait_for(&testid("instance-start-url"), 5).await;
+    s.type_into(&url, "https://ssoins-7223.portal.ap-southeast-2.app.aws/#/")
+        .await;
+    assert_eq!(region_value(&s).await, "ap-southeast-2");
+    assert_eq!(region_hint(&s).await, "Found in the address.");
+    s.execute("document.querySelector('[data-testid=instance-start-url]').value = '';")
+        .await;
+    s.type_into(&url, "https://acme.awsapps.com/start").await;
+    assert_eq!(region_value(&s).await, "");
+    let hint = region_hint(&s).await;
+    assert!(
+        !hint.contains("Found in the address"),
+        "the hint still says the region was found: {hint}"
+    );
+
+    // No region: the form says it is needed, in words.
+    s.click_on(&testid("instance-save"), 5).await;
+    let error = s
+        .wait_for_text(&testid("form-error"), 10, |t| !t.is_empty())
+        .await;
+    assert!(!error.contains("''"), "{error}");
+    assert!(error.starts_with("Enter the region"), "{error}");
+    painted_shot(&s, "02-no-region-narrow").await;
+    s.resize(800, 600).await;
+    s.click_on(&testid("tab-accounts"), 5).await;
+    s.wait_for(&testid("accounts-sign-in"), 5).await;
+    painted_shot(&s, "03-accounts-first-run").await;
+    assert!(Settings::load(&settings_path)
+        .expect("settings")
+        .instances
+        .is_empty());
+    s.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn settings_import_the_aws_cli_s_portals_one_at_a_time() {
+    aws_config_import("settings-import", &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn settings_import_in_the_dark_theme() {
+    aws_config_import("settings-import-dark", &[("GTK_THEME", "Adwaita:dark")]).await;
+}
+
+async fn aws_config_import(shots: &str, env: &[(&str, &str)]) {
+    let world = World::new(EmulatorConfig::default(), env).await;
+    let settings_path = world.home.path().join(".config/aws-sso-tray/settings.json");
+    let current = Settings::load(&settings_path).expect("settings").instances[0]
+        .instance
+        .clone();
+    std::fs::create_dir_all(world.home.path().join(".aws")).expect("dir");
+    std::fs::write(
+        world.home.path().join(".aws/config"),
+        "[sso-session acme]\nsso_start_url = https://acme.awsapps.com/start\nsso_region = eu-central-1\n\n\
+         [sso-session beta]\nsso_start_url = https://beta.awsapps.com/start\nsso_region = us-east-1\n",
+    )
+    .expect("config");
+    let s = world.session(shots).await;
+    s.wait_for(&testid("sign-in-start"), 20).await;
+    s.click_on(&testid("tab-settings"), 5).await;
+    let listed = s
+        .wait_for_text(&testid("aws-config-portals"), 10, |t| t.contains("beta"))
+        .await;
+    assert!(
+        listed.contains("https://acme.awsapps.com/start · eu-central-1"),
+        "{listed}"
+    );
+    assert_eq!(s.find_all(&testid("aws-config-portal")).await.len(), 2);
+    painted_shot(&s, "01-importable").await;
+
+    // One of them, by its own Add: the other stays offered, the current stays current.
+    s.click_on(
+        "[data-testid=aws-config-portal][data-start-url=\"https://acme.awsapps.com/start\"] [data-testid=aws-config-add]",
+        5,
+    )
+    .await;
+    s.wait_for_text(&testid("instance-list"), 10, |t| t.contains("acme"))
+        .await;
+    let left = s
+        .wait_for_text(&testid("aws-config-portals"), 10, |t| !t.contains("acme"))
+        .await;
+    assert!(left.contains("beta"), "{left}");
+    let saved = Settings::load(&settings_path).expect("settings");
+    let urls: Vec<&str> = saved
+        .instances
+        .iter()
+        .map(|i| i.instance.start_url())
+        .collect();
+    assert_eq!(
+        urls,
+        [current.start_url(), "https://acme.awsapps.com/start"]
+    );
+    assert_eq!(
+        saved.default_instance().map(|i| &i.instance),
+        Some(&current)
+    );
+    assert_eq!(saved.instances[1].label.as_deref(), Some("acme"));
+    s.resize(420, 640).await;
+    painted_shot(&s, "02-one-imported-narrow").await;
+    s.close().await;
+}
+
 /// The accounts listed now, each with the roles shown.
 async fn shown(s: &Session) -> Vec<(String, Vec<String>)> {
     let v = s
@@ -1612,6 +1776,11 @@ async fn programs_ask(shots: &str, env: &[(&str, &str)]) {
         })
         .await;
     assert!(line.starts_with("e2e"), "the test program asks: {line}");
+    // It says what for: the profile each caller asked for.
+    assert!(
+        line.ends_with(" (profile asked) is waiting for this sign-in."),
+        "{line}"
+    );
     s.wait_for(&testid("decline-sign-in"), 5).await;
     s.screenshot("01-asked").await;
     s.resize(360, 640).await;

@@ -244,6 +244,7 @@ async fn a_caller_over_the_limit_signs_in_by_itself_at_once_and_the_others_wait_
     let (told, mut waiting) = tokio::sync::mpsc::unbounded_channel();
     let probe = AskApp {
         program: Some("terraform".into()),
+        wants: ask::Wants::Unsaid,
         timeout: Duration::from_secs(120),
         on_waiting: Arc::new(move |_: &Instance| {
             let _ = told.send(());
@@ -357,6 +358,7 @@ async fn without_the_app_or_with_its_stale_socket_callers_sign_in_themselves() {
     tokio::spawn(async move { world.answer_sign_in_requests(listener).await });
     let probe = AskApp {
         program: Some("probe".into()),
+        wants: ask::Wants::Unsaid,
         timeout: Duration::from_secs(5),
         on_waiting: Arc::new(|_: &Instance| {}),
     };
@@ -374,6 +376,7 @@ async fn processes_of_other_users_are_not_answered() {
     let dir = socket_dir(&cli);
     let probe = AskApp {
         program: Some("probe".into()),
+        wants: ask::Wants::Unsaid,
         timeout: Duration::from_secs(5),
         on_waiting: Arc::new(|_: &Instance| {}),
     };
@@ -426,4 +429,102 @@ async fn processes_of_other_users_are_not_answered() {
         Outcome::NoApp(why) => assert!(why.contains("not the app's access portal"), "{why}"),
         o => panic!("{o:?}"),
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_names_the_profile_or_role_wanted_and_an_older_one_is_answered_as_before() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let (emu, cli, instance) = dead_session().await;
+    let dir = socket_dir(&cli);
+
+    // The requests as they arrive, read with the app's own listener.
+    let listener = Listener::bind(&dir).await.expect("bind");
+    // Each caller, unanswered, waits on.
+    let mut by_profile = caller(&cli, &[]);
+    let mut first = tokio::time::timeout(Duration::from_secs(30), listener.accept())
+        .await
+        .expect("the caller asks")
+        .expect("accept");
+    let request = first.request().await.expect("request");
+    assert_eq!(
+        (request.profile.as_deref(), request.account, request.role),
+        (Some("ops"), None, None)
+    );
+    // A caller for a role in an account (through the library: the command line asks
+    // the app only where it may sign in, for a profile).
+    let probe = AskApp {
+        program: Some("probe".into()),
+        wants: ask::Wants::Role {
+            account: "123456789012".into(),
+            role: "ReadOnly".into(),
+        },
+        timeout: Duration::from_secs(30),
+        on_waiting: Arc::new(|_: &Instance| {}),
+    };
+    let (d, i) = (dir.clone(), instance.clone());
+    let by_role = tokio::spawn(async move { ask::ask(&d, &probe, &i).await });
+    let mut conn = tokio::time::timeout(Duration::from_secs(30), listener.accept())
+        .await
+        .expect("the caller asks")
+        .expect("accept");
+    let request = conn.request().await.expect("request");
+    assert_eq!(
+        (
+            request.profile,
+            request.account.as_deref(),
+            request.role.as_deref()
+        ),
+        (None, Some("123456789012"), Some("ReadOnly"))
+    );
+    by_role.abort();
+    by_profile.start_kill().expect("kill");
+    by_profile.wait().await.expect("ends");
+    drop((first, conn, listener));
+
+    // The app shows each caller with what it wants; a caller that does not say (an
+    // older one) is answered, and shown by its program alone.
+    let world = app(&cli, &emu).await;
+    let listener = Listener::bind(&dir).await.expect("bind");
+    let server = world.clone();
+    let serving = tokio::spawn(async move { server.answer_sign_in_requests(listener).await });
+    let mut events = world.subscribe();
+    let child = caller(&cli, &[]);
+    asked(&mut events, 1).await;
+    let old = tokio::net::UnixStream::connect(dir.join(ask::SOCKET))
+        .await
+        .expect("connect");
+    let (read, mut write) = old.into_split();
+    let line = serde_json::json!({
+        "v": 1,
+        "start_url": instance.start_url(),
+        "region": instance.region(),
+        "program": "oldtool",
+    });
+    write
+        .write_all(format!("{line}\n").as_bytes())
+        .await
+        .expect("send");
+    let mut answer = String::new();
+    let mut read = BufReader::new(read);
+    tokio::time::timeout(Duration::from_secs(10), read.read_line(&mut answer))
+        .await
+        .expect("answered")
+        .expect("read");
+    assert_eq!(answer.trim_end(), r#"{"v":1,"answer":"waiting"}"#);
+    let waiting = world
+        .status()
+        .instance(&instance)
+        .expect("instance")
+        .asked_by
+        .clone();
+    assert_eq!(waiting.len(), 2, "{waiting:?}");
+    assert!(waiting[0].ends_with(" (profile ops)"), "{waiting:?}");
+    assert_eq!(waiting[1], "oldtool");
+    world.decline_sign_in(&instance);
+    let (out, _) = outputs(vec![child]).await.remove(0);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    answer.clear();
+    read.read_line(&mut answer).await.expect("read");
+    assert_eq!(answer.trim_end(), r#"{"v":1,"answer":"declined"}"#);
+    serving.abort();
 }

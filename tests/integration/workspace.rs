@@ -441,3 +441,266 @@ async fn saved_rules_are_applied_again_after_each_complete_refresh_and_follow_ac
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(std::fs::read_to_string(&config).expect("config"), text);
 }
+
+/// The file of the AWS CLI's token cache named by `identifier` (a start URL or an
+/// `[sso-session]` name), under `home`.
+fn aws_cli_cache_file(home: &Path, identifier: &str) -> std::path::PathBuf {
+    use sha1::Digest;
+    let digest = sha1::Sha1::digest(identifier.as_bytes());
+    let name: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    home.join(format!(".aws/sso/cache/{name}.json"))
+}
+
+/// A workspace kept fresh as the app keeps it, on `instance` (remembered, the default),
+/// signed in; sharing with the AWS CLI off.
+async fn the_app_signed_in(
+    accounts: usize,
+) -> (
+    Emulator,
+    ManualClock,
+    tempfile::TempDir,
+    Workspace,
+    Instance,
+) {
+    let (emu, clock) = emulator_with_clock(EmulatorConfig {
+        accounts,
+        auto_approve: true,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let home = tempfile::tempdir().expect("home");
+    let world = Workspace::open(options(home.path(), &emu, &clock))
+        .await
+        .expect("open");
+    let instance = Instance::new(&unique_start_url(), "eu-west-1").expect("instance");
+    world
+        .add_instance(instance.clone(), Some("acme".into()))
+        .await
+        .expect("remembered");
+    world.keep_fresh().await;
+    world.sign_in(&instance, None).await.expect("signed in");
+    assert!(!world.settings().preferences.share_session_with_aws_cli);
+    (emu, clock, home, world, instance)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn turning_sharing_on_copies_the_token_at_once_and_off_removes_the_copy() {
+    let (_emu, _clock, home, world, instance) = the_app_signed_in(1).await;
+    let copy = aws_cli_cache_file(home.path(), instance.start_url());
+    assert!(!copy.exists(), "nothing shared while sharing is off");
+
+    world
+        .set_preference("shareSessionWithAwsCli", "true")
+        .await
+        .expect("sharing on");
+    let text = std::fs::read_to_string(&copy).expect("the token is shared at once");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert!(json["accessToken"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(json.get("refreshToken").is_none(), "{text:.0}");
+
+    // The user's own `[sso-session]` for this portal, and the file the AWS CLI's own
+    // sign-in wrote for it (with refresh fields): not ours to remove.
+    std::fs::write(
+        home.path().join(".aws/config"),
+        format!(
+            "[sso-session mine]\nsso_start_url = {}\nsso_region = eu-west-1\n",
+            instance.start_url()
+        ),
+    )
+    .expect("config");
+    let theirs = aws_cli_cache_file(home.path(), "mine");
+    let cli_own = r#"{"startUrl": "x", "accessToken": "t", "refreshToken": "r", "clientId": "c"}"#;
+    std::fs::write(&theirs, cli_own).expect("theirs");
+
+    world
+        .set_preference("shareSessionWithAwsCli", "false")
+        .await
+        .expect("sharing off");
+    assert!(!copy.exists(), "the copy goes when sharing is turned off");
+    assert_eq!(std::fs::read_to_string(&theirs).expect("kept"), cli_own);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_world_not_kept_fresh_shares_at_once_too_and_keeps_the_session_s_phase() {
+    // As `aws-sso-auth settings set shareSessionWithAwsCli true` runs: one call, after the
+    // session's provider was built without sharing.
+    let (_emu, _clock, home, world, instance) = signed_in_to(1).await;
+    let copy = aws_cli_cache_file(home.path(), instance.start_url());
+    assert!(!copy.exists());
+    world
+        .set_preference("shareSessionWithAwsCli", "true")
+        .await
+        .expect("sharing on");
+    assert!(copy.exists(), "the token is shared at once");
+    assert_eq!(
+        world.phase(&instance),
+        aws_sso_device_auth_provider::workspace::SessionPhase::SignedIn
+    );
+    world
+        .set_preference("shareSessionWithAwsCli", "false")
+        .await
+        .expect("sharing off");
+    assert!(!copy.exists(), "the copy goes when sharing is turned off");
+}
+
+/// Runs botocore's own SSO provider, as the AWS CLI does, for `profile` under `home`
+/// against the emulator at `endpoint`; its JSON answer.
+async fn botocore_credentials(
+    home: &Path,
+    endpoint: &str,
+    profile: &str,
+) -> std::result::Result<serde_json::Value, String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/integration/botocore_sso.py");
+    // Awaited: the emulator answers on this test's runtime.
+    let out = tokio::process::Command::new("python3")
+        .arg(&script)
+        .arg(profile)
+        .env("HOME", home)
+        .env("AWS_ENDPOINT_URL_SSO", endpoint)
+        .env_remove("AWS_CONFIG_FILE")
+        .env_remove("AWS_SHARED_CREDENTIALS_FILE")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .output()
+        .await
+        .expect("python3");
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profiles_applied_as_the_window_applies_them_sign_botocore_in_with_sharing_off_before() {
+    use aws_sso_device_auth_provider::populate::ProfileRules;
+    let (emu, _clock, home, world, instance) = the_app_signed_in(2).await;
+    let applied = world
+        .apply_profile_rules(&instance, ProfileRules::default(), false)
+        .await
+        .expect("applied");
+    assert!(
+        applied.sharing_turned_on,
+        "the answer says sharing was turned on"
+    );
+    assert!(world.settings().preferences.share_session_with_aws_cli);
+    assert_eq!(
+        world.settings().preferences.aws_cli_profiles,
+        ProfileRules::default(),
+        "the rules are kept"
+    );
+    let profile = applied
+        .generated
+        .created
+        .first()
+        .expect("a profile")
+        .to_string();
+    let before = emu.counters();
+    let read = botocore_credentials(home.path(), &emu.endpoint(), &profile)
+        .await
+        .expect("botocore resolves the generated profile");
+    assert_eq!(read["method"], "sso", "{read}");
+    assert!(read["accessKeyId"].as_str().is_some_and(|k| !k.is_empty()));
+    assert!(emu.counters().get_role_credentials > before.get_role_credentials);
+
+    // Applied again with sharing on: nothing to turn on, and the answer says so.
+    let again = world
+        .apply_profile_rules(&instance, ProfileRules::default(), false)
+        .await
+        .expect("applied again");
+    assert!(!again.sharing_turned_on);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_profiles_on_sign_out_and_quit_takes_one_off_profiles_too_never_the_users() {
+    use aws_sso_device_auth_provider::workspace::ProfileRequest;
+    let (emu, clock) = emulator_with_clock(EmulatorConfig {
+        auto_approve: true,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let home = tempfile::tempdir().expect("home");
+    let start_url = unique_start_url();
+    let settings = home.path().join(".config/aws-sso-tray/settings.json");
+    std::fs::create_dir_all(settings.parent().expect("dir")).expect("dir");
+    let remembered = serde_json::json!({"startUrl": start_url, "region": "eu-west-1"});
+    std::fs::write(
+        &settings,
+        serde_json::json!({
+            "instances": [remembered],
+            "defaultInstance": remembered,
+            "preferences": {"removeProfilesOnSignOut": true, "removeProfilesOnQuit": true},
+        })
+        .to_string(),
+    )
+    .expect("settings");
+    let users =
+        "# mine\r\n[by-hand]\r\naws_access_key_id = AKIAMINE\r\naws_secret_access_key = mine\r\n";
+    let credentials = home.path().join(".aws/credentials");
+    std::fs::create_dir_all(credentials.parent().expect("dir")).expect("dir");
+    std::fs::write(&credentials, users).expect("credentials");
+
+    let world = Workspace::open(options(home.path(), &emu, &clock))
+        .await
+        .expect("open");
+    let instance = Instance::new(&start_url, "eu-west-1").expect("instance");
+    let account = emu.organisation()[0].clone();
+    let write_both = || async {
+        world.sign_in(&instance, None).await.expect("signed in");
+        if world.settings().favourites.is_empty() {
+            world
+                .add_favourite(NewFavourite {
+                    profile: "fav".into(),
+                    instance: instance.clone(),
+                    account_id: account.account_id.clone(),
+                    account_name: None,
+                    role_name: account.roles[0].clone(),
+                    region: None,
+                    credential_process: false,
+                })
+                .await
+                .expect("favourite");
+        } else {
+            world.renew_now("fav").await.expect("favourite written");
+        }
+        world
+            .write_profile(
+                &instance,
+                ProfileRequest {
+                    profile: "one-off".into(),
+                    account_id: account.account_id.clone(),
+                    role_name: account.roles[0].clone(),
+                    region: None,
+                    force: false,
+                },
+            )
+            .await
+            .expect("one-off");
+        let text = std::fs::read_to_string(&credentials).expect("credentials");
+        assert!(
+            text.contains("[fav]") && text.contains("[one-off]"),
+            "{text:.0}"
+        );
+    };
+
+    write_both().await;
+    let out = world.sign_out(&instance).await.expect("signed out");
+    assert!(out.cleanup_error.is_none(), "{:?}", out.cleanup_error);
+    let mut removed = out.removed_profiles.clone();
+    removed.sort();
+    assert_eq!(removed, ["fav", "one-off"]);
+    assert_eq!(
+        std::fs::read_to_string(&credentials).expect("credentials"),
+        users,
+        "after the sign-out only the user's profile is left, byte for byte"
+    );
+
+    write_both().await;
+    let mut removed = world.on_quit().await.expect("quit");
+    removed.sort();
+    assert_eq!(removed, ["fav", "one-off"]);
+    assert_eq!(
+        std::fs::read_to_string(&credentials).expect("credentials"),
+        users,
+        "after quitting only the user's profile is left, byte for byte"
+    );
+}

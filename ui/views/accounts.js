@@ -151,12 +151,22 @@ export default function accountsView(el) {
     }
   }
 
-  function emptyState(ctx, text) {
-    parts.empty.replaceChildren(h('p', { text }));
+  function emptyState(ctx, text, action) {
+    parts.empty.replaceChildren(h('p', { text }), ...(action ? [action] : []));
     parts.empty.hidden = false;
   }
 
-  /** Draws the list for the query. `keep`: the same query with new data (roles arriving),
+  /** The way on from an empty list when signed out: to the sign-in, or to adding the
+   * first access portal when there is none yet. */
+  function signInAction(ctx) {
+    const first = !ctx.S.app.instance;
+    return h('div', { class: 'actions center' }, h('button', {
+      type: 'button', class: 'primary', testid: 'accounts-sign-in',
+      text: first ? 'Add your access portal' : 'Sign in', onclick: () => ctx.show('signIn'),
+    }));
+  }
+
+    /** Draws the list for the query. `keep`: the same query with new data (roles arriving),
    * so as many rows stay drawn and the list stays where it was scrolled. */
   function renderList(ctx, keep = true) {
     const t0 = performance.now();
@@ -174,7 +184,7 @@ export default function accountsView(el) {
     progress(ctx);
     parts.ended.hidden = !readOnly;
     if (readOnly) closeForm();
-    if (!ctx.signedIn() && !readOnly) { closeForm(); parts.rows.replaceChildren(); summary(''); return emptyState(ctx, 'Sign in to see your accounts.'); }
+    if (!ctx.signedIn() && !readOnly) { closeForm(); parts.rows.replaceChildren(); summary(''); return emptyState(ctx, S.app.instance ? 'Sign in to see your accounts.' : 'Add your AWS access portal, then sign in, to see your accounts.', signInAction(ctx)); }
     if (acc && !acc.accounts.length && acc.error && !acc.refreshing) {
       parts.rows.replaceChildren();
       summary('');

@@ -5,6 +5,9 @@ const LISTED = 12;
 
 const OUTPUTS = ['', 'json', 'yaml', 'yaml-stream', 'text', 'table'];
 
+/** The preference these profiles sign in with, as Settings names it. */
+const SHARE = 'Share my session with the AWS CLI';
+
 const profiles = (n) => (n === 1 ? '1 profile' : `${num(n)} profiles`);
 
 function listed(names) {
@@ -67,6 +70,11 @@ export function cliProfilesCard(ctx) {
       ? `${g.path} already holds these profiles (${profiles(g.unchanged)}, with ${session}).`
       : `${preview ? 'Applying would change' : 'Changed'} ${g.path}, with ${session}: ${verbs[0]} ${profiles(g.created)}, ${verbs[1]} ${num(g.updated)}, ${verbs[2]} ${num(g.removed.length)}; ${num(g.unchanged)} as they were.`;
     const lines = [h('p', { class: 'small', testid: 'gen-summary', text: head })];
+    if (g.sharingTurnedOn) {
+      lines.push(h('p', { class: 'small', testid: 'gen-sharing', text: `Turned on “${SHARE}”: the AWS CLI and SDKs sign in with these profiles now.` }));
+    } else if (preview && g.sharingOff) {
+      lines.push(h('p', { class: 'small', testid: 'gen-sharing', text: `Applying also turns on “${SHARE}”, which these profiles sign in with.` }));
+    }
     if (g.removed.length) {
       lines.push(h('p', { class: 'small', testid: 'gen-removed',
         text: `${preview ? 'Would remove' : 'Removed'} (the role is no longer yours, or no longer matches): ${listed(g.removed)}.` }));
@@ -95,7 +103,7 @@ export function cliProfilesCard(ctx) {
   return {
     node: h('section', { class: 'card', 'aria-labelledby': 'set-cli' },
       h('h3', { id: 'set-cli', text: 'AWS CLI profiles' }),
-      h('p', { class: 'small muted', text: 'A profile for every role in ~/.aws/config, which the AWS CLI and SDKs sign in with through this portal\'s session. Apply writes them and keeps these rules; profiles generated earlier whose role is gone are removed, and profiles of your own are never touched.' }),
+      h('p', { class: 'small muted', text: `A profile for every role in ~/.aws/config, which the AWS CLI and SDKs sign in with through this portal's session, shared with them. Apply writes them, keeps these rules and turns on “${SHARE}”; profiles generated earlier whose role is gone are removed, and profiles of your own are never touched.` }),
       form),
     update(prefs) {
       if (dirty) return;

@@ -1,9 +1,11 @@
 import { h, field, instanceName, instanceForm, keepFocus, submitting, formError, onEscape } from '../util.js';
 import { cliProfilesCard } from './cliprofiles.js';
+import { awsConfigCard } from './awsconfig.js';
 
 export default function settingsView(el) {
   let p = null;          // DOM parts
   let cli = null;        // the AWS CLI profiles card
+  let aws = null;        // the "Import from ~/.aws/config" card
   let instKey = null;
   let removing = null;   // key (start URL and region) of the instance awaiting confirmation
   let addForm = null;    // {node, dropEsc}
@@ -108,9 +110,9 @@ export default function settingsView(el) {
         field('Renew credentials (minutes before expiry)', p.creds)),
       p.fixed,
       field('Sign-in flow', p.flow),
-      field('Remove profiles when I sign out', p.rmOut),
-      field('Remove profiles when I quit', p.rmQuit),
-      field('Share my session with the AWS CLI', p.share, 'The AWS CLI keeps its session cache in a plaintext file under ~/.aws/sso/cache. While shared, the session renews at least 15 minutes before it ends.'),
+      field('Remove profiles with keys when I sign out', p.rmOut, 'Signing out of an access portal removes its favourites\' profiles and every one-off profile (Write profile as…) that aws-sso-tray wrote to ~/.aws/credentials. Favourites of other portals and profiles of your own stay.'),
+      field('Remove profiles with keys when I quit', p.rmQuit, 'Quitting removes every favourite\'s profile and every one-off profile that aws-sso-tray wrote to ~/.aws/credentials. Profiles of your own stay.'),
+      field('Share my session with the AWS CLI', p.share, 'Turned on, the session is copied at once into the AWS CLI\'s cache, a plaintext file under ~/.aws/sso/cache, and kept there, renewed at least 15 minutes before it ends; turned off, the copy is removed. The AWS CLI profiles below sign in with it.'),
       field('Background account reading (% of what AWS allows)', p.discovery, 'The accounts you look at are read at once; the others at this share, leaving the rest to your other AWS tools.'),
       formError(),
       h('p', { class: 'small muted' }, 'Changes are saved as you make them. ', p.saved));
@@ -162,10 +164,12 @@ export default function settingsView(el) {
       if (p) p.login.disabled = false;
     });
     cli = cliProfilesCard(ctx);
+    aws = awsConfigCard(ctx);
     el.replaceChildren(
       h('h2', { tabindex: '-1', class: 'sr-only', text: 'Settings' }),
       p.skipped,
       h('section', { class: 'card', 'aria-labelledby': 'set-inst' }, h('h3', { id: 'set-inst', text: 'AWS access portals' }), p.instList, p.addBtn),
+      aws.node,
       h('section', { class: 'card', 'aria-labelledby': 'set-prefs' }, h('h3', { id: 'set-prefs', text: 'Preferences' }), form),
       cli.node,
       h('section', { class: 'card', 'aria-labelledby': 'set-gen' }, h('h3', { id: 'set-gen', text: 'General' }),
@@ -179,10 +183,11 @@ export default function settingsView(el) {
   return {
     el,
     mount(ctx) { instKey = null; removing = null; dirty = false; build(ctx); },
-    unmount() { closeAdd(); el.replaceChildren(); p = null; cli = null; },
+    unmount() { closeAdd(); el.replaceChildren(); p = null; cli = null; aws = null; },
     update(ctx) {
       const a = ctx.S.app;
       renderInstances(ctx);
+      aws.update(a.instances);
       if (!dirty) fillPrefs(a.preferences, a.fixedMargins);
       cli.update(a.preferences);
       if (!p.login.disabled || !a.startAtLoginAvailable) p.login.checked = a.startAtLogin;
