@@ -150,7 +150,10 @@ mod tests {
             assert!(!said.contains("''"), "{said}");
         }
         let said = validate_region("eu-west").unwrap_err().to_string();
-        assert!(said.starts_with("'eu-west' is not an AWS region name"), "{said}");
+        assert!(
+            said.starts_with("'eu-west' is not an AWS region name"),
+            "{said}"
+        );
     }
 
     #[test]
