@@ -1,5 +1,5 @@
 import { invoke, listen } from './tauri.js';
-import { errorText, instanceName, tickLive, handleEscape, num } from './util.js';
+import { errorText, instanceName, tickLive, nextLiveChange, handleEscape, num } from './util.js';
 import signInView from './views/signin.js';
 import accountsView from './views/accounts.js';
 import favouritesView from './views/favourites.js';
@@ -238,6 +238,7 @@ function render() {
   if (hadFocus && (!document.activeElement || document.activeElement === document.body)) {
     views[S.view].el.querySelector('h2')?.focus();
   }
+  armLive();
 }
 
 async function loadAccounts() {
@@ -271,12 +272,36 @@ function onState(app) {
   render();
 }
 
-// One timer for every relative time on screen.
-setInterval(() => {
+// One timer for every relative time on screen, set for the moment the first of them
+// changes: none while nothing relative is on screen, or while the window is not seen, so
+// an idle window does no work. `window.__liveTimer` tells whether it is set, and how
+// often it went off.
+const liveTimer = { id: null, due: null, fired: 0 };
+window.__liveTimer = liveTimer;
+function armLive() {
+  clearTimeout(liveTimer.id);
+  liveTimer.id = null;
+  liveTimer.due = null;
+  if (document.visibilityState === 'hidden') return;
+  const now = Date.now();
+  const due = nextLiveChange(document, now);
+  if (due == null) return;
+  liveTimer.due = due;
+  // A few milliseconds late rather than early: the text has changed by then.
+  liveTimer.id = setTimeout(tickNow, Math.max(0, due - now) + 10);
+}
+function tickNow() {
+  liveTimer.id = null;
+  liveTimer.fired += 1;
   const now = Date.now();
   tickLive(document, now);
   views[S.view]?.tick?.(ctx, now);
-}, 1000);
+  armLive();
+}
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'hidden') armLive();
+  else tickNow();
+});
 
 async function start() {
   await Promise.all([

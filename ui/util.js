@@ -93,6 +93,28 @@ export function tickLive(root = document, now = Date.now()) {
   }
 }
 
+/** The moment after `now` at which a live text of format `fmt` about `at` next changes,
+ * or null if it no longer does (a countdown at zero, a day shown as a date). */
+function nextChange(fmt, at, now) {
+  if (fmt === 'ago') {
+    const m = Math.max(0, Math.floor((now - at) / 60000));
+    return m < 24 * 60 ? at + (m + 1) * 60000 : null;
+  }
+  const s = Math.ceil((at - now) / 1000);
+  return s > 0 ? at - (s - 1) * 1000 : null;
+}
+
+/** The first moment after `now` at which a live text in `root` changes, or null when none
+ * will: then nothing needs a timer. */
+export function nextLiveChange(root = document, now = Date.now()) {
+  let next = null;
+  for (const el of root.querySelectorAll('[data-fmt]')) {
+    const t = nextChange(el.dataset.fmt, Number(el.dataset.at), now);
+    if (t != null && (next == null || t < next)) next = t;
+  }
+  return next;
+}
+
 /** Escape closes the most recently opened form/dialog. push() returns a remover. */
 const escStack = [];
 export function onEscape(close) {
@@ -105,6 +127,20 @@ export function handleEscape() {
   if (top) { top.close(); return true; }
   return false;
 }
+
+/**
+ * The one confirmation of removing a favourite, wherever it is offered: "Remove NAME and
+ * its profile?", then Remove (calls `onRemove`) or Keep (calls `onKeep`). Escape keeps it
+ * too: the caller registers `onKeep` with `onEscape` while the question is on screen.
+ * `focusKeep(root)` puts the focus on Keep, the safe answer.
+ */
+export function removalConfirm(profile, { onRemove, onKeep }) {
+  return h('div', { class: 'actions confirm', role: 'group', 'aria-label': 'Confirm removal', testid: 'remove-favourite-ask' },
+    h('span', { class: 'small', text: `Remove ${profile} and its profile?` }),
+    h('button', { type: 'button', class: 'danger small', testid: 'remove-favourite-confirm', text: 'Remove', onclick: onRemove }),
+    h('button', { type: 'button', class: 'small', testid: 'remove-favourite-cancel', text: 'Keep', onclick: onKeep }));
+}
+export const focusKeep = (root) => root?.querySelector('[data-testid=remove-favourite-cancel]')?.focus();
 
 /** Re-render `root` with `fn`, then put focus back on the equivalent control. */
 export function keepFocus(root, fn) {

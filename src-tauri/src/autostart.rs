@@ -18,6 +18,15 @@ use tauri_plugin_autostart::{AutoLaunchManager, ManagerExt};
 /// macOS, the registry value's name on Windows).
 const ENTRY_NAME: &str = "aws-sso-tray";
 
+/// What a person reads in the desktop's list of programs started at login (the plugin
+/// would show [`ENTRY_NAME`]), and the entry's comment: not the one versions up to 0.1
+/// wrote, so the entry is never taken for theirs ([`is_legacy`]).
+#[cfg(target_os = "linux")]
+const ENTRY_TITLE: [&str; 2] = [
+    "Name=AWS SSO Tray",
+    "Comment=Starts AWS SSO Tray in the tray at login",
+];
+
 /// The plugin, set up to start this program hidden.
 pub fn plugin<R: Runtime>() -> tauri::plugin::TauriPlugin<R> {
     tauri_plugin_autostart::Builder::new()
@@ -45,7 +54,8 @@ impl StartAtLogin {
         let enable = || {
             let exe = std::env::current_exe().map_err(|e| e.to_string())?;
             check_launchable(&exe).map_err(|e| e.message)?;
-            manager.enable().map_err(|e| e.to_string())
+            manager.enable().map_err(|e| e.to_string())?;
+            title_plugin_entry()
         };
         match migrate(legacy_entry, enable) {
             Ok(Migrated::Enabled) => tracing::info!(
@@ -104,7 +114,8 @@ impl StartAtLogin {
             let manager = handle.autolaunch();
             if enabled {
                 check_launchable(&std::env::current_exe().map_err(|e| failed(e.to_string()))?)?;
-                manager.enable().map_err(|e| failed(e.to_string()))
+                manager.enable().map_err(|e| failed(e.to_string()))?;
+                title_plugin_entry().map_err(failed)
             } else {
                 manager.disable().map_err(|e| failed(e.to_string()))
             }
@@ -142,6 +153,52 @@ fn check_launchable(exe: &Path) -> CommandResult<()> {
 
 #[cfg(not(target_os = "linux"))]
 fn check_launchable(_exe: &Path) -> CommandResult<()> {
+    Ok(())
+}
+
+/// Gives the entry the plugin has just written the product's name: on Linux it names
+/// the entry after its file (`Name=aws-sso-tray`), in `~/.config/autostart`.
+#[cfg(target_os = "linux")]
+fn title_plugin_entry() -> Result<(), String> {
+    let Some(home) = std::env::var_os("HOME") else {
+        return Ok(());
+    };
+    let entry = Path::new(&home)
+        .join(".config/autostart")
+        .join(format!("{ENTRY_NAME}.desktop"));
+    title_entry(&entry)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn title_plugin_entry() -> Result<(), String> {
+    Ok(())
+}
+
+/// Rewrites the `Name` and `Comment` lines of the desktop entry at `path` to
+/// [`ENTRY_TITLE`]'s; the rest (the `Exec` line above all) is kept as it is.
+#[cfg(target_os = "linux")]
+fn title_entry(path: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("could not read {}: {e}", path.display()))?;
+    let [name, comment] = ENTRY_TITLE;
+    let mut titled: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("Name=") {
+                name
+            } else if l.starts_with("Comment=") {
+                comment
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    titled.push('\n');
+    if titled != text {
+        std::fs::write(path, titled)
+            .map_err(|e| format!("could not write {}: {e}", path.display()))?;
+    }
     Ok(())
 }
 
@@ -223,6 +280,40 @@ mod tests {
         let now = std::fs::read_to_string(&entry).unwrap();
         assert!(now.contains("Exec=/usr/bin/aws-sso-tray --hidden"), "{now}");
         // Once only: the plugin's entry is not migrated again.
+        assert_eq!(
+            migrate(&entry, || Err("called again".into())),
+            Ok(Migrated::Nothing)
+        );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_plugin_s_entry_says_the_product_s_name_and_is_not_taken_for_0_1_s() {
+        let dir = tempfile::tempdir().unwrap();
+        let entry = dir.path().join("aws-sso-tray.desktop");
+        std::fs::write(&entry, LEGACY).unwrap();
+        let enable = || {
+            // What the plugin writes, then the title it is given.
+            std::fs::write(
+                &entry,
+                "[Desktop Entry]\nType=Application\nVersion=1.0\nName=aws-sso-tray\n\
+                 Comment=aws-sso-tray startup script\nExec=/usr/bin/aws-sso-tray --hidden\n\
+                 StartupNotify=false\nTerminal=false",
+            )
+            .map_err(|e| e.to_string())?;
+            title_entry(&entry)
+        };
+        assert_eq!(migrate(&entry, enable), Ok(Migrated::Enabled));
+        let now = std::fs::read_to_string(&entry).unwrap();
+        let lines: Vec<&str> = now.lines().collect();
+        assert!(lines.contains(&"Name=AWS SSO Tray"), "{now}");
+        assert!(
+            lines.contains(&"Exec=/usr/bin/aws-sso-tray --hidden"),
+            "{now}"
+        );
+        assert!(!now.contains("aws-sso-tray startup script"), "{now}");
+        // Kept, and handed over once only.
+        assert!(entry.exists());
         assert_eq!(
             migrate(&entry, || Err("called again".into())),
             Ok(Migrated::Nothing)

@@ -2441,3 +2441,229 @@ async fn the_browser_s_sign_in_says_the_time_left_not_a_time_of_day() {
     s.wait_for(&testid("sign-in-start"), 10).await;
     s.close().await;
 }
+
+/// WebDriver's code for the Escape key.
+const ESCAPE: char = '\u{E00C}';
+
+/// Whether the settings file names `profile` as a favourite.
+fn is_favourite(world: &World, profile: &str) -> bool {
+    std::fs::read_to_string(world.home.path().join(".config/aws-sso-tray/settings.json"))
+        .unwrap_or_default()
+        .contains(&format!("\"{profile}\""))
+}
+
+/// The question on screen, and which control has the focus.
+async fn asked(s: &Session) -> serde_json::Value {
+    s.execute(
+        "const q = document.querySelector('[data-testid=remove-favourite-ask]'); \
+         return [q ? q.querySelector('span').textContent : null, \
+                 document.activeElement?.dataset.testid ?? null];",
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn removing_a_favourite_from_the_account_browser_asks_as_favourites_does() {
+    let world = World::new(
+        EmulatorConfig {
+            auto_approve: true,
+            ..EmulatorConfig::default()
+        },
+        &[],
+    )
+    .await;
+    let account = world.add_favourite("e2e-asked", 0);
+    let s = world.session("remove-asks").await;
+    s.click_on(&testid("sign-in-start"), 20).await;
+    // Its account, found as a person would.
+    let search = s.wait_for(&testid("account-search"), 30).await;
+    s.type_into(&search, &account.account_id).await;
+    s.wait_for_text(&testid("accounts-summary"), 30, |t| {
+        t.starts_with("1 account") && !t.contains("still being read")
+    })
+    .await;
+    let star = format!(
+        "[data-account-id=\"{}\"] {}",
+        account.account_id,
+        testid("edit-favourite")
+    );
+    s.wait_for_text(&star, 30, |t| t.contains("e2e-asked"))
+        .await;
+    assert!(
+        eventually(30, || world.access_key("e2e-asked").is_some()).await,
+        "the favourite's profile was not written; log:\n{}",
+        world.log()
+    );
+    let kept = || is_favourite(&world, "e2e-asked") && world.access_key("e2e-asked").is_some();
+
+    // "Remove from favourites" asks first, in the words Favourites uses, the focus on Keep.
+    s.click_on(&star, 5).await;
+    s.click_on(&testid("favourite-remove"), 5).await;
+    s.wait_for(&testid("remove-favourite-confirm"), 5).await;
+    assert_eq!(
+        asked(&s).await,
+        serde_json::json!([
+            "Remove e2e-asked and its profile?",
+            "remove-favourite-cancel"
+        ])
+    );
+    assert!(kept(), "removed before the answer");
+    s.screenshot("01-edit-form-asks").await;
+
+    // Keep keeps it, and gives the form its buttons back.
+    s.click_on(&testid("remove-favourite-cancel"), 5).await;
+    s.wait_for(&testid("favourite-remove"), 5).await;
+    assert_eq!(
+        asked(&s).await,
+        serde_json::json!([null, "favourite-remove"])
+    );
+    assert!(kept(), "Keep removed it");
+
+    // So does Escape, which leaves the form open.
+    s.click_on(&testid("favourite-remove"), 5).await;
+    s.wait_for(&testid("remove-favourite-confirm"), 5).await;
+    s.press(&ESCAPE.to_string()).await;
+    s.wait_for(&testid("favourite-remove"), 5).await;
+    assert_eq!(
+        asked(&s).await,
+        serde_json::json!([null, "favourite-remove"])
+    );
+    s.wait_for(&testid("profile-form"), 5).await;
+    assert!(kept(), "Escape removed it");
+
+    // In Favourites the same question, the same words.
+    s.click_on(&testid("profile-cancel"), 5).await;
+    s.click_on(&testid("tab-favourites"), 5).await;
+    s.click_on(&testid("remove-favourite"), 10).await;
+    s.wait_for(&testid("remove-favourite-confirm"), 5).await;
+    assert_eq!(
+        asked(&s).await,
+        serde_json::json!([
+            "Remove e2e-asked and its profile?",
+            "remove-favourite-cancel"
+        ])
+    );
+    s.press(&ESCAPE.to_string()).await;
+    s.wait_for(&testid("remove-favourite"), 5).await;
+    assert!(kept(), "Escape removed it in Favourites");
+
+    // Removing, once confirmed, removes both, from the account browser.
+    s.click_on(&testid("tab-accounts"), 5).await;
+    s.resize(420, 640).await;
+    let search = s.wait_for(&testid("account-search"), 10).await;
+    s.type_into(&search, &account.account_id).await;
+    s.wait_for_text(&testid("accounts-summary"), 10, |t| {
+        t.starts_with("1 account") && !t.contains("still being read")
+    })
+    .await;
+    s.wait_for_text(&star, 10, |t| t.contains("e2e-asked"))
+        .await;
+    s.click_on(&star, 10).await;
+    s.click_on(&testid("favourite-remove"), 5).await;
+    s.wait_for(&testid("remove-favourite-confirm"), 5).await;
+    s.screenshot("02-edit-form-asks-narrow").await;
+    s.click_on(&testid("remove-favourite-confirm"), 5).await;
+    assert!(
+        eventually(20, || !is_favourite(&world, "e2e-asked")
+            && world.access_key("e2e-asked").is_none())
+        .await,
+        "not removed; log:\n{}",
+        world.log()
+    );
+    s.wait_for_text(&testid("notice-message"), 10, |t| {
+        t.starts_with("Removed e2e-asked")
+    })
+    .await;
+    s.wait_for(&testid("add-favourite"), 10).await;
+    s.screenshot("03-removed").await;
+    s.close().await;
+}
+
+/// The relative-time timer of the window: whether it is set, how often it went off, and
+/// in how many milliseconds it goes off next.
+async fn live_timer(s: &Session) -> (bool, u64, i64) {
+    let v = s
+        .execute(
+            "const t = window.__liveTimer; \
+             return t ? [t.id !== null, t.fired, t.due === null ? -1 : t.due - Date.now()] : null;",
+        )
+        .await;
+    serde_json::from_value(v.clone()).unwrap_or_else(|_| panic!("no timer to read: {v}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn an_idle_window_runs_a_timer_only_for_what_it_shows_as_relative() {
+    let world = World::new(
+        EmulatorConfig {
+            auto_approve: true,
+            ..EmulatorConfig::default()
+        },
+        &[],
+    )
+    .await;
+    // The first run: no access portal yet.
+    let path = world.home.path().join(".config/aws-sso-tray/settings.json");
+    let mut settings = Settings::default();
+    settings.preferences.sign_in_flow = FlowPreference::Device;
+    settings.save(&path).expect("settings");
+    let s = world.session("idle").await;
+
+    // The welcome, its field focused: nothing relative on screen, so no timer.
+    let url = s.wait_for(&testid("instance-start-url"), 20).await;
+    let focused = s
+        .execute("return document.activeElement?.dataset.testid ?? null;")
+        .await;
+    assert_eq!(focused, "instance-start-url");
+    // Nothing wakes the page up meanwhile: no timer even looks for relative times.
+    s.execute(
+        "const all = Document.prototype.querySelectorAll; window.__looked = 0; \
+         Document.prototype.querySelectorAll = function (css) { \
+           if (css === '[data-fmt]') window.__looked += 1; return all.call(this, css); }; \
+         window.__unlook = () => { Document.prototype.querySelectorAll = all; }; return 1;",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let looked = s
+        .execute("const n = window.__looked; window.__unlook(); return n;")
+        .await;
+    assert_eq!(
+        looked, 0,
+        "the idle welcome looked for relative times to update, {looked} times in 2.5 s"
+    );
+    let (armed, fired, _) = live_timer(&s).await;
+    assert!(!armed, "a timer is set on the welcome");
+    assert_eq!(fired, 0, "the welcome's timer went off");
+    s.screenshot("01-welcome-idle").await;
+
+    // The portal, then a sign-in.
+    let port = world.emulator.addr().port();
+    s.type_into(&url, &format!("https://e2e-{port}.awsapps.com/start"))
+        .await;
+    let region = s.wait_for(&testid("instance-region"), 5).await;
+    s.type_into(&region, "eu-west-1").await;
+    s.click_on(&testid("instance-save"), 5).await;
+    s.click_on(&testid("sign-in-start"), 20).await;
+    // Signed in at once (the emulator approves): the accounts, updated "just now", whose
+    // words change a minute later, not before.
+    s.wait_for_text(&testid("accounts-updated"), 30, |t| {
+        t.starts_with("Updated")
+    })
+    .await;
+    let mut due = -1;
+    for _ in 0..50 {
+        let (armed, _, next) = live_timer(&s).await;
+        if armed {
+            due = next;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        due > 5_000,
+        "the timer goes off in {due} ms for a text that changes in a minute"
+    );
+    s.screenshot("02-signed-in-idle").await;
+    s.close().await;
+}

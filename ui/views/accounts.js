@@ -1,4 +1,4 @@
-import { h, field, live, num, clock, formError, submitting, onEscape, submitOnEnter } from '../util.js';
+import { h, field, live, num, clock, formError, submitting, onEscape, submitOnEnter, removalConfirm, focusKeep } from '../util.js';
 
 /** Rows drawn at a time: a keystroke draws one page; scrolling (or the arrow keys) near the
  * end of the list draws the next. */
@@ -386,10 +386,39 @@ export default function accountsView(el) {
     if (!form) return;
     const f = form;
     form = null;
+    f.dropAsk?.();
     f.dropEsc();
     f.node.remove();
     if (refocus && f.fromSearch) parts.search.focus();
     else if (refocus) parts.rows.querySelector(`[data-key="${CSS.escape(f.accountId + '/' + f.roleName)}"] [data-action=${f.kind}]`)?.focus();
+  }
+
+  /** Removing the favourite being edited asks first, as everywhere: the form's buttons
+   * give way to the question until it is answered (Keep and Escape keep it). */
+  function askRemoval(ctx, profile, actions) {
+    const f = form;
+    const keep = () => {
+      f.dropAsk?.(); f.dropAsk = null;
+      ask.replaceWith(actions);
+      actions.querySelector('[data-testid=favourite-remove]')?.focus();
+    };
+    const ask = removalConfirm(profile, {
+      onKeep: keep,
+      onRemove: async (ev) => {
+        ev.currentTarget.disabled = true;
+        try {
+          await ctx.invoke('remove_favourite', { profile });
+          f.dropAsk?.(); f.dropAsk = null;
+          ctx.notify(`Removed ${profile} from your favourites, and its profile from the credentials file.`);
+          if (form === f) closeForm(true);
+        } catch (e) {
+          ctx.showError(e);
+          if (ask.isConnected) keep();
+        }
+      } });
+    f.dropAsk = onEscape(keep);
+    actions.replaceWith(ask);
+    focusKeep(ask);
   }
 
   function openForm(ctx, roleRow, kind, fromSearch = false) {
@@ -416,13 +445,7 @@ export default function accountsView(el) {
       h('div', { class: 'actions' },
         h('button', { type: 'submit', class: 'primary small', testid: 'profile-submit', text: editing ? 'Save changes' : fav ? 'Add favourite' : 'Write profile' }),
         editing && h('button', { type: 'button', class: 'small subtle', testid: 'favourite-remove', text: 'Remove from favourites',
-          onclick: async () => {
-            try {
-              await submitting(node, () => ctx.invoke('remove_favourite', { profile: editing.profile }), ctx.showError);
-              ctx.notify(`Removed ${editing.profile} from your favourites, and its profile from the credentials file.`);
-              closeForm(true);
-            } catch { /* shown inline or in the banner */ }
-          } }),
+          onclick: (ev) => askRemoval(ctx, editing.profile, ev.currentTarget.parentElement) }),
         h('button', { type: 'button', class: 'small', testid: 'profile-cancel', text: 'Cancel', onclick: () => closeForm(true) })));
     node.addEventListener('submit', async (ev) => {
       ev.preventDefault();

@@ -1,4 +1,4 @@
-import { h, keepFocus, onEscape } from '../util.js';
+import { h, keepFocus, onEscape, removalConfirm, focusKeep } from '../util.js';
 
 export default function favouritesView(el) {
   let confirming = null; // {profile, dropEsc}
@@ -48,11 +48,9 @@ export default function favouritesView(el) {
     const needsSession = f.status.next === 'signIn';
     const isConfirming = confirming?.profile === f.profile;
     const actions = isConfirming
-      ? h('div', { class: 'actions confirm', role: 'group', 'aria-label': 'Confirm removal' },
-        h('span', { class: 'small', text: `Remove ${f.profile} and its profile?` }),
-        h('button', { type: 'button', class: 'danger small', testid: 'remove-favourite-confirm', text: 'Remove',
-          onclick: () => { confirming.dropEsc(); confirming = null; act(ctx, 'remove', f.profile, 'remove_favourite'); } }),
-        h('button', { type: 'button', class: 'small', testid: 'remove-favourite-cancel', text: 'Keep', onclick: () => stopConfirm(ctx, true) }))
+      ? removalConfirm(f.profile, {
+        onRemove: () => { confirming.dropEsc(); confirming = null; act(ctx, 'remove', f.profile, 'remove_favourite'); },
+        onKeep: () => stopConfirm(ctx, true) })
       : h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'small', testid: 'renew-now', text: 'Renew now', disabled: renewing || needsSession,
           title: needsSession ? 'Sign in first: renewing needs a session.' : null,
@@ -64,7 +62,7 @@ export default function favouritesView(el) {
             confirming?.dropEsc();
             confirming = { profile: f.profile, dropEsc: onEscape(() => stopConfirm(ctx, true)) };
             key = null; update(ctx);
-            el.querySelector(`[data-key="${CSS.escape(f.profile)}"] [data-testid=remove-favourite-cancel]`)?.focus();
+            focusKeep(el.querySelector(`[data-key="${CSS.escape(f.profile)}"]`));
           } }));
     return h('li', { class: 'fav', testid: 'favourite-row', 'data-profile': f.profile, 'data-key': f.profile },
       h('div', { class: 'fav-head' },
