@@ -681,11 +681,7 @@ impl Task {
             return;
         };
         let now = self.clock.now();
-        // The first of each name, as a scan would find it.
-        let mut expiries: HashMap<&str, Option<SystemTime>> = HashMap::new();
-        for p in &profiles {
-            expiries.entry(p.name.as_str()).or_insert(p.expires_at);
-        }
+        let expiries = crate::awsfiles::ManagedProfile::expiries_by_name(&profiles);
         let new: Vec<Favourite> = self
             .favourites
             .iter()

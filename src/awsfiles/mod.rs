@@ -35,6 +35,7 @@ use crate::error::{Error, Result};
 use crate::portal::RoleCredentials;
 use crate::secret::Secret;
 use ini::Document;
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -345,6 +346,18 @@ pub struct ManagedProfile {
     pub region: Option<String>,
     /// The credentials it holds, when all four values are there.
     pub credentials: Option<RoleCredentials>,
+}
+
+impl ManagedProfile {
+    /// When each profile of `profiles` expires, by name (the first of a name, as a scan
+    /// finds it): one look-up per name instead of a scan of them all.
+    pub fn expiries_by_name(profiles: &[ManagedProfile]) -> HashMap<&str, Option<SystemTime>> {
+        let mut expiries = HashMap::with_capacity(profiles.len());
+        for p in profiles {
+            expiries.entry(p.name.as_str()).or_insert(p.expires_at);
+        }
+        expiries
+    }
 }
 
 /// An IAM Identity Center instance named in the config file.

@@ -52,12 +52,7 @@ impl Workspace {
             files.managed_profiles()
         })
         .await?;
-        // The first of each name, as a scan would find it: one look-up per name.
-        let mut expiries: std::collections::HashMap<&str, Option<std::time::SystemTime>> =
-            std::collections::HashMap::new();
-        for p in &profiles {
-            expiries.entry(p.name.as_str()).or_insert(p.expires_at);
-        }
+        let expiries = crate::awsfiles::ManagedProfile::expiries_by_name(&profiles);
         let mut state = self.lock();
         let mut names: Vec<String> = state
             .settings
