@@ -160,10 +160,10 @@ fn check_launchable(_exe: &Path) -> CommandResult<()> {
 /// the entry after its file (`Name=aws-sso-tray`), in `~/.config/autostart`.
 #[cfg(target_os = "linux")]
 fn title_plugin_entry() -> Result<(), String> {
-    let Some(home) = std::env::var_os("HOME") else {
+    let Some(home) = aws_sso_device_auth_provider::env::home_dir(|k| std::env::var(k).ok()) else {
         return Ok(());
     };
-    let entry = Path::new(&home)
+    let entry = home
         .join(".config/autostart")
         .join(format!("{ENTRY_NAME}.desktop"));
     title_entry(&entry)
