@@ -465,20 +465,25 @@ mod tests {
         assert!(grown > 4.0 * first, "slow start: {first} -> {grown} in 3 s");
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn a_bulk_reader_keeps_a_share_of_the_limit_free() {
+    /// A bulk reader (share 0.8) of a service that allows 20 requests/s: successes every
+    /// 50 ms for over a second, then a throttle. It showed 19/s (20 less 5%).
+    async fn shown_20_per_second() -> (Pacer, f64) {
         let p = Pacer::new(PacerConfig {
             initial_concurrency: 16.0,
             ..config()
         });
-        // The service allows 20 requests/s: successes every 50 ms for over a second, then
-        // a throttle. It showed 19/s (20 less 5%).
         for _ in 0..25 {
             p.acquire_within(0.8).await.succeeded();
             tokio::time::advance(Duration::from_millis(50)).await;
         }
         p.acquire_within(0.8).await.throttled();
         let observed = p.observed_limit().expect("the limit was shown");
+        (p, observed)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_bulk_reader_keeps_a_share_of_the_limit_free() {
+        let (p, observed) = shown_20_per_second().await;
         assert!((observed - 19.0).abs() < 1e-9, "{observed}");
         // A minute of bulk reading, every call a success: the pace would probe up to the
         // limit and past it; the bulk reader stays within 80% of what was shown.
@@ -509,16 +514,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_limit_shown_long_ago_no_longer_holds_a_bulk_reader_back() {
-        let p = Pacer::new(PacerConfig {
-            initial_concurrency: 16.0,
-            ..config()
-        });
-        for _ in 0..25 {
-            p.acquire_within(0.8).await.succeeded();
-            tokio::time::advance(Duration::from_millis(50)).await;
-        }
-        p.acquire_within(0.8).await.throttled();
-        let observed = p.observed_limit().expect("the limit was shown");
+        let (p, observed) = shown_20_per_second().await;
         // Ten minutes later, with no throttle since: the bulk reader goes at the pace
         // again, and the pace probes upwards on its calls (a throttle will show the limit
         // anew).
