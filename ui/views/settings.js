@@ -10,6 +10,7 @@ export default function settingsView(el) {
   let removing = null;   // key (start URL and region) of the instance awaiting confirmation
   let addForm = null;    // {node, dropEsc}
   let dirty = false;     // preferences edited but not saved
+  let savePrefs = null;  // saves what the form says; called on leaving the tab too
   let savedTimer;
 
   function closeAdd(refocus) {
@@ -118,20 +119,20 @@ export default function settingsView(el) {
       h('p', { class: 'small muted' }, 'Changes are saved as you make them. ', p.saved));
     // One rule for every setting: saved when changed (a number when it is left or Enter
     // is pressed), as "Start at login" is.
-    const save = async () => {
+    // Leaving the tab saves too: a number typed and not yet left (the tab clicked
+    // without the field losing focus) would otherwise be lost with the view.
+    const save = async ({ leaving = false } = {}) => {
       const msg = form.querySelector('.form-error');
+      const refuse = (text, field) => {
+        if (leaving) { ctx.notify(text); return; }
+        msg.textContent = text;
+        msg.hidden = false;
+        field.focus();
+      };
       const bad = [p.token, p.creds].filter((i) => !i.disabled).find((i) => !/^\d+$/.test(i.value) || +i.value < 1 || +i.value > 120);
-      if (bad) {
-        msg.textContent = 'Refresh times are whole minutes from 1 to 120; this one is not saved.';
-        msg.hidden = false;
-        bad.focus();
-        return;
-      }
+      if (bad) return refuse('Refresh times are whole minutes from 1 to 120; this one is not saved.', bad);
       if (!/^\d+$/.test(p.discovery.value) || +p.discovery.value < 10 || +p.discovery.value > 100) {
-        msg.textContent = 'The background share is a whole percentage from 10 to 100; it is not saved.';
-        msg.hidden = false;
-        p.discovery.focus();
-        return;
+        return refuse('The background share is a whole percentage from 10 to 100; it is not saved.', p.discovery);
       }
       const preferences = {
         ...ctx.S.app.preferences, // keeps fields this UI does not know about
@@ -142,15 +143,16 @@ export default function settingsView(el) {
         shareSessionWithAwsCli: p.share.checked,
         discoveryPercent: +p.discovery.value,
       };
+      dirty = false;
       try {
         await submitting(form, () => ctx.invoke('set_preferences', { preferences }), ctx.showError);
-        dirty = false;
         if (!p) return;
         p.saved.textContent = 'Saved.';
         clearTimeout(savedTimer);
         savedTimer = setTimeout(() => { if (p) p.saved.textContent = ''; }, 4000);
-      } catch { /* shown */ }
+      } catch { if (savePrefs === save) dirty = true; /* shown; still to save */ }
     };
+    savePrefs = save;
     form.addEventListener('input', () => { dirty = true; if (p) p.saved.textContent = ''; });
     form.addEventListener('change', save);
     form.addEventListener('submit', (ev) => { ev.preventDefault(); save(); });
@@ -183,7 +185,10 @@ export default function settingsView(el) {
   return {
     el,
     mount(ctx) { instKey = null; removing = null; dirty = false; build(ctx); },
-    unmount() { closeAdd(); el.replaceChildren(); p = null; cli = null; aws = null; },
+    unmount() {
+      if (dirty) savePrefs({ leaving: true });
+      closeAdd(); el.replaceChildren(); p = null; cli = null; aws = null; savePrefs = null;
+    },
     update(ctx) {
       const a = ctx.S.app;
       renderInstances(ctx);
