@@ -1,6 +1,12 @@
 use std::time::Duration;
 
 /// The emulator's knobs. All can be changed while it runs through [`super::Emulator::configure`].
+///
+/// STS `AssumeRole` trusts every caller holding credentials the emulator issued, for any
+/// role in any account (`arn:aws:iam::<12 digits>:role/<path/><name>`), with two
+/// exceptions that stand for a trust policy saying no: a role whose name starts with
+/// `NoTrust` refuses everyone, and a role whose name ends with `External` refuses a
+/// request without [`EmulatorConfig::external_id`] as its `ExternalId`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EmulatorConfig {
     /// Accounts in the organisation.
@@ -11,6 +17,12 @@ pub struct EmulatorConfig {
     pub access_token_lifetime: Duration,
     /// Lifetime of role credentials.
     pub role_credentials_lifetime: Duration,
+    /// Longest life of credentials from STS `AssumeRole`; `None`: what the request asks
+    /// (`DurationSeconds`, by default 3600 s), as the real service gives.
+    pub assume_role_lifetime: Option<Duration>,
+    /// The `ExternalId` STS `AssumeRole` requires for a role whose name ends with
+    /// `External` (default `emulator-external-id`).
+    pub external_id: String,
     /// Lifetime of client registrations.
     pub registration_lifetime: Duration,
     /// Lifetime of device codes and authorization requests.
@@ -68,6 +80,8 @@ impl Default for EmulatorConfig {
             roles_per_account: 3,
             access_token_lifetime: Duration::from_secs(3600),
             role_credentials_lifetime: Duration::from_secs(3600),
+            assume_role_lifetime: None,
+            external_id: "emulator-external-id".to_owned(),
             registration_lifetime: Duration::from_secs(90 * 24 * 3600),
             device_code_lifetime: Duration::from_secs(600),
             poll_interval_secs: 1,

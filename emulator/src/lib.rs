@@ -5,12 +5,25 @@
 //!
 //! Both services answer on one loopback port; point `AWS_ENDPOINT_URL_SSO` and
 //! `AWS_ENDPOINT_URL_SSO_OIDC` (or `aws_sso_device_auth_provider::Endpoints::both`) at [`Emulator::endpoint`].
+//!
+//! STS answers on the same port too (`AWS_ENDPOINT_URL_STS`): `AssumeRole` and
+//! `GetCallerIdentity` in the Query protocol, signed (SigV4, checked) with role
+//! credentials the emulator issued — by GetRoleCredentials or an earlier `AssumeRole`,
+//! so roles chain — with the real service's XML, errors and limits (role chaining: at most
+//! one hour). Who may assume what: any role in any account
+//! (`arn:aws:iam::<12 digits>:role/<path/><name>`), except a role whose name starts with
+//! `NoTrust` (it refuses everyone: `AccessDenied`) and a role whose name ends with
+//! `External` without [`EmulatorConfig::external_id`] as the request's `ExternalId`
+//! (`AccessDenied` too). [`EmulatorConfig::assume_role_lifetime`] caps the credentials'
+//! life. Credentials from `AssumeRole` work wherever role credentials do (the console
+//! federation endpoint, a further `AssumeRole`).
 
 mod config;
 mod org;
 mod pages;
 mod routes;
 mod state;
+mod sts;
 
 pub use config::{EmulatorConfig, ReplyFault};
 pub use org::OrgAccount;
@@ -72,7 +85,7 @@ impl Emulator {
         })
     }
 
-    /// The base URL of both services, `http://127.0.0.1:<port>`.
+    /// The base URL of every service (SSO OIDC, the portal, STS), `http://127.0.0.1:<port>`.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
     }

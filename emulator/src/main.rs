@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Run a local AWS IAM Identity Center (SSO OIDC + portal) for demos and tests.
+/// Run a local AWS IAM Identity Center (SSO OIDC + portal, and STS) for demos and tests.
 #[derive(Debug, Parser)]
 #[command(name = "aws-sso-emulator", version, about)]
 struct Args {
@@ -89,7 +89,9 @@ async fn serve(a: Args) -> Result<(), String> {
     );
     println!();
     println!("In another terminal:");
-    println!("  export AWS_ENDPOINT_URL_SSO={url} AWS_ENDPOINT_URL_SSO_OIDC={url}");
+    println!(
+        "  export AWS_ENDPOINT_URL_SSO={url} AWS_ENDPOINT_URL_SSO_OIDC={url} AWS_ENDPOINT_URL_STS={url}"
+    );
     println!(
         "  aws-sso-auth login --start-url https://example.awsapps.com/start --sso-region us-east-1"
     );

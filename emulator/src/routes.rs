@@ -1,12 +1,13 @@
-//! HTTP: the restJson1 operations of both services, the approval pages, and a small
-//! control API under `/_emulator/` for tests in other processes.
+//! HTTP: the restJson1 operations of both services, STS's Query protocol at `/`, the
+//! approval pages, and a small control API under `/_emulator/` for tests in other
+//! processes.
 
 use super::config::ReplyFault;
 use super::pages;
 use super::state::{bump, ApiError, Service, TokenRequest};
 use axum::body::Bytes;
 use axum::extract::{Form, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -25,6 +26,7 @@ type Params = Query<HashMap<String, String>>;
 
 pub fn router(svc: Arc<Service>, base: String) -> Router {
     Router::new()
+        .route("/", post(sts_query))
         .route("/client/register", post(register_client))
         .route("/device_authorization", post(start_device_authorization))
         .route("/token", post(create_token))
@@ -72,7 +74,10 @@ impl IntoResponse for ApiError {
 }
 
 /// Counts, delays, throttles and injects faults before an operation.
-async fn gate(svc: &Service, counter: &std::sync::atomic::AtomicU64) -> Result<(), ApiError> {
+pub(crate) async fn gate(
+    svc: &Service,
+    counter: &std::sync::atomic::AtomicU64,
+) -> Result<(), ApiError> {
     bump(counter);
     let latency = svc.config().latency;
     if !latency.is_zero() {
@@ -439,6 +444,11 @@ async fn federation(State(c): State<Ctx>, Query(q): Params) -> Response {
         },
         _ => (StatusCode::BAD_REQUEST, "unknown Action").into_response(),
     }
+}
+
+/// STS: every operation is a `POST /` naming its `Action`.
+async fn sts_query(State(c): State<Ctx>, uri: Uri, h: HeaderMap, body: Bytes) -> Response {
+    super::sts::serve(&c.svc, &uri, &h, &body).await
 }
 
 async fn logout(State(c): State<Ctx>, h: HeaderMap) -> Result<Response, ApiError> {

@@ -80,6 +80,8 @@ pub struct Counters {
     pub list_accounts: AtomicU64,
     pub list_account_roles: AtomicU64,
     pub get_role_credentials: AtomicU64,
+    pub assume_role: AtomicU64,
+    pub get_caller_identity: AtomicU64,
     pub logout: AtomicU64,
     pub slow_down: AtomicU64,
     pub throttled: AtomicU64,
@@ -101,6 +103,10 @@ pub struct CountersSnapshot {
     pub list_accounts: u64,
     pub list_account_roles: u64,
     pub get_role_credentials: u64,
+    /// STS `AssumeRole` requests (answered or refused).
+    pub assume_role: u64,
+    /// STS `GetCallerIdentity` requests (answered or refused).
+    pub get_caller_identity: u64,
     pub logout: u64,
     pub slow_down: u64,
     pub throttled: u64,
@@ -121,6 +127,8 @@ impl Counters {
             list_accounts: g(&self.list_accounts),
             list_account_roles: g(&self.list_account_roles),
             get_role_credentials: g(&self.get_role_credentials),
+            assume_role: g(&self.assume_role),
+            get_caller_identity: g(&self.get_caller_identity),
             logout: g(&self.logout),
             slow_down: g(&self.slow_down),
             throttled: g(&self.throttled),
@@ -196,7 +204,8 @@ struct Inner {
     sessions: HashMap<u64, Session>,
     access_tokens: HashMap<String, AccessToken>,
     refresh_tokens: HashMap<String, u64>,
-    /// Role credentials handed out: access key id → (secret, token, expiry, account, role).
+    /// Role credentials handed out (by GetRoleCredentials and STS AssumeRole), by access
+    /// key id.
     issued: HashMap<String, IssuedCredentials>,
     /// Console sign-in tokens → (account, role, expiry); each works once.
     signin_tokens: HashMap<String, (String, String, SystemTime)>,
@@ -210,6 +219,81 @@ struct IssuedCredentials {
     expires_at: SystemTime,
     account_id: String,
     role: String,
+    /// Who holds them, as STS names the caller.
+    principal: Principal,
+}
+
+/// The holder of credentials the emulator issued, as STS sees a caller: always an
+/// assumed role, `arn:aws:sts::<account>:assumed-role/<role>/<session>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub account_id: String,
+    /// The role as the ARN spells it: `AWSReservedSSO_<role>_<hex>` for the portal's.
+    pub role: String,
+    pub session_name: String,
+    /// The role's unique id, `AROA` and 17 more characters.
+    pub role_id: String,
+}
+
+impl Principal {
+    /// `arn:aws:sts::<account>:assumed-role/<role>/<session>`.
+    pub fn arn(&self) -> String {
+        format!(
+            "arn:aws:sts::{}:assumed-role/{}/{}",
+            self.account_id, self.role, self.session_name
+        )
+    }
+
+    /// `<role id>:<session>`, the caller's user id.
+    pub fn user_id(&self) -> String {
+        format!("{}:{}", self.role_id, self.session_name)
+    }
+}
+
+/// Why the credentials a request was signed with are refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialProblem {
+    /// Never issued, or the session token is not theirs.
+    Unknown,
+    /// Issued and past their expiry.
+    Expired,
+}
+
+/// Credentials just issued: access key id, secret, session token, expiry.
+pub struct NewCredentials {
+    pub access_key_id: String,
+    pub secret: String,
+    pub token: String,
+    pub expires_at: SystemTime,
+}
+
+/// The person signed in to the portal, as role sessions from it are named.
+const PORTAL_USER: &str = "emulator.user@example.com";
+
+/// `len` characters of `[A-Z2-7]` derived from `seed`: the same role keeps the same ids.
+fn stable_id(seed: &str, len: usize) -> String {
+    use sha2::{Digest, Sha256};
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    Sha256::digest(seed.as_bytes())
+        .iter()
+        .take(len)
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect()
+}
+
+/// `bytes` bytes in lowercase hex derived from `seed`.
+fn stable_hex(seed: &str, bytes: usize) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(seed.as_bytes())
+        .iter()
+        .take(bytes)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The unique id of role `role` in `account`.
+fn role_id(account_id: &str, role: &str) -> String {
+    format!("AROA{}", stable_id(&format!("{account_id}:{role}"), 17))
 }
 
 /// The whole emulated service.
@@ -822,6 +906,34 @@ impl Service {
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0);
+        // The role IAM Identity Center provisions for a permission set, with its suffix.
+        let sso_role = format!(
+            "AWSReservedSSO_{role}_{}",
+            stable_hex(&format!("{account_id}/{role}"), 8)
+        );
+        let issued = self.issue(
+            account_id,
+            role,
+            Principal {
+                account_id: account_id.to_owned(),
+                role_id: role_id(account_id, &sso_role),
+                role: sso_role,
+                session_name: PORTAL_USER.to_owned(),
+            },
+            expires,
+        );
+        Ok((issued.access_key_id, issued.secret, issued.token, millis))
+    }
+
+    /// New credentials for `role` in `account_id`, held by `principal`, recorded so that
+    /// STS and the console federation endpoint accept them until `expires_at`.
+    fn issue(
+        &self,
+        account_id: &str,
+        role: &str,
+        principal: Principal,
+        expires_at: SystemTime,
+    ) -> NewCredentials {
         let (access_key_id, secret, token) = (
             format!("ASIA{}", random(16).to_ascii_uppercase()),
             random(40),
@@ -832,12 +944,66 @@ impl Service {
             IssuedCredentials {
                 secret: secret.clone(),
                 token: token.clone(),
-                expires_at: expires,
+                expires_at,
                 account_id: account_id.to_owned(),
                 role: role.to_owned(),
+                principal,
             },
         );
-        Ok((access_key_id, secret, token, millis))
+        NewCredentials {
+            access_key_id,
+            secret,
+            token,
+            expires_at,
+        }
+    }
+
+    // ---- STS ----
+
+    /// The holder of credentials the emulator issued, and their secret key (to check the
+    /// request's signature with), when `token` is their session token and they are
+    /// still valid.
+    pub fn caller(
+        &self,
+        access_key_id: &str,
+        token: Option<&str>,
+    ) -> Result<(Principal, String), CredentialProblem> {
+        let now = self.clock.now();
+        let inner = self.inner();
+        let Some(issued) = inner
+            .issued
+            .get(access_key_id)
+            .filter(|i| Some(i.token.as_str()) == token)
+        else {
+            return Err(CredentialProblem::Unknown);
+        };
+        if issued.expires_at <= now {
+            return Err(CredentialProblem::Expired);
+        }
+        Ok((issued.principal.clone(), issued.secret.clone()))
+    }
+
+    /// STS AssumeRole once the request passed every check: credentials for `role_name`
+    /// (the last part of the role's path) in `account_id`, for session `session_name`,
+    /// lasting `lifetime` from now (whole seconds, as the real service counts).
+    pub fn assume_role(
+        &self,
+        account_id: &str,
+        role_name: &str,
+        session_name: &str,
+        lifetime: Duration,
+    ) -> (Principal, NewCredentials) {
+        let now = aws_sso_device_auth_provider::clock::from_epoch_seconds(epoch_seconds(
+            self.clock.now(),
+        ));
+        let principal = Principal {
+            account_id: account_id.to_owned(),
+            role: role_name.to_owned(),
+            session_name: session_name.to_owned(),
+            role_id: role_id(account_id, role_name),
+        };
+        let issued = self.issue(account_id, role_name, principal.clone(), now + lifetime);
+        (principal, issued)
     }
 
     /// The federation endpoint's `getSigninToken`: role credentials we issued, still
