@@ -16,10 +16,13 @@ impl Instance {
     /// Validates and builds an instance.
     ///
     /// The start URL must be an `https` URL with a host (plain `http` is accepted only for
-    /// loopback hosts, for local emulators); the region must look like `eu-west-1`.
+    /// loopback hosts, for local emulators); the region must look like `eu-west-1`. The
+    /// whole address a browser shows for the portal names the same instance as its start
+    /// URL ([`start_url_of`]), whichever way it comes in (a flag, the environment, the
+    /// settings, the AWS CLI's config, the window).
     pub fn new(start_url: &str, region: &str) -> Result<Self> {
         Ok(Self {
-            start_url: validate_start_url(start_url)?,
+            start_url: validate_start_url(&start_url_of(start_url))?,
             region: validate_region(region)?,
         })
     }
@@ -186,10 +189,24 @@ mod tests {
     }
 
     #[test]
+    fn an_address_from_the_browser_names_the_same_instance_as_its_start_url() {
+        let plain = Instance::new("https://acme.awsapps.com/start", "eu-west-1").unwrap();
+        for pasted in [
+            "https://acme.awsapps.com/start/#/?tab=accounts",
+            "  https://acme.awsapps.com/start/  ",
+            "https://acme.awsapps.com/start?x=1",
+        ] {
+            let i = Instance::new(pasted, "eu-west-1").unwrap();
+            assert_eq!(i, plain, "{pasted}");
+            assert_eq!(i.key(), plain.key(), "{pasted}");
+        }
+    }
+
+    #[test]
     fn accepts_real_shapes() {
         for (url, region) in [
             ("https://d-1234567890.awsapps.com/start", "us-east-1"),
-            ("https://my-org.awsapps.com/start/#/", "eu-west-1"),
+            ("https://my-org.awsapps.com/start", "eu-west-1"),
             (
                 "https://start.us-gov-home.awsapps.com/directory/x",
                 "us-gov-west-1",

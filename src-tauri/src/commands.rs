@@ -8,7 +8,6 @@ use crate::error::{CommandError, CommandResult, ErrorCode};
 use crate::view::{AccountsView, AppView, GeneratedView, Written};
 use crate::App;
 use aws_sso_device_auth_provider::display;
-use aws_sso_device_auth_provider::instance::start_url_of;
 use aws_sso_device_auth_provider::populate::ProfileRules;
 use aws_sso_device_auth_provider::settings::Preferences;
 use aws_sso_device_auth_provider::workspace::{
@@ -287,16 +286,16 @@ impl InstanceForm {
 /// Adds an instance and makes it current.
 #[tauri::command]
 pub async fn add_instance(app: State<'_>, instance: InstanceForm) -> CommandResult<()> {
-    // The whole address a browser shows is accepted.
-    let start_url = start_url_of(&instance.start_url);
     if instance.region.trim().is_empty() {
         return Err(CommandError {
             code: ErrorCode::InvalidInput,
             message: "Enter the region the access portal is in, such as us-east-1: your administrator knows it.".into(),
         });
     }
-    let new = Instance::new(&start_url, instance.region.trim())?;
-    Ok(app.world.add_instance(new, instance.label).await?)
+    Ok(app
+        .world
+        .add_instance(instance.instance()?, instance.label)
+        .await?)
 }
 
 /// An access portal the AWS CLI is set up for, in `~/.aws/config`.

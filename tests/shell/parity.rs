@@ -30,7 +30,11 @@ trait Face {
     fn home(&self) -> &Path;
     /// The start URL of organisation `which` ("a" or "b") in this face's world.
     fn url(&self, which: &str) -> String;
-    fn sign_in(&self, which: &str) -> Outcome;
+    fn sign_in(&self, which: &str) -> Outcome {
+        self.sign_in_at(&self.url(which))
+    }
+    /// Signs in to the access portal at `address` (a start URL, or what a browser shows).
+    fn sign_in_at(&self, address: &str) -> Outcome;
     fn sign_out(&self) -> Outcome;
     fn add(&self, profile: &str, account: &str, role: &str, region: Option<&str>) -> Outcome;
     /// A favourite whose credentials a tool fetches when it needs them.
@@ -161,12 +165,11 @@ impl Face for CliFace {
     fn url(&self, which: &str) -> String {
         format!("https://parity-{}-{which}.awsapps.com/start", self.tag)
     }
-    fn sign_in(&self, which: &str) -> Outcome {
-        let url = self.url(which);
+    fn sign_in_at(&self, url: &str) -> Outcome {
         self.run(&[
             "login",
             "--start-url",
-            &url,
+            url,
             "--sso-region",
             "eu-west-1",
             "--device-code",
@@ -302,8 +305,7 @@ impl Face for AppFace {
     fn url(&self, which: &str) -> String {
         format!("https://parity-app-{}-{which}.awsapps.com/start", self.tag)
     }
-    fn sign_in(&self, which: &str) -> Outcome {
-        let url = self.url(which);
+    fn sign_in_at(&self, url: &str) -> Outcome {
         let known = self.state()["instances"]
             .as_array()
             .is_some_and(|l| l.iter().any(|i| i["startUrl"] == url));
@@ -380,6 +382,7 @@ fn snapshot(face: &dyn Face) -> BTreeMap<String, String> {
     let neutral = |text: String| {
         text.replace(&face.url("a"), "URL-A")
             .replace(&face.url("b"), "URL-B")
+            .replace(&face.url("c"), "URL-C")
     };
     let read = |p: &str| std::fs::read_to_string(home.join(p)).ok();
     if let Some(settings) = read(".config/aws-sso-tray/settings.json") {
@@ -404,7 +407,7 @@ fn snapshot(face: &dyn Face) -> BTreeMap<String, String> {
         }
     }
     let cache = home.join(".cache/aws-sso-tray");
-    for which in ["a", "b"] {
+    for which in ["a", "b", "c"] {
         let instance = Instance::new(&face.url(which), "eu-west-1").expect("instance");
         let accounts = AccountsCache::new(cache.join("accounts")).path_of(&instance);
         out.insert(
@@ -605,9 +608,28 @@ fn both_faces_leave_the_same_world_after_every_step() {
             face.name()
         );
     }
+    // The address a browser shows for the portal names the portal, whichever face it is
+    // given to: one settings entry, one keychain item.
+    step(
+        "sign in with the portal's address as the browser shows it",
+        &faces,
+        true,
+        |f| f.sign_in_at(&format!("{}/#/?tab=accounts", f.url("c"))),
+    );
+    for face in faces {
+        let settings =
+            std::fs::read_to_string(face.home().join(".config/aws-sso-tray/settings.json"))
+                .unwrap_or_default();
+        assert!(
+            settings.contains(&format!("\"{}\"", face.url("c")))
+                && !settings.contains("tab=accounts"),
+            "the {} keeps the start URL: {settings}",
+            face.name()
+        );
+    }
     // The keychain items of this run go with it.
     for face in faces {
-        for which in ["a", "b"] {
+        for which in ["a", "b", "c"] {
             let instance = Instance::new(&face.url(which), "eu-west-1").expect("instance");
             KeychainStore::new()
                 .delete(&instance.key())
