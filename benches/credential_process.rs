@@ -6,11 +6,17 @@
 //! The same for `aws-sso-auth prompt --profile NAME`, which a shell prompt runs on every
 //! line.
 //!
+//! Both for a favourite of an SSO role and for one that assumes a role from it (role
+//! chaining), as keys in the credentials file and as a `credential_process` favourite
+//! answered from its private cache: a warm chained call must cost what a plain one does.
+//!
 //! `cargo bench --bench credential_process [-- RUNS]`
 
 use aws_sso_device_auth_provider::awsfiles::{AwsFiles, Changes, ProfileName, ProfileWrite};
+use aws_sso_device_auth_provider::cache::CredentialsCache;
 use aws_sso_device_auth_provider::clock::{later, Clock, SystemClock};
 use aws_sso_device_auth_provider::settings::{Favourite, Settings};
+use aws_sso_device_auth_provider::source::{AssumeRole, AssumeRoleEntry};
 use aws_sso_device_auth_provider::{Instance, RoleCredentials, Secret};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -25,12 +31,33 @@ fn main() {
     let instance = Instance::new(start_url, "eu-west-1").expect("instance");
     let mut settings = Settings::default();
     settings.remember_default(&instance);
-    settings
-        .add_favourite(
-            Favourite::new("bench", instance, "111122223333", "ReadOnlyAccess", None)
-                .expect("favourite"),
+    let chain = AssumeRole::new(AssumeRoleEntry {
+        role_arn: "arn:aws:iam::444455556666:role/ci/Deploy".into(),
+        ..AssumeRoleEntry::default()
+    })
+    .expect("role");
+    // (profile, assumes a role, credential_process)
+    let kinds = [
+        ("bench", false, false),
+        ("bench-chained", true, false),
+        ("bench-cp", false, true),
+        ("bench-chained-cp", true, true),
+    ];
+    let mut favourites = Vec::new();
+    for (name, chained, process) in kinds {
+        let mut f = Favourite::new(
+            name,
+            instance.clone(),
+            "111122223333",
+            "ReadOnlyAccess",
+            None,
         )
         .expect("favourite");
+        f.assume_role = chained.then(|| chain.clone());
+        f.credential_process = process;
+        settings.add_favourite(f.clone()).expect("favourite");
+        favourites.push(f);
+    }
     settings
         .save(&home.path().join(".config/aws-sso-tray/settings.json"))
         .expect("settings");
@@ -52,12 +79,22 @@ fn main() {
         session_token: Secret::new("IQoJb3JpZ2luX2VjE".repeat(40)),
         expiration: later(SystemClock.now(), Duration::from_secs(3600)),
     };
-    files
-        .apply(&Changes::new().write(ProfileWrite::new(
-            ProfileName::new("bench").expect("name"),
-            &creds,
-        )))
-        .expect("profile");
+    let cache = CredentialsCache::new(home.path().join(".cache/aws-sso-tray/credentials"));
+    std::fs::create_dir_all(home.path().join(".cache/aws-sso-tray")).expect("mkdir");
+    for f in &favourites {
+        if f.credential_process {
+            cache
+                .put(f.profile.as_str(), &f.target_key(), &creds)
+                .expect("cached");
+        } else {
+            files
+                .apply(&Changes::new().write(ProfileWrite::new(
+                    ProfileName::new(f.profile.as_str()).expect("name"),
+                    &creds,
+                )))
+                .expect("profile");
+        }
+    }
 
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -68,6 +105,7 @@ fn main() {
             .args(args)
             .env("HOME", home.path())
             .env_remove("XDG_CONFIG_HOME")
+            .env_remove("XDG_CACHE_HOME")
             .env_remove("APPDATA")
             .env_remove("AWS_SHARED_CREDENTIALS_FILE")
             .env_remove("AWS_CONFIG_FILE")
@@ -83,12 +121,31 @@ fn main() {
         took
     };
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let mut medians = std::collections::HashMap::new();
     for (what, args, expect, target) in [
         (
             "warm credential_process",
             &["credentials", "--profile", "bench"][..],
             "ASIABENCHMARK",
             " (target: median <= 20 ms)",
+        ),
+        (
+            "warm credential_process, chained",
+            &["credentials", "--profile", "bench-chained"][..],
+            "ASIABENCHMARK",
+            " (target: <= 1.2x the plain one)",
+        ),
+        (
+            "warm credential_process favourite (cache)",
+            &["credentials", "--profile", "bench-cp"][..],
+            "ASIABENCHMARK",
+            "",
+        ),
+        (
+            "warm credential_process favourite (cache), chained",
+            &["credentials", "--profile", "bench-chained-cp"][..],
+            "ASIABENCHMARK",
+            " (target: <= 1.2x the plain one)",
         ),
         ("prompt", &["prompt", "--profile", "bench"][..], "m", ""),
     ] {
@@ -103,6 +160,13 @@ fn main() {
             ms(times[runs * 9 / 10]),
             ms(times[0]),
             ms(times[runs - 1])
+        );
+        medians.insert(args[2], times[runs / 2]);
+    }
+    for (chained, plain) in [("bench-chained", "bench"), ("bench-chained-cp", "bench-cp")] {
+        println!(
+            "{chained} / {plain}: {:.2}x the plain one's median",
+            medians[chained].as_secs_f64() / medians[plain].as_secs_f64()
         );
     }
 }

@@ -82,6 +82,7 @@ async fn measure(rate: f64) -> Row {
             role_name: "ReadOnlyAccess".into(),
             region: None,
             credential_process: false,
+            assume_role: None,
         })
         .collect();
     let dir = tempfile::tempdir().expect("tempdir");

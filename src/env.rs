@@ -47,6 +47,7 @@ impl Env {
         self.with("AWS_ENDPOINT_URL_SSO", url)
             .with("AWS_ENDPOINT_URL_SSO_OIDC", url)
             .with("AWS_ENDPOINT_URL_SIGNIN", url)
+            .with("AWS_ENDPOINT_URL_STS", url)
     }
 
     /// The value of `key`.

@@ -156,6 +156,26 @@ pub enum Error {
         role: String,
     },
 
+    /// A role to assume is not given in a form STS takes.
+    #[error("the {field} of the role to assume is not valid: {reason}")]
+    InvalidAssumeRole {
+        /// Which part.
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
+
+    /// STS refused to let an SSO role assume a role (its trust policy, or the external ID).
+    #[error(
+        "role {role_arn} refused {by}: it is not allowed to assume it (sts:AssumeRole was denied)"
+    )]
+    AssumeRoleRefused {
+        /// The role that refused.
+        role_arn: String,
+        /// Who asked: the SSO role and its account.
+        by: String,
+    },
+
     /// The service kept throttling past the retry budget.
     #[error("AWS SSO kept throttling {operation} (too many requests)")]
     Throttled {
@@ -328,6 +348,13 @@ pub enum Error {
         what: &'static str,
         /// The variable that names the file directly.
         variable: &'static str,
+    },
+
+    /// A favourite's profile was to be removed on its own.
+    #[error("'{profile}' is a favourite's profile: it goes when the favourite is removed")]
+    FavouritesProfile {
+        /// The profile name.
+        profile: String,
     },
 
     /// A favourite's profile name is already used for another account or role.
@@ -508,6 +535,7 @@ impl Error {
             ),
             Self::NoAwsFile { variable, .. } => format!("set HOME, or {variable}"),
             Self::NoHome { .. } => "set HOME".into(),
+            Self::FavouritesProfile { .. } => "remove the favourite instead".into(),
             Self::FavouriteNameTaken { .. } => {
                 "choose another name, or remove that favourite first".into()
             }
@@ -517,6 +545,7 @@ impl Error {
                 "fix or remove that entry; the others are used meanwhile".into()
             }
             Self::NoBrowser { .. } => "set BROWSER to your browser's command".into(),
+            Self::AssumeRoleRefused { .. } => "ask for the role's trust policy to allow the SSO role (and check the external ID), or assume another role".into(),
             Self::ConsoleLinkTaken => "open the console again; only programs that run as this user could read the page that led to the link".into(),
             _ => return None,
         })

@@ -46,6 +46,7 @@ pub mod renewer;
 pub mod sdk;
 pub mod secret;
 pub mod settings;
+pub mod source;
 pub mod store;
 pub mod workspace;
 

@@ -26,6 +26,7 @@ use crate::error::Error;
 use crate::oidc::SignInPrompt;
 use crate::provider::{AwsSsoDeviceAuthProvider, SessionInfo};
 use crate::settings::Favourite;
+use crate::source::Fetch;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -547,9 +548,7 @@ impl Task {
             in_flight.insert(f.profile.to_string());
             let provider = self.provider.clone();
             fetching.spawn(async move {
-                let creds = provider
-                    .renew_role_credentials(&f.account_id, &f.role_name)
-                    .await;
+                let creds = provider.credentials(&f.source(), Fetch::Renew).await;
                 (f, creds)
             });
         }

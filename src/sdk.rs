@@ -20,14 +20,17 @@ pub struct Endpoints {
     pub portal: Option<String>,
     /// The console's federation endpoint (`AWS_ENDPOINT_URL_SIGNIN`).
     pub signin: Option<String>,
+    /// STS, for roles assumed from an SSO role (`AWS_ENDPOINT_URL_STS`).
+    pub sts: Option<String>,
 }
 
 /// The variables that point this product at other endpoints than AWS's own.
-pub const ENDPOINT_VARIABLES: [&str; 4] = [
+pub const ENDPOINT_VARIABLES: [&str; 5] = [
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_SSO_OIDC",
     "AWS_ENDPOINT_URL_SSO",
     "AWS_ENDPOINT_URL_SIGNIN",
+    "AWS_ENDPOINT_URL_STS",
 ];
 
 /// An endpoint override in effect: the variable, and its (checked) value.
@@ -55,13 +58,14 @@ pub fn overrides(get: impl Fn(&str) -> Option<String>) -> Result<Vec<Override>> 
 }
 
 impl Endpoints {
-    /// Both services at one URL, as the emulator serves them.
+    /// Both services (and STS) at one URL, as the emulator serves them.
     pub fn both(url: impl Into<String>) -> Self {
         let url = url.into();
         Self {
             oidc: Some(url.clone()),
-            portal: Some(url),
+            portal: Some(url.clone()),
             signin: None,
+            sts: Some(url),
         }
     }
 
@@ -77,9 +81,17 @@ impl Endpoints {
         let global = read("AWS_ENDPOINT_URL")?;
         Ok(Self {
             oidc: read("AWS_ENDPOINT_URL_SSO_OIDC")?.or_else(|| global.clone()),
-            portal: read("AWS_ENDPOINT_URL_SSO")?.or(global),
+            portal: read("AWS_ENDPOINT_URL_SSO")?.or(global.clone()),
             signin: read("AWS_ENDPOINT_URL_SIGNIN")?,
+            sts: read("AWS_ENDPOINT_URL_STS")?.or(global),
         })
+    }
+
+    /// The STS endpoint for `region`: the override, or the public regional one.
+    pub fn sts_url(&self, region: &str) -> String {
+        self.sts
+            .clone()
+            .unwrap_or_else(|| format!("https://sts.{region}.amazonaws.com"))
     }
 
     /// The OIDC endpoint for `region`: the override, or the public one.
@@ -212,6 +224,31 @@ pub fn portal_client(
         b = b.http_client(client);
     }
     aws_sdk_sso::Client::from_conf(b.build())
+}
+
+/// The STS client for roles assumed from an SSO role; the credentials are given per
+/// call. The SDK's standard retries cover throttling and 5xx.
+pub fn sts_client(
+    base: Option<&SdkConfig>,
+    region: &str,
+    endpoint: Option<&str>,
+) -> aws_sdk_sts::Client {
+    let mut b = match base {
+        Some(c) => aws_sdk_sts::config::Builder::from(c),
+        None => aws_sdk_sts::config::Builder::new()
+            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest()),
+    };
+    b = b
+        .region(Region::new(region.to_owned()))
+        .timeout_config(timeouts())
+        .retry_config(RetryConfig::standard().with_max_attempts(3));
+    if let Some(url) = endpoint {
+        b = b.endpoint_url(url);
+    }
+    if let Some(client) = http_client_for(endpoint) {
+        b = b.http_client(client);
+    }
+    aws_sdk_sts::Client::from_conf(b.build())
 }
 
 /// What an SDK call's failure means for us.

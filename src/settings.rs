@@ -12,6 +12,7 @@ use crate::awsfiles::{ProfileName, ProfileWrite};
 use crate::error::{Error, Result};
 use crate::instance::{validate_region, Instance};
 use crate::portal::RoleCredentials;
+use crate::source::{AssumeRole, Source};
 use crate::store::SignInFlow;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -89,17 +90,23 @@ pub struct Favourite {
     /// Written as a `credential_process` profile in `~/.aws/config` (credentials fetched
     /// when a tool asks) instead of keys in `~/.aws/credentials` kept fresh.
     pub credential_process: bool,
+    /// A role assumed with the SSO role's credentials: the profile holds that role's.
+    pub assume_role: Option<AssumeRole>,
 }
 
 impl Favourite {
-    /// The instance, account and role, as one key (for caches of its credentials).
+    /// Where its credentials come from.
+    pub fn source(&self) -> Source {
+        Source {
+            account_id: self.account_id.clone(),
+            role_name: self.role_name.clone(),
+            assume: self.assume_role.clone(),
+        }
+    }
+
+    /// The instance and the source, as one key (for caches of its credentials).
     pub fn target_key(&self) -> String {
-        format!(
-            "{}|{}|{}",
-            self.instance.key(),
-            self.account_id,
-            self.role_name
-        )
+        format!("{}|{}", self.instance.key(), self.source().key())
     }
 
     /// Its profile holding `credentials` (and its region in the config file).
@@ -111,11 +118,12 @@ impl Favourite {
         }
     }
 
-    /// The same account and role of the same instance.
+    /// The same account and role of the same instance, and the same role assumed from it.
     pub fn same_target(&self, other: &Favourite) -> bool {
         self.instance == other.instance
             && self.account_id == other.account_id
             && self.role_name == other.role_name
+            && self.assume_role == other.assume_role
     }
 
     /// Checks the parts a person or a file gave.
@@ -147,6 +155,7 @@ impl Favourite {
             role_name: role_name.to_owned(),
             region: region.map(validate_region).transpose()?,
             credential_process: false,
+            assume_role: None,
         })
     }
 }
@@ -166,6 +175,8 @@ struct FavouriteEntry {
     region: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     credential_process: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    assume_role: Option<AssumeRole>,
 }
 
 impl Serialize for Favourite {
@@ -179,6 +190,7 @@ impl Serialize for Favourite {
             role_name: self.role_name.clone(),
             region: self.region.clone(),
             credential_process: self.credential_process,
+            assume_role: self.assume_role.clone(),
         }
         .serialize(s)
     }
@@ -197,6 +209,7 @@ impl TryFrom<FavouriteEntry> for Favourite {
         )?;
         f.account_name = e.account_name;
         f.credential_process = e.credential_process;
+        f.assume_role = e.assume_role;
         Ok(f)
     }
 }

@@ -691,6 +691,7 @@ async fn soak(params: Params) -> Result<Report, String> {
             role_name: role.clone(),
             region: (i % 5 == 0).then(|| "eu-west-1".to_owned()),
             credential_process: false,
+            assume_role: None,
         })
         .collect();
     if favourites.len() != FAVOURITES {

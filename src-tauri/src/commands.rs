@@ -10,6 +10,7 @@ use crate::App;
 use aws_sso_device_auth_provider::display;
 use aws_sso_device_auth_provider::populate::ProfileRules;
 use aws_sso_device_auth_provider::settings::Preferences;
+use aws_sso_device_auth_provider::source::{AssumeRole, AssumeRoleEntry};
 use aws_sso_device_auth_provider::workspace::{
     ConsoleTarget, FavouriteEdit, GenerateMode, NewFavourite, ProfileRequest,
 };
@@ -87,6 +88,9 @@ pub struct FavouriteForm {
     region: Option<String>,
     #[serde(default)]
     credential_process: bool,
+    /// A role to assume with the SSO role's credentials.
+    #[serde(default)]
+    assume_role: Option<AssumeRoleEntry>,
 }
 
 /// Adds a favourite of the current instance; answers after its profile is written.
@@ -101,6 +105,7 @@ pub async fn add_favourite(app: State<'_>, favourite: FavouriteForm) -> CommandR
         role_name: f.role_name,
         region: f.region,
         credential_process: f.credential_process,
+        assume_role: f.assume_role.map(AssumeRole::new).transpose()?,
     };
     Ok(app.world.add_favourite(new).await?.into())
 }
@@ -113,6 +118,18 @@ pub struct FavouriteChange {
     account_name: Option<String>,
     role_name: Option<String>,
     region: Option<String>,
+    /// Absent: unchanged; `null`: assume no role; else the role to assume.
+    #[serde(default, deserialize_with = "present")]
+    assume_role: Option<Option<AssumeRoleEntry>>,
+}
+
+/// A field that is present (even `null`), told apart from one that is absent.
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
 }
 
 /// Points a favourite at another account, role or region; answers once rewritten.
@@ -127,6 +144,10 @@ pub async fn edit_favourite(
         account_name: change.account_name,
         role_name: change.role_name,
         region: change.region,
+        assume_role: change
+            .assume_role
+            .map(|a| a.map(AssumeRole::new).transpose())
+            .transpose()?,
     };
     Ok(app.world.edit_favourite(&profile, edit).await?.into())
 }
@@ -141,18 +162,6 @@ pub async fn remove_favourite(app: State<'_>, profile: String) -> CommandResult<
 /// Removes a one-off profile (a favourite's goes with its favourite).
 #[tauri::command]
 pub async fn remove_profile(app: State<'_>, profile: String) -> CommandResult<()> {
-    if app
-        .world
-        .settings()
-        .favourites
-        .iter()
-        .any(|f| f.profile.as_str() == profile)
-    {
-        return Err(CommandError {
-            code: ErrorCode::Conflict,
-            message: format!("{profile} is a favourite's profile: remove the favourite instead."),
-        });
-    }
     let applied = app
         .world
         .remove_profiles(std::slice::from_ref(&profile))

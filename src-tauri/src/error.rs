@@ -88,6 +88,8 @@ impl From<&Error> for CommandError {
                 C::Conflict,
                 Some("Approve the code shown in the window, or cancel it"),
             ),
+            // Shown in the form where the role was given: that is what to change.
+            Error::AssumeRoleRefused { .. } => (C::InvalidInput, None),
             Error::SignInCancelled => (C::Cancelled, None),
             Error::SignInDenied => (C::Denied, Some("Sign in again and choose Allow if you meant to")),
             Error::SignInExpired | Error::SignInTimedOut { .. } => {
@@ -104,7 +106,8 @@ impl From<&Error> for CommandError {
             | Error::InvalidProfileValue { .. }
             | Error::InvalidEndpoint { .. }
             | Error::InvalidPreference { .. }
-            | Error::InvalidTemplate { .. } => (C::InvalidInput, None),
+            | Error::InvalidTemplate { .. }
+            | Error::InvalidAssumeRole { .. } => (C::InvalidInput, None),
             Error::Network { .. } | Error::Throttled { .. } | Error::Gateway { .. } => {
                 (C::Network, None)
             }
@@ -121,7 +124,9 @@ impl From<&Error> for CommandError {
             | Error::RoleNotFound { .. }
             | Error::NoSuchFavourite { .. }
             | Error::NothingToRemove { .. } => (C::NotFound, None),
-            Error::FavouriteNameTaken { .. } | Error::AmbiguousAccount { .. } => {
+            Error::FavouriteNameTaken { .. }
+            | Error::AmbiguousAccount { .. }
+            | Error::FavouritesProfile { .. } => {
                 (C::Conflict, None)
             }
             _ => (C::Internal, None),

@@ -153,8 +153,16 @@ fn target(f: &FavouriteView) -> String {
     format!(
         "{} / {}",
         display::capped(account, NAME_CHARS),
-        display::capped(&f.role_name, NAME_CHARS)
+        display::capped(&role(f), NAME_CHARS)
     )
+}
+
+/// The role, and the role assumed from it: "ReadOnly ⇒ Deploy".
+fn role(f: &FavouriteView) -> String {
+    match &f.assume_role {
+        Some(a) => format!("{} ⇒ {}", f.role_name, a.role_name()),
+        None => f.role_name.clone(),
+    }
 }
 
 /// Characters `s` takes on screen.
@@ -168,7 +176,8 @@ fn width(s: &str) -> usize {
 /// the state, at the end, always shows.
 fn favourite_line(f: &FavouriteView) -> String {
     let account = f.account_name.as_deref().unwrap_or(&f.account_id);
-    let role = f.role_name.as_str();
+    let role = role(f);
+    let role = role.as_str();
     let status = &f.status.short;
     let fixed = [" → ", " / ", " · ", status]
         .iter()
@@ -404,6 +413,7 @@ mod label_tests {
             role_name: role.into(),
             region: None,
             credential_process: false,
+            assume_role: None,
             expires_at: None,
             error: None,
             renewing: false,
@@ -448,6 +458,21 @@ mod label_tests {
         assert_eq!(
             favourite_line(&favourite("dev", "Sandbox", "Admin")),
             "dev → Sandbox / Admin · 59 min left"
+        );
+        // A role assumed from the SSO role is named after it.
+        let mut chained = favourite("deploy", "Sandbox", "Admin");
+        chained.assume_role = Some(
+            aws_sso_device_auth_provider::source::AssumeRole::new(
+                aws_sso_device_auth_provider::source::AssumeRoleEntry {
+                    role_arn: "arn:aws:iam::210987654321:role/ci/Deploy".into(),
+                    ..Default::default()
+                },
+            )
+            .expect("role"),
+        );
+        assert_eq!(
+            favourite_line(&chained),
+            "deploy → Sandbox / Admin ⇒ Deploy · 59 min left"
         );
         // Room left by a short account goes to the role.
         let long_role = "AWSReservedSSO_PowerUserAccess_0123"; // 35 characters

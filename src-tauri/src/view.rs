@@ -191,6 +191,8 @@ pub struct FavouriteView {
     pub region: Option<String>,
     /// A `credential_process` profile.
     pub credential_process: bool,
+    /// The role assumed with the SSO role's credentials, if any.
+    pub assume_role: Option<aws_sso_device_auth_provider::source::AssumeRole>,
     /// When the written credentials expire.
     pub expires_at: Option<i64>,
     /// The last renewal failure, as a sentence (when it is tried again is in `status`).
@@ -296,6 +298,7 @@ impl AppView {
                 role_name: display::text(&f.favourite.role_name).into_owned(),
                 region: f.favourite.region.clone(),
                 credential_process: f.favourite.credential_process,
+                assume_role: f.favourite.assume_role.clone(),
                 expires_at: f.expires_at.map(ms),
                 error: f.failure.as_ref().map(|e| e.message.clone()),
                 renewing: f.renewing,

@@ -1,3 +1,4 @@
+use aws_sso_device_auth_provider::source::{AssumeRole, AssumeRoleEntry};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Sign in to AWS IAM Identity Center (AWS SSO) and get role credentials.
@@ -278,9 +279,12 @@ pub enum FavouriteCommand {
         #[arg(long)]
         credential_process: bool,
         #[command(flatten)]
+        assume: AssumeRoleArgs,
+        #[command(flatten)]
         instance: InstanceArgs,
     },
-    /// Point a favourite at another account, role or region (its profile is rewritten).
+    /// Point a favourite at another account, role, region or role to assume (its profile
+    /// is rewritten).
     Edit {
         /// Its profile name.
         name: String,
@@ -293,6 +297,11 @@ pub enum FavouriteCommand {
         /// Another region for the profile.
         #[arg(long)]
         region: Option<String>,
+        #[command(flatten)]
+        assume: AssumeRoleArgs,
+        /// Assume no role any more: the profile holds the SSO role's credentials.
+        #[arg(long, conflicts_with = "assume_role")]
+        no_assume_role: bool,
     },
     /// Remove a favourite, and its profile if aws-sso-tray wrote it.
     Remove {
@@ -305,6 +314,41 @@ pub enum FavouriteCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// A role to assume with the SSO role's credentials (role chaining).
+#[derive(Debug, Clone, Args)]
+pub struct AssumeRoleArgs {
+    /// Then assume this role (its ARN) with the SSO role's credentials; the profile holds
+    /// that role's credentials.
+    #[arg(long, value_name = "ARN")]
+    pub assume_role: Option<String>,
+    /// The external ID the role's trust policy asks for.
+    #[arg(long, requires = "assume_role")]
+    pub external_id: Option<String>,
+    /// The role session name, as CloudTrail shows it (default aws-sso-tray).
+    #[arg(long, requires = "assume_role", value_name = "NAME")]
+    pub role_session_name: Option<String>,
+    /// How long the assumed role's credentials last, 900 to 3600 seconds (default 3600):
+    /// AWS gives a role assumed from another role at most one hour.
+    #[arg(long, requires = "assume_role", value_name = "SECONDS")]
+    pub duration_seconds: Option<u32>,
+}
+
+impl AssumeRoleArgs {
+    /// The role to assume, checked, if one was given.
+    pub fn checked(self) -> Result<Option<AssumeRole>, aws_sso_device_auth_provider::Error> {
+        self.assume_role
+            .map(|role_arn| {
+                AssumeRole::new(AssumeRoleEntry {
+                    role_arn,
+                    external_id: self.external_id,
+                    session_name: self.role_session_name,
+                    duration_seconds: self.duration_seconds,
+                })
+            })
+            .transpose()
+    }
 }
 
 /// `aws-sso-auth settings …`

@@ -15,9 +15,11 @@ pub async fn run(command: FavouriteCommand) -> Result<(), Error> {
             role,
             region,
             credential_process,
+            assume,
             instance,
         } => {
             super::note_overrides(&world);
+            let assume_role = assume.checked()?;
             let new = NewFavourite {
                 profile: name.clone(),
                 instance: super::instance(&world, &instance)?,
@@ -26,9 +28,13 @@ pub async fn run(command: FavouriteCommand) -> Result<(), Error> {
                 role_name: role.clone(),
                 region,
                 credential_process,
+                assume_role,
             };
             let written = world.add_favourite(new).await?;
-            eprintln!("Added favourite '{name}' ({account}/{role}).");
+            match world.settings().favourite(&name) {
+                Some(f) => eprintln!("Added favourite '{name}' ({}).", f.source()),
+                None => eprintln!("Added favourite '{name}' ({account}/{role})."),
+            }
             kept(&world, &written);
             Ok(())
         }
@@ -37,21 +43,26 @@ pub async fn run(command: FavouriteCommand) -> Result<(), Error> {
             account,
             role,
             region,
+            assume,
+            no_assume_role,
         } => {
             super::note_overrides(&world);
+            let assume_role = match (assume.checked()?, no_assume_role) {
+                (Some(a), _) => Some(Some(a)),
+                (None, true) => Some(None),
+                (None, false) => None,
+            };
             let edit = FavouriteEdit {
                 account_id: account,
                 role_name: role,
                 region,
                 account_name: None,
+                assume_role,
             };
             let written = world.edit_favourite(&name, edit).await?;
             let settings = world.settings();
             if let Some(f) = settings.favourite(&name) {
-                eprintln!(
-                    "Favourite '{name}' is now {}/{}.",
-                    f.account_id, f.role_name
-                );
+                eprintln!("Favourite '{name}' is now {}.", f.source());
             }
             kept(&world, &written);
             Ok(())

@@ -102,7 +102,11 @@ pub fn favourites(favourites: &[Favourite], as_json: bool) {
             "{:<width$}  {:<12}  {:<24}  {:<14}  {}",
             f.profile.as_str(),
             f.account_id,
-            display::text(&f.role_name),
+            match &f.assume_role {
+                // The role assumed from it, by its ARN: the name alone may be in any account.
+                Some(a) => format!("{} ⇒ {}", display::text(&f.role_name), a.role_arn()),
+                None => display::text(&f.role_name).into_owned(),
+            },
             f.region.as_deref().unwrap_or(""),
             f.instance,
         );

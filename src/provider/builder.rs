@@ -231,6 +231,8 @@ impl Builder {
             ask_app: self.ask_app,
             aws_cli_cache: self.aws_cli_cache,
             credentials_cache: Default::default(),
+            sts: sdk::sts_client(base, &region, self.endpoints.sts.as_deref()),
+            sts_endpoint: self.endpoints.sts_url(&region),
             instance,
         })
     }

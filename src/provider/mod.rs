@@ -16,6 +16,7 @@ use crate::portal::{
     Account, AccountFilter, AccountRoles, NameGlob, PortalClient, Role, RoleCredentials,
 };
 use crate::secret::Secret;
+use crate::source::{Fetch, Source};
 use crate::store::{
     ClientRegistration, SecretStore, SessionEndpoints, SessionRecord, SignInFlow, TokenSet,
 };
@@ -85,7 +86,10 @@ pub struct AwsSsoDeviceAuthProvider {
     /// Where a sign-in started on demand asks the running app first.
     ask_app: Option<(std::path::PathBuf, crate::ask::AskApp)>,
     aws_cli_cache: Option<crate::cache::AwsCliTokenCache>,
-    credentials_cache: Mutex<HashMap<(String, String), RoleCredentials>>,
+    /// Credentials by [`crate::source::Source::key`].
+    credentials_cache: Mutex<HashMap<String, RoleCredentials>>,
+    sts: aws_sdk_sts::Client,
+    sts_endpoint: String,
 }
 
 impl std::fmt::Debug for AwsSsoDeviceAuthProvider {
@@ -680,83 +684,67 @@ impl AwsSsoDeviceAuthProvider {
 
     // ---- role credentials ----
 
-    fn credentials_cache(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<(String, String), RoleCredentials>> {
+    fn credentials_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, RoleCredentials>> {
         self.credentials_cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Credentials of `source` from memory, while outside the refresh margin.
+    pub(crate) fn remembered(&self, source: &Source) -> Option<RoleCredentials> {
+        let now = self.clock.now();
+        self.credentials_cache()
+            .get(&source.key())
+            .filter(|c| crate::clock::later(now, self.margins.credentials) < c.expiration)
+            .cloned()
+    }
+
+    pub(crate) fn remember(&self, source: &Source, creds: &RoleCredentials) {
+        self.credentials_cache().insert(source.key(), creds.clone());
+    }
+
+    pub(crate) fn forget(&self, source: &Source) {
+        self.credentials_cache().remove(&source.key());
+    }
+
+    /// Whether calls may start a sign-in unless told otherwise.
+    pub(crate) fn interaction(&self) -> Interaction {
+        self.interaction
+    }
+
+    /// The STS client (credentials are given per call) and where it reaches STS.
+    pub(crate) fn sts(&self) -> &aws_sdk_sts::Client {
+        &self.sts
+    }
+
+    pub(crate) fn sts_endpoint(&self) -> String {
+        self.sts_endpoint.clone()
+    }
+
     /// Credentials for (`account_id`, `role_name`), served from memory until they are
-    /// within the refresh margin of expiry.
+    /// within the refresh margin of expiry ([`Self::credentials`] of an SSO role).
     pub async fn role_credentials(
         &self,
         account_id: &str,
         role_name: &str,
     ) -> Result<RoleCredentials> {
-        self.cached_or_fetched(account_id, role_name, self.interaction)
+        self.credentials(&Source::role(account_id, role_name), Fetch::Cached)
             .await
     }
 
-    /// Like [`Self::role_credentials`], but may start an interactive sign-in when the
-    /// session is over (one across every caller and process), whatever
-    /// [`Builder::sign_in_on_demand`] says: for a caller a person is waiting on, such as
-    /// `credential_process`.
-    pub async fn role_credentials_signing_in(
-        &self,
-        account_id: &str,
-        role_name: &str,
-    ) -> Result<RoleCredentials> {
-        self.cached_or_fetched(account_id, role_name, Interaction::Allowed)
-            .await
-    }
-
-    async fn cached_or_fetched(
+    /// Role credentials straight from the portal (for [`Self::credentials`] only).
+    pub(crate) async fn fetch_role_credentials(
         &self,
         account_id: &str,
         role_name: &str,
         interaction: Interaction,
     ) -> Result<RoleCredentials> {
-        let key = (account_id.to_owned(), role_name.to_owned());
-        let now = self.clock.now();
-        if let Some(c) = self.credentials_cache().get(&key) {
-            if crate::clock::later(now, self.margins.credentials) < c.expiration {
-                return Ok(c.clone());
-            }
-        }
-        self.fetch_role_credentials(account_id, role_name, interaction)
-            .await
-    }
-
-    /// New role credentials from the portal, whatever is cached (which they replace): for
-    /// renewing ahead of a margin of the caller's own. Never starts a sign-in (background
-    /// work must not open a browser): fails with [`Error::SignInRequired`] instead.
-    pub async fn renew_role_credentials(
-        &self,
-        account_id: &str,
-        role_name: &str,
-    ) -> Result<RoleCredentials> {
-        self.fetch_role_credentials(account_id, role_name, Interaction::Forbidden)
-            .await
-    }
-
-    async fn fetch_role_credentials(
-        &self,
-        account_id: &str,
-        role_name: &str,
-        interaction: Interaction,
-    ) -> Result<RoleCredentials> {
-        let key = (account_id.to_owned(), role_name.to_owned());
-        let creds = self
-            .with_token_as(interaction, |t| async move {
-                self.portal
-                    .role_credentials(&t, account_id, role_name)
-                    .await
-            })
-            .await?;
-        self.credentials_cache().insert(key, creds.clone());
-        Ok(creds)
+        self.with_token_as(interaction, |t| async move {
+            self.portal
+                .role_credentials(&t, account_id, role_name)
+                .await
+        })
+        .await
     }
 
     /// An AWS SDK credentials provider for one role, backed by this provider.

@@ -13,6 +13,7 @@ use crate::instance::{validate_region, Instance};
 use crate::portal::RoleCredentials;
 use crate::secret::Secret;
 use crate::settings::Favourite;
+use crate::source::{AssumeRole, Fetch, Source};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
@@ -36,6 +37,8 @@ pub struct NewFavourite {
     pub region: Option<String>,
     /// Written as a `credential_process` profile.
     pub credential_process: bool,
+    /// A role then assumed with the SSO role's credentials.
+    pub assume_role: Option<AssumeRole>,
 }
 
 /// A change of a favourite's target: each part given replaces the current one.
@@ -49,6 +52,8 @@ pub struct FavouriteEdit {
     pub role_name: Option<String>,
     /// Another region for the profile.
     pub region: Option<String>,
+    /// Another role to assume from the SSO role (`Some(None)`: assume none).
+    pub assume_role: Option<Option<AssumeRole>>,
 }
 
 /// A one-off profile to write (not kept fresh).
@@ -128,9 +133,20 @@ impl Workspace {
 
     /// Removes one-off profiles this project wrote (any others are left alone, and
     /// reported in the answer).
+    /// A favourite's profile is refused: it goes with its favourite.
     pub async fn remove_profiles(&self, names: &[String]) -> Result<Applied> {
+        let settings = self.settings();
         let mut changes = Changes::new();
         for name in names {
+            if settings
+                .favourites
+                .iter()
+                .any(|f| f.profile.as_str() == name)
+            {
+                return Err(Error::FavouritesProfile {
+                    profile: name.clone(),
+                });
+            }
             changes = changes.remove(ProfileName::new(name)?);
         }
         let applied = self.apply(changes).await?;
@@ -157,18 +173,18 @@ impl Workspace {
             .cloned()
     }
 
-    /// A role's credentials (from the provider's memory while fresh); a refusal by AWS
-    /// ends the session.
-    async fn role_credentials(
+    /// Credentials from `source` of `instance`, through the provider's one function; a
+    /// refusal by AWS ends the session.
+    async fn credentials(
         &self,
         instance: &Instance,
-        account_id: &str,
-        role_name: &str,
+        source: &Source,
+        fetch: Fetch,
     ) -> Result<RoleCredentials> {
         let answer = self
             .provider(instance)
             .await?
-            .role_credentials(account_id, role_name)
+            .credentials(source, fetch)
             .await;
         answer.inspect_err(|e| self.note_refusal(instance, e))
     }
@@ -220,6 +236,12 @@ impl Workspace {
     /// `credential_process` profile in the config file.
     async fn write_favourite(&self, f: &Favourite) -> Result<(Applied, Option<SystemTime>)> {
         if f.credential_process {
+            if f.assume_role.is_some() {
+                // Nothing is fetched for the profile itself: the role is tried now, so
+                // that a trust policy that refuses it is said here, not in a tool later.
+                self.credentials(&f.instance, &f.source(), Fetch::Cached)
+                    .await?;
+            }
             let cli = self.shared.options.cli.clone().ok_or(Error::NoCli)?;
             let mut profile = ProcessProfile::aws_sso_auth(f.profile.clone(), &cli)?;
             if let Some(r) = &f.region {
@@ -229,7 +251,7 @@ impl Workspace {
             return Ok((applied, None));
         }
         let creds = self
-            .role_credentials(&f.instance, &f.account_id, &f.role_name)
+            .credentials(&f.instance, &f.source(), Fetch::Cached)
             .await?;
         let applied = self
             .apply(Changes::new().write(f.profile_write(&creds)?))
@@ -283,6 +305,7 @@ impl Workspace {
             new.region.as_deref(),
         )?;
         f.credential_process = new.credential_process;
+        f.assume_role = new.assume_role;
         // A name taken by another favourite is refused before anything is written.
         self.settings().as_ref().clone().add_favourite(f.clone())?;
         if f.credential_process && self.shared.options.cli.is_none() {
@@ -324,8 +347,14 @@ impl Workspace {
             edit.region.as_deref().or(current.region.as_deref()),
         )?;
         f.credential_process = current.credential_process;
+        f.assume_role = match edit.assume_role {
+            Some(assume) => assume,
+            None => current.assume_role.clone(),
+        };
         let moved = f.account_id != current.account_id;
-        if !f.same_target(&current) {
+        if (&f.instance, &f.account_id, &f.role_name)
+            != (&current.instance, &current.account_id, &current.role_name)
+        {
             self.check_role(&f.instance, &f.account_id, &f.role_name)
                 .await?;
         }
@@ -366,6 +395,17 @@ impl Workspace {
         Ok(!applied.removed.is_empty())
     }
 
+    /// Credentials of an SSO role of `instance`, for a script (from memory while fresh).
+    pub async fn role_credentials(
+        &self,
+        instance: &Instance,
+        account_id: &str,
+        role_name: &str,
+    ) -> Result<RoleCredentials> {
+        let source = Source::role(account_id, role_name);
+        self.credentials(instance, &source, Fetch::Cached).await
+    }
+
     /// Writes a one-off profile (not kept fresh) for a role of `instance`.
     pub async fn write_profile(
         &self,
@@ -375,9 +415,8 @@ impl Workspace {
         // Everything local is checked before the network is used.
         let name = ProfileName::new(&request.profile)?;
         let region = request.region.as_deref().map(validate_region).transpose()?;
-        let creds = self
-            .role_credentials(instance, &request.account_id, &request.role_name)
-            .await?;
+        let source = Source::role(&request.account_id, &request.role_name);
+        let creds = self.credentials(instance, &source, Fetch::Cached).await?;
         let mut write = ProfileWrite::new(name.clone(), &creds);
         if let Some(r) = &region {
             write = write.region(r)?;
@@ -468,7 +507,7 @@ impl Workspace {
         let credentials = self
             .provider(&f.instance)
             .await?
-            .role_credentials_signing_in(&f.account_id, &f.role_name)
+            .credentials(&f.source(), Fetch::SigningIn)
             .await?;
         let warning = if f.credential_process {
             let (cache, name, target, creds) = (
@@ -511,23 +550,22 @@ impl Workspace {
     /// minutes is signed in.
     pub async fn console_url(&self, target: ConsoleTarget, region: Option<&str>) -> Result<Secret> {
         let region = region.map(validate_region).transpose()?;
-        let (instance, account_id, role_name, own_region) = match target {
+        let (instance, source, own_region) = match target {
             ConsoleTarget::Favourite(profile) => {
                 let f = self.favourite(&profile)?;
-                (f.instance, f.account_id, f.role_name, f.region)
+                let source = f.source();
+                (f.instance, source, f.region)
             }
             ConsoleTarget::Role {
                 instance,
                 account_id,
                 role_name,
-            } => (instance, account_id, role_name, None),
+            } => (instance, Source::role(&account_id, &role_name), None),
         };
         let region = region
             .or(own_region)
             .unwrap_or_else(|| instance.region().to_owned());
-        let creds = self
-            .role_credentials(&instance, &account_id, &role_name)
-            .await?;
+        let creds = self.credentials(&instance, &source, Fetch::Cached).await?;
         let signin = crate::Endpoints::from_env(self.shared.options.env.lookup())?.signin;
         crate::console::signin_url(&creds, &region, signin.as_deref()).await
     }

@@ -5,6 +5,9 @@
 #[cfg(target_os = "linux")]
 mod ask;
 mod awsfiles;
+// The CLI helpers, and botocore.
+#[cfg(unix)]
+mod chain;
 // Shell scripts as $BROWSER, `kill`, Unix symlinks.
 #[cfg(unix)]
 mod cli;

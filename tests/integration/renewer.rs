@@ -79,6 +79,7 @@ async fn setup(emu: &Emulator, token_margin: Duration, clock: Option<Arc<dyn Clo
             role_name: role,
             region: (i == 0).then(|| "eu-west-1".to_owned()),
             credential_process: false,
+            assume_role: None,
         });
     }
     let dir = tempfile::tempdir().expect("tempdir");

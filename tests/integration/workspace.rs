@@ -51,6 +51,7 @@ async fn a_resume_is_noticed_in_the_core_and_renews_what_came_due() {
             role_name: account.roles[0].clone(),
             region: None,
             credential_process: false,
+            assume_role: None,
         })
         .await
         .expect("added");
@@ -656,6 +657,7 @@ async fn removing_profiles_on_sign_out_and_quit_takes_one_off_profiles_too_never
                     role_name: account.roles[0].clone(),
                     region: None,
                     credential_process: false,
+                    assume_role: None,
                 })
                 .await
                 .expect("favourite");
