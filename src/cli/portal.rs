@@ -2,16 +2,16 @@
 
 use super::args::{Format, InstanceArgs};
 use super::output;
-use aws_sso_device_auth_provider::portal::{AccountRoles, NameGlob};
-use aws_sso_device_auth_provider::workspace::Event;
+use aws_sso_device_auth_provider::portal::NameGlob;
+use aws_sso_device_auth_provider::workspace::{AccountRef, Event};
 use aws_sso_device_auth_provider::Error;
 use std::io::IsTerminal;
 
 pub async fn accounts(name: Option<&str>, json: bool, args: &InstanceArgs) -> Result<(), Error> {
     let world = super::open().await?;
     super::note_overrides(&world);
-    let sso = world.provider(&super::instance(&world, args)?).await?;
-    output::accounts(&sso.accounts_matching(&[], name).await?, json);
+    let instance = super::instance(&world, args)?;
+    output::accounts(&world.accounts_matching(&instance, name).await?, json);
     Ok(())
 }
 
@@ -44,30 +44,14 @@ pub async fn list(
             }
         })
     });
-    let found = world.all_accounts(&instance, refresh).await;
+    let found = world
+        .account_roles_matching(&instance, account.as_ref(), role.as_ref(), refresh)
+        .await;
     if let Some(task) = progress {
         task.abort();
         eprint!("\r\x1b[K");
     }
-    let matching: Vec<AccountRoles> = found?
-        .accounts
-        .into_iter()
-        .filter(|a| {
-            account.as_ref().is_none_or(|g| {
-                g.is_match(&a.account.account_name) || g.is_match(&a.account.account_id)
-            })
-        })
-        .filter_map(|mut a| {
-            if let Some(g) = &role {
-                a.roles.retain(|r| g.is_match(&r.role_name));
-                if a.roles.is_empty() {
-                    return None;
-                }
-            }
-            Some(a)
-        })
-        .collect();
-    output::account_roles(&matching, json);
+    output::account_roles(&found?, json);
     Ok(())
 }
 
@@ -80,22 +64,13 @@ pub async fn roles(
 ) -> Result<(), Error> {
     let world = super::open().await?;
     super::note_overrides(&world);
-    let sso = world.provider(&super::instance(&world, args)?).await?;
+    let instance = super::instance(&world, args)?;
     // clap requires one of the two.
     let account = match account {
-        Some(id) => id,
-        None => {
-            sso.account_id_for_name(account_name.as_deref().unwrap_or_default())
-                .await?
-        }
+        Some(id) => AccountRef::Id(id),
+        None => AccountRef::Name(account_name.unwrap_or_default()),
     };
-    let roles = sso.roles(&account, role.as_deref()).await?;
-    if let (true, Some(role)) = (roles.is_empty(), role) {
-        return Err(Error::RoleNotFound {
-            account_id: account,
-            role,
-        });
-    }
+    let (_, roles) = world.roles(&instance, account, role.as_deref()).await?;
     output::roles(&roles, json);
     Ok(())
 }
@@ -108,8 +83,8 @@ pub async fn credentials(
 ) -> Result<(), Error> {
     let world = super::open().await?;
     super::note_overrides(&world);
-    let sso = world.provider(&super::instance(&world, args)?).await?;
-    let creds = sso.role_credentials(account, role).await?;
+    let instance = super::instance(&world, args)?;
+    let creds = world.role_credentials(&instance, account, role).await?;
     output::credentials(&creds, account, role, format);
     Ok(())
 }

@@ -8,7 +8,7 @@ use crate::cache::{AccountsCache, CachedAccounts};
 use crate::error::{Error, Result};
 use crate::instance::Instance;
 use crate::portal::crawl::RoleQueue;
-use crate::portal::{Account, AccountFilter, AccountRoles};
+use crate::portal::{Account, AccountFilter, AccountRoles, NameGlob, Role};
 use crate::settings::DISCOVERY_PERCENT;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -52,7 +52,90 @@ pub struct Accounts {
     pub error: Option<Arc<Error>>,
 }
 
+/// Which account, for [`Workspace::roles`].
+#[derive(Debug, Clone)]
+pub enum AccountRef {
+    /// By its id.
+    Id(String),
+    /// The one account whose name matches this glob.
+    Name(String),
+}
+
 impl Workspace {
+    /// The accounts of `instance` whose name matches `name` (every one without it), read
+    /// from the portal now.
+    pub async fn accounts_matching(
+        &self,
+        instance: &Instance,
+        name: Option<&str>,
+    ) -> Result<Vec<Account>> {
+        let answer = self
+            .provider(instance)
+            .await?
+            .accounts_matching(&[], name)
+            .await;
+        answer.inspect_err(|e| self.note_refusal(instance, e))
+    }
+
+    /// The user's roles in an account (those matching `role`, if given), read from the
+    /// portal now, with the account's id; a `role` that matches none is an error.
+    pub async fn roles(
+        &self,
+        instance: &Instance,
+        account: AccountRef,
+        role: Option<&str>,
+    ) -> Result<(String, Vec<Role>)> {
+        let sso = self.provider(instance).await?;
+        let answer = async {
+            let id = match account {
+                AccountRef::Id(id) => id,
+                AccountRef::Name(glob) => sso.account_id_for_name(&glob).await?,
+            };
+            let roles = sso.roles(&id, role).await?;
+            match role {
+                Some(role) if roles.is_empty() => Err(Error::RoleNotFound {
+                    account_id: id,
+                    role: role.to_owned(),
+                }),
+                _ => Ok((id, roles)),
+            }
+        }
+        .await;
+        answer.inspect_err(|e| self.note_refusal(instance, e))
+    }
+
+    /// Every account of `instance` with its roles (from the cache while fresh, else read
+    /// again), those matching the globs: an account by its name or id, a role by its name;
+    /// an account left with no role that matches is left out.
+    pub async fn account_roles_matching(
+        &self,
+        instance: &Instance,
+        account: Option<&NameGlob>,
+        role: Option<&NameGlob>,
+        refresh: bool,
+    ) -> Result<Vec<AccountRoles>> {
+        Ok(self
+            .all_accounts(instance, refresh)
+            .await?
+            .accounts
+            .into_iter()
+            .filter(|a| {
+                account.is_none_or(|g| {
+                    g.is_match(&a.account.account_name) || g.is_match(&a.account.account_id)
+                })
+            })
+            .filter_map(|mut a| {
+                if let Some(g) = role {
+                    a.roles.retain(|r| g.is_match(&r.role_name));
+                    if a.roles.is_empty() {
+                        return None;
+                    }
+                }
+                Some(a)
+            })
+            .collect())
+    }
+
     fn accounts_cache(&self) -> AccountsCache {
         AccountsCache::new(self.shared.paths.accounts_cache_dir())
     }

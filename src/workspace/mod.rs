@@ -32,7 +32,7 @@ mod settings;
 mod sign_in;
 mod status;
 
-pub use accounts::Accounts;
+pub use accounts::{AccountRef, Accounts};
 pub use favourites::{
     ConsoleTarget, FavouriteCredentials, FavouriteEdit, NewFavourite, ProfileRequest,
     WrittenProfile, WrittenVerb,

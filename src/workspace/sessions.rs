@@ -153,7 +153,10 @@ impl Workspace {
 
     /// The provider of `instance`, for reading accounts, roles and credentials. It never
     /// starts a sign-in by itself.
-    pub async fn provider(&self, instance: &Instance) -> Result<Arc<AwsSsoDeviceAuthProvider>> {
+    pub(crate) async fn provider(
+        &self,
+        instance: &Instance,
+    ) -> Result<Arc<AwsSsoDeviceAuthProvider>> {
         if let Some(s) = self.lock().sessions.get(instance) {
             return Ok(s.provider.clone());
         }

@@ -1,10 +1,12 @@
 //! Integration tests: the library, the emulator and the CLI, against the emulator and a
 //! real Secret Service. One binary, shared helpers in `util`.
 
+mod architecture;
 // Unix sockets, D-Bus and runuser.
 #[cfg(target_os = "linux")]
 mod ask;
 mod awsfiles;
+mod boundary;
 // The CLI helpers, and botocore.
 #[cfg(unix)]
 mod chain;
