@@ -246,3 +246,75 @@ export function instanceForm({ onSubmit, onCancel, submitLabel }) {
   });
   return form;
 }
+
+/** The parts of a role ARN (`arn:aws:iam::210987654321:role/path/Deploy`) a person
+ * recognises: the role's name (the last part of its path) and its account. */
+export function roleOfArn(arn) {
+  const parts = String(arn).split(':');
+  const resource = parts.slice(5).join(':');
+  return { name: resource.split('/').pop() || resource || arn, accountId: parts[4] || '' };
+}
+
+/** The longest and shortest sessions, in minutes, AWS gives a role assumed with an SSO
+ * role's credentials. */
+const SESSION_MINUTES = [15, 60];
+
+/**
+ * The fields of a role to assume with an SSO role's credentials (STS AssumeRole, "role
+ * chaining"): its ARN, external ID, role session name and session length; `current` (a
+ * favourite's `assumeRole`) fills them in. Used wherever a favourite's role is chosen, so
+ * both places ask alike. Returns `{node, first, read}`: `read()` gives the `assumeRole` the
+ * commands take, or throws an `invalidInput` error (for `submitting` to show in the form)
+ * with the focus on the field to change.
+ */
+export function assumeRoleFields(current) {
+  const attrs = { type: 'text', class: 'mono', autocomplete: 'off', spellcheck: 'false' };
+  const arn = h('input', { ...attrs, testid: 'assume-role-arn', required: true, placeholder: 'arn:aws:iam::123456789012:role/Deploy' });
+  const externalId = h('input', { ...attrs, testid: 'assume-external-id', maxlength: 1224 });
+  const sessionName = h('input', { ...attrs, testid: 'assume-session-name', maxlength: 64, placeholder: 'aws-sso-tray' });
+  const minutes = h('input', { type: 'number', class: 'num', testid: 'assume-minutes', inputmode: 'numeric',
+    min: SESSION_MINUTES[0], max: SESSION_MINUTES[1], step: 1, placeholder: String(SESSION_MINUTES[1]) });
+  arn.value = current?.roleArn ?? '';
+  externalId.value = current?.externalId ?? '';
+  sessionName.value = current?.sessionName ?? '';
+  minutes.value = current?.durationSeconds ? String(Math.round(current.durationSeconds / 60)) : '';
+  const node = h('fieldset', { class: 'assume', testid: 'assume-role-fields' },
+    h('legend', { class: 'sr-only', text: 'Role to assume' }),
+    field('Role ARN', arn),
+    h('div', { class: 'row2' },
+      field('External ID (optional)', externalId),
+      field('Role session name (optional)', sessionName)),
+    field('Session length in minutes (optional)', minutes, 'AWS gives a role assumed from another role at most one hour.'));
+  // A field said to be wrong stops looking it once changed, and what was said of it goes:
+  // the form never shows a complaint about a value no longer there.
+  for (const i of [arn, minutes]) {
+    i.addEventListener('input', () => {
+      if (!i.hasAttribute('aria-invalid')) return;
+      i.removeAttribute('aria-invalid');
+      const msg = i.form?.querySelector('.form-error');
+      if (msg) msg.hidden = true;
+    });
+  }
+  const wrong = (input, message) => {
+    input.setAttribute('aria-invalid', 'true');
+    input.focus();
+    return { code: 'invalidInput', message };
+  };
+  function read() {
+    for (const i of [arn, minutes]) i.removeAttribute('aria-invalid');
+    const roleArn = arn.value.trim();
+    if (!roleArn) throw wrong(arn, 'Enter the ARN of the role to assume, such as arn:aws:iam::123456789012:role/Deploy.');
+    const out = { roleArn, externalId: externalId.value.trim() || null, sessionName: sessionName.value.trim() || null };
+    const m = minutes.value.trim();
+    // A number field holds '' for what is not a number: that is said, not taken as none.
+    if (minutes.validity.badInput || m) {
+      const n = Number(m);
+      if (!Number.isInteger(n) || n < SESSION_MINUTES[0] || n > SESSION_MINUTES[1]) {
+        throw wrong(minutes, `The session length is ${SESSION_MINUTES[0]} to ${SESSION_MINUTES[1]} minutes, or empty for an hour: AWS gives a role assumed from another role at most one hour.`);
+      }
+      out.durationSeconds = n * 60;
+    }
+    return out;
+  }
+  return { node, first: arn, read };
+}

@@ -53,7 +53,8 @@ impl World {
             ("AWS_SHARED_CREDENTIALS_FILE", p(".aws/credentials")),
             ("AWS_CONFIG_FILE", p(".aws/config")),
             ("AWS_ENDPOINT_URL_SSO", url.clone()),
-            ("AWS_ENDPOINT_URL_SSO_OIDC", url),
+            ("AWS_ENDPOINT_URL_SSO_OIDC", url.clone()),
+            ("AWS_ENDPOINT_URL_STS", url),
             // The page is approved by this test, as the person would in a browser.
             ("BROWSER", "true".to_owned()),
             ("AWS_SSO_TRAY_LOG", "debug".to_owned()),
@@ -1849,17 +1850,18 @@ async fn programs_ask(shots: &str, env: &[(&str, &str)]) {
     // Signed out, the profile gone: twenty more, and the person says "Not now".
     s.click_on(&testid("sign-out"), 5).await;
     s.wait_for(&testid("sign-in-start"), 20).await;
-    let out = tokio::process::Command::new(&cli)
-        .args(["profile", "remove", "asked"])
-        .envs(world.app_env.iter().map(|(k, v)| (k, v)))
-        .output()
-        .await
-        .expect("aws-sso-auth");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // Gone behind the app's back (a favourite's profile is not removed on its own).
+    let aws = world.home.path().join(".aws");
+    aws_sso_device_auth_provider::awsfiles::AwsFiles::new(
+        aws.join("credentials"),
+        aws.join("config"),
+    )
+    .apply(
+        &aws_sso_device_auth_provider::awsfiles::Changes::new().remove(
+            aws_sso_device_auth_provider::awsfiles::ProfileName::new("asked").expect("name"),
+        ),
+    )
+    .expect("removed");
     let monitor = notifications().await;
     let waiting = callers();
     assert!(
@@ -2681,5 +2683,229 @@ async fn an_idle_window_runs_a_timer_only_for_what_it_shows_as_relative() {
         "the timer goes off in {due} ms for a text that changes in a minute"
     );
     s.screenshot("02-signed-in-idle").await;
+    s.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn a_favourite_assumes_a_role_is_refused_by_a_trust_policy_in_its_form_and_stops() {
+    assume_a_role("assume-role", &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn a_favourite_that_assumes_a_role_in_the_dark_theme() {
+    assume_a_role("assume-role-dark", &[("GTK_THEME", "Adwaita:dark")]).await;
+}
+
+/// Which control has the focus, by its test id.
+async fn focused(s: &Session) -> serde_json::Value {
+    s.execute("return document.activeElement?.dataset.testid ?? null;")
+        .await
+}
+
+/// A favourite that then assumes a role (role chaining): added so from Accounts, shown so
+/// in Favourites, changed to a role whose trust policy refuses it (said in the form, the
+/// favourite left as it was), then made to assume none.
+async fn assume_a_role(shots: &str, env: &[(&str, &str)]) {
+    let world = World::new(
+        EmulatorConfig {
+            auto_approve: true,
+            ..EmulatorConfig::default()
+        },
+        env,
+    )
+    .await;
+    let org = world.emulator.organisation();
+    let (account, other) = (&org[0], &org[1]);
+    let deploy = format!("arn:aws:iam::{}:role/Deploy", other.account_id);
+    let refusing = format!("arn:aws:iam::{}:role/NoTrustAudit", other.account_id);
+    let settings_file = world.home.path().join(".config/aws-sso-tray/settings.json");
+    let settings = || std::fs::read_to_string(&settings_file).unwrap_or_default();
+    let s = world.session(shots).await;
+    s.click_on(&testid("sign-in-start"), 20).await;
+    let search = s.wait_for(&testid("account-search"), 30).await;
+    s.type_into(&search, &account.account_id).await;
+    s.wait_for_text(&testid("accounts-summary"), 30, |t| {
+        t.starts_with("1 account") && !t.contains("still being read")
+    })
+    .await;
+    let role = &account.roles[0];
+    s.click_on(
+        &format!(
+            "[data-account-id=\"{}\"] [data-role-name=\"{role}\"] {}",
+            account.account_id,
+            testid("add-favourite")
+        ),
+        10,
+    )
+    .await;
+    let name = s.wait_for(&testid("profile-name"), 5).await;
+    s.type_into(&name, "e2e-chain").await;
+
+    // The role to assume is asked for only when wanted.
+    let arn_field = testid("assume-role-arn");
+    assert!(
+        !visible(&s, &arn_field).await,
+        "asked for before it is wanted"
+    );
+    s.click_on(&testid("profile-assume-role"), 5).await;
+    assert!(visible(&s, &arn_field).await, "no field for the role's ARN");
+    let hint = s
+        .execute(
+            "const m = document.querySelector('[data-testid=assume-minutes]'); \
+             return document.getElementById(m.getAttribute('aria-describedby')).textContent;",
+        )
+        .await;
+    assert_eq!(
+        hint,
+        "AWS gives a role assumed from another role at most one hour."
+    );
+    // Every field has its label.
+    let unlabelled = s
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=profile-form] input')] \
+               .filter((i) => !i.labels || !i.labels.length).map((i) => i.dataset.testid);",
+        )
+        .await;
+    assert_eq!(unlabelled, serde_json::json!([]));
+    // Its ARN is needed: said in the form, the focus on it.
+    s.click_on(&testid("profile-submit"), 5).await;
+    let said = s
+        .wait_for_text(
+            &format!("{} {}", testid("profile-form"), testid("form-error")),
+            5,
+            |t| !t.is_empty(),
+        )
+        .await;
+    assert!(said.starts_with("Enter the ARN of the role"), "{said}");
+    assert_eq!(focused(&s).await, "assume-role-arn");
+    let arn = s.wait_for(&arn_field, 5).await;
+    s.type_into(&arn, &deploy).await;
+    // Once the ARN is there, the complaint about its absence is gone.
+    let hidden =
+        "return document.querySelector('[data-testid=profile-form] [data-testid=form-error]').hidden;";
+    assert_eq!(s.execute(hidden).await, serde_json::json!(true));
+    let minutes = s.wait_for(&testid("assume-minutes"), 5).await;
+    s.type_into(&minutes, "30").await;
+    s.execute(
+        "document.querySelector('[data-testid=profile-submit]').scrollIntoView({ block: 'end' })",
+    )
+    .await;
+    painted_shot(&s, "01-add-then-assume-a-role").await;
+    let before = world.emulator.counters().assume_role;
+    s.click_on(&testid("profile-submit"), 5).await;
+    assert!(
+        eventually(20, || world.file("credentials").contains("[e2e-chain]")).await,
+        "the profile was not written; log:\n{}",
+        world.log()
+    );
+    assert!(
+        world.emulator.counters().assume_role > before,
+        "the profile was written without assuming the role"
+    );
+    assert!(settings().contains(&deploy), "{}", settings());
+    assert!(settings().contains("1800"), "30 minutes: {}", settings());
+    let assumed_key = world.access_key("e2e-chain");
+
+    // Favourites says which role the profile's credentials are of.
+    s.click_on(&testid("tab-favourites"), 5).await;
+    let row = format!("{}[data-profile=\"e2e-chain\"]", testid("favourite-row"));
+    let assumes = format!("{row} {}", testid("favourite-assumes"));
+    let line = s
+        .wait_for_text(&assumes, 10, |t| t.contains("assumes Deploy"))
+        .await;
+    assert!(line.contains(&other.account_id), "{line}");
+    let title = s
+        .execute(&format!(
+            "return document.querySelector({}).title;",
+            serde_json::json!(assumes)
+        ))
+        .await;
+    assert_eq!(title, serde_json::json!(deploy), "the whole ARN on hover");
+    painted_shot(&s, "02-favourites").await;
+
+    // A role whose trust policy refuses the SSO role: said in the form, which stays open
+    // with what was typed; the favourite is left as it was.
+    let open = format!("{row} {}", testid("assume-role-open"));
+    assert_eq!(
+        s.wait_for_text(&open, 5, |_| true).await,
+        "Change assumed role…"
+    );
+    s.click_on(&open, 5).await;
+    s.wait_for(&testid("assume-role-form"), 5).await;
+    let shown = s
+        .execute(
+            "const v = (id) => document.querySelector(`[data-testid=${id}]`).value; \
+             return [document.activeElement.dataset.testid, v('assume-role-arn'), v('assume-minutes')];",
+        )
+        .await;
+    assert_eq!(
+        shown,
+        serde_json::json!(["assume-role-arn", deploy, "30"]),
+        "the form opens on what it assumes, the focus in its first field"
+    );
+    let arn = s.wait_for(&arn_field, 5).await;
+    s.type_into(&arn, &refusing).await;
+    s.click_on(&testid("assume-role-save"), 5).await;
+    let refused = s
+        .wait_for_text(
+            &format!("{} {}", testid("assume-role-form"), testid("form-error")),
+            20,
+            |t| !t.is_empty(),
+        )
+        .await;
+    assert!(
+        refused.contains("NoTrustAudit") && refused.contains("trust policy"),
+        "{refused}"
+    );
+    assert!(
+        !visible(&s, &testid("error-banner")).await,
+        "the refusal is in the form, not in a banner"
+    );
+    painted_shot(&s, "03-refused-by-the-trust-policy").await;
+    assert!(
+        settings().contains(&deploy) && !settings().contains("NoTrustAudit"),
+        "{}",
+        settings()
+    );
+    s.wait_for_text(&assumes, 5, |t| t.contains("assumes Deploy"))
+        .await;
+
+    // Escape closes it, the focus back on the button that opened it.
+    s.press(&ESCAPE.to_string()).await;
+    assert!(
+        !visible(&s, &testid("assume-role-form")).await,
+        "Escape left the form open"
+    );
+    assert_eq!(focused(&s).await, "assume-role-open");
+
+    // Stop assuming: the profile holds the SSO role's credentials again.
+    s.click_on(&open, 5).await;
+    s.click_on(&testid("assume-role-stop"), 5).await;
+    s.wait_for_text(&row, 20, |t| !t.contains("assumes")).await;
+    assert!(!settings().contains(&deploy), "{}", settings());
+    assert_eq!(
+        s.wait_for_text(&open, 5, |t| t == "Assume a role…").await,
+        "Assume a role…"
+    );
+    assert_eq!(focused(&s).await, "assume-role-open");
+    assert!(
+        eventually(20, || world.access_key("e2e-chain").is_some()
+            && world.access_key("e2e-chain") != assumed_key)
+        .await,
+        "the profile still holds the assumed role's keys"
+    );
+    painted_shot(&s, "04-no-longer-assumes").await;
+
+    // Narrow: the form and the row still read.
+    s.click_on(&testid("notice-dismiss"), 5).await;
+    s.resize(420, 700).await;
+    s.click_on(&open, 5).await;
+    s.wait_for(&testid("assume-role-form"), 5).await;
+    let (wide, _, _) = overflow(&s).await;
+    assert!(wide.is_empty(), "wider than the window: {wide:?}");
+    painted_shot(&s, "05-assume-form-narrow").await;
+    s.click_on(&testid("assume-role-cancel"), 5).await;
     s.close().await;
 }

@@ -1,4 +1,4 @@
-import { h, field, live, num, clock, formError, submitting, onEscape, submitOnEnter, removalConfirm, focusKeep } from '../util.js';
+import { h, field, live, num, clock, formError, submitting, onEscape, submitOnEnter, removalConfirm, focusKeep, assumeRoleFields, roleOfArn } from '../util.js';
 
 /** Rows drawn at a time: a keystroke draws one page; scrolling (or the arrow keys) near the
  * end of the list draws the next. */
@@ -436,11 +436,25 @@ export default function accountsView(el) {
     const region = submitOnEnter(h('input', { type: 'text', testid: 'profile-region', list: 'aws-regions', autocomplete: 'off', spellcheck: 'false', placeholder: 'none (use your default)' }));
     region.value = editing?.region || '';
     const cp = fav && h('input', { type: 'checkbox', testid: 'profile-credential-process' });
+    // A favourite may then assume another role with the SSO role's credentials: asked for
+    // only when wanted, its fields shown under the box that asks for them.
+    const assume = fav && assumeRoleFields(null);
+    const chain = fav && h('input', { type: 'checkbox', testid: 'profile-assume-role', 'aria-controls': 'assume-fields', 'aria-expanded': 'false' });
+    if (fav) {
+      assume.node.id = 'assume-fields';
+      assume.node.hidden = true;
+      chain.addEventListener('change', () => {
+        assume.node.hidden = !chain.checked;
+        chain.setAttribute('aria-expanded', String(chain.checked));
+      });
+    }
     const label = editing ? `Edit favourite ${editing.profile}` : fav ? `Add ${roleName} to favourites` : `Write profile for ${roleName}`;
     const node = h('form', { class: 'profile-form', testid: 'profile-form', 'data-kind': kind, novalidate: true, 'aria-label': label },
       field('Profile name', name),
       h('div', { class: 'row2' }, field('Region', region)),
       cp && field('Fetch credentials on demand (credential_process)', cp),
+      chain && field('Then assume a role', chain, 'The profile then holds the credentials of an IAM role that this one may assume.'),
+      assume && assume.node,
       formError(),
       h('div', { class: 'actions' },
         h('button', { type: 'submit', class: 'primary small', testid: 'profile-submit', text: editing ? 'Save changes' : fav ? 'Add favourite' : 'Write profile' }),
@@ -456,9 +470,14 @@ export default function accountsView(el) {
           await submitting(node, () => ctx.invoke('edit_favourite', { profile, change: { region: reg } }), ctx.showError);
           ctx.notify(`Saved ${profile}.`);
         } else if (fav) {
-          await submitting(node, () => ctx.invoke('add_favourite', { favourite: {
-            profile, accountId, accountName: account.accountName ?? null, roleName, region: reg, credentialProcess: cp.checked } }), ctx.showError);
-          ctx.notify(`Added ${profile} to your favourites; it is kept fresh from now on.`);
+          let assumeRole = null;
+          await submitting(node, () => {
+            assumeRole = chain.checked ? assume.read() : null;
+            return ctx.invoke('add_favourite', { favourite: {
+              profile, accountId, accountName: account.accountName ?? null, roleName, region: reg, credentialProcess: cp.checked, assumeRole } });
+          }, ctx.showError);
+          const then = assumeRole ? ` assumes ${roleOfArn(assumeRole.roleArn).name} and` : '';
+          ctx.notify(`Added ${profile} to your favourites; it${then} is kept fresh from now on.`);
         } else {
           const r = await submitting(node, () => ctx.invoke('write_profile', { request: { profile, accountId, roleName, region: reg } }), ctx.showError);
           ctx.notify(`Wrote profile ${r.profile} to ${ctx.S.app.credentialsFile}; valid until ${r.expiresAt ? clock(r.expiresAt) : '—'}.`);

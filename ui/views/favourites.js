@@ -1,4 +1,4 @@
-import { h, keepFocus, onEscape, removalConfirm, focusKeep } from '../util.js';
+import { h, keepFocus, onEscape, removalConfirm, focusKeep, assumeRoleFields, roleOfArn, formError, submitting } from '../util.js';
 
 export default function favouritesView(el) {
   let confirming = null; // {profile, dropEsc}
@@ -8,6 +8,71 @@ export default function favouritesView(el) {
   // asked, and whether the renewal has been seen under way.
   const asked = new Map();
   const detailsOpen = new Set(); // profiles whose Details are open, across redraws
+  // The form of the role a favourite assumes, while open: {profile, node, dropEsc}. Its
+  // node is kept across redraws, so what is typed in it stays.
+  let assuming = null;
+
+  /** The account of `id` as the account list names it, when it does. */
+  const accountName = (ctx, id) => ctx.S.accounts?.accounts.find((a) => a.accountId === id)?.accountName ?? null;
+
+  /** "Deploy in payments-prod (210987654321)": the role a favourite assumes. */
+  function assumedText(ctx, arn) {
+    const r = roleOfArn(arn);
+    const n = accountName(ctx, r.accountId);
+    return { role: r.name, account: n ? `${n} (${r.accountId})` : r.accountId, name: n, accountId: r.accountId };
+  }
+
+  function closeAssume(ctx, refocus) {
+    if (!assuming) return;
+    const p = assuming.profile;
+    assuming.dropEsc();
+    assuming = null;
+    key = null;
+    update(ctx);
+    if (refocus) el.querySelector(`[data-key="${CSS.escape(p)}"] [data-testid=assume-role-open]`)?.focus();
+  }
+
+  /** The small form under a favourite's row: the role it assumes, to change or stop. */
+  function openAssume(ctx, f) {
+    if (assuming) closeAssume(ctx, false);
+    const fields = assumeRoleFields(f.assumeRole);
+    const profile = f.profile;
+    const stop = f.assumeRole && h('button', { type: 'button', class: 'small subtle', testid: 'assume-role-stop', text: 'Stop assuming' });
+    const node = h('form', { class: 'profile-form assume-form', testid: 'assume-role-form', novalidate: true,
+      'aria-label': f.assumeRole ? `Change the role ${profile} assumes` : `A role for ${profile} to assume` },
+      h('p', { class: 'small muted', text: `With the credentials of ${f.roleName}, ${profile} then assumes:` }),
+      fields.node,
+      formError(),
+      h('div', { class: 'actions' },
+        h('button', { type: 'submit', class: 'primary small', testid: 'assume-role-save', text: f.assumeRole ? 'Save changes' : 'Assume this role' }),
+        stop,
+        h('button', { type: 'button', class: 'small', testid: 'assume-role-cancel', text: 'Cancel', onclick: () => closeAssume(ctx, true) })));
+    node.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      let assumeRole = null;
+      try {
+        await submitting(node, () => {
+          assumeRole = fields.read();
+          return ctx.invoke('edit_favourite', { profile, change: { assumeRole } });
+        }, ctx.showError);
+      } catch { return; /* shown in the form or in the banner */ }
+      const t = assumedText(ctx, assumeRole.roleArn);
+      if (assuming?.node === node) closeAssume(ctx, true);
+      ctx.notify(`${profile} now assumes ${t.role} in ${t.account}; its profile is rewritten.`);
+    });
+    stop?.addEventListener('click', async () => {
+      stop.disabled = true;
+      try {
+        await submitting(node, () => ctx.invoke('edit_favourite', { profile, change: { assumeRole: null } }), ctx.showError);
+      } catch { stop.disabled = false; return; }
+      if (assuming?.node === node) closeAssume(ctx, true);
+      ctx.notify(`${profile} no longer assumes a role: its profile holds the credentials of ${f.roleName}.`);
+    });
+    assuming = { profile, node, dropEsc: onEscape(() => closeAssume(ctx, true)) };
+    key = null;
+    update(ctx);
+    fields.first.focus();
+  }
 
   function stopConfirm(ctx, refocus) {
     if (!confirming) return;
@@ -47,6 +112,13 @@ export default function favouritesView(el) {
     // Without a session nothing can be renewed: the status line says to sign in.
     const needsSession = f.status.next === 'signIn';
     const isConfirming = confirming?.profile === f.profile;
+    // The role the SSO role's credentials then assume: its name and account, the whole
+    // ARN on hovering it (and in the form that changes it).
+    const t = f.assumeRole && assumedText(ctx, f.assumeRole.roleArn);
+    const assumes = t && h('p', { class: 'small chain', testid: 'favourite-assumes', title: f.assumeRole.roleArn },
+      h('span', { class: 'muted', text: 'then assumes ' }), h('bdi', { class: 'chain-role', text: t.role }), h('span', { class: 'muted', text: ' in ' }),
+      t.name ? [h('bdi', { text: t.name }), ' (', h('bdi', { class: 'mono', text: t.accountId }), ')'] : h('bdi', { class: 'mono', text: t.accountId }));
+    const open = assuming?.profile === f.profile;
     const actions = isConfirming
       ? removalConfirm(f.profile, {
         onRemove: () => { confirming.dropEsc(); confirming = null; act(ctx, 'remove', f.profile, 'remove_favourite'); },
@@ -57,6 +129,9 @@ export default function favouritesView(el) {
           onclick: () => act(ctx, 'renew', f.profile, 'renew_now') }),
         h('button', { type: 'button', class: 'small', testid: 'open-console', text: 'Open console',
           onclick: () => ctx.invoke('open_console', { profile: f.profile }).catch(ctx.showError) }),
+        h('button', { type: 'button', class: 'small', testid: 'assume-role-open', 'aria-expanded': String(open),
+          text: f.assumeRole ? 'Change assumed role…' : 'Assume a role…',
+          onclick: () => (open ? closeAssume(ctx, true) : openAssume(ctx, f)) }),
         h('button', { type: 'button', class: 'small subtle', testid: 'remove-favourite', text: 'Remove', disabled: busy.has(`remove:${f.profile}`),
           onclick: () => {
             confirming?.dropEsc();
@@ -69,8 +144,10 @@ export default function favouritesView(el) {
         h('h3', { class: 'mono', text: f.profile }),
         f.credentialProcess && h('span', { class: 'tag', title: 'credential_process profile', text: 'on demand' })),
       h('p', { class: 'muted small' }, acct, ' · ', h('bdi', { text: f.roleName }), ' · ', f.region || 'no region'),
+      assumes,
       status,
-      actions);
+      actions,
+      assuming?.profile === f.profile && assuming.node);
   }
 
   /** A renewal asked for here that has now written new keys, or failed, is answered. */
@@ -112,10 +189,17 @@ export default function favouritesView(el) {
     const favs = ctx.S.app.favourites;
     const once = ctx.S.app.oneOff;
     answer(ctx, favs);
-    const k = JSON.stringify([favs, once]) + [...busy].join() + (confirming?.profile || '');
+    // The names of the accounts the favourites' assumed roles are in, as the list has them.
+    const named = favs.map((f) => (f.assumeRole ? accountName(ctx, roleOfArn(f.assumeRole.roleArn).accountId) : null));
+    const k = JSON.stringify([favs, once, named]) + [...busy].join() + (confirming?.profile || '') + '|' + (assuming?.profile || '');
     if (k === key) return;
     key = k;
     if (confirming && !favs.some((f) => f.profile === confirming.profile)) { confirming.dropEsc(); confirming = null; }
+    if (assuming && !favs.some((f) => f.profile === assuming.profile)) { assuming.dropEsc(); assuming = null; }
+    // A redraw moves the open form into the new row: the field being typed in keeps the
+    // focus, and its caret.
+    const typing = assuming?.node.contains(document.activeElement) ? document.activeElement : null;
+    const caret = typing && typing.type === 'text' ? [typing.selectionStart, typing.selectionEnd] : null;
     keepFocus(el, () => {
       if (!favs.length) {
         el.replaceChildren(h('h2', { tabindex: '-1', text: 'Favourites' }),
@@ -130,12 +214,16 @@ export default function favouritesView(el) {
         h('ul', { class: 'favs' }, favs.map((f) => row(ctx, f))),
         ...oneOff(ctx, once));
     });
+    if (typing && typing.isConnected && document.activeElement !== typing) {
+      typing.focus();
+      if (caret) typing.setSelectionRange(...caret);
+    }
   }
 
   return {
     el,
     mount() { key = null; },
-    unmount() { confirming?.dropEsc(); confirming = null; el.replaceChildren(); },
+    unmount() { confirming?.dropEsc(); confirming = null; assuming?.dropEsc(); assuming = null; el.replaceChildren(); },
     update,
   };
 }
