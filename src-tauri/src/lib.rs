@@ -13,7 +13,6 @@ pub mod error;
 pub mod events;
 pub mod tray;
 pub mod view;
-pub mod words;
 
 use aws_sso_device_auth_provider::env::Env;
 use aws_sso_device_auth_provider::workspace::{Options, Workspace};
@@ -68,7 +67,7 @@ impl App {
         for f in &mut view.favourites {
             if asked.contains_key(&f.profile) && !f.renewing {
                 f.renewing = true;
-                f.status = words::renewing_line();
+                f.status = aws_sso_device_auth_provider::workspace::words::renewing_line();
             }
         }
         view

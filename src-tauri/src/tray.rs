@@ -401,7 +401,7 @@ mod tests {
 #[cfg(test)]
 mod label_tests {
     use super::*;
-    use crate::words::{Line, Tone};
+    use aws_sso_device_auth_provider::workspace::words::{Line, Tone};
 
     fn favourite(profile: &str, account: &str, role: &str) -> FavouriteView {
         FavouriteView {
@@ -504,8 +504,10 @@ mod label_tests {
             instances: vec![instance],
             session: SessionView {
                 state: Phase::SigningIn,
-                line: crate::words::session_line(
-                    crate::words::SessionFacts::SigningIn { code: user_code },
+                line: aws_sso_device_auth_provider::workspace::words::session_line(
+                    aws_sso_device_auth_provider::workspace::words::SessionFacts::SigningIn {
+                        code: user_code,
+                    },
                     0,
                     |_| "00:00".into(),
                 ),

@@ -3,11 +3,11 @@
 //! Unix epoch.
 
 use crate::autostart::StartAtLogin;
-use crate::words::{self, Clock, Line, ProfileFacts, SessionFacts};
 use aws_sso_device_auth_provider::awsfiles::generate::Generated;
 use aws_sso_device_auth_provider::clock::epoch_millis;
 use aws_sso_device_auth_provider::display;
 use aws_sso_device_auth_provider::settings::{InstanceSettings, Preferences};
+use aws_sso_device_auth_provider::workspace::words::{self, Clock, Line};
 use aws_sso_device_auth_provider::workspace::{self, Accounts, SessionPhase, Status, Workspace};
 use aws_sso_device_auth_provider::AccountRoles;
 use serde::Serialize;
@@ -206,59 +206,12 @@ pub struct FavouriteView {
 }
 
 impl AppView {
-    fn session(
-        current: Option<&workspace::InstanceStatus>,
-        favourites: &[FavouriteView],
-        sign_in: Option<&SignInView>,
-        now_ms: i64,
-        clock: Clock,
-    ) -> SessionView {
-        let Some(s) = current else {
-            return SessionView {
-                state: Phase::SignedOut,
-                line: words::session_line(SessionFacts::NoPortal, now_ms, clock),
-            };
-        };
-        let facts = match s.phase {
-            _ if sign_in.is_some() => SessionFacts::SigningIn {
-                code: sign_in.and_then(|c| c.user_code.as_deref()),
-            },
-            SessionPhase::SigningIn => SessionFacts::SigningIn { code: None },
-            SessionPhase::SignedIn => SessionFacts::SignedIn {
-                ends_at: s.expires_at.filter(|_| !s.renewable).map(ms),
-                failure: s
-                    .failure
-                    .as_ref()
-                    .map(|e| (e.message.as_str(), ms(e.retry_at))),
-                failing_profiles: favourites
-                    .iter()
-                    .filter(|f| {
-                        f.error.is_some()
-                            && f.start_url == s.settings.instance.start_url()
-                            && f.sso_region == s.settings.instance.region()
-                    })
-                    .count(),
-            },
-            SessionPhase::NeedsSignIn => SessionFacts::Ended,
-            SessionPhase::SignedOut => SessionFacts::SignedOut,
-        };
-        SessionView {
-            state: s.phase.into(),
-            line: words::session_line(facts, now_ms, clock),
-        }
-    }
-
     /// The view of `world` now, its times of day in this machine's time zone.
     pub fn of(world: &Workspace, demo: Option<&str>, login: &StartAtLogin) -> Self {
-        let (now_ms, clock): (i64, Clock) = (ms(world.now()), words::local_clock);
+        let (now, clock): (SystemTime, Clock) = (world.now(), words::local_clock);
         let status: Status = world.status();
         let settings = world.settings();
         let current = status.default_instance();
-        let signed_in = |instance| {
-            status
-                .instance(instance)
-                .is_some_and(|s| s.phase == SessionPhase::SignedIn)
-        };
         let sign_in = current
             .and_then(|s| s.sign_in.as_ref())
             .map(|c| SignInView {
@@ -270,21 +223,7 @@ impl AppView {
             .favourites
             .iter()
             .map(|f| FavouriteView {
-                status: words::profile_line(
-                    &ProfileFacts {
-                        credential_process: f.favourite.credential_process,
-                        renewing: f.renewing,
-                        expires_at: f.expires_at.map(ms),
-                        written_at: f.written_at.map(ms),
-                        failure: f
-                            .failure
-                            .as_ref()
-                            .map(|e| (e.message.as_str(), ms(e.retry_at))),
-                        signed_in: signed_in(&f.favourite.instance),
-                    },
-                    now_ms,
-                    clock,
-                ),
+                status: status.favourite_line(f, now, clock),
                 written_at: f.written_at.map(ms),
                 profile: f.favourite.profile.to_string(),
                 start_url: f.favourite.instance.start_url().to_owned(),
@@ -304,13 +243,16 @@ impl AppView {
                 renewing: f.renewing,
             })
             .collect();
-        let session = Self::session(current, &favourites, sign_in.as_ref(), now_ms, clock);
+        let session = SessionView {
+            state: current.map_or(Phase::SignedOut, |s| s.phase.into()),
+            line: status.session_line(current, now, clock),
+        };
         let one_off = status
             .one_off
             .iter()
             .map(|p| OneOffView {
                 profile: p.profile.clone(),
-                status: words::one_off_line(ms(p.expires_at), p.written_at.map(ms), now_ms, clock),
+                status: Status::one_off_line(p, now, clock),
             })
             .collect();
         Self {

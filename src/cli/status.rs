@@ -2,7 +2,7 @@
 
 use aws_sso_device_auth_provider::clock::rfc3339;
 use aws_sso_device_auth_provider::display;
-use aws_sso_device_auth_provider::workspace::SessionPhase;
+use aws_sso_device_auth_provider::workspace::{words, SessionPhase, Status};
 use aws_sso_device_auth_provider::Error;
 use serde_json::json;
 
@@ -22,6 +22,7 @@ pub async fn status(json: bool) -> Result<(), Error> {
                     "signedIn": i.phase == SessionPhase::SignedIn,
                     "expiresAt": i.expires_at.map(rfc3339),
                     "renewable": i.expires_at.map(|_| i.renewable),
+                    "state": status.session_line(Some(i), now, words::local_clock).text,
                 })
             })
             .collect();
@@ -36,6 +37,7 @@ pub async fn status(json: bool) -> Result<(), Error> {
                     "startUrl": f.favourite.instance.start_url(),
                     "expiresAt": f.expires_at.map(rfc3339),
                     "valid": f.expires_at.is_some_and(|t| t > now),
+                    "state": status.favourite_line(f, now, words::local_clock).text,
                 })
             })
             .collect();
@@ -54,34 +56,27 @@ pub async fn status(json: bool) -> Result<(), Error> {
     if status.instances.is_empty() {
         println!("No AWS SSO instance yet; sign in with: aws-sso-auth login --start-url URL --sso-region REGION");
     }
+    // The same words as the tray and the window, made by the workspace.
     for i in &status.instances {
-        let state = match (i.phase, i.expires_at) {
-            (SessionPhase::SignedIn, Some(t)) if t > now && i.renewable => {
-                format!(
-                    "signed in, token valid until {} (renews itself)",
-                    rfc3339(t)
-                )
-            }
-            (SessionPhase::SignedIn, Some(t)) if t > now => {
-                format!("signed in until {}", rfc3339(t))
-            }
-            (SessionPhase::SignedIn, _) => "token expired; renews on next use".to_owned(),
-            (SessionPhase::NeedsSignIn, _) => "needs a new sign-in".to_owned(),
-            _ => "not signed in".to_owned(),
-        };
-        println!("{}: {state}", i.settings.instance);
+        let line = status.session_line(Some(i), now, words::local_clock);
+        println!("{}: {}", i.settings.instance, line.text);
     }
     for f in &status.favourites {
-        let state = match f.expires_at {
-            Some(t) if t > now => format!("valid until {}", rfc3339(t)),
-            Some(t) => format!("expired at {}", rfc3339(t)),
-            None => "not written".to_owned(),
-        };
+        let line = status.favourite_line(f, now, words::local_clock);
         println!(
-            "  {}  {}/{}  {state}",
+            "  {}  {}/{}  {}",
             f.favourite.profile.as_str(),
             f.favourite.account_id,
-            display::text(&f.favourite.role_name)
+            display::text(&f.favourite.role_name),
+            line.text
+        );
+    }
+    for p in &status.one_off {
+        let line = Status::one_off_line(p, now, words::local_clock);
+        println!(
+            "  {}  (written once)  {}",
+            display::text(&p.profile),
+            line.text
         );
     }
     Ok(())

@@ -31,6 +31,7 @@ mod sessions;
 mod settings;
 mod sign_in;
 mod status;
+pub mod words;
 
 pub use accounts::{AccountRef, Accounts};
 pub use favourites::{

@@ -1,6 +1,8 @@
 //! What is, for both faces to show: each instance's session, each favourite's profile.
 
+use super::words::{self, Clock, Line, ProfileFacts, SessionFacts};
 use super::{Margins, ProfileState, Workspace};
+use crate::clock::epoch_millis;
 use crate::instance::Instance;
 use crate::settings::{Favourite, InstanceSettings};
 use std::collections::{HashMap, HashSet};
@@ -102,6 +104,67 @@ pub struct Status {
 }
 
 impl Status {
+    /// A favourite's profile in words at `now`, times of day by `clock`: the one wording
+    /// of the window, the tray and `aws-sso-auth status`.
+    pub fn favourite_line(&self, f: &FavouriteStatus, now: SystemTime, clock: Clock) -> Line {
+        let signed_in = self
+            .instance(&f.favourite.instance)
+            .is_some_and(|s| s.phase == SessionPhase::SignedIn);
+        words::profile_line(
+            &ProfileFacts {
+                credential_process: f.favourite.credential_process,
+                renewing: f.renewing,
+                expires_at: f.expires_at.map(epoch_millis),
+                written_at: f.written_at.map(epoch_millis),
+                failure: f
+                    .failure
+                    .as_ref()
+                    .map(|e| (e.message.as_str(), epoch_millis(e.retry_at))),
+                signed_in,
+            },
+            epoch_millis(now),
+            clock,
+        )
+    }
+
+    /// A session in words at `now` (`None`: no access portal is set up).
+    pub fn session_line(&self, i: Option<&InstanceStatus>, now: SystemTime, clock: Clock) -> Line {
+        let Some(i) = i else {
+            return words::session_line(SessionFacts::NoPortal, epoch_millis(now), clock);
+        };
+        let facts = match i.phase {
+            _ if i.sign_in.is_some() => SessionFacts::SigningIn {
+                code: i.sign_in.as_ref().and_then(|c| c.user_code.as_deref()),
+            },
+            SessionPhase::SigningIn => SessionFacts::SigningIn { code: None },
+            SessionPhase::SignedIn => SessionFacts::SignedIn {
+                ends_at: i.expires_at.filter(|_| !i.renewable).map(epoch_millis),
+                failure: i
+                    .failure
+                    .as_ref()
+                    .map(|e| (e.message.as_str(), epoch_millis(e.retry_at))),
+                failing_profiles: self
+                    .favourites
+                    .iter()
+                    .filter(|f| f.failure.is_some() && f.favourite.instance == i.settings.instance)
+                    .count(),
+            },
+            SessionPhase::NeedsSignIn => SessionFacts::Ended,
+            SessionPhase::SignedOut => SessionFacts::SignedOut,
+        };
+        words::session_line(facts, epoch_millis(now), clock)
+    }
+
+    /// A one-off profile in words at `now`.
+    pub fn one_off_line(p: &OneOffStatus, now: SystemTime, clock: Clock) -> Line {
+        words::one_off_line(
+            epoch_millis(p.expires_at),
+            p.written_at.map(epoch_millis),
+            epoch_millis(now),
+            clock,
+        )
+    }
+
     /// The status of `instance`, if known.
     pub fn instance(&self, instance: &Instance) -> Option<&InstanceStatus> {
         self.instances

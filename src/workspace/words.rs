@@ -1,6 +1,8 @@
-//! The words both faces use for a session and a favourite's profile at a moment: the
-//! window shows these lines as they are and the tray puts them in its menu, both made
-//! from the same view at the same tick, so the two never disagree.
+//! The words every face uses for a session and a favourite's profile at a moment: the
+//! window shows these lines as they are, the tray puts them in its menu and `aws-sso-auth
+//! status` prints them, all made from the same [`super::Status`] by
+//! [`super::Status::session_line`] and [`super::Status::favourite_line`], so none of them
+//! words a state its own way.
 
 use serde::Serialize;
 use std::time::Duration;
@@ -71,7 +73,7 @@ impl Line {
 /// sign-in."); `None` when nobody does. Program names, each with what it wants where it
 /// said ("aws (profile ops)"), are shown as text.
 pub fn asked_line(programs: &[String]) -> Option<String> {
-    let name = |p: &String| aws_sso_device_auth_provider::display::capped(p, 200);
+    let name = |p: &String| crate::display::capped(p, 200);
     let who = match programs {
         [] => return None,
         [one] => return Some(format!("{} is waiting for this sign-in.", name(one))),

@@ -44,6 +44,9 @@ trait Face {
     fn set(&self, preference: &str, value: &str) -> Outcome;
     /// Whether the running side knows the favourite, within a few seconds.
     fn knows(&self, profile: &str) -> bool;
+    /// What the face says of a favourite's profile (the command line's `status`, the
+    /// window's line).
+    fn says(&self, profile: &str) -> String;
     /// Whether the running side renews organisation `which` with these minutes (or not at
     /// all, for `None`), within a few seconds.
     fn renews(&self, which: &str, minutes: Option<(u64, u64)>) -> bool;
@@ -220,6 +223,18 @@ impl Face for CliFace {
     fn set(&self, preference: &str, value: &str) -> Outcome {
         self.run(&["settings", "set", preference, value])
     }
+    fn says(&self, profile: &str) -> String {
+        let out = cli_command(self.home.path(), &self.endpoint, &["status", "--json"])
+            .output()
+            .expect("aws-sso-auth runs");
+        let status: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        status["favourites"]
+            .as_array()
+            .and_then(|l| l.iter().find(|f| f["profile"] == profile))
+            .and_then(|f| f["state"].as_str())
+            .unwrap_or("(nothing)")
+            .to_owned()
+    }
     fn knows(&self, profile: &str) -> bool {
         eventually(10, || {
             self.log()
@@ -350,6 +365,14 @@ impl Face for AppFace {
         let mut preferences = self.state()["preferences"].clone();
         preferences[preference] = serde_json::from_str(value).unwrap_or(json!(value));
         self.call("set_preferences", json!({"preferences": preferences}))
+    }
+    fn says(&self, profile: &str) -> String {
+        self.state()["favourites"]
+            .as_array()
+            .and_then(|l| l.iter().find(|f| f["profile"] == profile))
+            .and_then(|f| f["status"]["text"].as_str())
+            .unwrap_or("(nothing)")
+            .to_owned()
     }
     fn knows(&self, profile: &str) -> bool {
         eventually(10, || {
@@ -524,6 +547,12 @@ fn both_faces_leave_the_same_world_after_every_step() {
     step("add an on-demand favourite", &faces, true, |f| {
         f.add_on_demand("cp", &a1.account_id, &a1.roles[1])
     });
+    // Both faces word its state alike: the words are the workspace's.
+    assert_eq!(
+        cli.says("cp"),
+        app.says("cp"),
+        "the command line and the app word an on-demand favourite alike"
+    );
     step("a tool asks for its credentials", &faces, true, |f| {
         run_cli(f.home(), &endpoint, &["credentials", "--profile", "cp"])
     });
