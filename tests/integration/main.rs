@@ -21,11 +21,15 @@ mod handoff;
 // The CLI helpers; a second loopback address.
 #[cfg(unix)]
 mod hardening;
+// The CLI helpers, and Node.js with the AWS SDK for JavaScript.
+#[cfg(unix)]
+mod js_sdk;
 // Botocore, and the CLI helpers.
 #[cfg(target_os = "linux")]
 mod populate;
 mod provider;
 mod renewer;
+mod rules;
 mod settings_limits;
 mod store;
 // Unix symlinks, and the CLI helpers.
