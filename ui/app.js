@@ -313,6 +313,13 @@ async function start() {
       if (e.payload.error) showError(e.payload.error, { background: true });
       render();
     }),
+    // Roles that arrived during a refresh: each account replaces its namesake, in place.
+    listen('accounts-changed', (e) => {
+      if (!S.accountsKey || !S.accounts) return;
+      const read = new Map(e.payload.map((a) => [a.accountId, a]));
+      S.accounts = { ...S.accounts, accounts: S.accounts.accounts.map((a) => read.get(a.accountId) ?? a) };
+      render();
+    }),
     listen('accounts-progress', (e) => {
       S.progress = e.payload;
       if (S.accounts) S.accounts = { ...S.accounts, refreshing: true };

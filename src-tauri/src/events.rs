@@ -3,7 +3,7 @@
 
 use crate::error::{CommandError, ErrorCode};
 use crate::tray::{build_menu, MenuId, TrayIcon, TrayModel};
-use crate::view::{AccountsView, AppView, Progress};
+use crate::view::{AccountView, AccountsView, AppView, Progress};
 use crate::App;
 use aws_sso_device_auth_provider::display;
 use aws_sso_device_auth_provider::instance::Instance;
@@ -30,6 +30,8 @@ pub mod names {
     pub const ACCOUNTS: &str = "accounts";
     /// Discovery progress (`Progress`).
     pub const ACCOUNTS_PROGRESS: &str = "accounts-progress";
+    /// Accounts whose roles were just read: `AccountView[]`, each replacing its namesake.
+    pub const ACCOUNTS_CHANGED: &str = "accounts-changed";
     /// Which view to show (`"signIn"`, `"accounts"`, `"favourites"`, `"settings"`).
     pub const SHOW_VIEW: &str = "show-view";
     /// A failure of something started from the tray (`CommandError`).
@@ -230,6 +232,17 @@ async fn apply<R: Runtime>(handle: &AppHandle<R>, app: &App, event: Event) {
             );
             Ok(())
         }
+        // The window shows the current access portal's accounts, no other's.
+        Event::AccountsRolesRead { instance, .. } | Event::AccountsUpdated { instance }
+            if app.current().ok().as_ref() != Some(&instance) =>
+        {
+            Ok(())
+        }
+        Event::AccountsRolesRead { accounts, .. } => handle.emit_to(
+            WINDOW,
+            names::ACCOUNTS_CHANGED,
+            accounts.iter().map(AccountView::from).collect::<Vec<_>>(),
+        ),
         Event::AccountsUpdated { instance } => match app.world.cached_accounts(&instance).await {
             Ok(a) => handle.emit_to(WINDOW, names::ACCOUNTS, AccountsView::from(a)),
             Err(e) => handle.emit_to(WINDOW, names::ERROR, CommandError::from(e)),

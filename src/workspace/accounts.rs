@@ -21,16 +21,21 @@ const STALE_AFTER: Duration = Duration::from_secs(10 * 60);
 /// of accounts read longer ago than this (and of new ones), not the others.
 const ROLES_TRUSTED_FOR: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// While roles arrive, the list is saved (and the faces told) at most this often.
-const SAVE_EVERY: Duration = Duration::from_millis(500);
+/// While roles arrive, the faces are told what changed at most this often (at once for
+/// an account a person asked for).
+const TELL_EVERY: Duration = Duration::from_millis(250);
+
+/// While roles arrive, the list is written to its cache file at most this often (and once
+/// more at the end): the file is for the next run and other processes, not the faces.
+const PERSIST_EVERY: Duration = Duration::from_secs(2);
 
 /// A refresh under way, or how the last one ended.
 #[derive(Debug, Default)]
 pub(super) struct AccountsState {
     refreshing: bool,
     error: Option<Arc<Error>>,
-    /// The list last read, when it could not be cached: shown rather than lost.
-    unsaved: Option<CachedAccounts>,
+    /// The list as known now: what the faces are shown (the cache file only persists it).
+    current: Option<CachedAccounts>,
     /// The roles being read, to put first the accounts a person looks at.
     queue: Option<Arc<RoleQueue>>,
     /// Accounts a person looks at (their roles are read first).
@@ -181,17 +186,33 @@ impl Workspace {
                 .is_none_or(|t| now.duration_since(t).map_or(true, |age| age > STALE_AFTER))
     }
 
-    /// What is known of `instance`'s accounts: the cache, or the list that could not be
-    /// saved there.
+    /// What is known of `instance`'s accounts: the list in memory, else (the first time)
+    /// the cache file's.
     async fn known_accounts(&self, instance: &Instance) -> Result<CachedAccounts> {
+        if let Some(list) = self.remembered_accounts(instance) {
+            return Ok(list);
+        }
         let (cache, i) = (self.accounts_cache(), instance.clone());
         let on_disk = blocking("read of the account list", move || Ok(cache.get(&i))).await?;
-        let unsaved = self
-            .lock()
+        let mut state = self.lock();
+        let a = state.accounts.entry(instance.clone()).or_default();
+        // A list made while the file was read is newer than the file.
+        Ok(a.current.get_or_insert(on_disk).clone())
+    }
+
+    fn remembered_accounts(&self, instance: &Instance) -> Option<CachedAccounts> {
+        self.lock()
             .accounts
             .get(instance)
-            .and_then(|a| a.unsaved.clone());
-        Ok(unsaved.unwrap_or(on_disk))
+            .and_then(|a| a.current.clone())
+    }
+
+    fn remember_accounts(&self, instance: &Instance, list: CachedAccounts) {
+        self.lock()
+            .accounts
+            .entry(instance.clone())
+            .or_default()
+            .current = Some(list);
     }
 
     /// The cached accounts of `instance`, without starting a refresh.
@@ -304,7 +325,8 @@ impl Workspace {
         let total = queue.remaining();
         let progress = Progress::new(self.clone(), instance.clone(), total);
         progress.report(0);
-        let current = Arc::new(Mutex::new((merged, 0usize, false)));
+        // The list, the accounts whose roles were read, and those not yet told.
+        let current = Arc::new(Mutex::new((merged, 0usize, Vec::<AccountRoles>::new())));
         // Roles a person asked for are shown at once, not at the next save.
         let save_now = Arc::new(tokio::sync::Notify::new());
         let found = {
@@ -323,36 +345,60 @@ impl Workspace {
                 let id = found.account.account_id.clone();
                 if let Some(a) = c.0.accounts.iter_mut().find(|a| a.account.account_id == id) {
                     a.roles = found.roles;
+                    let read = a.clone();
+                    c.2.push(read);
                 }
                 c.0.roles_read.insert(id, world.now());
                 c.1 += 1;
-                c.2 = true;
                 progress.report(c.1);
             })
         };
-        // The list on disk (and in the faces) follows the roles as they arrive.
+        // The faces are told the roles that arrived, from memory; the file follows, less
+        // often.
         let saver = {
             let (current, world, instance) = (current.clone(), self.clone(), instance.clone());
             let save_now = save_now.clone();
             tokio::spawn(async move {
+                let mut persisted = tokio::time::Instant::now();
+                let mut unpersisted = false;
                 loop {
                     tokio::select! {
-                        () = tokio::time::sleep(SAVE_EVERY) => {}
+                        () = tokio::time::sleep(TELL_EVERY) => {}
                         () = save_now.notified() => {}
                     }
-                    let changed = {
+                    let (list, read) = {
                         let mut c = current.lock().unwrap_or_else(|e| e.into_inner());
-                        std::mem::take(&mut c.2).then(|| c.0.clone())
+                        let read = std::mem::take(&mut c.2);
+                        (c.0.clone(), read)
                     };
-                    if let Some(list) = changed {
-                        world.save_accounts(&instance, list).await;
+                    if !read.is_empty() {
+                        world.remember_accounts(&instance, list.clone());
+                        world.emit(Event::AccountsRolesRead {
+                            instance: instance.clone(),
+                            accounts: read,
+                        });
+                        unpersisted = true;
+                    }
+                    if unpersisted && persisted.elapsed() >= PERSIST_EVERY {
+                        world.persist_accounts(&instance, list).await;
+                        persisted = tokio::time::Instant::now();
+                        unpersisted = false;
                     }
                 }
             })
         };
         let result = provider.crawl_roles(queue, found).await;
         saver.abort();
-        let last = current.lock().unwrap_or_else(|e| e.into_inner()).0.clone();
+        let (last, read) = {
+            let mut c = current.lock().unwrap_or_else(|e| e.into_inner());
+            (c.0.clone(), std::mem::take(&mut c.2))
+        };
+        if !read.is_empty() {
+            self.emit(Event::AccountsRolesRead {
+                instance: instance.clone(),
+                accounts: read,
+            });
+        }
         self.save_accounts(instance, last).await;
         if let Some(a) = self.lock().accounts.get_mut(instance) {
             a.queue = None;
@@ -376,40 +422,39 @@ impl Workspace {
             tracing::warn!(error = %e, "could not remove the cached account list");
         }
         if let Some(a) = self.lock().accounts.get_mut(instance) {
-            a.unsaved = None;
+            a.current = None;
         }
         self.emit(Event::AccountsUpdated {
             instance: instance.clone(),
         });
     }
 
-    /// Writes the list to the cache (kept in memory if it cannot be) and tells the faces.
+    /// Makes `list` the list known now, writes it to the cache and tells the faces to
+    /// read it again.
     async fn save_accounts(&self, instance: &Instance, list: CachedAccounts) {
-        let (cache, i, copy) = (self.accounts_cache(), instance.clone(), list.clone());
+        self.remember_accounts(instance, list.clone());
+        self.persist_accounts(instance, list).await;
+        self.emit(Event::AccountsUpdated {
+            instance: instance.clone(),
+        });
+    }
+
+    /// Writes `list` to the cache file, for the next run and other processes; one that
+    /// cannot be written is still shown, from memory.
+    async fn persist_accounts(&self, instance: &Instance, list: CachedAccounts) {
+        let (cache, i) = (self.accounts_cache(), instance.clone());
         let saved = blocking("write of the account list", move || {
             cache
-                .put_all(&i, &copy)
+                .put_all(&i, &list)
                 .map_err(|source| Error::WriteFailed {
                     path: cache.path_of(&i),
                     source,
                 })
         })
         .await;
-        let unsaved = match saved {
-            Ok(()) => None,
-            Err(e) => {
-                tracing::warn!(error = %e, "could not cache the account list; showing it anyway");
-                Some(list)
-            }
-        };
-        self.lock()
-            .accounts
-            .entry(instance.clone())
-            .or_default()
-            .unsaved = unsaved;
-        self.emit(Event::AccountsUpdated {
-            instance: instance.clone(),
-        });
+        if let Err(e) = saved {
+            tracing::warn!(error = %e, "could not cache the account list; showing it anyway");
+        }
     }
 }
 
@@ -457,7 +502,7 @@ fn due(list: &CachedAccounts, full: bool, now: SystemTime) -> Vec<Account> {
         .filter(|(t, _)| {
             full || now
                 .duration_since(**t)
-                .map_or(true, |age| age > ROLES_TRUSTED_FOR)
+                .map_or(true, |age| age >= ROLES_TRUSTED_FOR)
         })
         .collect();
     read.sort_by_key(|(t, _)| **t);

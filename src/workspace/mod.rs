@@ -224,6 +224,14 @@ pub enum Event {
         /// Accounts in all; `None` while still listing them.
         total: Option<usize>,
     },
+    /// The roles of these accounts were just read (a refresh under way): the list known
+    /// now is the last one with these accounts replaced.
+    AccountsRolesRead {
+        /// The instance.
+        instance: Instance,
+        /// The accounts, each with the user's roles.
+        accounts: Vec<crate::portal::AccountRoles>,
+    },
     /// The account list was refreshed (or the refresh failed): read
     /// [`Workspace::accounts`] again.
     AccountsUpdated {

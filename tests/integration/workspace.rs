@@ -285,6 +285,67 @@ async fn accounts_come_first_then_the_roles_asked_for_then_the_rest_at_half_the_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_reach_the_faces_in_memory_and_the_cache_file_only_persists_them() {
+    const ACCOUNTS: usize = 30;
+    let (emu, _clock, home, world, instance) = signed_in_to(ACCOUNTS).await;
+    let org = emu.organisation();
+    let mut events = world.subscribe();
+    world.refresh_accounts(&instance).expect("refresh");
+    // Every account's roles come as events that carry them, each account once.
+    let mut told = std::collections::HashMap::new();
+    let mut full_lists = 0;
+    let done = loop {
+        match tokio::time::timeout(Duration::from_secs(20), events.recv()).await {
+            Ok(Ok(Event::AccountsRolesRead { accounts, .. })) => {
+                for a in accounts {
+                    let names: Vec<String> = a.roles.iter().map(|r| r.role_name.clone()).collect();
+                    assert!(told.insert(a.account.account_id.clone(), names).is_none());
+                }
+            }
+            Ok(Ok(Event::AccountsUpdated { .. })) => {
+                full_lists += 1;
+                let a = world.cached_accounts(&instance).await.expect("accounts");
+                if !a.refreshing {
+                    break a;
+                }
+            }
+            Ok(_) => {}
+            Err(_) => panic!("the refresh never ended"),
+        }
+    };
+    assert_eq!(told.len(), ACCOUNTS, "every account's roles were told");
+    for want in org.iter() {
+        assert_eq!(told[&want.account_id], want.roles, "{}", want.account_id);
+    }
+    // The whole list goes out when it is listed and when the refresh ends, not per save.
+    assert!(full_lists <= 3, "{full_lists} whole lists");
+    assert!(done.roles_pending.is_empty());
+
+    // What the faces read is the list in memory: a cache file spoilt behind the program's
+    // back changes nothing it shows...
+    let cache_dir = home.path().join(".cache/aws-sso-tray/accounts");
+    let files: Vec<_> = std::fs::read_dir(&cache_dir)
+        .expect("cache dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let persisted = std::fs::read(&files[0]).expect("persisted");
+    std::fs::write(&files[0], b"{}").expect("spoilt");
+    let shown = world.cached_accounts(&instance).await.expect("accounts");
+    assert_eq!(shown.accounts.len(), ACCOUNTS);
+    assert!(shown.roles_pending.is_empty());
+    // ...and the file is what the next run starts from.
+    std::fs::write(&files[0], persisted).expect("restored");
+    let next = Workspace::open(options(home.path(), &emu, &_clock))
+        .await
+        .expect("open");
+    let read = next.cached_accounts(&instance).await.expect("accounts");
+    assert_eq!(read.accounts.len(), ACCOUNTS);
+    assert!(read.roles_pending.is_empty(), "the roles were persisted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refresh_reads_new_accounts_drops_gone_ones_and_rereads_the_rest_within_a_day() {
     use aws_sso_emulator::OrgAccount;
     let (emu, clock, _home, world, instance) = signed_in_to(40).await;
