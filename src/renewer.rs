@@ -20,7 +20,7 @@
 //!   CLI; [`Renewer::wake`] looks at once); it never opens a browser by itself.
 //! - Dropping the [`Renewer`] stops the task.
 
-use crate::awsfiles::{AwsFiles, Changes};
+use crate::awsfiles::{AwsFiles, Changes, ProfileName};
 use crate::clock::{later, Clock, Jitter};
 use crate::error::Error;
 use crate::oidc::SignInPrompt;
@@ -86,14 +86,14 @@ pub enum Event {
     /// A favourite's profile was written.
     ProfileWritten {
         /// The profile name.
-        profile: String,
+        profile: ProfileName,
         /// When its credentials expire.
         expires_at: SystemTime,
     },
     /// Renewing failed; it is tried again at `retry_at`.
     RenewalFailed {
         /// The profile, or `None` for the session itself.
-        profile: Option<String>,
+        profile: Option<ProfileName>,
         /// What went wrong, as a sentence (no secret).
         message: String,
         /// When the next attempt is.
@@ -167,7 +167,7 @@ enum Command {
     /// Renew what is due now and look at the session again.
     Wake,
     /// Renew this profile now, whether or not it is due.
-    RenewNow(String),
+    RenewNow(ProfileName),
     /// The instance's favourites are now these.
     Favourites(Vec<Favourite>),
     /// The user signed out: what a round under way fetched is not written.
@@ -272,8 +272,8 @@ impl Renewer {
     }
 
     /// Renews the profile of favourite `profile` now, whether or not it is due.
-    pub fn renew_now(&self, profile: &str) {
-        self.send(Command::RenewNow(profile.to_owned()));
+    pub fn renew_now(&self, profile: &ProfileName) {
+        self.send(Command::RenewNow(profile.clone()));
     }
 
     /// Replaces the favourites (of this renewer's instance); new ones are written at once.
@@ -299,7 +299,7 @@ struct Task {
     commands: mpsc::UnboundedReceiver<Command>,
     favourites: Vec<Favourite>,
     /// Profiles asked to renew now ([`Renewer::renew_now`]).
-    forced: Vec<String>,
+    forced: Vec<ProfileName>,
     /// A command asked for a round at once.
     woken: bool,
     /// Signed out since the round began: drop what it fetched.
@@ -308,11 +308,11 @@ struct Task {
     /// which may have removed them).
     reseed: bool,
     /// When each profile is next due (absent: now).
-    due: HashMap<String, SystemTime>,
+    due: HashMap<ProfileName, SystemTime>,
     /// The favourites as last seen, to notice one that changed its target.
-    known: HashMap<String, Favourite>,
-    /// Consecutive failures per profile (`""` for the session).
-    failures: HashMap<String, u32>,
+    known: HashMap<ProfileName, Favourite>,
+    /// Consecutive failures per profile (`None` for the session).
+    failures: HashMap<Option<ProfileName>, u32>,
     /// What may have come due since [`Self::start_due`] last looked, besides the time
     /// passing: a profile asked for now, the favourites changed, or the earliest retry
     /// set since. A round looks at every favourite again only then, so that a round is
@@ -328,10 +328,10 @@ struct Task {
 /// look-up instead of a scan of them all.
 fn by_name<'a>(
     favourites: impl IntoIterator<Item = &'a Favourite>,
-) -> HashMap<&'a str, Vec<&'a Favourite>> {
-    let mut out: HashMap<&str, Vec<&Favourite>> = HashMap::new();
+) -> HashMap<&'a ProfileName, Vec<&'a Favourite>> {
+    let mut out: HashMap<&ProfileName, Vec<&Favourite>> = HashMap::new();
     for f in favourites {
-        out.entry(f.profile.as_str()).or_default().push(f);
+        out.entry(&f.profile).or_default().push(f);
     }
     out
 }
@@ -385,7 +385,7 @@ impl Task {
                 // credential_process favourites have no profile to seed from.
                 let new = favourites
                     .iter()
-                    .any(|f| !f.credential_process && !self.known.contains_key(f.profile.as_str()));
+                    .any(|f| !f.credential_process && !self.known.contains_key(&f.profile));
                 self.favourites = favourites;
                 if new {
                     self.seed_from_files().await;
@@ -431,7 +431,7 @@ impl Task {
         }
         let started = std::time::Instant::now();
         let mut fetching = tokio::task::JoinSet::new();
-        let mut in_flight: HashSet<String> = HashSet::new();
+        let mut in_flight: HashSet<ProfileName> = HashSet::new();
         let mut writes = Vec::new();
         let mut last_write = std::time::Instant::now();
         let mut session_over = false;
@@ -469,11 +469,11 @@ impl Task {
             match tokio::time::timeout(wait, fetching.join_next()).await {
                 Ok(None) => break,
                 Ok(Some(Ok((f, result)))) => {
-                    in_flight.remove(f.profile.as_str());
+                    in_flight.remove(&f.profile);
                     match result {
                         Ok(creds) => {
                             let renew_at = self.renew_at(creds.expiration, self.clock.now());
-                            self.due.insert(f.profile.to_string(), renew_at);
+                            self.due.insert(f.profile.clone(), renew_at);
                             self.note_due(renew_at);
                             writes.push((f, creds));
                         }
@@ -483,7 +483,7 @@ impl Task {
                             fetching.abort_all();
                         }
                         Err(e) => {
-                            self.failed(Some(f.profile.as_str()), &e);
+                            self.failed(Some(&f.profile), &e);
                         }
                     }
                 }
@@ -507,7 +507,7 @@ impl Task {
     fn start_due(
         &mut self,
         fetching: &mut tokio::task::JoinSet<(Favourite, crate::Result<crate::RoleCredentials>)>,
-        in_flight: &mut HashSet<String>,
+        in_flight: &mut HashSet<ProfileName>,
     ) -> Option<SystemTime> {
         for profile in std::mem::take(&mut self.forced) {
             self.due.remove(&profile);
@@ -519,22 +519,22 @@ impl Task {
         // forgotten (and so due at once).
         self.known.retain(|name, known| {
             favourites
-                .get(name.as_str())
+                .get(name)
                 .is_some_and(|same| same.contains(&&*known))
         });
         let known = &self.known;
         self.due.retain(|name, _| known.contains_key(name));
         for f in self.favourites.iter().filter(|f| !f.credential_process) {
-            if !self.known.contains_key(f.profile.as_str()) {
-                self.known.insert(f.profile.to_string(), f.clone());
+            if !self.known.contains_key(&f.profile) {
+                self.known.insert(f.profile.clone(), f.clone());
             }
         }
         let now = self.clock.now();
         let mut due: Vec<(Option<SystemTime>, &Favourite)> = self
             .favourites
             .iter()
-            .filter(|f| !f.credential_process && !in_flight.contains(f.profile.as_str()))
-            .map(|f| (self.due.get(f.profile.as_str()).copied(), f))
+            .filter(|f| !f.credential_process && !in_flight.contains(&f.profile))
+            .map(|f| (self.due.get(&f.profile).copied(), f))
             .collect();
         due.sort_by_key(|(at, _)| *at);
         let mut next = None;
@@ -545,7 +545,7 @@ impl Task {
                 break;
             }
             let f = f.clone();
-            in_flight.insert(f.profile.to_string());
+            in_flight.insert(f.profile.clone());
             let provider = self.provider.clone();
             fetching.spawn(async move {
                 let creds = provider.credentials(&f.source(), Fetch::Renew).await;
@@ -566,7 +566,7 @@ impl Task {
         writes.retain(|(f, _)| {
             !self.signed_out
                 && current
-                    .get(f.profile.as_str())
+                    .get(&f.profile)
                     .is_some_and(|same| same.contains(&f))
         });
         self.write(writes).await;
@@ -630,7 +630,7 @@ impl Task {
         } else {
             info
         };
-        let recovered = self.failures.remove("").is_some();
+        let recovered = self.failures.remove(&None).is_some();
         self.note_session(info.clone(), recovered);
         Some(
             info.expires_at
@@ -684,15 +684,15 @@ impl Task {
         let new: Vec<Favourite> = self
             .favourites
             .iter()
-            .filter(|f| !self.known.contains_key(f.profile.as_str()))
+            .filter(|f| !self.known.contains_key(&f.profile))
             .cloned()
             .collect();
         for f in new {
             let expiry = expiries.get(f.profile.as_str()).copied().flatten();
             if let Some(expiration) = expiry.filter(|t| *t > now) {
                 let at = self.renew_at(expiration, now);
-                self.due.insert(f.profile.to_string(), at);
-                self.known.insert(f.profile.to_string(), f);
+                self.due.insert(f.profile.clone(), at);
+                self.known.insert(f.profile.clone(), f);
             }
         }
     }
@@ -707,9 +707,8 @@ impl Task {
     }
 
     /// Records a failure and reports it; returns when to try again.
-    fn failed(&mut self, profile: Option<&str>, e: &Error) -> SystemTime {
-        let key = profile.unwrap_or_default().to_owned();
-        let count = self.failures.entry(key).or_insert(0);
+    fn failed(&mut self, profile: Option<&ProfileName>, e: &Error) -> SystemTime {
+        let count = self.failures.entry(profile.cloned()).or_insert(0);
         *count = count.saturating_add(1);
         let exp = self
             .config
@@ -721,12 +720,12 @@ impl Task {
         let delay = exp + self.jitter.up_to(spread * 2) - spread;
         let retry_at = later(self.clock.now(), delay);
         if let Some(p) = profile {
-            self.due.insert(p.to_owned(), retry_at);
+            self.due.insert(p.clone(), retry_at);
             self.note_due(retry_at);
         }
-        tracing::warn!(profile, error = %e, "renewal failed; trying again");
+        tracing::warn!(profile = profile.map(ProfileName::as_str), error = %e, "renewal failed; trying again");
         self.send(Event::RenewalFailed {
-            profile: profile.map(str::to_owned),
+            profile: profile.cloned(),
             message: e.to_string(),
             retry_at,
         });
@@ -743,7 +742,7 @@ impl Task {
                 match f.profile_write(creds) {
                     Ok(w) => changes = changes.write(w),
                     Err(e) => {
-                        bad = Some((f.profile.to_string(), e));
+                        bad = Some((f.profile.clone(), e));
                         break;
                     }
                 }
@@ -760,7 +759,9 @@ impl Task {
                         .map_err(|e| {
                             let profile = match &e {
                                 Error::ProfileNotOurs { name, .. }
-                                | Error::ProfileShadowed { name, .. } => Some(name.clone()),
+                                | Error::ProfileShadowed { name, .. } => {
+                                    ProfileName::new(name).ok()
+                                }
                                 _ => None,
                             };
                             (profile, e)
@@ -770,9 +771,9 @@ impl Task {
             match result {
                 Ok(_) => {
                     for (f, creds) in writes.drain(..) {
-                        self.failures.remove(f.profile.as_str());
+                        self.failures.remove(&Some(f.profile.clone()));
                         self.send(Event::ProfileWritten {
-                            profile: f.profile.to_string(),
+                            profile: f.profile,
                             expires_at: creds.expiration,
                         });
                     }
@@ -780,12 +781,12 @@ impl Task {
                 // One profile is in the way: report it, write the others.
                 Err((Some(profile), e)) => {
                     self.failed(Some(&profile), &e);
-                    writes.retain(|(f, _)| f.profile.as_str() != profile);
+                    writes.retain(|(f, _)| f.profile != profile);
                 }
                 // The file itself failed: every profile of the batch is retried.
                 Err((None, e)) => {
                     for (f, _) in writes.drain(..) {
-                        self.failed(Some(f.profile.as_str()), &e);
+                        self.failed(Some(&f.profile), &e);
                     }
                 }
             }

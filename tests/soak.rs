@@ -751,7 +751,7 @@ async fn soak(params: Params) -> Result<Report, String> {
                         expires_at,
                     } => {
                         t.writes += 1;
-                        if let Some(old) = t.expiry.insert(profile, expires_at) {
+                        if let Some(old) = t.expiry.insert(profile.to_string(), expires_at) {
                             let left = old.duration_since(clock.now()).unwrap_or_default();
                             t.closest = Some(t.closest.map_or(left, |c| c.min(left)));
                         }

@@ -107,6 +107,13 @@ impl ProfileName {
     }
 }
 
+/// Looked up by its text: a map keyed by names answers a `&str`.
+impl std::borrow::Borrow<str> for ProfileName {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for ProfileName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

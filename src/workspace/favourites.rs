@@ -153,7 +153,7 @@ impl Workspace {
         {
             let mut state = self.lock();
             for name in &applied.removed {
-                state.profiles.remove(name.as_str());
+                state.profiles.remove(name);
             }
         }
         self.emit(Event::Changed);
@@ -275,11 +275,13 @@ impl Workspace {
         }
     }
 
-    fn profile_written(&self, profile: &ProfileName, expires_at: Option<SystemTime>) {
+    /// A profile was written (by this process, or by its renewer): its state, and the
+    /// event. The one place "written" is recorded.
+    pub(super) fn profile_written(&self, profile: &ProfileName, expires_at: Option<SystemTime>) {
         let now = self.now();
         {
             let mut state = self.lock();
-            let p = state.profiles.entry(profile.to_string()).or_default();
+            let p = state.profiles.entry(profile.clone()).or_default();
             p.expires_at = expires_at;
             p.written_at = expires_at.map(|_| now);
             p.failure = None;
@@ -287,7 +289,7 @@ impl Workspace {
         }
         if let Some(expires_at) = expires_at {
             self.emit(Event::ProfileWritten {
-                profile: profile.to_string(),
+                profile: profile.clone(),
                 expires_at,
             });
         }
@@ -454,10 +456,10 @@ impl Workspace {
                         instance: f.instance.clone(),
                     });
                 }
-                renewer.renew_now(profile);
+                renewer.renew_now(&f.profile);
                 state
                     .profiles
-                    .entry(profile.to_owned())
+                    .entry(f.profile.clone())
                     .or_default()
                     .renewing = true;
                 drop(state);

@@ -2,6 +2,7 @@
 //! changed by another process, a resume from sleep, and sessions to try again.
 
 use super::{blocking, Event, Shared, Workspace};
+use crate::awsfiles::ProfileName;
 use crate::clock::ResumeWatch;
 use crate::error::Result;
 use std::sync::Weak;
@@ -54,13 +55,19 @@ impl Workspace {
         .await?;
         let expiries = crate::awsfiles::ManagedProfile::expiries_by_name(&profiles);
         let mut state = self.lock();
-        let mut names: Vec<String> = state
+        // The files' names are ours (they carry our marker), so valid; one that is not
+        // was not written by this program.
+        let mut names: Vec<ProfileName> = state
             .settings
             .favourites
             .iter()
-            .map(|f| f.profile.to_string())
+            .map(|f| f.profile.clone())
             .chain(state.profiles.keys().cloned())
-            .chain(profiles.iter().map(|p| p.name.clone()))
+            .chain(
+                profiles
+                    .iter()
+                    .filter_map(|p| ProfileName::new(&p.name).ok()),
+            )
             .collect();
         names.sort();
         names.dedup();

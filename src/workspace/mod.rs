@@ -44,7 +44,7 @@ pub use status::{
     Failure, FavouriteStatus, InstanceStatus, OneOffStatus, SessionPhase, SignInCode, Status,
 };
 
-use crate::awsfiles::AwsFiles;
+use crate::awsfiles::{AwsFiles, ProfileName};
 use crate::clock::Clock;
 use crate::env::Env;
 use crate::error::{Error, Result};
@@ -177,7 +177,7 @@ pub enum Event {
     /// A favourite's profile was written.
     ProfileWritten {
         /// The profile.
-        profile: String,
+        profile: ProfileName,
         /// When its credentials expire.
         expires_at: SystemTime,
     },
@@ -186,7 +186,7 @@ pub enum Event {
         /// The instance.
         instance: Instance,
         /// The profile, or `None` for the session itself.
-        profile: Option<String>,
+        profile: Option<ProfileName>,
         /// What went wrong, as a sentence (no secret).
         message: String,
         /// When the next attempt is.
@@ -318,7 +318,9 @@ struct State {
     sessions: HashMap<Instance, Session>,
     /// Instances in use whose session could not be made, and why (tried again).
     broken: HashMap<Instance, Failure>,
-    profiles: HashMap<String, ProfileState>,
+    /// Every profile this program wrote or read (favourites' and one-off), by name: the
+    /// one place a profile's live state is held.
+    profiles: HashMap<ProfileName, ProfileState>,
     accounts: HashMap<Instance, accounts::AccountsState>,
     keeping_fresh: bool,
     skipped_seen: HashSet<String>,

@@ -397,7 +397,7 @@ impl Workspace {
                         .map(|f| f.profile.to_string())
                         .collect();
                     for p in favourites {
-                        if let Some(p) = state.profiles.get_mut(&p) {
+                        if let Some(p) = state.profiles.get_mut(p.as_str()) {
                             p.renewing = false;
                         }
                     }
@@ -439,21 +439,7 @@ impl Workspace {
             renewer::Event::ProfileWritten {
                 profile,
                 expires_at,
-            } => {
-                let now = self.now();
-                {
-                    let mut state = self.lock();
-                    let p = state.profiles.entry(profile.clone()).or_default();
-                    p.expires_at = Some(expires_at);
-                    p.written_at = Some(now);
-                    p.failure = None;
-                    p.renewing = false;
-                }
-                self.emit(Event::ProfileWritten {
-                    profile,
-                    expires_at,
-                });
-            }
+            } => self.profile_written(&profile, Some(expires_at)),
             renewer::Event::RenewalFailed {
                 profile,
                 message,

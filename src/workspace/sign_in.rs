@@ -191,7 +191,7 @@ impl Workspace {
             let mut state = self.lock();
             state.accounts.remove(instance);
             for name in &names {
-                let p = state.profiles.entry(name.to_string()).or_default();
+                let p = state.profiles.entry(name.clone()).or_default();
                 p.renewing = false;
                 p.failure = None;
                 if removed.contains(name) {

@@ -247,7 +247,7 @@ impl Workspace {
             .filter(|(name, _)| !favourite_names.contains(name.as_str()))
             .filter_map(|(name, p)| {
                 Some(OneOffStatus {
-                    profile: name.clone(),
+                    profile: name.to_string(),
                     expires_at: p.expires_at?,
                     written_at: p.written_at,
                 })

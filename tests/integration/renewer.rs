@@ -335,7 +335,7 @@ async fn renew_now_renews_that_profile_only_before_it_is_due() {
     let (_, idle) = watch(&s, &mut rx, 1, || SystemClock.now()).await;
     assert_eq!(count(&idle, written), 0, "nothing due for an hour");
 
-    renewer.renew_now("fav-1");
+    renewer.renew_now(&ProfileName::new("fav-1").expect("name"));
     let (_, forced) = watch(&s, &mut rx, 2, || SystemClock.now()).await;
     let profiles: Vec<&str> = forced
         .iter()

@@ -69,7 +69,7 @@ async fn a_resume_is_noticed_in_the_core_and_renews_what_came_due() {
             Ok(Ok(Event::ProfileWritten {
                 profile,
                 expires_at,
-            })) if profile == "dev" => renewed = Some(expires_at),
+            })) if profile.as_str() == "dev" => renewed = Some(expires_at),
             _ => {}
         }
     }
