@@ -206,6 +206,23 @@ async fn a_favourite_that_assumes_a_role_is_written_served_renewed_and_named_in_
     );
     assert_eq!(emu.counters().assume_role, before.assume_role);
 
+    // The console opens as the role assumed, not the SSO role.
+    let out = cli
+        .command(&["console", "--profile", "deploy", "--print"])
+        .env("AWS_ENDPOINT_URL_SIGNIN", emu.endpoint())
+        .output()
+        .await
+        .expect("runs");
+    let url = text(&out.stdout).trim().to_owned();
+    assert!(url.contains("SigninToken="), "{url}{}", text(&out.stderr));
+    let page = reqwest::get(&url)
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("page");
+    assert!(page.contains("Deploy") && page.contains(&other), "{page}");
+
     // Back to the SSO role alone.
     let out = cli
         .run(&["favourite", "edit", "deploy", "--no-assume-role"])

@@ -454,6 +454,75 @@ fn the_product_has_one_name_wherever_a_person_reads_it() {
 /// work has run (here: while every worker of the app's runtime is busy), and until its
 /// outcome.
 #[test]
+fn the_tray_shows_and_renews_a_favourite_that_assumes_a_role_and_a_refusal_says_who() {
+    let h = Harness::new(EmulatorConfig {
+        auto_approve: true,
+        ..EmulatorConfig::default()
+    });
+    h.ok("sign_in", json!({}));
+    let org = h.emulator.organisation();
+    let (account, other) = (org[0].clone(), org[1].account_id.clone());
+    let arn = format!("arn:aws:iam::{other}:role/Deploy");
+    let assumed = h.emulator.counters().assume_role;
+    h.ok(
+        "add_favourite",
+        json!({"favourite": {"profile": "deploy", "accountId": account.account_id, "accountName": account.account_name,
+            "roleName": account.roles[0], "region": null, "assumeRole": {"roleArn": arn, "durationSeconds": 900}}}),
+    );
+    assert_eq!(
+        h.emulator.counters().assume_role,
+        assumed + 1,
+        "assumed once"
+    );
+    assert!(h.credentials().contains("[deploy]"));
+    let (_, menu) = menu_of(&h);
+    let line = menu
+        .iter()
+        .find(|l| l.starts_with("deploy → "))
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        line.starts_with(&format!(
+            "deploy → {} / {} ⇒ Deploy · ",
+            account.account_name, account.roles[0]
+        )) && line.ends_with(" min left"),
+        "{menu:#?}"
+    );
+    assert_eq!(h.state()["favourites"][0]["assumeRole"]["roleArn"], arn);
+
+    // The tray's click renews it through STS again.
+    let before = h.credentials();
+    aws_sso_tray::events::on_menu(h.app.handle(), &MenuId::Renew("deploy".into()).to_id());
+    assert!(eventually(15, || h.credentials() != before), "renewed");
+    assert!(h.emulator.counters().assume_role > assumed + 1);
+    // A trust policy that refuses: the app's error names the role and who it refused.
+    let refused = format!("arn:aws:iam::{other}:role/NoTrustAudit");
+    let e = h
+        .invoke(
+            "edit_favourite",
+            json!({"profile": "deploy", "change": {"assumeRole": {"roleArn": refused}}}),
+        )
+        .expect_err("refused");
+    assert_eq!(e["code"], "invalidInput", "{e}");
+    let message = e["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(&refused) && message.contains(&account.roles[0]),
+        "{message}"
+    );
+    assert_eq!(
+        h.state()["favourites"][0]["assumeRole"]["roleArn"],
+        arn,
+        "unchanged"
+    );
+    // And back to the SSO role alone.
+    h.ok(
+        "edit_favourite",
+        json!({"profile": "deploy", "change": {"assumeRole": null}}),
+    );
+    assert_eq!(h.state()["favourites"][0]["assumeRole"], Value::Null);
+}
+
+#[test]
 fn a_renewal_from_the_tray_says_it_is_renewing_from_the_click_to_the_outcome() {
     let h = Harness::new(EmulatorConfig {
         auto_approve: true,
