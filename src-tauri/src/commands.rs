@@ -10,7 +10,6 @@ use crate::App;
 use aws_sso_device_auth_provider::display;
 use aws_sso_device_auth_provider::populate::ProfileRules;
 use aws_sso_device_auth_provider::settings::Preferences;
-use aws_sso_device_auth_provider::source::{AssumeRole, AssumeRoleEntry};
 use aws_sso_device_auth_provider::workspace::{
     ConsoleTarget, FavouriteEdit, GenerateMode, NewFavourite, ProfileRequest,
 };
@@ -77,79 +76,25 @@ pub async fn refresh_accounts(app: State<'_>) -> CommandResult<()> {
     Ok(app.world.refresh_accounts(&app.current()?)?)
 }
 
-/// A favourite as the window sends it.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FavouriteForm {
-    profile: String,
-    account_id: String,
-    account_name: Option<String>,
-    role_name: String,
-    region: Option<String>,
-    #[serde(default)]
-    credential_process: bool,
-    /// A role to assume with the SSO role's credentials.
-    #[serde(default)]
-    assume_role: Option<AssumeRoleEntry>,
-}
-
 /// Adds a favourite of the current instance; answers after its profile is written.
 #[tauri::command]
-pub async fn add_favourite(app: State<'_>, favourite: FavouriteForm) -> CommandResult<Written> {
-    let f = favourite;
-    let new = NewFavourite {
-        profile: f.profile,
-        instance: app.current()?,
-        account_id: f.account_id,
-        account_name: f.account_name,
-        role_name: f.role_name,
-        region: f.region,
-        credential_process: f.credential_process,
-        assume_role: f.assume_role.map(AssumeRole::new).transpose()?,
-    };
-    Ok(app.world.add_favourite(new).await?.into())
+pub async fn add_favourite(app: State<'_>, favourite: NewFavourite) -> CommandResult<Written> {
+    Ok(app
+        .world
+        .add_favourite(app.current()?, favourite)
+        .await?
+        .into())
 }
 
-/// A change of a favourite's account, role or region, as the window sends it.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FavouriteChange {
-    account_id: Option<String>,
-    account_name: Option<String>,
-    role_name: Option<String>,
-    region: Option<String>,
-    /// Absent: unchanged; `null`: assume no role; else the role to assume.
-    #[serde(default, deserialize_with = "present")]
-    assume_role: Option<Option<AssumeRoleEntry>>,
-}
-
-/// A field that is present (even `null`), told apart from one that is absent.
-fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    T::deserialize(d).map(Some)
-}
-
-/// Points a favourite at another account, role or region; answers once rewritten.
+/// Points a favourite at another account, role, region or role to assume; answers once
+/// rewritten.
 #[tauri::command]
 pub async fn edit_favourite(
     app: State<'_>,
     profile: String,
-    change: FavouriteChange,
+    change: FavouriteEdit,
 ) -> CommandResult<Written> {
-    let edit = FavouriteEdit {
-        account_id: change.account_id,
-        account_name: change.account_name,
-        role_name: change.role_name,
-        region: change.region,
-        assume_role: change
-            .assume_role
-            .map(|a| a.map(AssumeRole::new).transpose())
-            .transpose()?,
-    };
-    Ok(app.world.edit_favourite(&profile, edit).await?.into())
+    Ok(app.world.edit_favourite(&profile, change).await?.into())
 }
 
 /// Removes a favourite and its profile.

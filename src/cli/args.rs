@@ -1,4 +1,4 @@
-use aws_sso_device_auth_provider::source::{AssumeRole, AssumeRoleEntry};
+use aws_sso_device_auth_provider::source::AssumeRoleEntry;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Sign in to AWS IAM Identity Center (AWS SSO) and get role credentials.
@@ -336,18 +336,14 @@ pub struct AssumeRoleArgs {
 }
 
 impl AssumeRoleArgs {
-    /// The role to assume, checked, if one was given.
-    pub fn checked(self) -> Result<Option<AssumeRole>, aws_sso_device_auth_provider::Error> {
-        self.assume_role
-            .map(|role_arn| {
-                AssumeRole::new(AssumeRoleEntry {
-                    role_arn,
-                    external_id: self.external_id,
-                    session_name: self.role_session_name,
-                    duration_seconds: self.duration_seconds,
-                })
-            })
-            .transpose()
+    /// The role to assume, as given (the workspace checks it).
+    pub fn entry(self) -> Option<AssumeRoleEntry> {
+        self.assume_role.map(|role_arn| AssumeRoleEntry {
+            role_arn,
+            external_id: self.external_id,
+            session_name: self.role_session_name,
+            duration_seconds: self.duration_seconds,
+        })
     }
 }
 

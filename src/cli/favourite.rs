@@ -19,18 +19,17 @@ pub async fn run(command: FavouriteCommand) -> Result<(), Error> {
             instance,
         } => {
             super::note_overrides(&world);
-            let assume_role = assume.checked()?;
             let new = NewFavourite {
                 profile: name.clone(),
-                instance: super::instance(&world, &instance)?,
                 account_id: account.clone(),
                 account_name: None,
                 role_name: role.clone(),
                 region,
                 credential_process,
-                assume_role,
+                assume_role: assume.entry(),
             };
-            let written = world.add_favourite(new).await?;
+            let instance = super::instance(&world, &instance)?;
+            let written = world.add_favourite(instance, new).await?;
             match world.settings().favourite(&name) {
                 Some(f) => eprintln!("Added favourite '{name}' ({}).", f.source()),
                 None => eprintln!("Added favourite '{name}' ({account}/{role})."),
@@ -47,7 +46,7 @@ pub async fn run(command: FavouriteCommand) -> Result<(), Error> {
             no_assume_role,
         } => {
             super::note_overrides(&world);
-            let assume_role = match (assume.checked()?, no_assume_role) {
+            let assume_role = match (assume.entry(), no_assume_role) {
                 (Some(a), _) => Some(Some(a)),
                 (None, true) => Some(None),
                 (None, false) => None,

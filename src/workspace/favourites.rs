@@ -13,36 +13,43 @@ use crate::instance::{validate_region, Instance};
 use crate::portal::RoleCredentials;
 use crate::secret::Secret;
 use crate::settings::Favourite;
-use crate::source::{AssumeRole, Fetch, Source};
+use crate::source::{AssumeRole, AssumeRoleEntry, Fetch, Source};
+use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 /// Credentials with less than this left are renewed rather than handed out.
 const HAND_OUT_MARGIN: Duration = Duration::from_secs(5 * 60);
 
-/// A favourite to add.
-#[derive(Debug, Clone)]
+/// A favourite to add, as a person gives it (from either face: the window sends this
+/// shape as it is, in camelCase); checked by [`Workspace::add_favourite`].
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct NewFavourite {
     /// Its profile name.
     pub profile: String,
-    /// Its instance.
-    pub instance: Instance,
     /// The account id.
     pub account_id: String,
     /// The account's name, for menus (looked up in the account list when not given).
+    #[serde(default)]
     pub account_name: Option<String>,
     /// The role.
     pub role_name: String,
     /// The profile's region.
+    #[serde(default)]
     pub region: Option<String>,
     /// Written as a `credential_process` profile.
+    #[serde(default)]
     pub credential_process: bool,
     /// A role then assumed with the SSO role's credentials.
-    pub assume_role: Option<AssumeRole>,
+    #[serde(default)]
+    pub assume_role: Option<AssumeRoleEntry>,
 }
 
-/// A change of a favourite's target: each part given replaces the current one.
-#[derive(Debug, Clone, Default)]
+/// A change of a favourite's target: each part given replaces the current one (the
+/// window sends this shape as it is).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct FavouriteEdit {
     /// Another account.
     pub account_id: Option<String>,
@@ -52,8 +59,19 @@ pub struct FavouriteEdit {
     pub role_name: Option<String>,
     /// Another region for the profile.
     pub region: Option<String>,
-    /// Another role to assume from the SSO role (`Some(None)`: assume none).
-    pub assume_role: Option<Option<AssumeRole>>,
+    /// Another role to assume from the SSO role; `Some(None)` (in JSON, `null`): assume
+    /// none; absent: unchanged.
+    #[serde(deserialize_with = "present")]
+    pub assume_role: Option<Option<AssumeRoleEntry>>,
+}
+
+/// A field that is present (even `null`), told apart from one that is absent.
+fn present<'de, D, T>(d: D) -> std::result::Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
 }
 
 /// A one-off profile to write (not kept fresh).
@@ -298,16 +316,20 @@ impl Workspace {
     /// Adds a favourite: the role must be the user's (so a sign-in is needed), its profile
     /// is written at once (a name the files refuse, such as a profile of the user's, adds
     /// nothing), then it is saved and kept fresh.
-    pub async fn add_favourite(&self, new: NewFavourite) -> Result<WrittenProfile> {
+    pub async fn add_favourite(
+        &self,
+        instance: Instance,
+        new: NewFavourite,
+    ) -> Result<WrittenProfile> {
         let mut f = Favourite::new(
             &new.profile,
-            new.instance,
+            instance,
             &new.account_id,
             &new.role_name,
             new.region.as_deref(),
         )?;
         f.credential_process = new.credential_process;
-        f.assume_role = new.assume_role;
+        f.assume_role = new.assume_role.map(AssumeRole::new).transpose()?;
         // A name taken by another favourite is refused before anything is written.
         self.settings().as_ref().clone().add_favourite(f.clone())?;
         if f.credential_process && self.shared.options.cli.is_none() {
@@ -350,7 +372,7 @@ impl Workspace {
         )?;
         f.credential_process = current.credential_process;
         f.assume_role = match edit.assume_role {
-            Some(assume) => assume,
+            Some(assume) => assume.map(AssumeRole::new).transpose()?,
             None => current.assume_role.clone(),
         };
         let moved = f.account_id != current.account_id;

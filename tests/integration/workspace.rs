@@ -43,16 +43,18 @@ async fn a_resume_is_noticed_in_the_core_and_renews_what_came_due() {
     world.sign_in(&instance, None).await.expect("signed in");
     let account = emu.organisation()[0].clone();
     let added = world
-        .add_favourite(NewFavourite {
-            profile: "dev".into(),
-            instance: instance.clone(),
-            account_id: account.account_id.clone(),
-            account_name: None,
-            role_name: account.roles[0].clone(),
-            region: None,
-            credential_process: false,
-            assume_role: None,
-        })
+        .add_favourite(
+            instance.clone(),
+            NewFavourite {
+                profile: "dev".into(),
+                account_id: account.account_id.clone(),
+                account_name: None,
+                role_name: account.roles[0].clone(),
+                region: None,
+                credential_process: false,
+                ..NewFavourite::default()
+            },
+        )
         .await
         .expect("added");
     let mut events = world.subscribe();
@@ -710,16 +712,18 @@ async fn removing_profiles_on_sign_out_and_quit_takes_one_off_profiles_too_never
         world.sign_in(&instance, None).await.expect("signed in");
         if world.settings().favourites.is_empty() {
             world
-                .add_favourite(NewFavourite {
-                    profile: "fav".into(),
-                    instance: instance.clone(),
-                    account_id: account.account_id.clone(),
-                    account_name: None,
-                    role_name: account.roles[0].clone(),
-                    region: None,
-                    credential_process: false,
-                    assume_role: None,
-                })
+                .add_favourite(
+                    instance.clone(),
+                    NewFavourite {
+                        profile: "fav".into(),
+                        account_id: account.account_id.clone(),
+                        account_name: None,
+                        role_name: account.roles[0].clone(),
+                        region: None,
+                        credential_process: false,
+                        ..NewFavourite::default()
+                    },
+                )
                 .await
                 .expect("favourite");
         } else {
