@@ -2,48 +2,20 @@
 //! the command line, the daemon and botocore, against the emulator's STS.
 
 use crate::cli::{text, Cli};
-use crate::util::emulator;
+use crate::util::{botocore_credentials, emulator, keys_of};
 use aws_sso_device_auth_provider::awsfiles::AwsFiles;
 use aws_sso_emulator::EmulatorConfig;
 use std::path::Path;
 
-/// The credentials file's keys of `profile`, as botocore resolves them in a process of
-/// its own: (the provider botocore chose, the access key id).
+/// `profile` as botocore resolves it: (the provider it chose, the access key id).
 async fn botocore(home: &Path, endpoint: &str, profile: &str) -> (String, String) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/integration/botocore_sso.py");
-    // Awaited: the emulator answers on this test's runtime.
-    let out = tokio::process::Command::new("python3")
-        .arg(&script)
-        .arg(profile)
-        .env("HOME", home)
-        .env("AWS_ENDPOINT_URL_SSO", endpoint)
-        .env("AWS_ENDPOINT_URL_SSO_OIDC", endpoint)
-        .env("AWS_ENDPOINT_URL_STS", endpoint)
-        .env_remove("AWS_CONFIG_FILE")
-        .env_remove("AWS_SHARED_CREDENTIALS_FILE")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("XDG_CONFIG_HOME")
-        .env_remove("XDG_CACHE_HOME")
-        .output()
+    let read = botocore_credentials(home, endpoint, profile)
         .await
-        .expect("python3");
-    assert!(out.status.success(), "botocore: {}", text(&out.stderr));
-    let read: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        .unwrap_or_else(|e| panic!("botocore: {e}"));
     (
         read["method"].as_str().unwrap_or_default().to_owned(),
         read["accessKeyId"].as_str().unwrap_or_default().to_owned(),
     )
-}
-
-fn keys_of(files: &AwsFiles, profile: &str) -> Option<String> {
-    files
-        .managed_profiles()
-        .expect("profiles")
-        .into_iter()
-        .find(|p| p.name == profile)
-        .and_then(|p| p.credentials)
-        .map(|c| c.access_key_id)
 }
 
 #[tokio::test]

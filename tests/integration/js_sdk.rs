@@ -3,7 +3,7 @@
 //! through its default chain, and STS, the emulator's, takes the credentials it resolved.
 
 use crate::cli::{text, Cli};
-use crate::util::emulator;
+use crate::util::{as_a_tool, emulator, keys_of};
 use aws_sso_device_auth_provider::awsfiles::AwsFiles;
 use aws_sso_emulator::EmulatorConfig;
 use std::path::{Path, PathBuf};
@@ -43,28 +43,10 @@ async fn js_sdk(home: &Path, endpoint: &str, profile: &str) -> (Resolved, Resolv
         dir.display()
     );
     // Awaited: the emulator answers on this test's runtime.
-    let out = tokio::process::Command::new("node")
+    let out = as_a_tool("node", home, endpoint)
         .arg(dir.join("resolve.mjs"))
         .arg(profile)
         .current_dir(&dir)
-        .env("HOME", home)
-        .env("AWS_ENDPOINT_URL_SSO", endpoint)
-        .env("AWS_ENDPOINT_URL_SSO_OIDC", endpoint)
-        .env("AWS_ENDPOINT_URL_STS", endpoint)
-        .env_remove("AWS_ENDPOINT_URL")
-        .env_remove("AWS_CONFIG_FILE")
-        .env_remove("AWS_SHARED_CREDENTIALS_FILE")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_DEFAULT_PROFILE")
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_CREDENTIAL_EXPIRATION")
-        // The command line that `credential_process` runs finds its state under HOME.
-        .env_remove("XDG_CONFIG_HOME")
-        .env_remove("XDG_CACHE_HOME")
-        .env_remove("XDG_STATE_HOME")
-        .kill_on_drop(true)
         .output()
         .await
         .unwrap_or_else(|e| {
@@ -87,17 +69,6 @@ async fn js_sdk(home: &Path, endpoint: &str, profile: &str) -> (Resolved, Resolv
             .collect(),
     };
     (resolved(&read), resolved(&read["chain"]))
-}
-
-/// The access key id the credentials file holds for `profile`, if any.
-fn keys_of(files: &AwsFiles, profile: &str) -> Option<String> {
-    files
-        .managed_profiles()
-        .expect("profiles")
-        .into_iter()
-        .find(|p| p.name == profile)
-        .and_then(|p| p.credentials)
-        .map(|c| c.access_key_id)
 }
 
 #[tokio::test]

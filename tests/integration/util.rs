@@ -141,3 +141,76 @@ pub fn stored(
         .expect("a record");
     SessionRecord::from_secret(&secret).expect("record parses")
 }
+
+/// `program` as one of the user's tools runs it in a process of its own: in `home`, with
+/// every AWS endpoint the product uses at the emulator's `endpoint`, and nothing of this
+/// test run's own AWS or XDG environment (a `credential_process` command it starts finds
+/// its state under `home`).
+pub fn as_a_tool(
+    program: impl AsRef<std::ffi::OsStr>,
+    home: &std::path::Path,
+    endpoint: &str,
+) -> tokio::process::Command {
+    let mut c = tokio::process::Command::new(program);
+    c.env("HOME", home)
+        .env("AWS_ENDPOINT_URL_SSO", endpoint)
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", endpoint)
+        .env("AWS_ENDPOINT_URL_STS", endpoint)
+        .kill_on_drop(true);
+    for k in [
+        "AWS_ENDPOINT_URL",
+        "AWS_CONFIG_FILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_CREDENTIAL_EXPIRATION",
+        "XDG_CONFIG_HOME",
+        "XDG_CACHE_HOME",
+        "XDG_STATE_HOME",
+    ] {
+        c.env_remove(k);
+    }
+    c
+}
+
+/// botocore's own credential resolution for `profile`, as the AWS CLI runs it
+/// (`botocore_sso.py`), in a process of its own under `home`: its JSON answer (the
+/// provider it chose and the access key id), or its stderr.
+pub async fn botocore_credentials(
+    home: &std::path::Path,
+    endpoint: &str,
+    profile: &str,
+) -> Result<serde_json::Value, String> {
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/integration/botocore_sso.py");
+    // Awaited: the emulator answers on this test's runtime.
+    let out = as_a_tool("python3", home, endpoint)
+        .arg(&script)
+        .arg(profile)
+        .output()
+        .await
+        .map_err(|e| {
+            format!("python3 could not be run (bash scripts/install-deps installs it): {e}")
+        })?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())
+}
+
+/// The access key id the credentials file holds for `profile`, if any.
+pub fn keys_of(
+    files: &aws_sso_device_auth_provider::awsfiles::AwsFiles,
+    profile: &str,
+) -> Option<String> {
+    files
+        .managed_profiles()
+        .expect("profiles")
+        .into_iter()
+        .find(|p| p.name == profile)
+        .and_then(|p| p.credentials)
+        .map(|c| c.access_key_id)
+}

@@ -607,33 +607,6 @@ async fn a_world_not_kept_fresh_shares_at_once_too_and_keeps_the_session_s_phase
     assert!(!copy.exists(), "the copy goes when sharing is turned off");
 }
 
-/// Runs botocore's own SSO provider, as the AWS CLI does, for `profile` under `home`
-/// against the emulator at `endpoint`; its JSON answer.
-async fn botocore_credentials(
-    home: &Path,
-    endpoint: &str,
-    profile: &str,
-) -> std::result::Result<serde_json::Value, String> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/integration/botocore_sso.py");
-    // Awaited: the emulator answers on this test's runtime.
-    let out = tokio::process::Command::new("python3")
-        .arg(&script)
-        .arg(profile)
-        .env("HOME", home)
-        .env("AWS_ENDPOINT_URL_SSO", endpoint)
-        .env_remove("AWS_CONFIG_FILE")
-        .env_remove("AWS_SHARED_CREDENTIALS_FILE")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .output()
-        .await
-        .expect("python3");
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-    }
-    serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn profiles_applied_as_the_window_applies_them_sign_botocore_in_with_sharing_off_before() {
     use aws_sso_device_auth_provider::populate::ProfileRules;
@@ -659,7 +632,7 @@ async fn profiles_applied_as_the_window_applies_them_sign_botocore_in_with_shari
         .expect("a profile")
         .to_string();
     let before = emu.counters();
-    let read = botocore_credentials(home.path(), &emu.endpoint(), &profile)
+    let read = crate::util::botocore_credentials(home.path(), &emu.endpoint(), &profile)
         .await
         .expect("botocore resolves the generated profile");
     assert_eq!(read["method"], "sso", "{read}");
