@@ -15,6 +15,7 @@ const COMMANDS: &[&str] = &[
     "add_favourite",
     "edit_favourite",
     "remove_favourite",
+    "suggest_profile_name",
     "remove_profile",
     "write_profile",
     "renew_now",

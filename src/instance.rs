@@ -77,6 +77,25 @@ pub fn start_url_of(address: &str) -> String {
     url.to_string()
 }
 
+/// The region an address of the access portal names, read from the address in the normal
+/// form of [`start_url_of`]: `https://ssoins-….portal.eu-west-1.app.aws` (with any path,
+/// view or parameters) names `eu-west-1`; an `…awsapps.com` address names none, nor does
+/// one that does not parse. The region must be shaped as [`validate_region`] wants, in
+/// lower-case letters, digits and `-`. The window fills in the region with it as the
+/// address is typed (`regionOfPortal` in `ui/util.js`, held to this by
+/// `tests/fixtures/rules.json`).
+pub fn region_of_portal(address: &str) -> Option<String> {
+    let url = url::Url::parse(&start_url_of(address)).ok()?;
+    let host = url.host_str()?;
+    let (before, region) = host.strip_suffix(".app.aws")?.rsplit_once(".portal.")?;
+    let plain = region
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    (!before.is_empty() && plain)
+        .then(|| validate_region(region).ok())
+        .flatten()
+}
+
 fn validate_start_url(raw: &str) -> Result<String> {
     let raw = raw.trim();
     let invalid = |reason| Error::InvalidStartUrl {
@@ -185,6 +204,30 @@ mod tests {
             ("not a url", "not a url"),
         ] {
             assert_eq!(start_url_of(pasted), start, "{pasted}");
+        }
+    }
+
+    #[test]
+    fn a_portal_address_names_its_region() {
+        for (address, region) in [
+            (
+                "https://ssoins-1.portal.eu-west-1.app.aws",
+                Some("eu-west-1"),
+            ),
+            (
+                " https://ssoins-1.portal.us-gov-west-1.app.aws/start/#/?tab=accounts ",
+                Some("us-gov-west-1"),
+            ),
+            ("https://my-org.awsapps.com/start/#/", None),
+            ("https://ssoins-1.portal.eu-west-0.app.aws", None),
+            (
+                "https://ssoins-1.portal.eu-west-1.app.aws.example.com",
+                None,
+            ),
+            ("https://portal.eu-west-1.app.aws", None),
+            ("not a url", None),
+        ] {
+            assert_eq!(region_of_portal(address).as_deref(), region, "{address}");
         }
     }
 

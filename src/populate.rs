@@ -5,7 +5,8 @@
 //! Names come from the service, so every placeholder's value is made into characters the
 //! AWS CLI and SDKs accept: accents dropped (`Zürich` → `Zurich`), every other run of
 //! characters outside `A-Z a-z 0-9 - _ . @ +` one `-`. An account name with nothing left
-//! gives its id.
+//! gives its id. The name the window suggests for one role follows the same rule
+//! ([`suggested_profile_name`]).
 
 use crate::awsfiles::generate::{Generation, RoleProfile, SsoSession};
 use crate::awsfiles::{is_profile_name_char, ProfileName};
@@ -318,15 +319,63 @@ impl Template {
     }
 }
 
+/// The longest suggested profile name: whole in the window's form at its default width (a
+/// longer one may be typed, up to the [`crate::awsfiles::PROFILE_NAME_MAX`] the AWS files
+/// allow).
+pub const SUGGESTED_MAX: usize = 48;
+
+/// The profile name suggested for one role (the window's add-favourite form asks for it):
+/// `account-role` from the names, made valid by the rule every generated name follows
+/// (accents dropped, each other run of characters one `-`), here only lower-case letters
+/// and digits, so that it reads as one word. At most [`SUGGESTED_MAX`] long: the role's
+/// part is cut to half of that, then the account's to what is left. Never empty: an
+/// account name with no Latin letter or digit gives its id (`総務部` → `210987654321-admin`),
+/// a role name none gives `role`.
+pub fn suggested_profile_name(
+    account_name: &str,
+    account_id: &str,
+    role_name: &str,
+) -> ProfileName {
+    let role = slug(role_name).unwrap_or_default();
+    let role = match cut(&role, SUGGESTED_MAX / 2) {
+        "" => "role",
+        role => role,
+    };
+    let account = slug(account_name)
+        .or_else(|| slug(account_id))
+        .unwrap_or_else(|| "account".to_owned());
+    let account = cut(&account, SUGGESTED_MAX - role.len() - 1);
+    ProfileName::lossy(&format!("{account}-{role}"), "account-role")
+}
+
+/// `text` (ASCII) cut to `max` characters, without a `-` at its end.
+fn cut(text: &str, max: usize) -> &str {
+    text.get(..max).unwrap_or(text).trim_end_matches('-')
+}
+
 /// `text` in the characters of a profile name: accents dropped, each other run of
 /// characters one `-`, none at either end; `None` when nothing is left.
 fn part(text: &str) -> Option<String> {
+    name_part(text, |c| c.is_ascii_alphanumeric() || "-_.@+".contains(c))
+}
+
+/// `text` as lower-case ASCII letters and digits, every other run of characters one `-`:
+/// [`part`] for a name that reads as one word (`Zürich Café` → `zurich-cafe`).
+fn slug(text: &str) -> Option<String> {
+    name_part(text, |c| c.is_ascii_alphanumeric()).map(|s| s.to_ascii_lowercase())
+}
+
+/// The one rule that makes a name from the service into part of a profile name: its
+/// compatibility decomposition (NFKD) with the combining marks dropped (`Zürich` →
+/// `Zurich`, `Ｏｒｇ` → `Org`); of that, the characters `keep` allows, each run of others
+/// one `-`; no `-` or `.` at either end; `None` when nothing is left.
+fn name_part(text: &str, keep: impl Fn(char) -> bool) -> Option<String> {
     let mut out = String::with_capacity(text.len());
     for c in text.nfkd() {
         if unicode_normalization::char::is_combining_mark(c) {
             continue;
         }
-        if c.is_ascii_alphanumeric() || "-_.@+".contains(c) {
+        if keep(c) {
             out.push(c);
         } else if !out.ends_with('-') {
             out.push('-');
@@ -378,6 +427,26 @@ mod tests {
         assert_eq!(name(&long, "Admin").as_str().len(), 128);
         let t = Template::new("{portal}/{account_id}/{role_name}").unwrap();
         assert_eq!(t.render("a", "1", "R", "acme").as_str(), "acme/1/R");
+    }
+
+    #[test]
+    fn suggested_names_read_as_one_word_and_fit_the_form() {
+        let name = |a: &str, r: &str| suggested_profile_name(a, "210987654321", r).to_string();
+        assert_eq!(name("Zürich Café", "Admin"), "zurich-cafe-admin");
+        assert_eq!(
+            name("<b>R&D</b> \u{202e}lab", "Read_Only"),
+            "b-r-d-b-lab-read-only"
+        );
+        assert_eq!(name("総務部", "管理者"), "210987654321-role");
+        assert_eq!(suggested_profile_name("", "", "").as_str(), "account-role");
+        // The account's part is cut first; the role keeps at least half.
+        let long = name(&"Payments Platform ".repeat(8), &"Power User ".repeat(8));
+        assert_eq!(long, "payments-platform-payme-power-user-power-user-po");
+        assert!(long.len() <= SUGGESTED_MAX, "{long}");
+        assert_eq!(
+            name("acme", &"x".repeat(100)).len(),
+            4 + 1 + SUGGESTED_MAX / 2
+        );
     }
 
     #[test]

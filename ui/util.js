@@ -199,12 +199,21 @@ export function submitOnEnter(input) {
 export const formError = () =>
   h('p', { class: 'form-error', role: 'alert', testid: 'form-error', hidden: true });
 
-/** The region an access portal's address names (`https://ssoins-….portal.eu-west-1.app.aws`);
- * `…awsapps.com` addresses name none. */
+/** The region an access portal's address names (`https://ssoins-….portal.eu-west-1.app.aws`,
+ * with any path, view or parameters); `…awsapps.com` addresses name none. The core's rule
+ * (`region_of_portal` in src/instance.rs), read here at every keystroke; the cases of
+ * tests/fixtures/rules.json hold the two together. */
 export function regionOfPortal(address) {
+  let host;
   try {
-    return new URL(address.trim()).hostname.match(/\.portal\.([a-z]{2}(?:-[a-z]+)+-\d{1,2})\.app\.aws$/)?.[1] ?? null;
+    // Trimmed as the core trims (Unicode white space), then read as a URL.
+    host = new URL(String(address).replace(/^\p{White_Space}+|\p{White_Space}+$/gu, '')).hostname;
   } catch { return null; }
+  const region = host.match(/^.+\.portal\.([a-z0-9-]+)\.app\.aws$/)?.[1];
+  // Shaped as the core wants a region: two to four parts of letters, then 1 to 20.
+  const parts = region?.split('-') ?? [];
+  const number = parts.length >= 3 && parts.length <= 5 && /^\d+$/.test(parts[parts.length - 1]) ? Number(parts[parts.length - 1]) : 0;
+  return number >= 1 && number <= 20 && parts.slice(0, -1).every((p) => /^[a-z]+$/.test(p)) ? region : null;
 }
 
 /** Access portal form (its URL, region, label) used by the welcome and settings views. */

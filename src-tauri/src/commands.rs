@@ -1,14 +1,15 @@
 //! What the window can ask for: each command is one call into the workspace (through
-//! [`App`], which names the current instance). All but `get_state` and `cancel_sign_in`,
-//! which only read or touch memory, are async: they run on the async runtime and never
-//! block the window's thread, and the workspace keeps blocking work off the runtime's
-//! workers.
+//! [`App`], which names the current instance), or into a pure rule of the core
+//! (`suggest_profile_name`). All but `get_state`, `cancel_sign_in` and
+//! `suggest_profile_name`, which only read or touch memory, are async: they run on the
+//! async runtime and never block the window's thread, and the workspace keeps blocking
+//! work off the runtime's workers.
 
 use crate::error::{CommandError, CommandResult, ErrorCode};
 use crate::view::{AccountsView, AppView, GeneratedView, Written};
 use crate::App;
 use aws_sso_device_auth_provider::display;
-use aws_sso_device_auth_provider::populate::ProfileRules;
+use aws_sso_device_auth_provider::populate::{self, ProfileRules};
 use aws_sso_device_auth_provider::settings::Preferences;
 use aws_sso_device_auth_provider::workspace::{
     ConsoleTarget, FavouriteEdit, GenerateMode, NewFavourite, ProfileRequest,
@@ -102,6 +103,14 @@ pub async fn edit_favourite(
 pub async fn remove_favourite(app: State<'_>, profile: String) -> CommandResult<()> {
     app.world.remove_favourite(&profile).await?;
     Ok(())
+}
+
+/// The profile name the form suggests for a role: the core's rule
+/// ([`populate::suggested_profile_name`]), so that the window names a profile as the
+/// profiles the core generates are named.
+#[tauri::command]
+pub fn suggest_profile_name(account_name: String, account_id: String, role_name: String) -> String {
+    populate::suggested_profile_name(&account_name, &account_id, &role_name).to_string()
 }
 
 /// Removes a one-off profile (a favourite's goes with its favourite).

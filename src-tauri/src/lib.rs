@@ -170,6 +170,7 @@ pub fn builder<R: Runtime>(
             commands::add_favourite,
             commands::edit_favourite,
             commands::remove_favourite,
+            commands::suggest_profile_name,
             commands::remove_profile,
             commands::write_profile,
             commands::renew_now,

@@ -11,13 +11,14 @@ use crate::secret::Secret;
 use aws_sdk_sso::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use globset::{GlobBuilder, GlobMatcher};
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use pacer::{backoff, Pacer, PacerConfig};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::task::JoinSet;
+use unicode_normalization::UnicodeNormalization;
 
 /// The largest page the portal serves.
 pub const MAX_PAGE_SIZE: i32 = 100;
@@ -74,39 +75,222 @@ pub struct RoleCredentials {
     pub expiration: SystemTime,
 }
 
-/// A case-insensitive glob over names (`*prod*`, `team-?-dev`).
+/// A glob over names (`*prod*`, `team-?-dev`, `[ab]*`, `*-{dev,test}`), matched against
+/// the whole name, with case and accents folded on both sides: `zurich` matches `Zürich`.
+///
+/// The one glob of the project: the window's search box (`ui/search.js`) reads a word with
+/// `*`, `?`, `[` or `{` in it the same way, and `tests/fixtures/rules.json` holds both to it.
+///
+/// - Pattern and name are folded alike: compatibility decomposition (NFKD), combining marks
+///   dropped, lower case (`ZÜRICH*` and `zurich*` are one pattern; `ﬁ` is `fi`).
+/// - `*` is any run of characters, none too; `**` the same: a `/` in a name is no separator.
+/// - `?` is one character (not one byte: `総?` matches `総務`).
+/// - `[ab]`, `[a-z]`, `[[:digit:]]` one of these, `[!ab]` or `[^ab]` none of them; a `]`
+///   first and a `-` first or last stand for themselves.
+/// - `{a,b}` one of the alternatives, which may hold globs and nest; an empty one stands
+///   for no character (`a{,s}` matches `a` and `as`).
+/// - `\` makes the next character itself (`a\*b`).
+///
+/// A pattern globset refuses is an error: `[` or `{` not closed, a `}` with none open, a
+/// range backwards (`[z-a]`), a `\` at the end.
 #[derive(Debug, Clone)]
 pub struct NameGlob {
     pattern: String,
-    matcher: GlobMatcher,
+    matcher: NameMatcher,
+}
+
+#[derive(Debug, Clone)]
+enum NameMatcher {
+    /// Characters, as the window's search matches them.
+    Chars(regex_automata::meta::Regex),
+    /// globset's own matcher (bytes), for a pattern too large for the other.
+    Bytes(GlobSet),
 }
 
 impl NameGlob {
     /// Compiles `pattern`.
     pub fn new(pattern: &str) -> Result<Self> {
-        let glob = GlobBuilder::new(pattern)
-            .case_insensitive(true)
-            .literal_separator(false)
-            .build()
-            .map_err(|source| Error::InvalidGlob {
-                pattern: pattern.to_owned(),
-                source,
-            })?;
+        let invalid = |source| Error::InvalidGlob {
+            pattern: pattern.to_owned(),
+            source,
+        };
+        let folded = fold(pattern);
+        let build = |p: &str| {
+            GlobBuilder::new(p)
+                .case_insensitive(true)
+                .literal_separator(false)
+                // The same on every system: a name holds no path to separate with it.
+                .backslash_escape(true)
+                .build()
+        };
+        // globset says which patterns are globs and why not; the pattern as written first,
+        // so that its error names what was typed.
+        build(pattern).map_err(invalid)?;
+        let glob = build(&folded).map_err(invalid)?;
+        let matcher = match regex_automata::meta::Regex::new(&glob_regex(&folded)) {
+            Ok(regex) => NameMatcher::Chars(regex),
+            // Only a pattern of thousands of characters gets here.
+            Err(_) => NameMatcher::Bytes(GlobSetBuilder::new().add(glob).build().map_err(invalid)?),
+        };
         Ok(Self {
             pattern: pattern.to_owned(),
-            matcher: glob.compile_matcher(),
+            matcher,
         })
     }
 
     /// Whether `name` matches.
     pub fn is_match(&self, name: &str) -> bool {
-        self.matcher.is_match(name)
+        let name = fold(name);
+        match &self.matcher {
+            NameMatcher::Chars(regex) => regex.is_match(&name),
+            NameMatcher::Bytes(set) => set.is_match(&name),
+        }
     }
 
     /// The pattern as written.
     pub fn pattern(&self) -> &str {
         &self.pattern
     }
+}
+
+/// `text` as [`NameGlob`] compares it: compatibility decomposition, combining marks
+/// dropped, lower case (as the window's `fold`).
+fn fold(text: &str) -> String {
+    text.nfkd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .collect::<String>()
+        .to_lowercase()
+}
+
+/// The regular expression (regex-automata's syntax, over characters) `pattern` stands for,
+/// read as globset reads it; `pattern` is one globset accepts, folded.
+fn glob_regex(pattern: &str) -> String {
+    let mut re = String::from(r"\A(?:");
+    let mut chars = pattern.chars().peekable();
+    let mut open = 0usize;
+    while let Some(c) = chars.next() {
+        match c {
+            '*' => {
+                while chars.next_if_eq(&'*').is_some() {}
+                re.push_str("(?s:.)*");
+            }
+            '?' => re.push_str("(?s:.)"),
+            '[' => glob_class(&mut chars, &mut re),
+            '{' => {
+                open += 1;
+                re.push_str("(?:");
+            }
+            '}' if open > 0 => {
+                open -= 1;
+                re.push(')');
+            }
+            ',' if open > 0 => re.push('|'),
+            '\\' => push_char(&mut re, chars.next().unwrap_or('\\')),
+            c => push_char(&mut re, c),
+        }
+    }
+    re.push_str(r")\z");
+    re
+}
+
+/// A class (`[` read): its ranges as globset's parser makes them, quirks and all (a `-`
+/// after a range moves its end: `[a-c-e]` is `[a-e]`).
+fn glob_class(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, re: &mut String) {
+    let negated = chars.next_if(|c| matches!(c, '!' | '^')).is_some();
+    let mut ranges: Vec<(char, char)> = Vec::new();
+    let mut first = true;
+    let mut in_range = false;
+    while let Some(c) = chars.next() {
+        match c {
+            ']' if !first => break,
+            '-' if first => ranges.push(('-', '-')),
+            '-' if in_range => {
+                if let Some(last) = ranges.last_mut() {
+                    last.1 = '-';
+                }
+                in_range = false;
+            }
+            '-' => in_range = true,
+            '[' if !in_range && chars.peek() == Some(&':') => {
+                match posix_class(chars) {
+                    Some(Some(posix)) => ranges.extend_from_slice(posix),
+                    // A name globset does not know: a `[`, and what was read is gone,
+                    // as there.
+                    Some(None) | None => ranges.push(('[', '[')),
+                }
+            }
+            c => {
+                match ranges.last_mut() {
+                    Some(last) if in_range => last.1 = c,
+                    _ => ranges.push((c, c)),
+                }
+                in_range = false;
+            }
+        }
+        first = false;
+    }
+    if in_range {
+        ranges.push(('-', '-'));
+    }
+    // The name is in lower case; a class of capitals (`[[:upper:]]`) matches its letters.
+    let lower: Vec<(char, char)> = ranges
+        .iter()
+        .filter(|(a, b)| *a <= 'Z' && *b >= 'A')
+        .map(|(a, b)| {
+            let (a, b) = ((*a).max('A'), (*b).min('Z'));
+            (a.to_ascii_lowercase(), b.to_ascii_lowercase())
+        })
+        .collect();
+    re.push_str(if negated { "[^" } else { "[" });
+    for (a, b) in ranges.iter().chain(&lower) {
+        push_char(re, *a);
+        if a != b {
+            re.push('-');
+            push_char(re, *b);
+        }
+    }
+    re.push(']');
+}
+
+/// A POSIX class after `[` (`:digit:]`): `None` when it is not one (nothing read),
+/// `Some(None)` for a well-formed name globset does not know (read).
+fn posix_class(
+    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+) -> Option<Option<&'static [(char, char)]>> {
+    let mut ahead = chars.clone();
+    ahead.next(); // ':'
+    let mut name = String::new();
+    loop {
+        match ahead.next() {
+            Some(':') if ahead.peek() == Some(&']') => {
+                ahead.next();
+                break;
+            }
+            Some(c) if c.is_ascii_lowercase() && name.len() < 8 => name.push(c),
+            _ => return None,
+        }
+    }
+    *chars = ahead;
+    Some(Some(match name.as_str() {
+        "alnum" => &[('0', '9'), ('A', 'Z'), ('a', 'z')],
+        "alpha" => &[('A', 'Z'), ('a', 'z')],
+        "blank" => &[('\t', '\t'), (' ', ' ')],
+        "cntrl" => &[('\x00', '\x1f'), ('\x7f', '\x7f')],
+        "digit" => &[('0', '9')],
+        "graph" => &[('!', '~')],
+        "lower" => &[('a', 'z')],
+        "print" => &[(' ', '~')],
+        "punct" => &[('!', '/'), (':', '@'), ('[', '`'), ('{', '~')],
+        "space" => &[('\t', '\r'), (' ', ' ')],
+        "upper" => &[('A', 'Z')],
+        "xdigit" => &[('0', '9'), ('A', 'F'), ('a', 'f')],
+        _ => return Some(None),
+    }))
+}
+
+/// One character, escaped whatever it is.
+fn push_char(re: &mut String, c: char) {
+    re.push_str(&format!(r"\x{{{:x}}}", u32::from(c)));
 }
 
 /// Which accounts to keep.
@@ -431,6 +615,52 @@ impl PortalClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn globs_fold_accents_and_case_on_both_sides() {
+        let g = |p: &str| NameGlob::new(p).unwrap();
+        assert!(g("zurich").is_match("Zürich"));
+        assert!(g("ZÜRICH-*").is_match("zurich-prod"));
+        assert!(g("*cafe*").is_match("Cafe\u{301} Zu\u{308}rich"));
+        assert!(g("team-?-dev").is_match("Team-É-Dev"));
+        assert!(!g("zurich").is_match("Zürich-prod"), "the whole name");
+        assert_eq!(g("Zü*").pattern(), "Zü*", "the pattern as written");
+    }
+
+    #[test]
+    fn globs_match_characters_not_bytes() {
+        let g = |p: &str| NameGlob::new(p).unwrap();
+        assert!(g("総?").is_match("総務"));
+        assert!(g("[!a]x").is_match("務x"));
+        assert!(g("[務部]").is_match("部"));
+        assert!(!g("?").is_match("総務"));
+    }
+
+    #[test]
+    fn globs_have_classes_and_alternatives() {
+        let g = |p: &str| NameGlob::new(p).unwrap();
+        assert!(g("[ab]*").is_match("Beta"));
+        assert!(!g("[ab]*").is_match("Gamma"));
+        assert!(g("[^ab]*").is_match("Gamma"));
+        assert!(
+            g("[a-c-e]").is_match("d"),
+            "globset's reading of a second '-'"
+        );
+        assert!(g("[[:upper:]]x").is_match("Ax"));
+        assert!(g("[]-]").is_match("-"));
+        assert!(g("*-{dev,test}").is_match("payments-TEST"));
+        assert!(g("{a,b{c,d}}").is_match("bd"));
+        assert!(g("a{,s}").is_match("a"));
+        assert!(g("a{,s}").is_match("as"));
+        assert!(g("a\\*").is_match("a*"));
+        assert!(!g("a\\*").is_match("ab"));
+        assert!(g("**/x").is_match("a/b/x"));
+        for refused in ["[", "[z-a]", "{a,b", "a}", "a\\"] {
+            let err = NameGlob::new(refused).unwrap_err();
+            assert!(matches!(err, Error::InvalidGlob { .. }), "{refused}");
+            assert!(err.to_string().contains(refused), "{err}");
+        }
+    }
 
     #[test]
     fn a_repeated_next_token_ends_paging_with_an_error() {

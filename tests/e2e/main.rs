@@ -2909,3 +2909,58 @@ async fn assume_a_role(shots: &str, env: &[(&str, &str)]) {
     s.click_on(&testid("assume-role-cancel"), 5).await;
     s.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn the_window_s_rules_are_the_core_s() {
+    // The cases of tests/fixtures/rules.json, which the core passes (tests/integration/
+    // rules.rs), in the real web view: the glob and the portal's region through the
+    // window's own modules, the suggested profile name through the window's command.
+    let world = World::new(EmulatorConfig::default(), &[]).await;
+    let s = world.session("rules").await;
+    s.wait_for(&testid("sign-in-start"), 20).await;
+    let script = format!(
+        r#"return (async () => {{
+          const rules = {};
+          const search = await import('/search.js');
+          const util = await import('/util.js');
+          const wrong = [];
+          const say = (rule, c, got) => wrong.push(`${{rule}} ${{JSON.stringify(c)}}: the window says ${{JSON.stringify(got)}}`);
+          for (const c of rules.glob) {{
+            const got = search.globMatches(c.pattern, c.text);
+            if (got !== c.matches) say('glob', c, got);
+            // The search box reads a word with a glob's characters as that glob.
+            const word = search.fold(c.pattern);
+            if (c.matches !== null && /[*?[{{]/.test(word) && !/\s/.test(word)
+                && search.termTest(word)(search.fold(c.text)) !== c.matches) say('search box', c, !c.matches);
+          }}
+          for (const c of rules.portalRegion) {{
+            const got = util.regionOfPortal(c.address);
+            if (got !== c.region) say('portalRegion', c, got);
+          }}
+          for (const c of rules.suggest) {{
+            const got = await window.__TAURI__.core.invoke('suggest_profile_name',
+              {{ accountName: c.accountName, accountId: c.accountId, roleName: c.roleName }});
+            if (got !== c.profile) say('suggest', c, got);
+          }}
+          return {{ ran: rules.glob.length + rules.portalRegion.length + rules.suggest.length, wrong }};
+        }})();"#,
+        include_str!("../fixtures/rules.json")
+    );
+    let result = s.execute(&script).await;
+    let ran = result["ran"].as_u64().unwrap_or_else(|| panic!("{result}"));
+    assert!(ran >= 45, "{ran} cases ran");
+    let wrong: Vec<&str> = result["wrong"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{result}"))
+        .iter()
+        .filter_map(|w| w.as_str())
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "{} of {ran} cases disagree with the core:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+    s.close().await;
+}

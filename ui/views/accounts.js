@@ -1,50 +1,9 @@
 import { h, field, live, num, clock, formError, submitting, onEscape, submitOnEnter, removalConfirm, focusKeep, assumeRoleFields, roleOfArn } from '../util.js';
+import { fold, parseQuery, matchingRoles } from '../search.js';
 
 /** Rows drawn at a time: a keystroke draws one page; scrolling (or the arrow keys) near the
  * end of the list draws the next. */
 const PAGE = 20;
-
-/** Letters and digits of `text` as lower-case ASCII: accents dropped ("Zürich" → "zurich"),
- * every other run of characters one '-', none at either end. */
-const slug = (text) => String(text).normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase()
-  .replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
-
-/** The longest suggested profile name: whole in the form at the window's default width
- * (a longer one may be typed, up to the 128 the AWS files allow). */
-const SUGGESTED_MAX = 48;
-
-/** A profile name for a role: `account-role` from the names, in characters the AWS CLI and
- * SDKs accept, at most SUGGESTED_MAX long (the account's part is cut first), never empty:
- * an account name with no Latin letter or digit gives its id instead. */
-export const suggestProfile = (accountName, accountId, roleName) => {
-  const role = slug(roleName).slice(0, SUGGESTED_MAX / 2).replace(/-+$/, '') || 'role';
-  const account = slug(accountName) || slug(accountId) || 'account';
-  const room = SUGGESTED_MAX - role.length - 1;
-  return `${account.slice(0, room).replace(/-+$/, '')}-${role}`;
-};
-
-/** Lower case without accents, so "zurich" finds "Zürich". */
-const fold = (text) => String(text).normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
-
-/** One word of a query as a test of a folded text: a substring, or with `*` / `?` a glob
- * over the whole text, as the CLI's (`*-prod`). */
-function termTest(word) {
-  if (!/[*?]/.test(word)) return (text) => text.includes(word);
-  const re = new RegExp(`^${word.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'u');
-  return (text) => re.test(text);
-}
-
-/** A query's tests: every word must match, in any order, the account (name, id, e-mail)
- * or the role. */
-export const parseQuery = (query) => fold(query).split(/\s+/).filter(Boolean).map(termTest);
-
-/** The roles of `it` a query shows: all of them when the account matches every word; else
- * those that match the words the account does not; none when the account is not a match. */
-export function matchingRoles(it, tests) {
-  const rest = tests.filter((t) => !it.fields.some(t));
-  if (!rest.length) return it.a.roles;
-  return it.a.roles.filter((_, i) => rest.every((t) => t(it.roles[i])));
-}
 
 /** Makes `parent`'s children `kids`, in this order, moving and removing as few nodes as it
  * can: a node left where it was keeps the focus, the pointer's hover and a press under way. */
@@ -421,7 +380,8 @@ export default function accountsView(el) {
     focusKeep(ask);
   }
 
-  function openForm(ctx, roleRow, kind, fromSearch = false) {
+  let opening = 0;         // the form last asked for: one asked for before it is not opened
+  async function openForm(ctx, roleRow, kind, fromSearch = false) {
     const accountId = roleRow.closest('[data-account-id]').dataset.accountId;
     const roleName = roleRow.dataset.roleName;
     const account = ctx.S.accounts.accounts.find((a) => a.accountId === accountId);
@@ -429,7 +389,12 @@ export default function accountsView(el) {
     const fav = kind === 'favourite';
     const editing = kind === 'edit' ? favOf.get(`${accountId}/${roleName}`) : null;
     const name = h('input', { type: 'text', class: 'mono', testid: 'profile-name', required: true, autocomplete: 'off', spellcheck: 'false', maxlength: 128 });
-    name.value = editing ? editing.profile : suggestProfile(account.accountName, accountId, roleName);
+    // The name suggested is the core's, as the profiles it generates are named; without
+    // it the form still opens, its name left to type.
+    const asked = ++opening;
+    name.value = editing ? editing.profile : await ctx.invoke('suggest_profile_name',
+      { accountName: account?.accountName ?? '', accountId, roleName }).catch(() => '');
+    if (asked !== opening || !roleRow.isConnected) return;
     // A favourite's name is what its renewals and tools use: changing it is removing it
     // and adding another.
     name.readOnly = !!editing;
