@@ -176,6 +176,30 @@ fn timeouts() -> TimeoutConfig {
         .build()
 }
 
+/// A client of the SDK crate `$sdk` for `region`: from `base` (or the latest behaviour),
+/// with this product's timeouts, `retry`, the `endpoint` override, and no proxy for an
+/// endpoint on this machine. One recipe for every service the product calls.
+macro_rules! client {
+    ($sdk:ident, $base:expr, $region:expr, $endpoint:expr, $retry:expr) => {{
+        let mut b = match $base {
+            Some(c) => $sdk::config::Builder::from(c),
+            None => $sdk::config::Builder::new()
+                .behavior_version($sdk::config::BehaviorVersion::latest()),
+        };
+        b = b
+            .region(Region::new($region.to_owned()))
+            .timeout_config(timeouts())
+            .retry_config($retry);
+        if let Some(url) = $endpoint {
+            b = b.endpoint_url(url);
+        }
+        if let Some(client) = http_client_for($endpoint) {
+            b = b.http_client(client);
+        }
+        $sdk::Client::from_conf(b.build())
+    }};
+}
+
 /// The OIDC client. The SDK's standard retries cover 5xx and throttling; it never retries
 /// the polling replies, which the device flow owns.
 pub fn oidc_client(
@@ -183,22 +207,8 @@ pub fn oidc_client(
     region: &str,
     endpoint: Option<&str>,
 ) -> aws_sdk_ssooidc::Client {
-    let mut b = match base {
-        Some(c) => aws_sdk_ssooidc::config::Builder::from(c),
-        None => aws_sdk_ssooidc::config::Builder::new()
-            .behavior_version(aws_sdk_ssooidc::config::BehaviorVersion::latest()),
-    };
-    b = b
-        .region(Region::new(region.to_owned()))
-        .timeout_config(timeouts())
-        .retry_config(RetryConfig::standard().with_max_attempts(3));
-    if let Some(url) = endpoint {
-        b = b.endpoint_url(url);
-    }
-    if let Some(client) = http_client_for(endpoint) {
-        b = b.http_client(client);
-    }
-    aws_sdk_ssooidc::Client::from_conf(b.build())
+    let retry = RetryConfig::standard().with_max_attempts(3);
+    client!(aws_sdk_ssooidc, base, region, endpoint, retry)
 }
 
 /// The portal client, with the SDK's retries off: the portal layer owns back-off, so that
@@ -208,22 +218,7 @@ pub fn portal_client(
     region: &str,
     endpoint: Option<&str>,
 ) -> aws_sdk_sso::Client {
-    let mut b = match base {
-        Some(c) => aws_sdk_sso::config::Builder::from(c),
-        None => aws_sdk_sso::config::Builder::new()
-            .behavior_version(aws_sdk_sso::config::BehaviorVersion::latest()),
-    };
-    b = b
-        .region(Region::new(region.to_owned()))
-        .timeout_config(timeouts())
-        .retry_config(RetryConfig::disabled());
-    if let Some(url) = endpoint {
-        b = b.endpoint_url(url);
-    }
-    if let Some(client) = http_client_for(endpoint) {
-        b = b.http_client(client);
-    }
-    aws_sdk_sso::Client::from_conf(b.build())
+    client!(aws_sdk_sso, base, region, endpoint, RetryConfig::disabled())
 }
 
 /// The STS client for roles assumed from an SSO role; the credentials are given per
@@ -233,22 +228,8 @@ pub fn sts_client(
     region: &str,
     endpoint: Option<&str>,
 ) -> aws_sdk_sts::Client {
-    let mut b = match base {
-        Some(c) => aws_sdk_sts::config::Builder::from(c),
-        None => aws_sdk_sts::config::Builder::new()
-            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest()),
-    };
-    b = b
-        .region(Region::new(region.to_owned()))
-        .timeout_config(timeouts())
-        .retry_config(RetryConfig::standard().with_max_attempts(3));
-    if let Some(url) = endpoint {
-        b = b.endpoint_url(url);
-    }
-    if let Some(client) = http_client_for(endpoint) {
-        b = b.http_client(client);
-    }
-    aws_sdk_sts::Client::from_conf(b.build())
+    let retry = RetryConfig::standard().with_max_attempts(3);
+    client!(aws_sdk_sts, base, region, endpoint, retry)
 }
 
 /// What an SDK call's failure means for us.
