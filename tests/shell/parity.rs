@@ -41,6 +41,8 @@ trait Face {
     fn add_on_demand(&self, profile: &str, account: &str, role: &str) -> Outcome;
     fn repoint(&self, profile: &str, role: &str) -> Outcome;
     fn remove(&self, profile: &str) -> Outcome;
+    /// Removes a profile on its own, as a one-off profile is removed.
+    fn remove_profile(&self, profile: &str) -> Outcome;
     fn set(&self, preference: &str, value: &str) -> Outcome;
     /// Whether the running side knows the favourite, within a few seconds.
     fn knows(&self, profile: &str) -> bool;
@@ -220,6 +222,9 @@ impl Face for CliFace {
     fn remove(&self, profile: &str) -> Outcome {
         self.run(&["favourite", "remove", profile])
     }
+    fn remove_profile(&self, profile: &str) -> Outcome {
+        self.run(&["profile", "remove", profile])
+    }
     fn set(&self, preference: &str, value: &str) -> Outcome {
         self.run(&["settings", "set", preference, value])
     }
@@ -360,6 +365,9 @@ impl Face for AppFace {
     }
     fn remove(&self, profile: &str) -> Outcome {
         self.call("remove_favourite", json!({"profile": profile}))
+    }
+    fn remove_profile(&self, profile: &str) -> Outcome {
+        self.call("remove_profile", json!({"profile": profile}))
     }
     fn set(&self, preference: &str, value: &str) -> Outcome {
         let mut preferences = self.state()["preferences"].clone();
@@ -540,6 +548,14 @@ fn both_faces_leave_the_same_world_after_every_step() {
     step("add another", &faces, true, |f| {
         f.add("ops", &a1.account_id, &a1.roles[0], None)
     });
+    // A favourite's profile goes with its favourite, never on its own, whichever face
+    // is asked.
+    step(
+        "remove a favourite's profile on its own",
+        &faces,
+        false,
+        |f| f.remove_profile("dev"),
+    );
     step("remove the first", &faces, true, |f| f.remove("dev"));
 
     // An on-demand favourite: a tool's call caches its credentials, removing it forgets
