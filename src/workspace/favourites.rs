@@ -150,8 +150,8 @@ impl Workspace {
     }
 
     /// Removes one-off profiles this project wrote (any others are left alone, and
-    /// reported in the answer).
-    /// A favourite's profile is refused: it goes with its favourite.
+    /// reported in the answer). A favourite's profile is refused: it goes with its
+    /// favourite.
     pub async fn remove_profiles(&self, names: &[String]) -> Result<Applied> {
         let settings = self.settings();
         let mut changes = Changes::new();
