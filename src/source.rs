@@ -10,6 +10,21 @@
 //!
 //! Credentials of every source are kept in the provider's memory until they come within
 //! the refresh margin of expiry, so a second caller in the same process is served warm.
+//!
+//! ```no_run
+//! # async fn demo(sso: aws_sso_device_auth_provider::AwsSsoDeviceAuthProvider)
+//! #     -> aws_sso_device_auth_provider::Result<()> {
+//! use aws_sso_device_auth_provider::source::{AssumeRole, AssumeRoleEntry, Fetch, Source};
+//! let deploy = Source {
+//!     assume: Some(AssumeRole::new(AssumeRoleEntry {
+//!         role_arn: "arn:aws:iam::444455556666:role/Deploy".into(),
+//!         ..Default::default()
+//!     })?),
+//!     ..Source::role("111122223333", "ReadOnlyAccess")
+//! };
+//! let chained = sso.credentials(&deploy, Fetch::Cached).await?;
+//! # let _ = chained; Ok(()) }
+//! ```
 
 use crate::error::{Error, Result};
 use crate::portal::RoleCredentials;
