@@ -88,37 +88,21 @@ impl TryFrom<AssumeRoleEntry> for AssumeRole {
                 ),
             ));
         }
-        let external_id = e
-            .external_id
-            .map(|x| x.trim().to_owned())
-            .filter(|x| !x.is_empty());
-        if let Some(x) = &external_id {
-            // As STS takes it: 2 to 1,224 characters of [\w+=,.@:/-].
-            let ok = (2..=1224).contains(&x.len())
-                && x.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c));
-            if !ok {
-                return Err(invalid(
-                    "external ID",
-                    "it must be 2 to 1,224 letters, digits or _+=,.@:/-".into(),
-                ));
-            }
-        }
-        let session_name = e
-            .session_name
-            .map(|x| x.trim().to_owned())
-            .filter(|x| !x.is_empty());
-        if let Some(x) = &session_name {
-            let ok = (2..=64).contains(&x.len())
-                && x.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
-            if !ok {
-                return Err(invalid(
-                    "role session name",
-                    "it must be 2 to 64 letters, digits or _+=,.@-".into(),
-                ));
-            }
-        }
+        // As STS takes them: [\w+=,.@:/-] for an external ID, [\w+=,.@-] for a name.
+        let external_id = optional_text(
+            e.external_id,
+            "external ID",
+            2..=1224,
+            "_+=,.@:/-",
+            "it must be 2 to 1,224 letters, digits or _+=,.@:/-",
+        )?;
+        let session_name = optional_text(
+            e.session_name,
+            "role session name",
+            2..=64,
+            "_+=,.@-",
+            "it must be 2 to 64 letters, digits or _+=,.@-",
+        )?;
         if let Some(d) = e.duration_seconds {
             let range = SESSION_MIN.as_secs()..=CHAINED_SESSION_MAX.as_secs();
             if !range.contains(&u64::from(d)) {
@@ -135,6 +119,31 @@ impl TryFrom<AssumeRoleEntry> for AssumeRole {
             external_id,
             session_name,
             duration_seconds: e.duration_seconds,
+        })
+    }
+}
+
+/// `value` trimmed (`None` when blank), refused with `reason` unless it is `len` ASCII
+/// letters, digits or characters of `also`.
+fn optional_text(
+    value: Option<String>,
+    field: &'static str,
+    len: std::ops::RangeInclusive<usize>,
+    also: &str,
+    reason: &str,
+) -> Result<Option<String>> {
+    let Some(v) = value.map(|x| x.trim().to_owned()).filter(|x| !x.is_empty()) else {
+        return Ok(None);
+    };
+    if len.contains(&v.len())
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || also.contains(c))
+    {
+        Ok(Some(v))
+    } else {
+        Err(Error::InvalidAssumeRole {
+            field,
+            reason: reason.to_owned(),
         })
     }
 }
