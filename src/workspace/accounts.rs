@@ -369,6 +369,12 @@ impl Workspace {
                     let (list, read) = {
                         let mut c = current.lock().unwrap_or_else(|e| e.into_inner());
                         let read = std::mem::take(&mut c.2);
+                        unpersisted |= !read.is_empty();
+                        // The list is copied only when it changed or is due on disk.
+                        let due = unpersisted && persisted.elapsed() >= PERSIST_EVERY;
+                        if read.is_empty() && !due {
+                            continue;
+                        }
                         (c.0.clone(), read)
                     };
                     if !read.is_empty() {
@@ -377,7 +383,6 @@ impl Workspace {
                             instance: instance.clone(),
                             accounts: read,
                         });
-                        unpersisted = true;
                     }
                     if unpersisted && persisted.elapsed() >= PERSIST_EVERY {
                         world.persist_accounts(&instance, list).await;
