@@ -32,21 +32,13 @@ async fn a_favourite_that_assumes_a_role_is_written_served_renewed_and_named_in_
     // role's keys.
     let before = emu.counters();
     let out = cli
-        .run(&[
-            "favourite",
-            "add",
+        .add_assuming(
             "deploy",
-            "--account",
             &account,
-            "--role",
             "ReadOnlyAccess",
-            "--assume-role",
             &deploy,
-            "--role-session-name",
-            "alice",
-            "--duration-seconds",
-            "1800",
-        ])
+            &["--role-session-name", "alice", "--duration-seconds", "1800"],
+        )
         .await;
     let said = text(&out.stderr);
     assert!(out.status.success(), "{said}");
@@ -108,18 +100,13 @@ async fn a_favourite_that_assumes_a_role_is_written_served_renewed_and_named_in_
     // A credential_process favourite: nothing on disk, the chain fetched when asked, then
     // served from its private cache.
     let out = cli
-        .run(&[
-            "favourite",
-            "add",
+        .add_assuming(
             "deploy-cp",
-            "--account",
             &account,
-            "--role",
             "ReadOnlyAccess",
-            "--assume-role",
             &deploy,
-            "--credential-process",
-        ])
+            &["--credential-process"],
+        )
         .await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     let (method, first) = botocore(home, &cli.endpoint, "deploy-cp").await;
@@ -133,17 +120,7 @@ async fn a_favourite_that_assumes_a_role_is_written_served_renewed_and_named_in_
     // nothing added.
     let refused = format!("arn:aws:iam::{other}:role/NoTrustAudit");
     let out = cli
-        .run(&[
-            "favourite",
-            "add",
-            "audit",
-            "--account",
-            &account,
-            "--role",
-            "ReadOnlyAccess",
-            "--assume-role",
-            &refused,
-        ])
+        .add_assuming("audit", &account, "ReadOnlyAccess", &refused, &[])
         .await;
     let said = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{said}");

@@ -110,6 +110,31 @@ impl Cli {
         assert!(out.status.success(), "{}", text(&out.stderr));
     }
 
+    /// `favourite add PROFILE --account ACCOUNT --role ROLE --assume-role ARN`, then the
+    /// flags `more`: its output, whatever it is.
+    pub(crate) async fn add_assuming(
+        &self,
+        profile: &str,
+        account: &str,
+        role: &str,
+        arn: &str,
+        more: &[&str],
+    ) -> Output {
+        let mut args = vec![
+            "favourite",
+            "add",
+            profile,
+            "--account",
+            account,
+            "--role",
+            role,
+            "--assume-role",
+            arn,
+        ];
+        args.extend_from_slice(more);
+        self.run(&args).await
+    }
+
     /// Removes `profile` from the AWS files behind the program's back, as a person or
     /// another tool may (the command line refuses to remove a favourite's profile).
     pub(crate) fn remove_behind_its_back(&self, profile: &str) {

@@ -95,17 +95,7 @@ async fn the_javascript_sdk_resolves_keys_chained_and_credential_process_profile
 
     // The role assumed with the SSO role's credentials: its keys in the credentials file.
     let out = cli
-        .run(&[
-            "favourite",
-            "add",
-            "deploy",
-            "--account",
-            &account,
-            "--role",
-            "ReadOnlyAccess",
-            "--assume-role",
-            &deploy,
-        ])
+        .add_assuming("deploy", &account, "ReadOnlyAccess", &deploy, &[])
         .await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     let key = keys_of(&files, "deploy").expect("keys written");
@@ -119,18 +109,13 @@ async fn the_javascript_sdk_resolves_keys_chained_and_credential_process_profile
     // The same chain behind credential_process: no keys on disk, the SDK runs the command
     // line, whose cache serves the second resolution the same credentials.
     let out = cli
-        .run(&[
-            "favourite",
-            "add",
+        .add_assuming(
             "deploy-cp",
-            "--account",
             &account,
-            "--role",
             "ReadOnlyAccess",
-            "--assume-role",
             &deploy,
-            "--credential-process",
-        ])
+            &["--credential-process"],
+        )
         .await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(keys_of(&files, "deploy-cp").is_none(), "nothing on disk");

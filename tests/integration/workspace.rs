@@ -149,17 +149,18 @@ async fn the_shared_token_copy_stays_ten_minutes_from_expiry_over_two_lifetimes(
     );
 }
 
-/// A workspace signed in to an emulated organisation of `accounts` accounts, on a clock
-/// the test moves.
-async fn signed_in_to(
-    accounts: usize,
-) -> (
+/// A test's world: an emulated organisation of `accounts` accounts that approves
+/// sign-ins, a clock the test moves, a home, a workspace opened in it, and an instance of
+/// its own (not signed in yet).
+type TestWorld = (
     Emulator,
     ManualClock,
     tempfile::TempDir,
     Workspace,
     Instance,
-) {
+);
+
+async fn opened(accounts: usize) -> TestWorld {
     let (emu, clock) = emulator_with_clock(EmulatorConfig {
         accounts,
         auto_approve: true,
@@ -171,6 +172,13 @@ async fn signed_in_to(
         .await
         .expect("open");
     let instance = Instance::new(&unique_start_url(), "eu-west-1").expect("instance");
+    (emu, clock, home, world, instance)
+}
+
+/// A workspace signed in to an emulated organisation of `accounts` accounts, on a clock
+/// the test moves.
+async fn signed_in_to(accounts: usize) -> TestWorld {
+    let (emu, clock, home, world, instance) = opened(accounts).await;
     world.sign_in(&instance, None).await.expect("signed in");
     (emu, clock, home, world, instance)
 }
@@ -517,26 +525,8 @@ fn aws_cli_cache_file(home: &Path, identifier: &str) -> std::path::PathBuf {
 
 /// A workspace kept fresh as the app keeps it, on `instance` (remembered, the default),
 /// signed in; sharing with the AWS CLI off.
-async fn the_app_signed_in(
-    accounts: usize,
-) -> (
-    Emulator,
-    ManualClock,
-    tempfile::TempDir,
-    Workspace,
-    Instance,
-) {
-    let (emu, clock) = emulator_with_clock(EmulatorConfig {
-        accounts,
-        auto_approve: true,
-        ..EmulatorConfig::default()
-    })
-    .await;
-    let home = tempfile::tempdir().expect("home");
-    let world = Workspace::open(options(home.path(), &emu, &clock))
-        .await
-        .expect("open");
-    let instance = Instance::new(&unique_start_url(), "eu-west-1").expect("instance");
+async fn the_app_signed_in(accounts: usize) -> TestWorld {
+    let (emu, clock, home, world, instance) = opened(accounts).await;
     world
         .add_instance(instance.clone(), Some("acme".into()))
         .await
