@@ -315,6 +315,18 @@ pub enum Error {
         key: &'static str,
     },
 
+    /// A credential holds a character that the shell it was to be printed for cannot
+    /// quote, so nothing was printed.
+    #[error("{variable} cannot be printed for {shell}: its value holds {refused}, which {shell} cannot quote, so nothing was printed")]
+    Unquotable {
+        /// The variable (never the value).
+        variable: &'static str,
+        /// The shell, such as "Windows cmd".
+        shell: &'static str,
+        /// The characters refused, such as "%, \", ! or a control character".
+        refused: &'static str,
+    },
+
     /// The file is marked read-only.
     #[error("{path} is read-only (nothing was changed)")]
     ReadOnlyFile {
@@ -546,6 +558,9 @@ impl Error {
             }
             Self::NoBrowser { .. } => "set BROWSER to your browser's command".into(),
             Self::AssumeRoleRefused { .. } => "ask for the role's trust policy to allow the SSO role (and check the external ID), or assume another role".into(),
+            Self::Unquotable { .. } => {
+                "use another format, one that quotes any value (such as powershell or json)".into()
+            }
             Self::ConsoleLinkTaken => "open the console again; only programs that run as this user could read the page that led to the link".into(),
             _ => return None,
         })

@@ -123,7 +123,9 @@ pub enum Command {
         /// made for credential_process.
         #[arg(long)]
         profile: Option<String>,
-        /// `process`: credential_process JSON; `env`: shell exports; `json`: an object.
+        /// `process`: credential_process JSON; `env`: POSIX shell exports; `env-no-export`:
+        /// POSIX assignments; `powershell`, `windows-cmd`, `fish`: that shell's lines;
+        /// `json`: an object.
         #[arg(long, value_enum, default_value_t = Format::Process)]
         format: Format,
         #[command(flatten)]
@@ -371,9 +373,17 @@ pub enum SettingsCommand {
     },
 }
 
+/// What `credentials` prints: the `credential_process` JSON, an object, or lines that set
+/// the credentials' variables in a shell (the formats of `aws configure export-credentials`).
+// The variants are described in the `--format` doc comment, not here: clap would list them
+// a second time in `--help`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Process,
     Env,
+    EnvNoExport,
+    Powershell,
+    WindowsCmd,
+    Fish,
     Json,
 }

@@ -110,6 +110,5 @@ pub async fn credentials(profile: &str, format: Format) -> Result<(), Error> {
         super::warn("the profile was not updated", e);
     }
     let f = &answer.favourite;
-    output::credentials(&answer.credentials, &f.account_id, &f.role_name, format);
-    Ok(())
+    output::credentials(&answer.credentials, &f.account_id, &f.role_name, format)
 }

@@ -85,6 +85,5 @@ pub async fn credentials(
     super::note_overrides(&world);
     let instance = super::instance(&world, args)?;
     let creds = world.role_credentials(&instance, account, role).await?;
-    output::credentials(&creds, account, role, format);
-    Ok(())
+    output::credentials(&creds, account, role, format)
 }

@@ -349,6 +349,95 @@ async fn login_then_accounts_roles_and_credentials() {
 }
 
 #[tokio::test]
+async fn credentials_print_for_each_shell_and_read_back_there() {
+    let emu = emulator(EmulatorConfig::default()).await;
+    let cli = Cli::new(&emu);
+    let account = cli.signed_in_with_account(2).await;
+    let variables = [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_CREDENTIAL_EXPIRATION",
+    ];
+    for (format, prefix, suffix) in [
+        ("env-no-export", "", "='"),
+        ("powershell", "$Env:", "='"),
+        ("windows-cmd", "set \"", "="),
+        ("fish", "set -gx ", " '"),
+    ] {
+        let out = cli
+            .run(&[
+                "credentials",
+                "--account",
+                &account,
+                "--role",
+                "ReadOnlyAccess",
+                "--format",
+                format,
+            ])
+            .await;
+        assert!(out.status.success(), "{format}: {}", text(&out.stderr));
+        let printed = text(&out.stdout);
+        let lines: Vec<&str> = printed.lines().collect();
+        assert_eq!(lines.len(), 4, "{format}: {printed}");
+        for (line, var) in lines.iter().zip(variables) {
+            assert!(
+                line.starts_with(&format!("{prefix}{var}{suffix}")),
+                "{format}: {line}"
+            );
+        }
+        // The shells installed here read the values back: an access key, a 40-character
+        // secret and an RFC 3339 expiry.
+        let shell: &[&str] = match format {
+            "env-no-export" => &[
+                "sh",
+                "-c",
+                r#". "$0" && printf '%s\n' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" \
+                   "$AWS_CREDENTIAL_EXPIRATION""#,
+            ],
+            "fish" => &[
+                "fish",
+                "--no-config",
+                "-c",
+                r"source $argv[1]; and printf '%s\n' $AWS_ACCESS_KEY_ID $AWS_SECRET_ACCESS_KEY \
+                  $AWS_CREDENTIAL_EXPIRATION",
+            ],
+            _ => continue,
+        };
+        let file = cli.home.path().join(format!("credentials.{format}"));
+        std::fs::write(&file, &printed).expect("write");
+        let read = match Command::new(shell[0])
+            .args(&shell[1..])
+            .arg(&file)
+            .output()
+            .await
+        {
+            Ok(read) => read,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                println!(
+                    "note: {} is not installed: --format {format} is not run in it",
+                    shell[0]
+                );
+                continue;
+            }
+            Err(e) => panic!("{}: {e}", shell[0]),
+        };
+        assert!(read.status.success(), "{format}: {}", text(&read.stderr));
+        let read = text(&read.stdout);
+        let values: Vec<&str> = read.lines().collect();
+        assert!(
+            values.len() == 3 && values[0].starts_with("ASIA"),
+            "{format}: {read}"
+        );
+        assert_eq!(values[1].len(), 40, "{format}: {read}");
+        assert!(
+            values[2].len() == 20 && values[2].ends_with('Z'),
+            "{format}: {read}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_session_is_never_sent_to_other_endpoints_than_those_it_came_from() {
     let first = emulator(EmulatorConfig::default()).await;
     let second = emulator(EmulatorConfig::default()).await;
