@@ -67,6 +67,23 @@ pub enum Error {
         instance: crate::Instance,
     },
 
+    /// `aws-sso-auth exec` inside another, not asked for.
+    #[error(
+        "this runs inside aws-sso-auth exec already (as {})",
+        crate::display::text(outer)
+    )]
+    ExecNested {
+        /// What the outer one runs as (from the environment).
+        outer: String,
+    },
+
+    /// The app took a command to serve, but its endpoint does not give its credentials.
+    #[error("AWS SSO Tray does not serve the command's credentials: {reason}")]
+    ExecNotServed {
+        /// Why, as the endpoint said.
+        reason: String,
+    },
+
     /// The running app asked the person for a sign-in, and nobody signed in in time.
     #[error("nobody signed in to {instance} in AWS SSO Tray within {}s", waited.as_secs())]
     SignInNotAnswered {

@@ -45,6 +45,7 @@ pub mod provider;
 pub mod renewer;
 pub mod sdk;
 pub mod secret;
+pub mod serve;
 pub mod settings;
 pub mod source;
 pub mod store;

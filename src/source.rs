@@ -5,11 +5,13 @@
 //! "role chaining"). [`AwsSsoDeviceAuthProvider::credentials`] turns a source into
 //! credentials, and it is the only code that does: the renewer (`Fetch::Renew`), the
 //! `credential_process` path (`Fetch::SigningIn`), renew now, write profile now and the
-//! console (`Fetch::Cached`) all call it. The renewer decides *when*, the source *how*,
-//! the outlet (the credentials file, the `credential_process` cache, the console) *where*.
+//! console (`Fetch::Cached`), and the local endpoint (`Fetch::Fresh`, with its own margin)
+//! all call it. The renewer decides *when*, the source *how*, the outlet (the credentials
+//! file, the `credential_process` cache, the console, the endpoint) *where*.
 //!
 //! Credentials of every source are kept in the provider's memory until they come within
-//! the refresh margin of expiry, so a second caller in the same process is served warm.
+//! the refresh margin of expiry (or the margin a `Fetch::Fresh` caller gives), so a second
+//! caller in the same process is served warm.
 //!
 //! ```no_run
 //! # async fn demo(sso: aws_sso_device_auth_provider::AwsSsoDeviceAuthProvider)
@@ -289,6 +291,10 @@ pub enum Fetch {
     /// As [`Fetch::Cached`], but may start a sign-in (one across every caller), for a
     /// caller a person waits on such as `credential_process`.
     SigningIn,
+    /// From memory while they have more than this left, else new ones; never starts a
+    /// sign-in (the local credential endpoint: what it serves must outlast the SDKs' own
+    /// margin).
+    Fresh(Duration),
 }
 
 impl AwsSsoDeviceAuthProvider {
@@ -297,25 +303,22 @@ impl AwsSsoDeviceAuthProvider {
     pub async fn credentials(&self, source: &Source, fetch: Fetch) -> Result<RoleCredentials> {
         let interaction = match fetch {
             Fetch::Cached => self.interaction(),
-            Fetch::Renew => Interaction::Forbidden,
+            Fetch::Renew | Fetch::Fresh(_) => Interaction::Forbidden,
             Fetch::SigningIn => Interaction::Allowed,
         };
-        let Some(assume) = &source.assume else {
-            return match fetch {
-                Fetch::Renew => self.fetch_role(source, interaction).await,
-                _ => match self.remembered(source) {
-                    Some(c) => Ok(c),
-                    None => self.fetch_role(source, interaction).await,
-                },
-            };
+        let left = match fetch {
+            Fetch::Fresh(margin) => Some(margin),
+            Fetch::Renew => None,
+            Fetch::Cached | Fetch::SigningIn => Some(self.credentials_margin()),
         };
-        if fetch != Fetch::Renew {
-            if let Some(c) = self.remembered(source) {
-                return Ok(c);
-            }
+        if let Some(c) = left.and_then(|margin| self.remembered(source, margin)) {
+            return Ok(c);
         }
+        let Some(assume) = &source.assume else {
+            return self.fetch_role(source, interaction).await;
+        };
         let sso = source.sso();
-        let base = match self.remembered(&sso) {
+        let base = match self.remembered(&sso, self.credentials_margin()) {
             Some(c) => c,
             None => self.fetch_role(&sso, interaction).await?,
         };

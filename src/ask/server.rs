@@ -133,13 +133,22 @@ impl Listener {
     /// another user, or one others can enter, is refused; a socket left by an app that
     /// was killed is replaced; one that still answers means another app serves it.
     pub async fn bind(dir: &Path) -> io::Result<Self> {
-        let uid = own_uid()?;
-        Self::bind_for(dir, uid).await
+        Self::bind_named(dir, SOCKET).await
+    }
+
+    /// [`Self::bind`], for the socket `name` in `dir` (another channel to the app with the
+    /// same guards).
+    pub async fn bind_named(dir: &Path, name: &str) -> io::Result<Self> {
+        Self::bind_as(dir, name, own_uid()?).await
     }
 
     /// [`Self::bind`], answering only processes of `uid` (tests use another user's id to
     /// see a caller refused).
     pub async fn bind_for(dir: &Path, uid: u32) -> io::Result<Self> {
+        Self::bind_as(dir, SOCKET, uid).await
+    }
+
+    async fn bind_as(dir: &Path, name: &str, uid: u32) -> io::Result<Self> {
         crate::atomic_file::create_private_dir(dir)?;
         let meta = std::fs::symlink_metadata(dir)?;
         if !meta.is_dir() || meta.uid() != own_uid()? {
@@ -151,7 +160,7 @@ impl Listener {
         if meta.mode() & 0o077 != 0 {
             std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
         }
-        let path = dir.join(SOCKET);
+        let path = dir.join(name);
         match UnixStream::connect(&path).await {
             Ok(_) => {
                 return Err(io::Error::new(
@@ -242,6 +251,27 @@ impl Connection {
             return Err(io::Error::new(io::ErrorKind::InvalidData, reason));
         }
         serde_json::from_str(&line).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
+
+    /// One line of JSON, read within a few seconds (for a channel other than sign-in
+    /// requests).
+    pub async fn message<T: serde::de::DeserializeOwned>(&mut self) -> io::Result<T> {
+        let mut line = String::new();
+        let mut limited = (&mut self.read).take(MAX_LINE);
+        match tokio::time::timeout(REQUEST_WITHIN, limited.read_line(&mut line)).await {
+            Err(_) => return Err(io::Error::new(io::ErrorKind::TimedOut, "no request")),
+            Ok(r) => r?,
+        };
+        serde_json::from_str(&line).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
+
+    /// Sends `message` as one line of JSON.
+    pub async fn send<T: serde::Serialize>(&mut self, message: &T) -> io::Result<()> {
+        let mut line = serde_json::to_vec(message)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        line.push(b'\n');
+        self.write.write_all(&line).await?;
+        self.write.flush().await
     }
 
     /// Sends `answer`.

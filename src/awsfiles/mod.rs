@@ -579,6 +579,44 @@ impl AwsFiles {
         Ok(found)
     }
 
+    /// The files whose default profile holds credentials, or a way to them, that the AWS
+    /// SDKs read before a container's endpoint: keys, `credential_process`, SSO, a role
+    /// to assume or a web identity. A missing file holds none.
+    pub fn default_profile_credentials(&self) -> Result<Vec<PathBuf>> {
+        const CONFIG_KEYS: &[&str] = &[
+            "aws_access_key_id",
+            "credential_process",
+            "sso_session",
+            "sso_start_url",
+            "sso_account_id",
+            "role_arn",
+            "web_identity_token_file",
+        ];
+        let creds = Edit::open(&self.credentials, FileKind::Credentials, Lock::No)?;
+        let config = Edit::open(&self.config, FileKind::Config, Lock::No)?;
+        let holds = |edit: &Edit, keys: &[&str]| {
+            edit.doc
+                .sections()
+                .into_iter()
+                .any(|(prefix, name, values)| {
+                    // `[default]`, or `[profile default]` in the config file.
+                    matches!(prefix.as_deref(), None | Some("profile"))
+                        && name == "default"
+                        && keys
+                            .iter()
+                            .any(|k| values.get(*k).is_some_and(|v| !v.is_empty()))
+                })
+        };
+        let mut found = Vec::new();
+        if holds(&creds, &["aws_access_key_id"]) {
+            found.push(self.credentials.clone());
+        }
+        if holds(&config, CONFIG_KEYS) {
+            found.push(self.config.clone());
+        }
+        Ok(found)
+    }
+
     /// The names of the `[sso-session]` sections of the config file for this instance.
     pub fn sso_sessions_of(&self, start_url: &str, region: &str) -> Result<Vec<String>> {
         let config = Edit::open(&self.config, FileKind::Config, Lock::No)?;

@@ -155,6 +155,9 @@ pub enum Command {
     Daemon,
     /// Open the AWS console in your browser as a role: a favourite's, or --account/--role.
     Console(ConsoleArgs),
+    /// Run a command with credentials served from memory (nothing on disk), renewed while
+    /// it runs: by AWS SSO Tray when it runs, else by this process.
+    Exec(ExecArgs),
     /// Export or import the settings (instances, favourites, preferences; no secrets).
     #[command(subcommand)]
     Settings(SettingsCommand),
@@ -185,6 +188,36 @@ pub struct ConsoleArgs {
     pub print: bool,
     #[command(flatten)]
     pub instance: InstanceArgs,
+}
+
+/// `aws-sso-auth exec …`
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// A favourite's profile name.
+    #[arg(long, conflicts_with_all = ["account", "role"])]
+    pub profile: Option<String>,
+    /// Account id (12 digits).
+    #[arg(long, requires = "role", required_unless_present = "profile")]
+    pub account: Option<String>,
+    /// Role name.
+    #[arg(long, requires = "account")]
+    pub role: Option<String>,
+    /// AWS_REGION (and AWS_DEFAULT_REGION) for the command (default: the favourite's,
+    /// else left as it is).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Credentials served have more than this many seconds left (default 960: the AWS
+    /// SDKs ask again 15 minutes before expiry).
+    #[arg(long, value_name = "SECONDS", default_value_t = aws_sso_device_auth_provider::workspace::SERVE_MARGIN.as_secs())]
+    pub margin: u64,
+    /// Run even inside another `aws-sso-auth exec`.
+    #[arg(long)]
+    pub nested: bool,
+    #[command(flatten)]
+    pub instance: InstanceArgs,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<std::ffi::OsString>,
 }
 
 /// `aws-sso-auth profile …`

@@ -1,16 +1,16 @@
 //! `console`: the AWS console as a role, in the browser.
 
 use super::args::ConsoleArgs;
-use aws_sso_device_auth_provider::workspace::ConsoleTarget;
+use aws_sso_device_auth_provider::workspace::RoleTarget;
 use aws_sso_device_auth_provider::Error;
 
 pub async fn console(args: ConsoleArgs) -> Result<(), Error> {
     let world = super::open().await?;
     super::note_overrides(&world);
     let target = match args.profile {
-        Some(profile) => ConsoleTarget::Favourite(profile),
+        Some(profile) => RoleTarget::Favourite(profile),
         // clap requires both without --profile.
-        None => ConsoleTarget::Role {
+        None => RoleTarget::Role {
             instance: super::instance(&world, &args.instance)?,
             account_id: args.account.unwrap_or_default(),
             role_name: args.role.unwrap_or_default(),
@@ -22,8 +22,8 @@ pub async fn console(args: ConsoleArgs) -> Result<(), Error> {
         return Ok(());
     }
     let what = match &target {
-        ConsoleTarget::Favourite(p) => format!("favourite {p}"),
-        ConsoleTarget::Role {
+        RoleTarget::Favourite(p) => format!("favourite {p}"),
+        RoleTarget::Role {
             account_id,
             role_name,
             ..

@@ -5,6 +5,7 @@
 mod args;
 mod console;
 mod daemon;
+mod exec;
 mod favourite;
 mod login;
 mod output;
@@ -71,6 +72,10 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Command::Exec(args) = cli.command {
+        let timeout = Duration::from_secs(cli.sign_in_timeout);
+        return runtime.block_on(exec::exec(args, cli.no_app, timeout));
+    }
     match runtime.block_on(run(cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -170,6 +175,12 @@ fn hint(e: &Error) -> Option<String> {
             "use placeholders in braces and profile-name characters, such as --template '{account_name}.{role_name}'".into()
         }
         Error::NoSuchFavourite { .. } => "list them with: aws-sso-auth favourite list".into(),
+        Error::ExecNested { .. } => {
+            "leave it first (exit), or pass --nested to run another inside it".into()
+        }
+        Error::ExecNotServed { .. } => {
+            "or serve them from this process instead, with --no-app".into()
+        }
         Error::ConsoleNotOpened { .. } | Error::NoBrowser { .. } => {
             "or print the address with --print".into()
         }
@@ -213,6 +224,14 @@ fn wants(command: &Command) -> Wants {
         } => Wants::Role {
             account: account.clone(),
             role: role.clone(),
+        },
+        Command::Exec(args) => match (&args.profile, &args.account, &args.role) {
+            (Some(profile), _, _) => Wants::Profile(profile.clone()),
+            (None, Some(account), Some(role)) => Wants::Role {
+                account: account.clone(),
+                role: role.clone(),
+            },
+            _ => Wants::Unsaid,
         },
         _ => Wants::Unsaid,
     }
@@ -323,5 +342,7 @@ async fn run(command: Command) -> Result<(), Error> {
         Command::Settings(command) => settings::run(command).await,
         Command::Daemon => daemon::daemon().await,
         Command::Console(args) => console::console(args).await,
+        // Run by `main`, which gives the command's own exit status.
+        Command::Exec(_) => Ok(()),
     }
 }

@@ -690,13 +690,18 @@ impl AwsSsoDeviceAuthProvider {
             .unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Credentials of `source` from memory, while outside the refresh margin.
-    pub(crate) fn remembered(&self, source: &Source) -> Option<RoleCredentials> {
+    /// Credentials of `source` from memory, while they have more than `margin` left.
+    pub(crate) fn remembered(&self, source: &Source, margin: Duration) -> Option<RoleCredentials> {
         let now = self.clock.now();
         self.credentials_cache()
             .get(&source.key())
-            .filter(|c| crate::clock::later(now, self.margins.credentials) < c.expiration)
+            .filter(|c| crate::clock::later(now, margin) < c.expiration)
             .cloned()
+    }
+
+    /// How long before expiry credentials in memory are renewed.
+    pub(crate) fn credentials_margin(&self) -> Duration {
+        self.margins.credentials
     }
 
     pub(crate) fn remember(&self, source: &Source, creds: &RoleCredentials) {

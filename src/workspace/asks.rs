@@ -135,7 +135,7 @@ impl Workspace {
     /// `instance`; the first since the session needed one tells the person
     /// ([`Event::SignInAsked`]).
     #[cfg_attr(not(unix), allow(dead_code))]
-    fn wait_for_sign_in(
+    pub(super) fn wait_for_sign_in(
         &self,
         instance: &Instance,
         program: String,
@@ -211,7 +211,7 @@ pub(super) fn asked_by(state: &super::State, instance: &Instance) -> Vec<String>
 /// The program as shown to the person: the caller's word, else its process id; never
 /// longer than a line, never blank.
 #[cfg(unix)]
-fn program_name(said: &str, pid: Option<i32>) -> String {
+pub(super) fn program_name(said: &str, pid: Option<i32>) -> String {
     let said: String = said
         .chars()
         .filter(|c| !c.is_control())

@@ -123,9 +123,9 @@ pub struct FavouriteCredentials {
     pub warning: Option<Error>,
 }
 
-/// Whose credentials open the console.
+/// Whose credentials: a favourite's, or a role of an account (the console, `exec`).
 #[derive(Debug, Clone)]
-pub enum ConsoleTarget {
+pub enum RoleTarget {
     /// A favourite's, by its profile name.
     Favourite(String),
     /// A role of an account of an instance.
@@ -139,7 +139,43 @@ pub enum ConsoleTarget {
     },
 }
 
+/// A [`RoleTarget`] looked up: where its credentials come from.
+#[derive(Debug, Clone)]
+pub(super) struct Resolved {
+    pub(super) instance: Instance,
+    pub(super) source: Source,
+    /// The favourite's region, if it is one and has one.
+    pub(super) region: Option<String>,
+    /// The favourite's profile name, if it is one.
+    pub(super) favourite: Option<ProfileName>,
+}
+
 impl Workspace {
+    /// Where `target`'s credentials come from; a favourite that is not there is an error.
+    pub(super) fn resolve(&self, target: RoleTarget) -> Result<Resolved> {
+        Ok(match target {
+            RoleTarget::Favourite(profile) => {
+                let f = self.favourite(&profile)?;
+                Resolved {
+                    source: f.source(),
+                    instance: f.instance,
+                    region: f.region,
+                    favourite: Some(f.profile),
+                }
+            }
+            RoleTarget::Role {
+                instance,
+                account_id,
+                role_name,
+            } => Resolved {
+                instance,
+                source: Source::role(&account_id, &role_name),
+                region: None,
+                favourite: None,
+            },
+        })
+    }
+
     fn credentials_cache(&self) -> CredentialsCache {
         CredentialsCache::new(self.shared.paths.credentials_cache_dir())
     }
@@ -193,7 +229,7 @@ impl Workspace {
 
     /// Credentials from `source` of `instance`, through the provider's one function; a
     /// refusal by AWS ends the session.
-    async fn credentials(
+    pub(super) async fn credentials(
         &self,
         instance: &Instance,
         source: &Source,
@@ -414,6 +450,7 @@ impl Workspace {
         let Some(f) = removed else {
             return Ok(false);
         };
+        self.end_exec_sessions_of_favourite(&f.profile);
         self.forget_cached_credentials(&f.profile).await;
         let applied = self.apply(Changes::new().remove(f.profile.clone())).await?;
         Ok(!applied.removed.is_empty())
@@ -572,20 +609,14 @@ impl Workspace {
     /// A URL that signs the browser into the AWS console as `target`, in `region` (else
     /// the favourite's, else the instance's). A secret: whoever opens it within 15
     /// minutes is signed in.
-    pub async fn console_url(&self, target: ConsoleTarget, region: Option<&str>) -> Result<Secret> {
+    pub async fn console_url(&self, target: RoleTarget, region: Option<&str>) -> Result<Secret> {
         let region = region.map(validate_region).transpose()?;
-        let (instance, source, own_region) = match target {
-            ConsoleTarget::Favourite(profile) => {
-                let f = self.favourite(&profile)?;
-                let source = f.source();
-                (f.instance, source, f.region)
-            }
-            ConsoleTarget::Role {
-                instance,
-                account_id,
-                role_name,
-            } => (instance, Source::role(&account_id, &role_name), None),
-        };
+        let Resolved {
+            instance,
+            source,
+            region: own_region,
+            ..
+        } = self.resolve(target)?;
         let region = region
             .or(own_region)
             .unwrap_or_else(|| instance.region().to_owned());
@@ -596,7 +627,7 @@ impl Workspace {
 
     /// Opens the AWS console as `target` in the browser, through a one-time loopback
     /// address (the sign-in URL never goes on a command line).
-    pub async fn open_console(&self, target: ConsoleTarget, region: Option<&str>) -> Result<()> {
+    pub async fn open_console(&self, target: RoleTarget, region: Option<&str>) -> Result<()> {
         let url = self.console_url(target, region).await?;
         crate::console::open_once(&url, &self.shared.paths.handoff_dir()).await
     }

@@ -27,6 +27,7 @@ mod asks;
 mod favourites;
 mod fresh;
 mod populate;
+mod serving;
 mod sessions;
 mod settings;
 mod sign_in;
@@ -35,10 +36,11 @@ pub mod words;
 
 pub use accounts::{AccountRef, Accounts};
 pub use favourites::{
-    ConsoleTarget, FavouriteCredentials, FavouriteEdit, NewFavourite, ProfileRequest,
-    WrittenProfile, WrittenVerb,
+    FavouriteCredentials, FavouriteEdit, NewFavourite, ProfileRequest, RoleTarget, WrittenProfile,
+    WrittenVerb,
 };
 pub use populate::{AppliedRules, GenerateMode};
+pub use serving::{ExecRequest, ExecSession, ExecStatus, Serving, SERVE_MARGIN};
 pub use sign_in::SignedOut;
 pub use status::{
     Failure, FavouriteStatus, InstanceStatus, OneOffStatus, SessionPhase, SignInCode, Status,
@@ -296,6 +298,8 @@ pub(crate) struct Shared {
     /// Serialises this process's changes of the settings and what follows them.
     changing: tokio::sync::Mutex<()>,
     background: Mutex<Option<tokio::task::AbortHandle>>,
+    /// The endpoint that serves commands' credentials, once one asked.
+    serving: tokio::sync::OnceCell<crate::serve::Endpoint<serving::ExecSession>>,
 }
 
 impl Drop for Shared {
@@ -403,6 +407,7 @@ impl Workspace {
                 }),
                 changing: tokio::sync::Mutex::new(()),
                 background: Mutex::new(None),
+                serving: tokio::sync::OnceCell::new(),
             }),
         })
     }

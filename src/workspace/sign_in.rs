@@ -140,6 +140,7 @@ impl Workspace {
     /// failure there is in the answer (the session is over either way).
     pub async fn sign_out(&self, instance: &Instance) -> Result<SignedOut> {
         self.provider(instance).await?.sign_out().await?;
+        self.end_exec_sessions_of(instance);
         self.change_session(instance, |s| {
             s.phase = SessionPhase::SignedOut;
             s.info = None;

@@ -101,6 +101,9 @@ pub struct Status {
     pub favourites: Vec<FavouriteStatus>,
     /// Every other profile this project wrote that is in the credentials file, by name.
     pub one_off: Vec<OneOffStatus>,
+    /// The commands this process serves credentials to (`aws-sso-auth exec`), oldest
+    /// first.
+    pub exec: Vec<super::ExecStatus>,
 }
 
 impl Status {
@@ -259,6 +262,7 @@ impl Workspace {
             instances,
             favourites,
             one_off,
+            exec: self.exec_sessions(),
         }
     }
 }

@@ -15,6 +15,15 @@ mod chain;
 mod cli;
 mod credentials_provider;
 mod emulator_sdk;
+// The CLI helpers, botocore, Unix sockets and runuser.
+#[cfg(target_os = "linux")]
+mod exec;
+// exec with Node.js and the AWS SDKs for JavaScript and Rust.
+#[cfg(target_os = "linux")]
+mod exec_clients;
+// The real `exec` process, raw requests to its endpoint, and runuser.
+#[cfg(target_os = "linux")]
+mod exec_refusals;
 // Shell scripts as $BROWSER, Unix modes and symlinks.
 #[cfg(unix)]
 mod handoff;
