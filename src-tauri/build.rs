@@ -28,6 +28,7 @@ const COMMANDS: &[&str] = &[
     "import_aws_config_portal",
     "remove_instance",
     "set_default_instance",
+    "stop_exec_session",
 ];
 
 fn main() {

@@ -1,7 +1,7 @@
 //! What the window can ask for: each command is one call into the workspace (through
 //! [`App`], which names the current instance), or into a pure rule of the core
-//! (`suggest_profile_name`). All but `get_state`, `cancel_sign_in` and
-//! `suggest_profile_name`, which only read or touch memory, are async: they run on the
+//! (`suggest_profile_name`). All but `get_state`, `cancel_sign_in`, `stop_exec_session`
+//! and `suggest_profile_name`, which only read or touch memory, are async: they run on the
 //! async runtime and never block the window's thread, and the workspace keeps blocking
 //! work off the runtime's workers.
 
@@ -12,7 +12,7 @@ use aws_sso_device_auth_provider::display;
 use aws_sso_device_auth_provider::populate::{self, ProfileRules};
 use aws_sso_device_auth_provider::settings::Preferences;
 use aws_sso_device_auth_provider::workspace::{
-    ConsoleTarget, FavouriteEdit, GenerateMode, NewFavourite, ProfileRequest,
+    FavouriteEdit, GenerateMode, NewFavourite, ProfileRequest, RoleTarget,
 };
 use aws_sso_device_auth_provider::Instance;
 use serde::{Deserialize, Serialize};
@@ -162,7 +162,7 @@ pub async fn renew_now(app: State<'_>, profile: String) -> CommandResult<()> {
 pub async fn open_console(app: State<'_>, profile: String) -> CommandResult<()> {
     Ok(app
         .world
-        .open_console(ConsoleTarget::Favourite(profile), None)
+        .open_console(RoleTarget::Favourite(profile), None)
         .await?)
 }
 
@@ -324,4 +324,12 @@ pub async fn remove_instance(app: State<'_>, instance: InstanceForm) -> CommandR
 #[tauri::command]
 pub async fn set_default_instance(app: State<'_>, instance: InstanceForm) -> CommandResult<()> {
     Ok(app.world.make_default(&instance.instance()?).await?)
+}
+
+/// Stops serving credentials to the command `id` (`aws-sso-auth exec`): its next request
+/// is refused with a sentence, and it stays listed, ended, until it exits. Answers whether
+/// it was still served.
+#[tauri::command]
+pub fn stop_exec_session(app: State<'_>, id: u64) -> bool {
+    app.world.end_exec_session(id)
 }

@@ -7,7 +7,7 @@ use crate::view::{AccountView, AccountsView, AppView, Progress};
 use crate::App;
 use aws_sso_device_auth_provider::display;
 use aws_sso_device_auth_provider::instance::Instance;
-use aws_sso_device_auth_provider::workspace::{ConsoleTarget, Event, SessionPhase};
+use aws_sso_device_auth_provider::workspace::{Event, RoleTarget, SessionPhase};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -461,7 +461,7 @@ pub fn on_menu<R: Runtime>(handle: &AppHandle<R>, id: &str) {
         MenuId::Console(profile) => in_background(handle, async move {
             Ok(app
                 .world
-                .open_console(ConsoleTarget::Favourite(profile), None)
+                .open_console(RoleTarget::Favourite(profile), None)
                 .await?)
         }),
         MenuId::Browse | MenuId::Favourites | MenuId::Settings => {

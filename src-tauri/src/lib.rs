@@ -183,6 +183,7 @@ pub fn builder<R: Runtime>(
             commands::import_aws_config_portal,
             commands::remove_instance,
             commands::set_default_instance,
+            commands::stop_exec_session,
         ])
         .setup(move |handle| {
             // macOS: a menu-bar app, without a Dock icon or an app menu.
@@ -208,6 +209,11 @@ pub fn builder<R: Runtime>(
             // nobody sees.
             let world = app.world.clone();
             tauri::async_runtime::spawn(async move { world.serve_sign_in_requests().await });
+            // And `aws-sso-auth exec` asks here for its command's credentials: the app
+            // serves them from its session, for the window to list and stop. (Elsewhere
+            // than on Unix, `exec` serves its command by itself.)
+            let world = app.world.clone();
+            tauri::async_runtime::spawn(async move { world.serve_exec_requests().await });
             // First run (nothing set up) always opens the window, on the welcome; otherwise
             // as asked.
             if view.instance.is_none() {

@@ -1,7 +1,7 @@
 //! The tray: a model of the menu built from the app's view (pure, tested without a
 //! display), its typed ids, the icon per state, and turning the model into a Tauri menu.
 
-use crate::view::{AppView, FavouriteView, Phase};
+use crate::view::{serving_words, AppView, FavouriteView, Phase};
 use aws_sso_device_auth_provider::display;
 use tauri::image::Image;
 use tauri::menu::{IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
@@ -220,6 +220,12 @@ impl TrayModel {
             None => "No AWS access portal set up yet".to_owned(),
         };
         let mut entries = vec![Entry::Label(session_line.clone())];
+        // Under the session whose credentials they are: the commands served now
+        // (`aws-sso-auth exec`); the window lists them, and stops them.
+        let serving = view.exec.iter().filter(|e| e.ended.is_none()).count();
+        if serving > 0 {
+            entries.push(Entry::Label(serving_words(serving)));
+        }
         entries.push(match session.state {
             Phase::SignedIn => Entry::Item(MenuId::SignOut, "Sign out".into()),
             // The code to compare, when the sign-in has one (the device flow); the
@@ -520,6 +526,8 @@ mod label_tests {
             asked: None,
             favourites: vec![],
             one_off: vec![],
+            exec: vec![],
+            serving: None,
             preferences: Default::default(),
             start_at_login: false,
             start_at_login_available: false,
@@ -548,5 +556,98 @@ mod label_tests {
         assert_eq!(items(&device), ["Show sign-in code…"]);
         let browser = TrayModel::from_view(&signing_in(None));
         assert_eq!(items(&browser), ["Show sign-in…"]);
+    }
+}
+
+#[cfg(test)]
+mod serving_tests {
+    use super::*;
+    use crate::view::{ExecView, InstanceView, SessionView};
+    use aws_sso_device_auth_provider::workspace::words::{self, SessionFacts};
+
+    fn command(id: u64, ended: bool) -> ExecView {
+        ExecView {
+            id,
+            program: "terraform".into(),
+            favourite: Some("dev".into()),
+            role: "ReadOnly in account 111122223333".into(),
+            since: 0,
+            detail: "since 00:00 · not asked for credentials yet".into(),
+            served: 0,
+            ended: ended.then(|| "It was stopped in AWS SSO Tray.".into()),
+        }
+    }
+
+    fn signed_in(exec: Vec<ExecView>) -> AppView {
+        let instance = InstanceView {
+            start_url: "https://x.awsapps.com/start".into(),
+            region: "eu-west-1".into(),
+            label: Some("Work".into()),
+        };
+        AppView {
+            demo: false,
+            emulator_url: None,
+            credentials_file: "/home/me/.aws/credentials".into(),
+            instance: Some(instance.clone()),
+            instances: vec![instance],
+            session: SessionView {
+                state: Phase::SignedIn,
+                line: words::session_line(
+                    SessionFacts::SignedIn {
+                        ends_at: None,
+                        failure: None,
+                        failing_profiles: 0,
+                    },
+                    0,
+                    |_| "00:00".into(),
+                ),
+            },
+            sign_in: None,
+            asked: None,
+            favourites: vec![],
+            one_off: vec![],
+            serving: crate::view::serving_line(&exec),
+            exec,
+            preferences: Default::default(),
+            start_at_login: false,
+            start_at_login_available: false,
+            skipped_settings: vec![],
+            endpoint_overrides: vec![],
+            fixed_margins: None,
+        }
+    }
+
+    fn labels(model: &TrayModel) -> Vec<&str> {
+        model
+            .entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Label(text) => Some(text.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Under the session line, how many commands it serves now; nothing when none is (an
+    /// ended one, still listed in the window until it exits, is not served).
+    #[test]
+    fn the_menu_says_how_many_commands_are_served_under_the_session_line() {
+        let none = TrayModel::from_view(&signed_in(vec![]));
+        assert!(
+            !labels(&none).iter().any(|l| l.starts_with("Serving")),
+            "{:?}",
+            labels(&none)
+        );
+        let two = TrayModel::from_view(&signed_in(vec![
+            command(1, false),
+            command(2, true),
+            command(3, false),
+        ]));
+        assert!(labels(&two)[0].starts_with("Work · "), "{:?}", labels(&two));
+        assert_eq!(labels(&two)[1], "Serving 2 commands");
+        let ended = TrayModel::from_view(&signed_in(vec![command(1, true)]));
+        assert!(!labels(&ended).iter().any(|l| l.starts_with("Serving")));
+        let one = TrayModel::from_view(&signed_in(vec![command(1, false)]));
+        assert_eq!(labels(&one)[1], "Serving 1 command");
     }
 }

@@ -8,7 +8,9 @@ use aws_sso_device_auth_provider::clock::epoch_millis;
 use aws_sso_device_auth_provider::display;
 use aws_sso_device_auth_provider::settings::{InstanceSettings, Preferences};
 use aws_sso_device_auth_provider::workspace::words::{self, Clock, Line};
-use aws_sso_device_auth_provider::workspace::{self, Accounts, SessionPhase, Status, Workspace};
+use aws_sso_device_auth_provider::workspace::{
+    self, Accounts, ExecStatus, SessionPhase, Status, Workspace,
+};
 use aws_sso_device_auth_provider::AccountRoles;
 use serde::Serialize;
 use std::time::SystemTime;
@@ -42,6 +44,12 @@ pub struct AppView {
     pub favourites: Vec<FavouriteView>,
     /// Other profiles this app or its CLI wrote, not kept fresh.
     pub one_off: Vec<OneOffView>,
+    /// The commands this app serves credentials to (`aws-sso-auth exec`), oldest first:
+    /// a new one comes last, and one that ended stays where it is until it exits.
+    pub exec: Vec<ExecView>,
+    /// How many commands are served, in words ("Serving 2 commands · 1 ended"), while
+    /// any is listed.
+    pub serving: Option<String>,
     /// The preferences.
     pub preferences: Preferences,
     /// Whether the app starts at login.
@@ -171,6 +179,88 @@ pub struct OneOffView {
     pub status: Line,
 }
 
+/// A command served credentials (`aws-sso-auth exec`). Its names came from outside (the
+/// program's from the command line): made safe to show ([`display::text`]), shown as text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecView {
+    /// Its number, to stop it by (`stop_exec_session`).
+    pub id: u64,
+    /// The program, as its command line named it.
+    pub program: String,
+    /// The favourite's profile name, when it is one.
+    pub favourite: Option<String>,
+    /// Its role, in words (`ReadOnly in account 111122223333`).
+    pub role: String,
+    /// Since when it is served.
+    pub since: i64,
+    /// Since when, and how often it was served, in words: "since 14:02 · served 3 times,
+    /// last at 14:05".
+    pub detail: String,
+    /// How many times it was given credentials.
+    pub served: u64,
+    /// Why it is served no more, as a sentence, once it is not (it stays listed until
+    /// the command exits).
+    pub ended: Option<String>,
+}
+
+impl ExecView {
+    /// The commands of `exec`, in its order (oldest first), their times of day by `clock`.
+    pub fn list(exec: &[ExecStatus], clock: Clock) -> Vec<Self> {
+        exec.iter().map(|e| Self::new(e, clock)).collect()
+    }
+
+    fn new(e: &ExecStatus, clock: Clock) -> Self {
+        let since = ms(e.since);
+        let served = match (e.served, e.last_served) {
+            (0, _) => "not asked for credentials yet".to_owned(),
+            (1, Some(at)) => format!("served once, at {}", clock(ms(at))),
+            (n, Some(at)) => format!("served {n} times, last at {}", clock(ms(at))),
+            (1, None) => "served once".to_owned(),
+            (n, None) => format!("served {n} times"),
+        };
+        Self {
+            id: e.id,
+            program: display::text(&e.program).into_owned(),
+            favourite: e
+                .favourite
+                .as_deref()
+                .map(|f| display::text(f).into_owned()),
+            role: display::text(&e.role).into_owned(),
+            since,
+            detail: format!("since {} · {served}", clock(since)),
+            served: e.served,
+            ended: e
+                .ended
+                .as_deref()
+                .map(|why| crate::error::sentence(&display::text(why))),
+        }
+    }
+}
+
+/// "Serving 2 commands": the commands served now, in words (the tray's line).
+pub fn serving_words(live: usize) -> String {
+    match live {
+        0 => "Serving no command now".to_owned(),
+        1 => "Serving 1 command".to_owned(),
+        n => format!("Serving {n} commands"),
+    }
+}
+
+/// The heading of the commands listed, those that ended counted apart; `None` when none
+/// is listed.
+pub fn serving_line(exec: &[ExecView]) -> Option<String> {
+    if exec.is_empty() {
+        return None;
+    }
+    let ended = exec.iter().filter(|e| e.ended.is_some()).count();
+    let live = serving_words(exec.len() - ended);
+    Some(match ended {
+        0 => live,
+        n => format!("{live} · {n} ended"),
+    })
+}
+
 /// A favourite and its profile's state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -255,6 +345,7 @@ impl AppView {
                 status: Status::one_off_line(p, now, clock),
             })
             .collect();
+        let exec = ExecView::list(&status.exec, clock);
         Self {
             demo: demo.is_some(),
             emulator_url: demo.map(str::to_owned),
@@ -266,6 +357,8 @@ impl AppView {
             asked: current.and_then(|s| words::asked_line(&s.asked_by)),
             favourites,
             one_off,
+            serving: serving_line(&exec),
+            exec,
             preferences: settings.preferences.clone(),
             start_at_login: login.is_enabled(),
             start_at_login_available: login.is_available(),
@@ -462,5 +555,158 @@ impl GeneratedView {
             diff: diff.lines().take(DIFF_LINES).map(str::to_owned).collect(),
             written: g.written,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sso_device_auth_provider::Instance;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    /// Times of day in UTC, whatever the machine's zone.
+    fn utc(at_ms: i64) -> String {
+        format!("{:02}:{:02}", at_ms / 3_600_000 % 24, at_ms / 60_000 % 60)
+    }
+
+    fn at(h: u64, m: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(h * 3600 + m * 60)
+    }
+
+    fn exec(id: u64, program: &str, favourite: Option<&str>) -> ExecStatus {
+        ExecStatus {
+            id,
+            instance: Instance::new("https://x.awsapps.com/start", "eu-west-1").expect("instance"),
+            favourite: favourite.map(str::to_owned),
+            role: "ReadOnly in account 111122223333".into(),
+            program: program.into(),
+            since: at(14, 2),
+            served: 0,
+            last_served: None,
+            ended: None,
+        }
+    }
+
+    /// Whether `s` holds a character that would act rather than show: a control, or one
+    /// that reorders or hides text around it.
+    fn acts(s: &str) -> bool {
+        s.chars().any(|c| {
+            c.is_control()
+                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}')
+                || ('\u{202a}'..='\u{202e}').contains(&c)
+                || ('\u{2066}'..='\u{2069}').contains(&c)
+        })
+    }
+
+    #[test]
+    fn commands_served_are_listed_oldest_first_with_since_and_how_often() {
+        let mut a = exec(3, "terraform", Some("dev"));
+        a.served = 1;
+        a.last_served = Some(at(14, 5));
+        let mut b = exec(7, "aws", None);
+        b.served = 12;
+        b.last_served = Some(at(15, 30));
+        let c = exec(9, "sleep", None);
+        let list = ExecView::list(&[a, b, c], utc);
+        assert_eq!(
+            list.iter().map(|e| e.id).collect::<Vec<_>>(),
+            [3, 7, 9],
+            "in the workspace's order: a new one comes last"
+        );
+        assert_eq!(list[0].favourite.as_deref(), Some("dev"));
+        assert_eq!(list[0].detail, "since 14:02 · served once, at 14:05");
+        assert_eq!(list[1].favourite, None);
+        assert_eq!(list[1].role, "ReadOnly in account 111122223333");
+        assert_eq!(
+            list[1].detail,
+            "since 14:02 · served 12 times, last at 15:30"
+        );
+        assert_eq!(list[1].served, 12);
+        assert_eq!(
+            list[2].detail,
+            "since 14:02 · not asked for credentials yet"
+        );
+        assert_eq!(list[2].since, 14 * 3_600_000 + 2 * 60_000);
+        assert_eq!(serving_line(&list).as_deref(), Some("Serving 3 commands"));
+        assert_eq!(serving_line(&[]), None);
+    }
+
+    /// One that ended says why, in the window's words, and stays where it was; the count
+    /// is of those still served.
+    #[test]
+    fn a_command_that_ended_stays_in_place_and_says_why() {
+        let mut a = exec(1, "terraform", Some("dev"));
+        a.ended =
+            Some("it was stopped in AWS SSO Tray; run it again with aws-sso-auth exec".into());
+        let mut b = exec(2, "aws", None);
+        b.ended = Some("the program that served these credentials is closing".into());
+        let live = exec(3, "sleep", None);
+        let list = ExecView::list(&[a, live.clone(), b], utc);
+        assert_eq!(list.iter().map(|e| e.id).collect::<Vec<_>>(), [1, 3, 2]);
+        assert_eq!(
+            list[0].ended.as_deref(),
+            Some("It was stopped in AWS SSO Tray; run it again with aws-sso-auth exec.")
+        );
+        assert_eq!(
+            list[2].ended.as_deref(),
+            Some("The program that served these credentials is closing.")
+        );
+        assert_eq!(list[1].ended, None);
+        assert_eq!(
+            serving_line(&list).as_deref(),
+            Some("Serving 1 command · 2 ended")
+        );
+        let only_ended = [list[0].clone()];
+        assert_eq!(
+            serving_line(&only_ended).as_deref(),
+            Some("Serving no command now · 1 ended")
+        );
+        assert_eq!(serving_words(2), "Serving 2 commands");
+        assert_eq!(serving_words(1), "Serving 1 command");
+    }
+
+    /// A program's name is whatever its command line said: shown as the characters it
+    /// holds, none of which can reorder, hide or break the text around it. Markup stays
+    /// text (the window sets it as text, never as HTML).
+    #[test]
+    fn hostile_program_and_profile_names_are_shown_as_what_they_are() {
+        let hostile = [
+            "\u{202e}fdp.exe",
+            "evil\u{2067}x\u{2069}",
+            "a\nb\rc\td",
+            "\u{1b}[31mred\u{1b}[0m",
+            "zero\u{200f}width\u{061c}",
+            "<img src=x onerror=alert(1)>",
+            "",
+        ];
+        for name in hostile {
+            let mut e = exec(1, name, Some(name));
+            e.role = format!("{name} in account 111122223333");
+            e.ended = Some(format!("stopped: {name}"));
+            let v = &ExecView::list(&[e], utc)[0];
+            for shown in [
+                v.program.as_str(),
+                v.favourite.as_deref().unwrap_or_default(),
+                v.role.as_str(),
+                v.ended.as_deref().unwrap_or_default(),
+                v.detail.as_str(),
+            ] {
+                assert!(!acts(shown), "{name:?} shown as {shown:?}");
+            }
+            assert_eq!(v.program, display::text(name), "{name:?}");
+        }
+        let v = &ExecView::list(&[exec(1, "\u{202e}fdp.exe", None)], utc)[0];
+        assert_eq!(v.program, "\\u{202e}fdp.exe");
+        let v = &ExecView::list(&[exec(1, "<b>x</b> & y", None)], utc)[0];
+        assert_eq!(
+            v.program, "<b>x</b> & y",
+            "text, not markup: the window shows it so"
+        );
+        // A long name is kept whole: the window ellipsises it, with the whole in its title.
+        let long = "p".repeat(300);
+        assert_eq!(
+            ExecView::list(&[exec(1, &long, None)], utc)[0].program,
+            long
+        );
     }
 }

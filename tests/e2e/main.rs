@@ -2964,3 +2964,236 @@ async fn the_window_s_rules_are_the_core_s() {
     );
     s.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn commands_the_app_serves_are_listed_stopped_and_gone_when_they_exit() {
+    commands_served("exec-light", &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn commands_served_in_the_dark_theme() {
+    commands_served("exec-dark", &[("GTK_THEME", "Adwaita:dark")]).await;
+}
+
+/// `aws-sso-auth exec` beside the running app: the app serves the command, the window
+/// lists it (a hostile program name shown as text, cut, in its isolate), Stop ends it in
+/// place, and it goes once its command exits.
+async fn commands_served(shots: &str, env: &[(&str, &str)]) {
+    let world = World::new(
+        EmulatorConfig {
+            auto_approve: true,
+            ..EmulatorConfig::default()
+        },
+        env,
+    )
+    .await;
+    world.add_favourite("served", 2);
+    let s = world.session(shots).await;
+    s.click_on(&testid("sign-in-start"), 20).await;
+    s.wait_for(&format!("{}:not([hidden])", testid("sign-out")), 30)
+        .await;
+    let cli = Path::new(env!("CARGO_BIN_EXE_aws-sso-tray")).with_file_name("aws-sso-auth");
+    assert!(
+        cli.is_file(),
+        "{} is not built (scripts/test builds it)",
+        cli.display()
+    );
+    // A program whose name reverses what follows it and holds markup: the window must
+    // show it as the characters it is.
+    // (A file's name holds no `/`.)
+    let hostile = "\u{202e}<img src=x onerror=alert(1)><b>deploy-payments-production-tool";
+    let bin = world.home.path().join("bin");
+    std::fs::create_dir(&bin).expect("bin");
+    std::os::unix::fs::symlink("/usr/bin/sleep", bin.join(hostile)).expect("symlink");
+    let exec = |program: &Path| {
+        tokio::process::Command::new(&cli)
+            .args(["exec", "--profile", "served", "--"])
+            .arg(program)
+            .arg("60")
+            // The app's home, runtime directory and endpoints: it asks the app.
+            .envs(world.app_env.iter().map(|(k, v)| (k, v)))
+            .env_remove("DISPLAY")
+            .env_remove("AWS_SSO_TRAY_LOG")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("aws-sso-auth exec")
+    };
+    // SIGTERM, which `exec` passes on to its command: both end.
+    let end = |child: &tokio::process::Child| {
+        let pid = child.id().expect("running").to_string();
+        let ok = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        assert!(ok.success());
+    };
+    let rows = testid("exec-row");
+    let programs = || async {
+        s.execute(&format!(
+            "return [...document.querySelectorAll('{rows} [data-testid=exec-program] bdi')].map((e) => e.textContent)"
+        ))
+        .await
+    };
+    let count_rows = |n: usize| {
+        let rows = rows.clone();
+        let s = &s;
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                let found = s.find_all(&rows).await.len();
+                if found == n {
+                    return;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "{found} commands listed, not {n}"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+
+    s.click_on(&testid("tab-favourites"), 5).await;
+    assert!(s.find_all(&testid("exec-commands")).await.is_empty());
+    let mut first = exec(Path::new("sleep"));
+    count_rows(1).await;
+    let mut second = exec(&bin.join(hostile));
+    count_rows(2).await;
+    // The core keeps the first 40 characters of a program's name; the window shows each
+    // character that would act as its escape.
+    let said: String = hostile.chars().take(40).collect();
+    let shown = aws_sso_device_auth_provider::display::text(&said).into_owned();
+    assert!(shown.starts_with("\\u{202e}<img"), "{shown}");
+    assert_eq!(
+        programs().await,
+        serde_json::json!(["sleep", shown]),
+        "oldest first"
+    );
+    let first_row = format!("{rows}:nth-child(1)");
+    let second_row = format!("{rows}:nth-child(2)");
+    assert_eq!(
+        s.text(
+            &s.wait_for(&format!("{first_row} {}", testid("exec-target")), 5)
+                .await
+        )
+        .await,
+        "profile served"
+    );
+    // `exec` asked once before starting its command: counted within the clock's tick.
+    for row in [&first_row, &second_row] {
+        let detail = s
+            .wait_for_text(&format!("{row} {}", testid("exec-detail")), 15, |t| {
+                t.contains("served once, at ")
+            })
+            .await;
+        assert!(
+            says_at(&detail, "since ", " · served once, at "),
+            "{detail}"
+        );
+    }
+    s.wait_for_text(&testid("exec-heading"), 5, |t| t == "Serving 2 commands")
+        .await;
+    let markup = s
+        .execute(
+            "return document.querySelectorAll('[data-testid=exec-commands] img, [data-testid=exec-commands] b').length",
+        )
+        .await;
+    assert_eq!(markup, 0, "a name is text, never markup");
+    painted_shot(&s, "01-two-commands").await;
+
+    // Narrow: the long name is cut on its line, nothing goes past the window's edge.
+    s.resize(360, 640).await;
+    let fit = s
+        .execute(&format!(
+            "const w = document.documentElement.clientWidth;
+             const h = document.querySelector('{second_row} [data-testid=exec-program]');
+             const out = [...document.querySelectorAll('[data-testid=exec-commands] *')]
+               .filter((e) => e.getBoundingClientRect().right > w + 0.5).map((e) => e.tagName);
+             return [h.scrollWidth > h.clientWidth, getComputedStyle(h).textOverflow,
+                     h.getBoundingClientRect().height < 2 * parseFloat(getComputedStyle(h).lineHeight || '20'), out];"
+        ))
+        .await;
+    painted_shot(&s, "02-two-commands-narrow").await;
+    assert_eq!(
+        fit,
+        serde_json::json!([true, "ellipsis", true, []]),
+        "cut with an ellipsis, on one line, within the window"
+    );
+    s.resize(800, 600).await;
+
+    // Stop: the command is ended where it is, greyed, without a Stop button.
+    let tops = format!(
+        "const top = (e) => Math.round(e.getBoundingClientRect().top);
+         return [...document.querySelectorAll('{rows}')].map((r) =>
+           [r.dataset.execId, top(r), top(r.querySelector('[data-testid=exec-detail]'))])"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = s.execute(&tops).await;
+    assert!(before[1][2].is_i64(), "{before}");
+    s.click_on(&format!("{first_row} {}", testid("exec-stop")), 5)
+        .await;
+    let why = s
+        .wait_for_text(&format!("{first_row} {}", testid("exec-ended")), 10, |t| {
+            !t.is_empty()
+        })
+        .await;
+    assert!(why.contains("stopped in AWS SSO Tray"), "{why}");
+    assert!(s
+        .find_all(&format!("{first_row} {}", testid("exec-stop")))
+        .await
+        .is_empty());
+    assert_eq!(
+        s.execute(&format!(
+            "return document.querySelector('{first_row}').dataset.ended"
+        ))
+        .await,
+        "true"
+    );
+    s.wait_for_text(&testid("exec-heading"), 5, |t| {
+        t == "Serving 1 command · 1 ended"
+    })
+    .await;
+    let after = s.execute(&tops).await;
+    assert_eq!(
+        after[0], before[0],
+        "the stopped one stays where it was, and what it says too"
+    );
+    assert_eq!(after[1][0], before[1][0], "and the other after it");
+    assert!(!s
+        .find_all(&format!("{second_row} {}", testid("exec-stop")))
+        .await
+        .is_empty());
+    painted_shot(&s, "03-stopped").await;
+
+    // Its command exits: it goes, the other stays.
+    end(&first);
+    let out = tokio::time::timeout(Duration::from_secs(20), first.wait())
+        .await
+        .expect("exec ends")
+        .expect("exec");
+    assert!(!out.success());
+    let mut err = String::new();
+    if let Some(mut e) = first.stderr.take() {
+        use tokio::io::AsyncReadExt;
+        let _ = e.read_to_string(&mut err).await;
+    }
+    assert!(err.contains("stopped in AWS SSO Tray"), "exec said: {err}");
+    count_rows(1).await;
+    assert_eq!(programs().await, serde_json::json!([shown]));
+    s.wait_for_text(&testid("exec-heading"), 5, |t| t == "Serving 1 command")
+        .await;
+    painted_shot(&s, "04-one-gone").await;
+    end(&second);
+    tokio::time::timeout(Duration::from_secs(20), second.wait())
+        .await
+        .expect("exec ends")
+        .expect("exec");
+    count_rows(0).await;
+    assert!(s.find_all(&testid("exec-commands")).await.is_empty());
+    s.close().await;
+}

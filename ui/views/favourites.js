@@ -84,14 +84,14 @@ export default function favouritesView(el) {
     if (refocus) el.querySelector(`[data-key="${CSS.escape(p)}"] [data-testid=remove-favourite]`)?.focus();
   }
 
-  async function act(ctx, what, profile, cmd) {
+  async function act(ctx, what, profile, cmd, args = { profile }) {
     if (what === 'renew') {
       const f = ctx.S.app.favourites.find((x) => x.profile === profile);
       asked.set(profile, { writtenAt: f?.writtenAt ?? 0, error: f?.error ?? null, seen: false });
     }
     busy.add(`${what}:${profile}`);
     key = null; update(ctx);
-    try { await ctx.invoke(cmd, { profile }); } catch (e) { asked.delete(profile); ctx.showError(e); }
+    try { await ctx.invoke(cmd, args); } catch (e) { asked.delete(profile); ctx.showError(e); }
     busy.delete(`${what}:${profile}`);
     key = null; update(ctx);
   }
@@ -185,13 +185,43 @@ export default function favouritesView(el) {
             onclick: () => act(ctx, 'forget', p.profile, 'remove_profile') }))))))];
   }
 
+  /** Commands served credentials (`aws-sso-auth exec`), oldest first as the backend
+   * lists them: a new one comes last, and one that ended stays where it was, greyed,
+   * until its command exits. Their names came from outside: text, each in its own
+   * isolate, cut with an ellipsis (whole on hovering it). */
+  function commands(ctx, list, heading) {
+    if (!list.length) return [];
+    return [h('section', { class: 'exec', testid: 'exec-commands', 'aria-labelledby': 'exec-h' },
+      h('h3', { id: 'exec-h', testid: 'exec-heading', text: heading }),
+      h('ul', { class: 'favs' }, list.map((c) => {
+        const target = c.favourite != null
+          ? h('p', { class: 'muted small cut', testid: 'exec-target', title: `profile ${c.favourite} · ${c.role}` },
+            'profile ', h('bdi', { class: 'mono', text: c.favourite }))
+          : h('p', { class: 'muted small cut', testid: 'exec-target', title: c.role }, h('bdi', { text: c.role }));
+        return h('li', { class: c.ended ? 'fav exec-row ended' : 'fav exec-row', testid: 'exec-row', 'data-key': `exec:${c.id}`,
+          'data-exec-id': String(c.id), 'data-ended': c.ended ? 'true' : null },
+          h('div', { class: 'exec-head' },
+            h('h3', { class: 'mono cut', testid: 'exec-program', title: c.program }, h('bdi', { text: c.program })),
+            c.ended
+              ? h('span', { class: 'tag', testid: 'exec-ended-tag', text: 'ended' })
+              : h('button', { type: 'button', class: 'small subtle', testid: 'exec-stop', text: 'Stop',
+                title: 'Stop serving credentials to this command: its next request is refused.',
+                disabled: busy.has(`stop:${c.id}`),
+                onclick: () => act(ctx, 'stop', c.id, 'stop_exec_session', { id: c.id }) })),
+          target,
+          h('p', { class: 'muted small', testid: 'exec-detail', text: c.detail }),
+          c.ended && h('p', { class: 'small exec-why', testid: 'exec-ended', text: c.ended }));
+      })))];
+  }
+
   function update(ctx) {
     const favs = ctx.S.app.favourites;
     const once = ctx.S.app.oneOff;
+    const served = ctx.S.app.exec ?? [];
     answer(ctx, favs);
     // The names of the accounts the favourites' assumed roles are in, as the list has them.
     const named = favs.map((f) => (f.assumeRole ? accountName(ctx, roleOfArn(f.assumeRole.roleArn).accountId) : null));
-    const k = JSON.stringify([favs, once, named]) + [...busy].join() + (confirming?.profile || '') + '|' + (assuming?.profile || '');
+    const k = JSON.stringify([favs, once, named, served]) + [...busy].join() + (confirming?.profile || '') + '|' + (assuming?.profile || '');
     if (k === key) return;
     key = k;
     if (confirming && !favs.some((f) => f.profile === confirming.profile)) { confirming.dropEsc(); confirming = null; }
@@ -207,12 +237,14 @@ export default function favouritesView(el) {
             h('p', { text: 'No favourites yet.' }),
             h('p', { class: 'muted', text: 'In Accounts, find a role and choose “Add to favourites”: its profile is then written to your credentials file and kept fresh while you are signed in.' }),
             h('button', { type: 'button', class: 'primary', text: 'Go to Accounts', onclick: () => ctx.show('accounts') })),
-          ...oneOff(ctx, once));
+          ...oneOff(ctx, once),
+          ...commands(ctx, served, ctx.S.app.serving));
         return;
       }
       el.replaceChildren(h('h2', { tabindex: '-1', text: `Favourites (${favs.length})` }),
         h('ul', { class: 'favs' }, favs.map((f) => row(ctx, f))),
-        ...oneOff(ctx, once));
+        ...oneOff(ctx, once),
+        ...commands(ctx, served, ctx.S.app.serving));
     });
     if (typing && typing.isConnected && document.activeElement !== typing) {
       typing.focus();
