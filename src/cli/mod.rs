@@ -62,10 +62,15 @@ pub fn main() -> ExitCode {
             wants(&cli.command),
         )
     }));
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    // One thread answers a command in the time it takes; `exec` serves its command's
+    // requests as they come, on as many threads as there are cores.
+    let runtime = match &cli.command {
+        Command::Exec(_) => tokio::runtime::Builder::new_multi_thread(),
+        _ => tokio::runtime::Builder::new_current_thread(),
+    }
+    .enable_all()
+    .build();
+    let runtime = match runtime {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("aws-sso-auth: cannot start: {e}");

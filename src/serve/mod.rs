@@ -17,8 +17,8 @@
 //! - A request that carries an `Origin` header comes from a web page, and is refused:
 //!   no page can read credentials even where it could reach the port.
 //! - On Linux, a connection from a process of another user is refused before a byte of
-//!   it is read (the owner of the other end, from `/proc/net/tcp`); elsewhere the token
-//!   alone guards it.
+//!   it is read (the owner of the other end, from the kernel: `serve/peer.rs`); elsewhere
+//!   the token alone guards it.
 //! - The path names the grant; the token must be that grant's, compared in constant
 //!   time. A token of another grant on this one's path is refused.
 //! - Only `GET`. The answer is the container-credentials JSON, with
@@ -294,7 +294,13 @@ impl<T: Send + Sync + 'static> Inner<T> {
         #[cfg(target_os = "linux")]
         {
             let (uid, port) = (self.uid, self.port);
-            let owner = tokio::task::spawn_blocking(move || peer::owner(peer, port)).await;
+            let owner = match peer::owner_by_diag(peer, port) {
+                Ok(o) => Ok(o),
+                Err(why) => {
+                    tracing::debug!(%why, "netlink cannot say who connected; reading the table");
+                    tokio::task::spawn_blocking(move || peer::owner(peer, port)).await
+                }
+            };
             match owner {
                 Ok(peer::Owner::Uid(u)) if u == uid => {}
                 Ok(peer::Owner::Unknown(why)) => {
@@ -417,18 +423,26 @@ fn authorization(headers: &HeaderMap) -> Option<&[u8]> {
 }
 
 /// The container-credentials JSON the SDKs read.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Body<'a> {
+    access_key_id: &'a str,
+    secret_access_key: &'a str,
+    token: &'a str,
+    expiration: String,
+    account_id: &'a str,
+}
+
 fn credentials_body(served: &Served) -> Secret {
     let c = &served.credentials;
-    Secret::new(
-        serde_json::json!({
-            "AccessKeyId": c.access_key_id,
-            "SecretAccessKey": c.secret_access_key.expose(),
-            "Token": c.session_token.expose(),
-            "Expiration": rfc3339(c.expiration),
-            "AccountId": served.account_id,
-        })
-        .to_string(),
-    )
+    let body = Body {
+        access_key_id: &c.access_key_id,
+        secret_access_key: c.secret_access_key.expose(),
+        token: c.session_token.expose(),
+        expiration: rfc3339(c.expiration),
+        account_id: &served.account_id,
+    };
+    Secret::new(serde_json::to_string(&body).unwrap_or_default())
 }
 
 fn error_body(code: &str, message: &str) -> Secret {

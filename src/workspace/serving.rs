@@ -22,6 +22,12 @@ use tokio::sync::{oneshot, watch};
 /// margin, the widest of them) and ask again at once, so a minute more than that.
 pub const SERVE_MARGIN: Duration = Duration::from_secs(16 * 60);
 
+impl ExecSession {
+    fn last(&self) -> Option<Served> {
+        self.last.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
 /// One command served: whose credentials, for whom.
 #[derive(Debug)]
 pub struct ExecSession {
@@ -41,6 +47,9 @@ pub struct ExecSession {
     /// One fetch at a time for this command: a hundred requests at once make one call.
     fetching: tokio::sync::Mutex<()>,
     said_short: AtomicBool,
+    /// What it was last served: served again while it has more than the margin left,
+    /// with no lock held across a fetch and no look-up in the provider.
+    last: Mutex<Option<Served>>,
     /// The sign-in asked of the person for it, until answered.
     asked: Mutex<Option<oneshot::Receiver<Answer>>>,
 }
@@ -148,6 +157,7 @@ impl Workspace {
             in_app,
             fetching: tokio::sync::Mutex::new(()),
             said_short: AtomicBool::new(false),
+            last: Mutex::new(None),
             asked: Mutex::new(None),
         };
         let (grant, ended) = self.endpoint().await?.grant(session);
@@ -249,6 +259,10 @@ impl Workspace {
     /// have it, else fetched (one fetch at a time per command). A source whose
     /// credentials last less than the margin is served what it gives, and logged once.
     async fn supply(&self, session: &ExecSession) -> std::result::Result<Served, Unavailable> {
+        let enough = |c: &Served| later(self.now(), session.margin) < c.credentials.expiration;
+        if let Some(last) = session.last().filter(enough) {
+            return Ok(last);
+        }
         let _one = session.fetching.lock().await;
         let (instance, source) = (&session.instance, &session.source);
         let fetched = self
@@ -268,10 +282,12 @@ impl Workspace {
                     .assume
                     .as_ref()
                     .map_or(source.account_id.clone(), |a| a.account_id().to_owned());
-                Ok(Served {
+                let served = Served {
                     credentials,
                     account_id,
-                })
+                };
+                *session.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(served.clone());
+                Ok(served)
             }
             Err(e) if e.needs_sign_in() => Err(self.sign_in_for(session)),
             Err(e) => Err(Unavailable {
