@@ -1,5 +1,6 @@
 import { invoke, listen } from './tauri.js';
 import { errorText, instanceName, tickLive, nextLiveChange, handleEscape, num } from './util.js';
+import { restCaretWhenIdle } from './caret.js';
 import signInView from './views/signin.js';
 import accountsView from './views/accounts.js';
 import favouritesView from './views/favourites.js';
@@ -302,6 +303,8 @@ document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'hidden') armLive();
   else tickNow();
 });
+// Nor does the caret of a focused field blink on while nobody is at the window.
+restCaretWhenIdle();
 
 async function start() {
   await Promise.all([

@@ -3197,3 +3197,105 @@ async fn commands_served(shots: &str, env: &[(&str, &str)]) {
     assert!(s.find_all(&testid("exec-commands")).await.is_empty());
     s.close().await;
 }
+
+/// The field with the focus and the kind of selection in the window: `Caret` while a
+/// caret blinks there, `None` once it is put away.
+async fn caret(s: &Session) -> serde_json::Value {
+    s.execute(
+        "return [document.activeElement?.dataset.testid ?? null, document.getSelection().type];",
+    )
+    .await
+}
+
+/// Waits (at most 20 s) until the window has put the caret of `field` away, the field
+/// keeping the focus.
+async fn caret_put_away(s: &Session, field: &str) {
+    let want = serde_json::json!([field, "None"]);
+    for _ in 0..200 {
+        if caret(s).await == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "the caret of {field} still blinks after 20 s idle: {}",
+        caret(s).await
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn an_idle_window_puts_the_caret_away_and_the_next_key_lands_in_the_field() {
+    let world = World::new(EmulatorConfig::default(), &[]).await;
+    // The first run: the welcome, its address field focused.
+    let path = world.home.path().join(".config/aws-sso-tray/settings.json");
+    Settings::default().save(&path).expect("settings");
+    let s = world.session("idle-caret").await;
+    s.wait_for(&testid("instance-start-url"), 20).await;
+    assert_eq!(
+        caret(&s).await,
+        serde_json::json!(["instance-start-url", "Caret"])
+    );
+
+    // Nobody at the window for a while: the caret goes (its blinking repaints the page
+    // twice a second), the focus stays.
+    caret_put_away(&s, "instance-start-url").await;
+    assert_eq!(
+        s.execute("return window.__caretRest;").await,
+        serde_json::json!({"rests": 1, "resting": true})
+    );
+    s.screenshot("01-caret-put-away").await;
+
+    // The next keys land in the field, the first one too, and the caret is back after them.
+    s.press("https://x").await;
+    let typed = s
+        .execute(
+            "const f = document.querySelector('[data-testid=instance-start-url]'); \
+             return [f.value, f.selectionStart, f.selectionEnd];",
+        )
+        .await;
+    assert_eq!(typed, serde_json::json!(["https://x", 9, 9]));
+    assert_eq!(
+        caret(&s).await,
+        serde_json::json!(["instance-start-url", "Caret"])
+    );
+    assert_eq!(
+        s.execute("return window.__caretRest.resting;").await,
+        serde_json::json!(false)
+    );
+
+    // Put away again while the page was read further down: the caret comes back with the
+    // pointer's first move, and the page stays where it was.
+    s.execute(
+        "const tall = document.createElement('div'); tall.style.height = '3000px'; \
+         document.querySelector('main').append(tall); return 1;",
+    )
+    .await;
+    caret_put_away(&s, "instance-start-url").await;
+    let scroll =
+        "const m = document.querySelector('main'); m.scrollTop = 2000; return m.scrollTop;";
+    let down = s.execute(scroll).await;
+    assert!(down.as_f64().unwrap_or_default() > 1000.0, "{down}");
+    let after = s
+        .execute(
+            "window.dispatchEvent(new PointerEvent('pointermove')); \
+             return [document.getSelection().type, document.querySelector('main').scrollTop];",
+        )
+        .await;
+    assert_eq!(after, serde_json::json!(["Caret", down]));
+
+    // And Tab, the first key after the caret was put away, goes on to the next field, as
+    // it would have with the caret there.
+    caret_put_away(&s, "instance-start-url").await;
+    // WebDriver's code for Tab.
+    s.press("\u{E004}").await;
+    assert_eq!(
+        caret(&s).await,
+        serde_json::json!(["instance-region", "Caret"])
+    );
+    let value = s
+        .execute("return document.querySelector('[data-testid=instance-start-url]').value;")
+        .await;
+    assert_eq!(value, "https://x");
+    s.close().await;
+}
