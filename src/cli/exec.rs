@@ -315,24 +315,23 @@ async fn run(command: Vec<OsString>, env: Environment, server: Server) -> ExitCo
             });
         }
     };
-    // Said once, while the command runs, when the app stops serving it.
+    // Said once, while the command runs, when the app stops serving it. The connection
+    // to the app, or this process's endpoint, is kept until the command ends: hanging up
+    // tells the app the command ended.
     let watching = match server {
-        Server::App(mut app) => Some(tokio::spawn(async move {
+        Server::App(mut app) => tokio::spawn(async move {
             if let Some(reason) = app.ended().await {
                 eprintln!("aws-sso-auth: {}", display::text(&reason));
             }
-            // Kept until this process ends: hanging up tells the app the command ended.
             std::future::pending::<()>().await;
-        })),
-        Server::Here(world, serving) => Some(tokio::spawn(async move {
+        }),
+        Server::Here(world, serving) => tokio::spawn(async move {
+            let _serving = (world, serving);
             std::future::pending::<()>().await;
-            drop((world, serving));
-        })),
+        }),
     };
     let status = signals::wait_forwarding(&mut child).await;
-    if let Some(w) = watching {
-        w.abort();
-    }
+    watching.abort();
     match status {
         Ok(s) => exit_code(s),
         Err(e) => {
