@@ -5,8 +5,7 @@
 use crate::cli::{favourite_without_its_profile, Cli};
 use crate::util::emulator;
 use aws_sso_device_auth_provider::ask::{self, AskApp, Listener, Outcome};
-use aws_sso_device_auth_provider::env::Env;
-use aws_sso_device_auth_provider::workspace::{Event, Options, Workspace};
+use aws_sso_device_auth_provider::workspace::Event;
 use aws_sso_device_auth_provider::{Instance, SignInFlow};
 use aws_sso_emulator::{Emulator, EmulatorConfig};
 use std::os::unix::fs::PermissionsExt;
@@ -40,37 +39,16 @@ async fn dead_session() -> (Emulator, Cli, Instance) {
     (emu, cli, instance)
 }
 
-/// The user's runtime directory (`XDG_RUNTIME_DIR`).
-fn runtime_dir(cli: &Cli) -> PathBuf {
-    cli.home.path().join("run")
-}
-
 /// Where the app's socket is.
 fn socket_dir(cli: &Cli) -> PathBuf {
-    runtime_dir(cli).join("aws-sso-tray")
-}
-
-/// The app's side: the user's workspace (real keychain), answering on the socket.
-async fn app(cli: &Cli, emu: &Emulator) -> Workspace {
-    let mut options = Options::new(
-        Env::process()
-            .in_home(cli.home.path())
-            .with_endpoints(&emu.endpoint())
-            .with("XDG_RUNTIME_DIR", runtime_dir(cli).to_string_lossy())
-            .without("DISPLAY")
-            .without("WAYLAND_DISPLAY")
-            .without("BROWSER"),
-    );
-    options.open_browser = false;
-    options.poll = crate::util::fast_polling();
-    Workspace::open(options).await.expect("open")
+    cli.runtime_dir().join("aws-sso-tray")
 }
 
 /// `credentials --profile ops`, as a tool's `credential_process` runs it, asking the app
 /// in the home's runtime directory.
 fn caller(cli: &Cli, extra: &[(&str, &str)]) -> tokio::process::Child {
     let mut c = cli.command(&["credentials", "--profile", "ops"]);
-    c.env("XDG_RUNTIME_DIR", runtime_dir(cli))
+    c.env("XDG_RUNTIME_DIR", cli.runtime_dir())
         .envs(extra.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -109,7 +87,7 @@ async fn outputs(children: Vec<tokio::process::Child>) -> Vec<(Output, Instant)>
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_callers_ask_the_app_once_and_go_on_when_the_person_signs_in_or_declines() {
     let (emu, cli, instance) = dead_session().await;
-    let world = app(&cli, &emu).await;
+    let world = cli.app_world(&emu).await;
     let listener = Listener::bind(&socket_dir(&cli)).await.expect("bind");
     let mode = std::fs::metadata(socket_dir(&cli))
         .expect("dir")
@@ -228,7 +206,7 @@ async fn twenty_callers_ask_the_app_once_and_go_on_when_the_person_signs_in_or_d
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_caller_over_the_limit_signs_in_by_itself_at_once_and_the_others_wait_on() {
     let (emu, cli, instance) = dead_session().await;
-    let world = app(&cli, &emu).await;
+    let world = cli.app_world(&emu).await;
     let dir = socket_dir(&cli);
     let listener = Listener::bind(&dir).await.expect("bind");
     let server = world.clone();
@@ -353,7 +331,7 @@ async fn without_the_app_or_with_its_stale_socket_callers_sign_in_themselves() {
     let listener = Listener::bind(&dir)
         .await
         .expect("the stale socket is replaced");
-    let world = app(&cli, &emu).await;
+    let world = cli.app_world(&emu).await;
     tokio::spawn(async move { world.answer_sign_in_requests(listener).await });
     let probe = AskApp {
         program: Some("probe".into()),
@@ -386,7 +364,7 @@ async fn processes_of_other_users_are_not_answered() {
         .map(|m| std::os::unix::fs::MetadataExt::uid(&m))
         .expect("uid");
     let listener = Listener::bind_for(&dir, own + 4242).await.expect("bind");
-    let world = app(&cli, &emu).await;
+    let world = cli.app_world(&emu).await;
     let w = world.clone();
     let serving = tokio::spawn(async move { w.answer_sign_in_requests(listener).await });
     match ask::ask(&dir, &probe, &instance).await {
@@ -482,7 +460,7 @@ async fn a_request_names_the_profile_or_role_wanted_and_an_older_one_is_answered
 
     // The app shows each caller with what it wants; a caller that does not say (an
     // older one) is answered, and shown by its program alone.
-    let world = app(&cli, &emu).await;
+    let world = cli.app_world(&emu).await;
     let listener = Listener::bind(&dir).await.expect("bind");
     let server = world.clone();
     let serving = tokio::spawn(async move { server.answer_sign_in_requests(listener).await });

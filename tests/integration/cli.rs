@@ -23,6 +23,33 @@ impl Cli {
         }
     }
 
+    /// The user's runtime directory (`XDG_RUNTIME_DIR`) where a test plays the app.
+    pub(crate) fn runtime_dir(&self) -> std::path::PathBuf {
+        self.home.path().join("run")
+    }
+
+    /// The app's side: this user's workspace (real keychain), with the runtime directory
+    /// where the app's sockets are, polling a device flow fast.
+    pub(crate) async fn app_world(
+        &self,
+        emu: &Emulator,
+    ) -> aws_sso_device_auth_provider::workspace::Workspace {
+        use aws_sso_device_auth_provider::env::Env;
+        use aws_sso_device_auth_provider::workspace::{Options, Workspace};
+        let mut options = Options::new(
+            Env::process()
+                .in_home(self.home.path())
+                .with_endpoints(&emu.endpoint())
+                .with("XDG_RUNTIME_DIR", self.runtime_dir().to_string_lossy())
+                .without("DISPLAY")
+                .without("WAYLAND_DISPLAY")
+                .without("BROWSER"),
+        );
+        options.open_browser = false;
+        options.poll = crate::util::fast_polling();
+        Workspace::open(options).await.expect("open")
+    }
+
     pub(crate) fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_aws-sso-auth"));
         c.args(args)

@@ -4,8 +4,7 @@
 
 use crate::cli::{text, Cli};
 use crate::util::emulator;
-use aws_sso_device_auth_provider::env::Env;
-use aws_sso_device_auth_provider::workspace::{Options, Workspace};
+use aws_sso_device_auth_provider::workspace::Workspace;
 use aws_sso_emulator::{Emulator, EmulatorConfig};
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -26,28 +25,13 @@ pub(crate) async fn signed_in(config: EmulatorConfig) -> (Emulator, Cli, String)
     (emu, cli, account)
 }
 
-/// The user's runtime directory (`XDG_RUNTIME_DIR`).
-pub(crate) fn runtime_dir(cli: &Cli) -> PathBuf {
-    cli.home.path().join("run")
-}
-
 /// The app's side: the user's workspace (real keychain), serving `exec` requests on its
 /// socket in the runtime directory, as the app does.
 pub(crate) async fn app(cli: &Cli, emu: &Emulator) -> Workspace {
-    let mut options = Options::new(
-        Env::process()
-            .in_home(cli.home.path())
-            .with_endpoints(&emu.endpoint())
-            .with("XDG_RUNTIME_DIR", runtime_dir(cli).to_string_lossy())
-            .without("DISPLAY")
-            .without("WAYLAND_DISPLAY")
-            .without("BROWSER"),
-    );
-    options.open_browser = false;
-    let world = Workspace::open(options).await.expect("open");
+    let world = cli.app_world(emu).await;
     let serving = world.clone();
     tokio::spawn(async move { serving.serve_exec_requests().await });
-    let socket = runtime_dir(cli).join("aws-sso-tray/exec.sock");
+    let socket = cli.runtime_dir().join("aws-sso-tray/exec.sock");
     for _ in 0..200 {
         if socket.exists() {
             break;
@@ -80,7 +64,7 @@ pub(crate) async fn exec_botocore(
     ]);
     let mut c = cli.command(&all);
     if with_app {
-        c.env("XDG_RUNTIME_DIR", runtime_dir(cli));
+        c.env("XDG_RUNTIME_DIR", cli.runtime_dir());
     }
     tokio::time::timeout(Duration::from_secs(300), c.output())
         .await
@@ -265,7 +249,7 @@ fn exec_botocore_child(cli: &Cli, args: &[&str]) -> tokio::process::Child {
     let child = botocore_child();
     all.extend_from_slice(&["--", "python3", child.to_str().expect("path"), "0", "0"]);
     let mut c = cli.command(&all);
-    c.env("XDG_RUNTIME_DIR", runtime_dir(cli))
+    c.env("XDG_RUNTIME_DIR", cli.runtime_dir())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     c.spawn().expect("spawn")

@@ -5,7 +5,7 @@
 //! credentials the endpoint got wrong are refused, or name another account.
 
 use crate::cli::{text, Cli};
-use crate::exec::{app, runtime_dir, signed_in};
+use crate::exec::{app, signed_in};
 use aws_config::BehaviorVersion;
 use aws_credential_types::credential_feature::AwsCredentialFeature;
 use aws_credential_types::provider::ProvideCredentials;
@@ -42,7 +42,7 @@ async fn exec_node(cli: &Cli, with_app: bool) -> serde_json::Value {
         script.to_str().expect("path"),
     ]);
     if with_app {
-        c.env("XDG_RUNTIME_DIR", runtime_dir(cli));
+        c.env("XDG_RUNTIME_DIR", cli.runtime_dir());
     }
     let out = tokio::time::timeout(Duration::from_secs(120), c.output())
         .await

@@ -3,7 +3,7 @@
 //! app serves; and how the command is run (its exit status, signals, its environment).
 
 use crate::cli::{text, Cli};
-use crate::exec::{app, runtime_dir, signed_in};
+use crate::exec::{app, signed_in};
 use aws_sso_emulator::EmulatorConfig;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -61,7 +61,7 @@ impl Running {
         ]);
         c.stdout(file("stdout")).stderr(file("stderr"));
         if with_app {
-            c.env("XDG_RUNTIME_DIR", runtime_dir(cli));
+            c.env("XDG_RUNTIME_DIR", cli.runtime_dir());
         }
         let mut exec = c.spawn().expect("exec");
         let grant = dir.path().join("grant");
