@@ -168,9 +168,9 @@ pub enum Command {
     },
 }
 
-/// `aws-sso-auth console …`
-#[derive(Debug, Args)]
-pub struct ConsoleArgs {
+/// Whose credentials: a favourite's, or a role of an account (`console`, `exec`).
+#[derive(Debug, Clone, Args)]
+pub struct RoleArgs {
     /// A favourite's profile name.
     #[arg(long, conflicts_with_all = ["account", "role"])]
     pub profile: Option<String>,
@@ -180,6 +180,13 @@ pub struct ConsoleArgs {
     /// Role name.
     #[arg(long, requires = "account")]
     pub role: Option<String>,
+}
+
+/// `aws-sso-auth console …`
+#[derive(Debug, Args)]
+pub struct ConsoleArgs {
+    #[command(flatten)]
+    pub whose: RoleArgs,
     /// The console's region (default: the favourite's, else the instance's).
     #[arg(long)]
     pub region: Option<String>,
@@ -193,21 +200,14 @@ pub struct ConsoleArgs {
 /// `aws-sso-auth exec …`
 #[derive(Debug, Args)]
 pub struct ExecArgs {
-    /// A favourite's profile name.
-    #[arg(long, conflicts_with_all = ["account", "role"])]
-    pub profile: Option<String>,
-    /// Account id (12 digits).
-    #[arg(long, requires = "role", required_unless_present = "profile")]
-    pub account: Option<String>,
-    /// Role name.
-    #[arg(long, requires = "account")]
-    pub role: Option<String>,
+    #[command(flatten)]
+    pub whose: RoleArgs,
     /// AWS_REGION (and AWS_DEFAULT_REGION) for the command (default: the favourite's,
     /// else left as it is).
     #[arg(long)]
     pub region: Option<String>,
-    /// Credentials served have more than this many seconds left (default 960: the AWS
-    /// SDKs ask again 15 minutes before expiry).
+    /// Credentials served have more than this many seconds left (the AWS SDKs ask again
+    /// 15 minutes before expiry).
     #[arg(long, value_name = "SECONDS", default_value_t = aws_sso_device_auth_provider::workspace::SERVE_MARGIN.as_secs())]
     pub margin: u64,
     /// Run even inside another `aws-sso-auth exec`.

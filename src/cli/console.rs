@@ -7,15 +7,7 @@ use aws_sso_device_auth_provider::Error;
 pub async fn console(args: ConsoleArgs) -> Result<(), Error> {
     let world = super::open().await?;
     super::note_overrides(&world);
-    let target = match args.profile {
-        Some(profile) => RoleTarget::Favourite(profile),
-        // clap requires both without --profile.
-        None => RoleTarget::Role {
-            instance: super::instance(&world, &args.instance)?,
-            account_id: args.account.unwrap_or_default(),
-            role_name: args.role.unwrap_or_default(),
-        },
-    };
+    let target = super::role_target(&world, &args.whose, &args.instance)?;
     if args.print {
         let url = world.console_url(target, args.region.as_deref()).await?;
         println!("{}", url.expose());

@@ -84,14 +84,7 @@ async fn prepare(
     let world = super::open().await?;
     super::note_overrides(&world);
     let credentials_file = world.credentials_file().to_owned();
-    let target = match &args.profile {
-        Some(profile) => RoleTarget::Favourite(profile.clone()),
-        None => RoleTarget::Role {
-            instance: super::instance(&world, &args.instance)?,
-            account_id: args.account.clone().unwrap_or_default(),
-            role_name: args.role.clone().unwrap_or_default(),
-        },
-    };
+    let target = super::role_target(&world, &args.whose, &args.instance)?;
     let (instance, own_region) = world.instance_and_region(&target)?;
     let region = match &args.region {
         Some(r) => Some(aws_sso_device_auth_provider::instance::validate_region(r)?),

@@ -20,7 +20,7 @@ use args::{Cli, Command, InstanceArgs};
 use aws_sso_device_auth_provider::ask::{AskApp, Wants};
 use aws_sso_device_auth_provider::display;
 use aws_sso_device_auth_provider::env::Env;
-use aws_sso_device_auth_provider::workspace::{Options, Workspace};
+use aws_sso_device_auth_provider::workspace::{Options, RoleTarget, Workspace};
 use aws_sso_device_auth_provider::{Error, Instance};
 use clap::Parser;
 use std::process::ExitCode;
@@ -230,7 +230,7 @@ fn wants(command: &Command) -> Wants {
             account: account.clone(),
             role: role.clone(),
         },
-        Command::Exec(args) => match (&args.profile, &args.account, &args.role) {
+        Command::Exec(args) => match (&args.whose.profile, &args.whose.account, &args.whose.role) {
             (Some(profile), _, _) => Wants::Profile(profile.clone()),
             (None, Some(account), Some(role)) => Wants::Role {
                 account: account.clone(),
@@ -274,6 +274,24 @@ fn note_overrides(world: &Workspace) {
         "note: AWS endpoints from the environment: {}",
         list.join(", ")
     );
+}
+
+/// Whose credentials the flags name: a favourite, or a role of the instance they name
+/// (else the default).
+fn role_target(
+    world: &Workspace,
+    whose: &args::RoleArgs,
+    instance: &InstanceArgs,
+) -> Result<RoleTarget, Error> {
+    Ok(match &whose.profile {
+        Some(profile) => RoleTarget::Favourite(profile.clone()),
+        // clap requires both without --profile.
+        None => RoleTarget::Role {
+            instance: self::instance(world, instance)?,
+            account_id: whose.account.clone().unwrap_or_default(),
+            role_name: whose.role.clone().unwrap_or_default(),
+        },
+    })
 }
 
 /// The instance the flags name, else the default.
