@@ -52,6 +52,52 @@ pub struct EmulatorConfig {
     /// Names for the first accounts instead of generated ones (a hostile organisation's:
     /// bidi controls, escape sequences, markup).
     pub account_names: Vec<String>,
+    /// The EKS clusters `ListClusters` and `DescribeCluster` know, each in one account
+    /// and region (a caller sees those of its credentials' account and of the region its
+    /// request is signed for).
+    pub clusters: Vec<EksCluster>,
+    /// Role names (as GetRoleCredentials or AssumeRole named them, e.g.
+    /// `ReadOnlyAccess`) whose credentials EKS and ECR refuse with 403
+    /// `AccessDeniedException`, as for a role whose policy grants neither.
+    pub denied_roles: Vec<String>,
+}
+
+/// One EKS cluster, as `DescribeCluster` describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EksCluster {
+    /// The 12-digit account that owns it.
+    pub account_id: String,
+    /// Its region, e.g. `eu-west-1`.
+    pub region: String,
+    /// Its name.
+    pub name: String,
+    /// The API server's URL, `https://….eks.amazonaws.com`.
+    pub endpoint: String,
+    /// The base64 of the PEM of the cluster's certificate authority.
+    pub certificate_authority_data: String,
+    /// The Kubernetes version, e.g. `1.31`.
+    pub version: String,
+}
+
+impl EksCluster {
+    /// A cluster with the real service's kind of endpoint (derived from its name, account
+    /// and region), a certificate authority's data of the right shape, and version 1.31.
+    pub fn new(account_id: &str, region: &str, name: &str) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(format!("{account_id}/{region}/{name}").as_bytes());
+        let id: String = digest.iter().take(16).map(|b| format!("{b:02X}")).collect();
+        let pem = format!(
+            "-----BEGIN CERTIFICATE-----\nMIIDBTCCAe2gAwIBAgII{id}\n-----END CERTIFICATE-----\n"
+        );
+        Self {
+            account_id: account_id.to_owned(),
+            region: region.to_owned(),
+            name: name.to_owned(),
+            endpoint: format!("https://{id}.gr7.{region}.eks.amazonaws.com"),
+            certificate_authority_data: crate::base64(pem.as_bytes()),
+            version: "1.31".to_owned(),
+        }
+    }
 }
 
 /// How a reply is malformed, as a broken service, proxy or network would send it.
@@ -95,6 +141,8 @@ impl Default for EmulatorConfig {
             reply_fault: None,
             verification_uri: None,
             account_names: Vec::new(),
+            clusters: Vec::new(),
+            denied_roles: Vec::new(),
         }
     }
 }

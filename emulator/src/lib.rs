@@ -17,15 +17,30 @@
 //! (`AccessDenied` too). [`EmulatorConfig::assume_role_lifetime`] caps the credentials'
 //! life. Credentials from `AssumeRole` work wherever role credentials do (the console
 //! federation endpoint, a further `AssumeRole`).
+//!
+//! STS also answers a presigned `GET /?Action=GetCallerIdentity&…` (SigV4 in the query
+//! string), as an EKS token carries it: the signature, 15 minutes from its `X-Amz-Date`
+//! by the emulator's clock, signed headers naming `host` and `x-k8s-aws-id`, credentials
+//! not expired and their sign-in session not revoked.
+//!
+//! EKS (`AWS_ENDPOINT_URL_EKS`, restJson1: `ListClusters`, `DescribeCluster`) and ECR
+//! (`AWS_ENDPOINT_URL_ECR`, awsJson1.1: `GetAuthorizationToken`) answer on the same port,
+//! signed with role credentials the emulator issued; [`EmulatorConfig::clusters`] holds
+//! the clusters, [`EmulatorConfig::denied_roles`] the roles both refuse. An ECR password
+//! is remembered with its account, region and expiry, so that a registry stand-in can
+//! check it ([`Emulator::ecr_password_owner`], `POST /_emulator/ecr/check`).
 
 mod config;
+mod ecr;
+mod eks;
 mod org;
 mod pages;
 mod routes;
+mod sigv4;
 mod state;
 mod sts;
 
-pub use config::{EmulatorConfig, ReplyFault};
+pub use config::{EksCluster, EmulatorConfig, ReplyFault};
 pub use org::OrgAccount;
 pub use state::CountersSnapshot;
 
@@ -155,6 +170,13 @@ impl Emulator {
         self.service.revoke_sessions();
     }
 
+    /// The account and region of the ECR password `password` (the part after `AWS:` of
+    /// a `GetAuthorizationToken` reply's token) while it is valid; `None` for a password
+    /// the emulator never issued or one past its 12 hours.
+    pub fn ecr_password_owner(&self, password: &str) -> Option<(String, String)> {
+        self.service.ecr_password_owner(password)
+    }
+
     /// Forgets every client registration.
     pub fn expire_registrations(&self) {
         self.service.expire_registrations();
@@ -185,6 +207,46 @@ impl Drop for Emulator {
         }
         if let Some(task) = self.task.take() {
             task.abort();
+        }
+    }
+}
+
+/// Standard base64 with padding (ECR tokens, certificate data).
+pub(crate) fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64_as_rfc_4648() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(super::base64(plain.as_bytes()), encoded);
         }
     }
 }

@@ -2,7 +2,7 @@
 //! hand, and for benchmarks.
 
 use aws_sso_device_auth_provider::clock::SystemClock;
-use aws_sso_emulator::{Emulator, EmulatorConfig};
+use aws_sso_emulator::{EksCluster, Emulator, EmulatorConfig};
 use clap::Parser;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -42,6 +42,19 @@ struct Args {
     /// Issue no refresh tokens (like a registration without scopes).
     #[arg(long)]
     no_refresh_tokens: bool,
+    /// An EKS cluster, as REGION/NAME, in every account (repeat for more).
+    #[arg(long = "cluster", value_name = "REGION/NAME", value_parser = parse_cluster)]
+    clusters: Vec<(String, String)>,
+}
+
+/// `REGION/NAME` → (region, name).
+fn parse_cluster(s: &str) -> Result<(String, String), String> {
+    match s.split_once('/') {
+        Some((region, name)) if !region.is_empty() && !name.is_empty() && !name.contains('/') => {
+            Ok((region.to_owned(), name.to_owned()))
+        }
+        _ => Err("expected REGION/NAME, e.g. us-east-1/prod".to_owned()),
+    }
 }
 
 fn main() -> ExitCode {
@@ -81,6 +94,18 @@ async fn serve(a: Args) -> Result<(), String> {
     let emu = Emulator::start_with(("127.0.0.1", a.port), config, Arc::new(SystemClock))
         .await
         .map_err(|e| format!("could not listen on 127.0.0.1:{}: {e}", a.port))?;
+    let accounts: Vec<String> = emu
+        .organisation()
+        .iter()
+        .map(|acc| acc.account_id.clone())
+        .collect();
+    emu.configure(|c| {
+        for account in &accounts {
+            for (region, name) in &a.clusters {
+                c.clusters.push(EksCluster::new(account, region, name));
+            }
+        }
+    });
     let url = emu.endpoint();
     println!("AWS SSO emulator listening on {url}");
     println!(
@@ -90,7 +115,7 @@ async fn serve(a: Args) -> Result<(), String> {
     println!();
     println!("In another terminal:");
     println!(
-        "  export AWS_ENDPOINT_URL_SSO={url} AWS_ENDPOINT_URL_SSO_OIDC={url} AWS_ENDPOINT_URL_STS={url}"
+        "  export AWS_ENDPOINT_URL_SSO={url} AWS_ENDPOINT_URL_SSO_OIDC={url} AWS_ENDPOINT_URL_STS={url} \\\n    AWS_ENDPOINT_URL_EKS={url} AWS_ENDPOINT_URL_ECR={url}"
     );
     println!(
         "  aws-sso-auth login --start-url https://example.awsapps.com/start --sso-region us-east-1"

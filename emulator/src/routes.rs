@@ -1,12 +1,13 @@
-//! HTTP: the restJson1 operations of both services, STS's Query protocol at `/`, the
-//! approval pages, and a small control API under `/_emulator/` for tests in other
-//! processes.
+//! HTTP: the restJson1 operations of both services, STS's Query protocol at `/` (and its
+//! presigned `GET /`), ECR's awsJson1.1 at `POST /` (told apart by `X-Amz-Target`), EKS's
+//! restJson1 under `/clusters`, the approval pages, and a small control API under
+//! `/_emulator/` for tests in other processes.
 
 use super::config::ReplyFault;
 use super::pages;
 use super::state::{bump, ApiError, Service, TokenRequest};
 use axum::body::Bytes;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -26,7 +27,9 @@ type Params = Query<HashMap<String, String>>;
 
 pub fn router(svc: Arc<Service>, base: String) -> Router {
     Router::new()
-        .route("/", post(sts_query))
+        .route("/", post(post_root).get(sts_presigned))
+        .route("/clusters", get(eks_list_clusters))
+        .route("/clusters/{name}", get(eks_describe_cluster))
         .route("/client/register", post(register_client))
         .route("/device_authorization", post(start_device_authorization))
         .route("/token", post(create_token))
@@ -43,6 +46,7 @@ pub fn router(svc: Arc<Service>, base: String) -> Router {
         .route("/_emulator/pending", get(pending))
         .route("/_emulator/decide", post(control_decide))
         .route("/_emulator/revoke", post(control_revoke))
+        .route("/_emulator/ecr/check", post(control_ecr_check))
         .with_state(Ctx { svc, base })
 }
 
@@ -401,14 +405,14 @@ async fn get_role_credentials(
     Query(q): Params,
 ) -> Result<Response, ApiError> {
     gate(&c.svc, &c.svc.counters.get_role_credentials).await?;
-    c.svc.authenticate(bearer(&h))?;
+    let session = c.svc.authenticate(bearer(&h))?;
     let (Some(account), Some(role)) = (q.get("account_id"), q.get("role_name")) else {
         return Err(ApiError::invalid_request(
             false,
             "account_id and role_name are required",
         ));
     };
-    let (ak, sk, st, exp) = c.svc.role_credentials(account, role)?;
+    let (ak, sk, st, exp) = c.svc.role_credentials(account, role, session)?;
     let mut resp = reply(
         &c.svc,
         "expiration",
@@ -446,9 +450,37 @@ async fn federation(State(c): State<Ctx>, Query(q): Params) -> Response {
     }
 }
 
-/// STS: every operation is a `POST /` naming its `Action`.
-async fn sts_query(State(c): State<Ctx>, uri: Uri, h: HeaderMap, body: Bytes) -> Response {
-    super::sts::serve(&c.svc, &uri, &h, &body).await
+/// `POST /`: ECR when `X-Amz-Target` names one of its operations (awsJson1.1), else STS,
+/// where every operation names its `Action` in a form.
+async fn post_root(State(c): State<Ctx>, uri: Uri, h: HeaderMap, body: Bytes) -> Response {
+    let target = h
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .filter(|t| t.starts_with(super::ecr::TARGET_PREFIX));
+    match target {
+        Some(target) => super::ecr::serve(&c.svc, target, &uri, &h, &body).await,
+        None => super::sts::serve(&c.svc, &uri, &h, &body).await,
+    }
+}
+
+/// STS's presigned `GET /?Action=GetCallerIdentity&…` (an EKS token).
+async fn sts_presigned(State(c): State<Ctx>, uri: Uri, h: HeaderMap) -> Response {
+    super::sts::serve_presigned(&c.svc, &uri, &h).await
+}
+
+/// EKS `ListClusters`.
+async fn eks_list_clusters(State(c): State<Ctx>, uri: Uri, h: HeaderMap) -> Response {
+    super::eks::list_clusters(&c.svc, &uri, &h).await
+}
+
+/// EKS `DescribeCluster`.
+async fn eks_describe_cluster(
+    State(c): State<Ctx>,
+    Path(name): Path<String>,
+    uri: Uri,
+    h: HeaderMap,
+) -> Response {
+    super::eks::describe_cluster(&c.svc, &name, &uri, &h).await
 }
 
 async fn logout(State(c): State<Ctx>, h: HeaderMap) -> Result<Response, ApiError> {
@@ -472,6 +504,24 @@ async fn control_decide(State(c): State<Ctx>, Query(q): Params) -> StatusCode {
     match q.get("user_code") {
         Some(code) if c.svc.decide_device(code, allow) => StatusCode::NO_CONTENT,
         _ => StatusCode::NOT_FOUND,
+    }
+}
+
+/// Whose an ECR password is: 200 `{"accountId", "region"}`, or 401 for a password never
+/// issued or expired (for a registry stand-in in another process).
+async fn control_ecr_check(State(c): State<Ctx>, body: Bytes) -> Response {
+    let password = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| {
+            v.get("password")
+                .and_then(|p| p.as_str())
+                .map(str::to_owned)
+        });
+    match password.and_then(|p| c.svc.ecr_password_owner(&p)) {
+        Some((account_id, region)) => {
+            Json(json!({ "accountId": account_id, "region": region })).into_response()
+        }
+        None => StatusCode::UNAUTHORIZED.into_response(),
     }
 }
 

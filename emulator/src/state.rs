@@ -82,6 +82,9 @@ pub struct Counters {
     pub get_role_credentials: AtomicU64,
     pub assume_role: AtomicU64,
     pub get_caller_identity: AtomicU64,
+    pub eks_calls: AtomicU64,
+    pub ecr_calls: AtomicU64,
+    pub presigned_identity_calls: AtomicU64,
     pub logout: AtomicU64,
     pub slow_down: AtomicU64,
     pub throttled: AtomicU64,
@@ -107,6 +110,16 @@ pub struct CountersSnapshot {
     pub assume_role: u64,
     /// STS `GetCallerIdentity` requests (answered or refused).
     pub get_caller_identity: u64,
+    /// EKS requests (`ListClusters`, `DescribeCluster`; answered or refused).
+    #[serde(default)]
+    pub eks_calls: u64,
+    /// ECR requests (`GetAuthorizationToken`; answered or refused).
+    #[serde(default)]
+    pub ecr_calls: u64,
+    /// Presigned STS `GetCallerIdentity` requests, as EKS tokens carry (answered or
+    /// refused).
+    #[serde(default)]
+    pub presigned_identity_calls: u64,
     pub logout: u64,
     pub slow_down: u64,
     pub throttled: u64,
@@ -129,6 +142,9 @@ impl Counters {
             get_role_credentials: g(&self.get_role_credentials),
             assume_role: g(&self.assume_role),
             get_caller_identity: g(&self.get_caller_identity),
+            eks_calls: g(&self.eks_calls),
+            ecr_calls: g(&self.ecr_calls),
+            presigned_identity_calls: g(&self.presigned_identity_calls),
             logout: g(&self.logout),
             slow_down: g(&self.slow_down),
             throttled: g(&self.throttled),
@@ -209,6 +225,8 @@ struct Inner {
     issued: HashMap<String, IssuedCredentials>,
     /// Console sign-in tokens → (account, role, expiry); each works once.
     signin_tokens: HashMap<String, (String, String, SystemTime)>,
+    /// ECR passwords handed out, with whose they are.
+    ecr_passwords: HashMap<String, EcrPassword>,
     next_session: u64,
     bucket: Option<(f64, Instant)>,
 }
@@ -221,6 +239,30 @@ struct IssuedCredentials {
     role: String,
     /// Who holds them, as STS names the caller.
     principal: Principal,
+    /// The sign-in session they come from (through any chain of AssumeRole).
+    session: Option<u64>,
+}
+
+/// An ECR password: the account and region it opens, until when.
+struct EcrPassword {
+    account_id: String,
+    region: String,
+    expires_at: SystemTime,
+}
+
+/// The holder of valid credentials the emulator issued, as a signed request reveals it.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// As STS names it.
+    pub principal: Principal,
+    /// The role as GetRoleCredentials or AssumeRole named it (`ReadOnlyAccess`).
+    pub role: String,
+    /// The secret key, to check the request's signature with.
+    pub secret: String,
+    /// The sign-in session the credentials come from.
+    pub session: Option<u64>,
+    /// That session has been revoked (or logged out).
+    pub session_revoked: bool,
 }
 
 /// The holder of credentials the emulator issued, as STS sees a caller: always an
@@ -873,25 +915,24 @@ impl Service {
 
     // ---- portal ----
 
-    pub fn authenticate(&self, bearer: Option<&str>) -> Result<(), ApiError> {
+    /// The session of a valid access token.
+    pub fn authenticate(&self, bearer: Option<&str>) -> Result<u64, ApiError> {
         let now = self.clock.now();
         let inner = self.inner();
-        let ok = bearer
+        bearer
             .and_then(|t| inner.access_tokens.get(t))
-            .is_some_and(|t| {
+            .filter(|t| {
                 now < t.expires_at && inner.sessions.get(&t.session).is_some_and(|s| !s.revoked)
-            });
-        if ok {
-            Ok(())
-        } else {
-            Err(ApiError::unauthorized())
-        }
+            })
+            .map(|t| t.session)
+            .ok_or_else(ApiError::unauthorized)
     }
 
     pub fn role_credentials(
         &self,
         account_id: &str,
         role: &str,
+        session: u64,
     ) -> Result<(String, String, String, i64), ApiError> {
         let org = self.org();
         let assigned = org
@@ -921,6 +962,7 @@ impl Service {
                 session_name: PORTAL_USER.to_owned(),
             },
             expires,
+            Some(session),
         );
         Ok((issued.access_key_id, issued.secret, issued.token, millis))
     }
@@ -933,6 +975,7 @@ impl Service {
         role: &str,
         principal: Principal,
         expires_at: SystemTime,
+        session: Option<u64>,
     ) -> NewCredentials {
         let (access_key_id, secret, token) = (
             format!("ASIA{}", random(16).to_ascii_uppercase()),
@@ -948,6 +991,7 @@ impl Service {
                 account_id: account_id.to_owned(),
                 role: role.to_owned(),
                 principal,
+                session,
             },
         );
         NewCredentials {
@@ -960,14 +1004,14 @@ impl Service {
 
     // ---- STS ----
 
-    /// The holder of credentials the emulator issued, and their secret key (to check the
+    /// The holder of credentials the emulator issued, with their secret key (to check the
     /// request's signature with), when `token` is their session token and they are
     /// still valid.
     pub fn caller(
         &self,
         access_key_id: &str,
         token: Option<&str>,
-    ) -> Result<(Principal, String), CredentialProblem> {
+    ) -> Result<Caller, CredentialProblem> {
         let now = self.clock.now();
         let inner = self.inner();
         let Some(issued) = inner
@@ -980,18 +1024,28 @@ impl Service {
         if issued.expires_at <= now {
             return Err(CredentialProblem::Expired);
         }
-        Ok((issued.principal.clone(), issued.secret.clone()))
+        Ok(Caller {
+            principal: issued.principal.clone(),
+            role: issued.role.clone(),
+            secret: issued.secret.clone(),
+            session: issued.session,
+            session_revoked: issued
+                .session
+                .is_some_and(|id| inner.sessions.get(&id).is_none_or(|s| s.revoked)),
+        })
     }
 
     /// STS AssumeRole once the request passed every check: credentials for `role_name`
     /// (the last part of the role's path) in `account_id`, for session `session_name`,
-    /// lasting `lifetime` from now (whole seconds, as the real service counts).
+    /// lasting `lifetime` from now (whole seconds, as the real service counts), tied to
+    /// the sign-in session `session` the caller's credentials came from.
     pub fn assume_role(
         &self,
         account_id: &str,
         role_name: &str,
         session_name: &str,
         lifetime: Duration,
+        session: Option<u64>,
     ) -> (Principal, NewCredentials) {
         let now = aws_sso_device_auth_provider::clock::from_epoch_seconds(epoch_seconds(
             self.clock.now(),
@@ -1002,7 +1056,13 @@ impl Service {
             session_name: session_name.to_owned(),
             role_id: role_id(account_id, role_name),
         };
-        let issued = self.issue(account_id, role_name, principal.clone(), now + lifetime);
+        let issued = self.issue(
+            account_id,
+            role_name,
+            principal.clone(),
+            now + lifetime,
+            session,
+        );
         (principal, issued)
     }
 
@@ -1034,6 +1094,39 @@ impl Service {
     pub fn console_login(&self, token: &str) -> Option<(String, String)> {
         let (account, role, expires_at) = self.inner().signin_tokens.remove(token)?;
         (self.clock.now() < expires_at).then_some((account, role))
+    }
+
+    // ---- ECR ----
+
+    /// A new ECR password for `account_id` in `region`, valid 12 hours: the password and
+    /// its expiry.
+    pub fn ecr_password(&self, account_id: &str, region: &str) -> (String, SystemTime) {
+        // Whole seconds: the reply gives the expiry in epoch seconds.
+        let now = aws_sso_device_auth_provider::clock::from_epoch_seconds(epoch_seconds(
+            self.clock.now(),
+        ));
+        let expires_at = now + Duration::from_secs(12 * 3600);
+        // The real password is a base64 JSON envelope of about 1,600 characters.
+        let password = format!("eyJwYXlsb2FkIjoi{}", random(1_600));
+        self.inner().ecr_passwords.insert(
+            password.clone(),
+            EcrPassword {
+                account_id: account_id.to_owned(),
+                region: region.to_owned(),
+                expires_at,
+            },
+        );
+        (password, expires_at)
+    }
+
+    /// The account and region of a valid ECR password.
+    pub fn ecr_password_owner(&self, password: &str) -> Option<(String, String)> {
+        let now = self.clock.now();
+        self.inner()
+            .ecr_passwords
+            .get(password)
+            .filter(|p| now < p.expires_at)
+            .map(|p| (p.account_id.clone(), p.region.clone()))
     }
 
     pub fn logout(&self, bearer: Option<&str>) {

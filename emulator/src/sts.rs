@@ -4,14 +4,12 @@
 //! the real service's XML, with its status codes, error codes and messages.
 
 use super::routes::gate;
-use super::state::{ApiError, CredentialProblem, Principal, Service};
+use super::sigv4::{self, SigError};
+use super::state::{ApiError, Caller, Principal, Service};
 use aws_sso_device_auth_provider::clock::rfc3339;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use hmac::{Hmac, Mac};
 use rand::Rng;
-use sha2::{Digest, Sha256};
-use std::fmt::Write as _;
 use std::time::Duration;
 
 /// The only API version STS has.
@@ -162,10 +160,15 @@ pub async fn serve(svc: &Service, uri: &Uri, headers: &HeaderMap, body: &[u8]) -
         if action == "AssumeRole" {
             assume_role(svc, &caller, &params)
         } else {
-            Ok(get_caller_identity(&caller))
+            Ok(get_caller_identity(&caller.principal))
         }
     }
     .await;
+    answer_reply(&request_id, action, answer)
+}
+
+/// The reply to `action`: its result, or the error.
+fn answer_reply(request_id: &str, action: &str, answer: Result<String, StsError>) -> Response {
     match answer {
         Ok(result) => {
             let body = format!(
@@ -173,14 +176,63 @@ pub async fn serve(svc: &Service, uri: &Uri, headers: &HeaderMap, body: &[u8]) -
                  <ResponseMetadata>\n    <RequestId>{request_id}</RequestId>\n  </ResponseMetadata>\n\
                  </{action}Response>\n"
             );
-            xml_reply(StatusCode::OK, &request_id, body)
+            xml_reply(StatusCode::OK, request_id, body)
         }
-        Err(e) => error_reply(&request_id, &e),
+        Err(e) => error_reply(request_id, &e),
     }
 }
 
+/// Answers a presigned `GET /?Action=GetCallerIdentity&…&X-Amz-Signature=…`, as an EKS
+/// token carries it, with the checks of STS and of the EKS authenticator: the signature
+/// (over the request's own `Host` and `x-k8s-aws-id` headers), 15 minutes from
+/// `X-Amz-Date`, `host` and `x-k8s-aws-id` among the signed headers, credentials not
+/// expired and their sign-in session not revoked.
+pub async fn serve_presigned(svc: &Service, uri: &Uri, headers: &HeaderMap) -> Response {
+    let request_id = request_id();
+    let params = Params(sigv4::query_pairs(uri));
+    let action = match params.get("Action") {
+        Some(action) => action.to_owned(),
+        None => return landing(&request_id),
+    };
+    let version = params.get("Version");
+    if action != "GetCallerIdentity" || version != Some(VERSION) {
+        let e = StsError {
+            status: 400,
+            ns: FAULT_NS,
+            fault: "Sender",
+            code: "InvalidAction",
+            message: Some(format!(
+                "Could not find operation {action} for version {}",
+                version.unwrap_or("NO_VERSION_SPECIFIED")
+            )),
+        };
+        return error_reply(&request_id, &e);
+    }
+    let answer = async {
+        gate(svc, &svc.counters.presigned_identity_calls)
+            .await
+            .map_err(|e| StsError::from_gate(&e))?;
+        let signed = sigv4::verify_presigned(svc, "GET", uri, headers, "sts").map_err(sig_error)?;
+        for needed in ["host", "x-k8s-aws-id"] {
+            if !signed.signed_headers.iter().any(|h| h == needed) {
+                return Err(StsError::sender(
+                    403,
+                    "AccessDenied",
+                    format!("client did not sign the {needed} header in the pre-signed URL"),
+                ));
+            }
+        }
+        if signed.caller.session_revoked {
+            return Err(StsError::invalid_token());
+        }
+        Ok(get_caller_identity(&signed.caller.principal))
+    }
+    .await;
+    answer_reply(&request_id, &action, answer)
+}
+
 /// `AssumeRole`: the checks of the real service, in its order, then new credentials.
-fn assume_role(svc: &Service, caller: &Principal, p: &Params) -> Result<String, StsError> {
+fn assume_role(svc: &Service, caller: &Caller, p: &Params) -> Result<String, StsError> {
     // Reading the request comes first: a number that is not one fails before any rule.
     let duration = match p.get("DurationSeconds") {
         None => None,
@@ -232,7 +284,7 @@ fn assume_role(svc: &Service, caller: &Principal, p: &Params) -> Result<String, 
             "AccessDenied",
             format!(
                 "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
-                caller.arn()
+                caller.principal.arn()
             ),
         ));
     }
@@ -246,7 +298,7 @@ fn assume_role(svc: &Service, caller: &Principal, p: &Params) -> Result<String, 
     if let Some(cap) = config.assume_role_lifetime {
         lifetime = lifetime.min(cap);
     }
-    let (principal, c) = svc.assume_role(account_id, role_name, session, lifetime);
+    let (principal, c) = svc.assume_role(account_id, role_name, session, lifetime, caller.session);
     Ok(format!(
         "    <AssumedRoleUser>\n      <AssumedRoleId>{}</AssumedRoleId>\n      <Arn>{}</Arn>\n    \
          </AssumedRoleUser>\n    <Credentials>\n      <AccessKeyId>{}</AccessKeyId>\n      \
@@ -364,232 +416,31 @@ fn parse_role_arn(arn: &str) -> Option<(&str, &str)> {
 
 // ---- SigV4 ----
 
-/// The parts of `Authorization: AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`.
-struct Authorization<'a> {
-    access_key_id: &'a str,
-    /// `<date>/<region>/<service>/aws4_request`.
-    scope: &'a str,
-    date: &'a str,
-    region: &'a str,
-    service: &'a str,
-    signed_headers: &'a str,
-    signature: &'a str,
+/// How STS words a signature's refusal.
+fn sig_error(e: SigError) -> StsError {
+    match e {
+        SigError::Missing => StsError::sender(
+            403,
+            "MissingAuthenticationToken",
+            "Request is missing Authentication Token",
+        ),
+        SigError::Incomplete(message) => StsError::sender(400, "IncompleteSignature", message),
+        SigError::UnknownCredentials => StsError::invalid_token(),
+        SigError::ExpiredCredentials => StsError::expired_token(),
+        SigError::Mismatch(message) => StsError::signature_mismatch(message),
+    }
 }
 
-/// Who signed the request, once the signature is checked.
+/// Who signed the request (in its `Authorization` header), once the signature is checked.
 fn authenticate(
     svc: &Service,
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<Principal, StsError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Err(StsError::sender(
-            403,
-            "MissingAuthenticationToken",
-            "Request is missing Authentication Token",
-        ));
-    };
-    let amz_date = headers.get("x-amz-date").and_then(|v| v.to_str().ok());
-    let auth = parse_authorization(value.to_str().unwrap_or_default(), amz_date.is_some())?;
-    let token = headers
-        .get("x-amz-security-token")
-        .and_then(|v| v.to_str().ok());
-    let (principal, secret) = svc.caller(auth.access_key_id, token).map_err(|p| match p {
-        CredentialProblem::Unknown => StsError::invalid_token(),
-        CredentialProblem::Expired => StsError::expired_token(),
-    })?;
-    if auth.service != "sts" {
-        return Err(StsError::signature_mismatch(
-            "Credential should be scoped to correct service: 'sts'. ",
-        ));
-    }
-    let expected = signature(
-        &secret,
-        &auth,
-        amz_date.unwrap_or_default(),
-        &canonical_request(uri, headers, body, auth.signed_headers),
-    );
-    if expected.as_bytes() != auth.signature.as_bytes() {
-        return Err(StsError::signature_mismatch(
-            "The request signature we calculated does not match the signature you provided. \
-             Check your AWS Secret Access Key and signing method. Consult the service \
-             documentation for details.",
-        ));
-    }
-    Ok(principal)
-}
-
-fn parse_authorization(value: &str, has_date: bool) -> Result<Authorization<'_>, StsError> {
-    let (algorithm, rest) = value.split_once(' ').unwrap_or((value, ""));
-    let field = |name: &str| {
-        (algorithm == "AWS4-HMAC-SHA256")
-            .then(|| {
-                rest.split(',')
-                    .filter_map(|part| part.trim().split_once('='))
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| v)
-            })
-            .flatten()
-    };
-    let (credential, signed_headers, signature) = (
-        field("Credential"),
-        field("SignedHeaders"),
-        field("Signature"),
-    );
-    let mut missing = String::new();
-    for (name, present) in [
-        ("Credential", credential.is_some()),
-        ("Signature", signature.is_some()),
-        ("SignedHeaders", signed_headers.is_some()),
-    ] {
-        if !present {
-            let _ = write!(
-                missing,
-                "Authorization header requires '{name}' parameter. "
-            );
-        }
-    }
-    if !has_date {
-        missing.push_str(
-            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
-        );
-    }
-    let (Some(credential), Some(signed_headers), Some(signature), true) =
-        (credential, signed_headers, signature, missing.is_empty())
-    else {
-        return Err(StsError::sender(
-            400,
-            "IncompleteSignature",
-            missing.trim_end(),
-        ));
-    };
-    let Some((access_key_id, scope)) = credential.split_once('/') else {
-        return Err(StsError::sender(
-            400,
-            "IncompleteSignature",
-            "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term,",
-        ));
-    };
-    let parts: Vec<&str> = scope.split('/').collect();
-    let [date, region, service, terminator] = parts[..] else {
-        return Err(StsError::sender(
-            400,
-            "IncompleteSignature",
-            "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term,",
-        ));
-    };
-    if terminator != "aws4_request" {
-        return Err(StsError::signature_mismatch(format!(
-            "Credential should be scoped with a valid terminator: 'aws4_request', not '{terminator}'. "
-        )));
-    }
-    Ok(Authorization {
-        access_key_id,
-        scope,
-        date,
-        region,
-        service,
-        signed_headers,
-        signature,
-    })
-}
-
-/// The canonical request of SigV4 (the variant of every service but S3: the path encoded
-/// once more).
-fn canonical_request(uri: &Uri, headers: &HeaderMap, body: &[u8], signed_headers: &str) -> String {
-    let path = match uri.path() {
-        "" => "/".to_owned(),
-        p => encode(p, true),
-    };
-    let mut query: Vec<(String, String)> = uri
-        .query()
-        .unwrap_or_default()
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (encode(&decode(k), false), encode(&decode(v), false))
-        })
-        .collect();
-    query.sort();
-    let query = query
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&");
-    let mut canonical_headers = String::new();
-    for name in signed_headers.split(';') {
-        let values: Vec<String> = headers
-            .get_all(name)
-            .iter()
-            .map(|v| {
-                String::from_utf8_lossy(v.as_bytes())
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .collect();
-        let _ = writeln!(canonical_headers, "{name}:{}", values.join(","));
-    }
-    let payload = headers
-        .get("x-amz-content-sha256")
-        .and_then(|v| v.to_str().ok())
-        .map_or_else(|| hex(&Sha256::digest(body)), str::to_owned);
-    format!("POST\n{path}\n{query}\n{canonical_headers}\n{signed_headers}\n{payload}")
-}
-
-/// The signature `secret` gives `canonical` under `auth`'s scope.
-fn signature(secret: &str, auth: &Authorization<'_>, amz_date: &str, canonical: &str) -> String {
-    let string_to_sign = format!(
-        "AWS4-HMAC-SHA256\n{amz_date}\n{}\n{}",
-        auth.scope,
-        hex(&Sha256::digest(canonical.as_bytes()))
-    );
-    let key = [auth.date, auth.region, auth.service, "aws4_request"]
-        .iter()
-        .fold(format!("AWS4{secret}").into_bytes(), |key, part| {
-            hmac(&key, part.as_bytes())
-        });
-    hex(&hmac(&key, string_to_sign.as_bytes()))
-}
-
-fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
-    // HMAC takes keys of any length; `new_from_slice` cannot fail for it.
-    match Hmac::<Sha256>::new_from_slice(key) {
-        Ok(mut mac) => {
-            mac.update(data);
-            mac.finalize().into_bytes().to_vec()
-        }
-        Err(_) => Vec::new(),
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
-/// Percent-encodes all but RFC 3986's unreserved characters (and `/` in a path).
-fn encode(s: &str, path: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) || (path && b == b'/') {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
-}
-
-fn decode(s: &str) -> String {
-    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
+) -> Result<Caller, StsError> {
+    sigv4::verify_header(svc, "POST", uri, headers, body, "sts")
+        .map(|signed| signed.caller)
+        .map_err(sig_error)
 }
 
 // ---- replies ----
@@ -741,21 +592,5 @@ mod tests {
             2048,
         );
         assert!(p.is_empty(), "length counts characters, not bytes");
-    }
-
-    /// The derived signing key of AWS's SigV4 documentation.
-    #[test]
-    fn signing_key_and_hex() {
-        // From AWS's documentation of the derived signing key.
-        let key = ["20120215", "us-east-1", "iam", "aws4_request"]
-            .iter()
-            .fold(
-                b"AWS4wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".to_vec(),
-                |key, part| hmac(&key, part.as_bytes()),
-            );
-        assert_eq!(
-            hex(&key),
-            "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d"
-        );
     }
 }
