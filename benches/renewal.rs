@@ -83,6 +83,7 @@ async fn measure(rate: f64) -> Row {
             region: None,
             credential_process: false,
             assume_role: None,
+            ecr_regions: Vec::new(),
         })
         .collect();
     let dir = tempfile::tempdir().expect("tempdir");

@@ -40,6 +40,8 @@ impl Env {
             .with("XDG_STATE_HOME", path(".local/state"))
             .with("AWS_SHARED_CREDENTIALS_FILE", path(".aws/credentials"))
             .with("AWS_CONFIG_FILE", path(".aws/config"))
+            .with("KUBECONFIG", path(".kube/config"))
+            .with("DOCKER_CONFIG", path(".docker"))
     }
 
     /// This environment with every AWS endpoint the product uses at `url` (an emulator).
@@ -48,6 +50,8 @@ impl Env {
             .with("AWS_ENDPOINT_URL_SSO_OIDC", url)
             .with("AWS_ENDPOINT_URL_SIGNIN", url)
             .with("AWS_ENDPOINT_URL_STS", url)
+            .with("AWS_ENDPOINT_URL_EKS", url)
+            .with("AWS_ENDPOINT_URL_ECR", url)
     }
 
     /// The value of `key`.

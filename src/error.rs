@@ -344,6 +344,171 @@ pub enum Error {
         refused: &'static str,
     },
 
+    // ---- EKS tokens (eks token) ----
+    /// A cluster name that EKS would not have given.
+    #[error("{name:?} is not an EKS cluster name: EKS names hold letters, digits, - and _ (at most 100, starting with a letter or digit)")]
+    InvalidClusterName {
+        /// What the caller gave (shown escaped).
+        name: String,
+    },
+
+    /// The EKS token could not be signed (nothing was printed).
+    #[error("the EKS token could not be signed: {reason}")]
+    EksTokenNotSigned {
+        /// Why, as the signer says it (never a credential).
+        reason: String,
+    },
+
+    // ---- kubeconfig and EKS clusters ----
+    /// A kubeconfig that is not YAML, or not shaped as a kubeconfig is: left as it is.
+    #[error("{path} {problem}, so it was not changed")]
+    KubeconfigUnreadable {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong, with its line.
+        problem: String,
+    },
+
+    /// A kubeconfig whose text cannot be changed here without touching more than this
+    /// project's entries: left as it is.
+    #[error("aws-sso-tray cannot change {path} safely near line {line} ({reason}), so it was not changed")]
+    KubeconfigUnsafeEdit {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The line near which.
+        line: usize,
+        /// What is unusual there.
+        reason: String,
+    },
+
+    /// A context of that name is the person's: its user is not one this project wrote.
+    #[error("{path} line {line} already has a context {name:?} that aws-sso-tray did not write (nothing was changed)")]
+    KubeContextTaken {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The context's name.
+        name: String,
+        /// Its line.
+        line: usize,
+    },
+
+    /// An empty name for a kubeconfig context.
+    #[error("a kubeconfig context needs a name, and the one given is empty")]
+    EmptyContextName,
+
+    /// The favourite's role sees no cluster of that name in the region.
+    #[error("favourite '{profile}' sees no EKS cluster '{cluster}' in {region}")]
+    EksClusterNotFound {
+        /// The favourite.
+        profile: String,
+        /// The cluster's name.
+        cluster: String,
+        /// The region asked.
+        region: String,
+    },
+
+    /// The cluster has no endpoint or certificate authority yet.
+    #[error("EKS cluster '{cluster}' in {region} is not ready for kubectl (status {status})")]
+    EksClusterNotReady {
+        /// The cluster's name.
+        cluster: String,
+        /// Its region.
+        region: String,
+        /// Its status, as EKS says it.
+        status: String,
+    },
+
+    /// EKS refused the favourite's role.
+    #[error("favourite '{profile}' may not call EKS {operation} in {region} (access denied)")]
+    EksAccessDenied {
+        /// The favourite.
+        profile: String,
+        /// The operation, such as `ListClusters`.
+        operation: &'static str,
+        /// The region.
+        region: String,
+    },
+
+    /// An EKS call failed otherwise.
+    #[error("EKS {operation} in {region} failed: {detail}")]
+    Eks {
+        /// The operation.
+        operation: &'static str,
+        /// The region.
+        region: String,
+        /// What went wrong (no secret).
+        detail: String,
+    },
+
+    /// The kubeconfig's user would run `aws-sso-auth`, which is not known here.
+    #[error("kubectl would run the aws-sso-auth program for these entries, and it is not installed beside this one")]
+    KubeconfigNoCli,
+
+    // ---- ECR and docker ----
+    /// ECR refused a favourite's role a registry password.
+    #[error("{who} cannot get a password for the ECR registry {registry}: AWS denied it ecr:GetAuthorizationToken")]
+    EcrAccessDenied {
+        /// The favourite, and whose credentials it holds.
+        who: String,
+        /// The registry's host.
+        registry: String,
+    },
+
+    /// No favourite holds credentials of an ECR registry's account.
+    #[error("no favourite holds credentials of account {account_id}, whose ECR registry {registry} docker asked for")]
+    EcrNoFavourite {
+        /// The registry's host.
+        registry: String,
+        /// Its account.
+        account_id: String,
+    },
+
+    /// Several favourites hold credentials of an ECR registry's account, and none is
+    /// chosen as docker's login to it.
+    #[error("{} favourites hold credentials of account {account_id} and none is chosen as docker's login to its ECR registry {registry}: {}", favourites.len(), list_some(favourites))]
+    EcrNoChoice {
+        /// The registry's host.
+        registry: String,
+        /// Its account.
+        account_id: String,
+        /// Those favourites' profile names.
+        favourites: Vec<String>,
+    },
+
+    /// Docker's config file is not one this program can change.
+    #[error(
+        "{path} is not a docker config file this program can change: {detail}; it is left as it is"
+    )]
+    DockerConfig {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        detail: String,
+    },
+
+    /// Docker's config file names another credential helper for the registry.
+    #[error("{path} has docker ask the credential helper '{helper}' for {registry}; it is left as it is")]
+    DockerHelperTaken {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The registry's host.
+        registry: String,
+        /// The other helper's name.
+        helper: String,
+    },
+
+    /// Something other than a link to this program stands where the docker credential
+    /// helper would go.
+    #[error(
+        "{path} is already there and is not a link to this program ({detail}); it is left as it is"
+    )]
+    HelperPathTaken {
+        /// Where the link would go.
+        path: std::path::PathBuf,
+        /// What is there.
+        detail: String,
+    },
+
     /// The file is marked read-only.
     #[error("{path} is read-only (nothing was changed)")]
     ReadOnlyFile {
@@ -579,6 +744,28 @@ impl Error {
                 "use another format, one that quotes any value (such as powershell or json)".into()
             }
             Self::ConsoleLinkTaken => "open the console again; only programs that run as this user could read the page that led to the link".into(),
+            // ---- EKS tokens: advice ----
+            Self::InvalidClusterName { .. } => {
+                "give the cluster's name as EKS shows it (aws-sso-auth eks clusters --profile NAME lists them)".into()
+            }
+            // ---- kubeconfig and EKS clusters: advice ----
+            Self::KubeconfigUnreadable { .. } => {
+                "fix it (or point KUBECONFIG at another file) and try again".into()
+            }
+            Self::KubeconfigUnsafeEdit { .. } => {
+                "add the entries by hand, or point KUBECONFIG at another file".into()
+            }
+            Self::KubeContextTaken { .. } => "choose another name for the context".into(),
+            Self::EksAccessDenied { .. } => "ask for eks:ListClusters and eks:DescribeCluster on the favourite's role, or use another favourite".into(),
+            Self::EksClusterNotReady { .. } => "wait until it is ACTIVE and try again".into(),
+            Self::Eks { .. } => "try again; if it persists, check the network connection and any proxy or endpoint override".into(),
+            // ---- ECR and docker: advice ----
+            Self::EcrAccessDenied { .. } => "allow the role ecr:GetAuthorizationToken, or choose another favourite as docker's login to that registry".into(),
+            Self::EcrNoFavourite { .. } => "add a favourite of a role in that account, or of a role assumed in it".into(),
+            Self::EcrNoChoice { .. } => "choose one of them as docker's login to that registry".into(),
+            Self::DockerConfig { .. } => "fix the file, or point DOCKER_CONFIG at another directory".into(),
+            Self::DockerHelperTaken { .. } => "remove that registry from credHelpers to have this program answer for it".into(),
+            Self::HelperPathTaken { .. } => "remove it, or choose another directory".into(),
             _ => return None,
         })
     }

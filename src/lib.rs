@@ -31,6 +31,8 @@ pub mod clock;
 pub mod console;
 pub mod credentials;
 pub mod display;
+pub mod ecr;
+pub mod eks;
 pub mod env;
 pub mod error;
 pub mod instance;

@@ -29,6 +29,10 @@ const WIRE_CRATES: &[&str] = &[
     "aws_sdk_sso",
     "aws_sdk_ssooidc",
     "aws_sdk_sts",
+    "aws_sdk_eks",
+    "aws_sdk_ecr",
+    // It logs what it signs at TRACE, a presigned URL's session token included.
+    "aws_sigv4",
     "hyper",
     "hyper_util",
     "h2",

@@ -94,6 +94,11 @@ impl Paths {
         self.cache.join("credentials")
     }
 
+    /// The private cache of EKS tokens (`eks token`), reused until they are near expiry.
+    pub fn eks_tokens_cache_dir(&self) -> PathBuf {
+        self.cache.join("eks-tokens")
+    }
+
     /// The log file of the program called `name`.
     pub fn log_file(&self, name: &str) -> PathBuf {
         self.state.join(format!("{name}.log"))

@@ -22,15 +22,21 @@ pub struct Endpoints {
     pub signin: Option<String>,
     /// STS, for roles assumed from an SSO role (`AWS_ENDPOINT_URL_STS`).
     pub sts: Option<String>,
+    /// EKS, for the clusters a kubeconfig names (`AWS_ENDPOINT_URL_EKS`).
+    pub eks: Option<String>,
+    /// ECR, for docker's registry passwords (`AWS_ENDPOINT_URL_ECR`).
+    pub ecr: Option<String>,
 }
 
 /// The variables that point this product at other endpoints than AWS's own.
-pub const ENDPOINT_VARIABLES: [&str; 5] = [
+pub const ENDPOINT_VARIABLES: [&str; 7] = [
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_SSO_OIDC",
     "AWS_ENDPOINT_URL_SSO",
     "AWS_ENDPOINT_URL_SIGNIN",
     "AWS_ENDPOINT_URL_STS",
+    "AWS_ENDPOINT_URL_EKS",
+    "AWS_ENDPOINT_URL_ECR",
 ];
 
 /// An endpoint override in effect: the variable, and its (checked) value.
@@ -65,7 +71,9 @@ impl Endpoints {
             oidc: Some(url.clone()),
             portal: Some(url.clone()),
             signin: None,
-            sts: Some(url),
+            sts: Some(url.clone()),
+            eks: Some(url.clone()),
+            ecr: Some(url),
         }
     }
 
@@ -83,7 +91,9 @@ impl Endpoints {
             oidc: read("AWS_ENDPOINT_URL_SSO_OIDC")?.or_else(|| global.clone()),
             portal: read("AWS_ENDPOINT_URL_SSO")?.or(global.clone()),
             signin: read("AWS_ENDPOINT_URL_SIGNIN")?,
-            sts: read("AWS_ENDPOINT_URL_STS")?.or(global),
+            sts: read("AWS_ENDPOINT_URL_STS")?.or(global.clone()),
+            eks: read("AWS_ENDPOINT_URL_EKS")?.or(global.clone()),
+            ecr: read("AWS_ENDPOINT_URL_ECR")?.or(global),
         })
     }
 
@@ -230,6 +240,46 @@ pub fn sts_client(
 ) -> aws_sdk_sts::Client {
     let retry = RetryConfig::standard().with_max_attempts(3);
     client!(aws_sdk_sts, base, region, endpoint, retry)
+}
+
+/// The EKS client of a role, in `region`: `credentials` sign every call. The SDK's
+/// standard retries cover throttling and 5xx.
+pub fn eks_client(
+    credentials: &crate::portal::RoleCredentials,
+    region: &str,
+    endpoint: Option<&str>,
+) -> aws_sdk_eks::Client {
+    let retry = RetryConfig::standard().with_max_attempts(3);
+    let base = role_config(credentials);
+    client!(aws_sdk_eks, Some(&base), region, endpoint, retry)
+}
+
+/// The ECR client of a role, in `region`: `credentials` sign every call. The SDK's
+/// standard retries cover throttling and 5xx.
+pub fn ecr_client(
+    credentials: &crate::portal::RoleCredentials,
+    region: &str,
+    endpoint: Option<&str>,
+) -> aws_sdk_ecr::Client {
+    let retry = RetryConfig::standard().with_max_attempts(3);
+    let base = role_config(credentials);
+    client!(aws_sdk_ecr, Some(&base), region, endpoint, retry)
+}
+
+/// The SDK's shared configuration with a role's credentials, and nothing read from the
+/// environment or the AWS files: the favourite names the role, not the person's profile.
+fn role_config(credentials: &crate::portal::RoleCredentials) -> SdkConfig {
+    let creds = aws_credential_types::Credentials::new(
+        credentials.access_key_id.clone(),
+        credentials.secret_access_key.expose().to_owned(),
+        Some(credentials.session_token.expose().to_owned()),
+        Some(credentials.expiration),
+        "aws-sso-tray",
+    );
+    SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(creds))
+        .build()
 }
 
 /// What an SDK call's failure means for us.

@@ -92,9 +92,22 @@ pub struct Favourite {
     pub credential_process: bool,
     /// A role assumed with the SSO role's credentials: the profile holds that role's.
     pub assume_role: Option<AssumeRole>,
+    /// The regions whose Amazon ECR registry of [`Self::credentials_account`] docker logs
+    /// in to as this favourite (valid region names, each once). At most one favourite
+    /// holds an account's region: see [`Settings::choose_ecr_region`].
+    pub ecr_regions: Vec<String>,
 }
 
 impl Favourite {
+    /// The account whose credentials it ends with: the assumed role's, else the SSO
+    /// role's.
+    pub fn credentials_account(&self) -> &str {
+        match &self.assume_role {
+            Some(a) => a.account_id(),
+            None => &self.account_id,
+        }
+    }
+
     /// Where its credentials come from.
     pub fn source(&self) -> Source {
         Source {
@@ -156,6 +169,7 @@ impl Favourite {
             region: region.map(validate_region).transpose()?,
             credential_process: false,
             assume_role: None,
+            ecr_regions: Vec::new(),
         })
     }
 }
@@ -177,6 +191,8 @@ struct FavouriteEntry {
     credential_process: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     assume_role: Option<AssumeRole>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    ecr_regions: Vec<String>,
 }
 
 impl Serialize for Favourite {
@@ -191,6 +207,7 @@ impl Serialize for Favourite {
             region: self.region.clone(),
             credential_process: self.credential_process,
             assume_role: self.assume_role.clone(),
+            ecr_regions: self.ecr_regions.clone(),
         }
         .serialize(s)
     }
@@ -210,6 +227,12 @@ impl TryFrom<FavouriteEntry> for Favourite {
         f.account_name = e.account_name;
         f.credential_process = e.credential_process;
         f.assume_role = e.assume_role;
+        for r in &e.ecr_regions {
+            let r = validate_region(r)?;
+            if !f.ecr_regions.contains(&r) {
+                f.ecr_regions.push(r);
+            }
+        }
         Ok(f)
     }
 }
@@ -822,7 +845,15 @@ impl Settings {
             .position(favourite.profile.as_str())
             .and_then(|i| self.favourites.get_mut(i))
         {
-            Some(f) if f.same_target(&favourite) => *f = favourite,
+            Some(f) if f.same_target(&favourite) => {
+                // The same favourite again (re-added, imported): docker's logins stay
+                // with it unless the new one names its own.
+                let mut favourite = favourite;
+                if favourite.ecr_regions.is_empty() {
+                    favourite.ecr_regions = std::mem::take(&mut f.ecr_regions);
+                }
+                *f = favourite
+            }
             Some(f) => {
                 return Err(Error::FavouriteNameTaken {
                     profile: favourite.profile.to_string(),
@@ -918,6 +949,57 @@ impl Settings {
             .filter(move |f| &f.instance == instance)
     }
 
+    /// Makes the favourite named `profile` the one docker logs in as to the ECR registry
+    /// of its [`Favourite::credentials_account`] in `region`, taking that region from any
+    /// other favourite of the account. Returns the profile names it was taken from.
+    pub fn choose_ecr_region(&mut self, profile: &str, region: &str) -> Result<Vec<String>> {
+        let region = validate_region(region)?;
+        let account = self
+            .favourite(profile)
+            .ok_or_else(|| Error::NoSuchFavourite {
+                profile: profile.to_owned(),
+            })?
+            .credentials_account()
+            .to_owned();
+        let mut taken = Vec::new();
+        for f in &mut self.favourites {
+            if f.credentials_account() != account {
+                continue;
+            }
+            if f.profile.as_str() == profile {
+                if !f.ecr_regions.contains(&region) {
+                    f.ecr_regions.push(region.clone());
+                }
+            } else if f.ecr_regions.contains(&region) {
+                f.ecr_regions.retain(|r| r != &region);
+                taken.push(f.profile.to_string());
+            }
+        }
+        Ok(taken)
+    }
+
+    /// Who docker logs in as to the ECR registry of `account_id` in `region`: the
+    /// favourite chosen for it, else the only favourite of that account.
+    pub fn ecr_favourite(&self, account_id: &str, region: &str) -> EcrFavourite<'_> {
+        let of_account: Vec<&Favourite> = self
+            .favourites
+            .iter()
+            .filter(|f| f.credentials_account() == account_id)
+            .collect();
+        let chosen: Vec<&Favourite> = of_account
+            .iter()
+            .copied()
+            .filter(|f| f.ecr_regions.iter().any(|r| r == region))
+            .collect();
+        match (chosen.as_slice(), of_account.as_slice()) {
+            ([one], _) => EcrFavourite::Chosen(one),
+            ([], []) => EcrFavourite::None,
+            ([], [one]) => EcrFavourite::Only(one),
+            ([], several) => EcrFavourite::Several(several.to_vec()),
+            (several, _) => EcrFavourite::Several(several.to_vec()),
+        }
+    }
+
     /// The instances whose sessions are in use: the default one, and every one with a
     /// favourite, in that order.
     pub fn instances_in_use(&self) -> Vec<Instance> {
@@ -970,8 +1052,16 @@ impl Settings {
             merged.remember(&i.instance, i.label);
         }
         let mut index = ProfileIndex::of(&merged.favourites);
+        let mut ecr = Vec::new();
         for f in other.favourites {
+            for r in &f.ecr_regions {
+                ecr.push((f.profile.to_string(), r.clone()));
+            }
             merged.add_favourite_indexed(&mut index, f)?;
+        }
+        // An imported favourite's docker logins are taken from any other of ours.
+        for (profile, region) in ecr {
+            merged.choose_ecr_region(&profile, &region)?;
         }
         merged.preferences = other.preferences;
         if merged.default_instance.is_none() {
@@ -1039,6 +1129,20 @@ impl Settings {
             }),
         }
     }
+}
+
+/// Who docker logs in as to one ECR registry ([`Settings::ecr_favourite`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EcrFavourite<'a> {
+    /// The favourite chosen for the registry.
+    Chosen(&'a Favourite),
+    /// None is chosen, and this is the only favourite of the registry's account.
+    Only(&'a Favourite),
+    /// No favourite's credentials are of the registry's account.
+    None,
+    /// Several favourites of the account, none chosen (or, in a file changed by hand,
+    /// several chosen): these.
+    Several(Vec<&'a Favourite>),
 }
 
 /// Where each favourite of a list stands, by profile name (the first of a name, as
@@ -1477,5 +1581,96 @@ mod tests {
             let e = s.preferences.set(name, value).unwrap_err();
             assert!(matches!(e, Error::InvalidPreference { .. }), "{e}");
         }
+    }
+
+    #[test]
+    fn docker_logins_are_one_favourite_per_account_and_region_and_old_files_read() {
+        let chained = |profile: &str| {
+            let mut f = favourite(profile, "111111111111");
+            f.assume_role = Some(
+                AssumeRole::new(crate::source::AssumeRoleEntry {
+                    role_arn: "arn:aws:iam::222222222222:role/Deploy".into(),
+                    ..Default::default()
+                })
+                .unwrap(),
+            );
+            f
+        };
+        let mut s = Settings::default();
+        for f in [
+            favourite("a", "222222222222"),
+            favourite("b", "222222222222"),
+            favourite("c", "333333333333"),
+            chained("d"),
+        ] {
+            s.add_favourite(f).unwrap();
+        }
+        assert_eq!(
+            s.favourite("d").unwrap().credentials_account(),
+            "222222222222"
+        );
+        assert_eq!(
+            s.ecr_favourite("444444444444", "eu-west-1"),
+            EcrFavourite::None
+        );
+        assert!(matches!(
+            s.ecr_favourite("333333333333", "eu-west-1"),
+            EcrFavourite::Only(f) if f.profile.as_str() == "c"
+        ));
+        let several = |s: &Settings| -> Vec<String> {
+            match s.ecr_favourite("222222222222", "eu-west-1") {
+                EcrFavourite::Several(list) => list.iter().map(|f| f.profile.to_string()).collect(),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(several(&s), ["a", "b", "d"]);
+        // Chosen: the favourite that assumes a role in the account counts as one of it.
+        assert!(s.choose_ecr_region("d", "eu-west-1").unwrap().is_empty());
+        assert!(matches!(
+            s.ecr_favourite("222222222222", "eu-west-1"),
+            EcrFavourite::Chosen(f) if f.profile.as_str() == "d"
+        ));
+        assert_eq!(s.choose_ecr_region("a", "eu-west-1").unwrap(), ["d"]);
+        assert!(s.choose_ecr_region("a", "eu-west-1").unwrap().is_empty());
+        assert_eq!(s.favourite("a").unwrap().ecr_regions, ["eu-west-1"]);
+        assert!(s.favourite("d").unwrap().ecr_regions.is_empty());
+        assert!(matches!(
+            s.ecr_favourite("222222222222", "us-east-1"),
+            EcrFavourite::Several(_)
+        ));
+        assert!(matches!(
+            s.choose_ecr_region("a", "nowhere"),
+            Err(Error::InvalidRegion { .. })
+        ));
+        assert!(matches!(
+            s.choose_ecr_region("zz", "eu-west-1"),
+            Err(Error::NoSuchFavourite { .. })
+        ));
+
+        // In the file only when chosen; read back; an older file has none.
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(
+            json["favourites"][0]["ecrRegions"],
+            serde_json::json!(["eu-west-1"])
+        );
+        assert!(json["favourites"][1].get("ecrRegions").is_none());
+        let back: Settings = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back, s);
+        let mut bad = json;
+        bad["favourites"][0]["ecrRegions"] = serde_json::json!(["not a region"]);
+        let skipped: Settings = serde_json::from_value(bad).unwrap();
+        assert_eq!(skipped.favourites.len(), 3);
+        assert_eq!(skipped.skipped.len(), 1);
+
+        // The same favourite added again keeps its logins; an import's choice wins.
+        s.add_favourite(favourite("a", "222222222222")).unwrap();
+        assert_eq!(s.favourite("a").unwrap().ecr_regions, ["eu-west-1"]);
+        let mut other = Settings::default();
+        let mut b = favourite("b", "222222222222");
+        b.ecr_regions = vec!["eu-west-1".into()];
+        other.add_favourite(b).unwrap();
+        s.import(other, Path::new("export.json")).unwrap();
+        assert!(s.favourite("a").unwrap().ecr_regions.is_empty());
+        assert_eq!(s.favourite("b").unwrap().ecr_regions, ["eu-west-1"]);
     }
 }

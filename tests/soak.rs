@@ -692,6 +692,7 @@ async fn soak(params: Params) -> Result<Report, String> {
             region: (i % 5 == 0).then(|| "eu-west-1".to_owned()),
             credential_process: false,
             assume_role: None,
+            ecr_regions: Vec::new(),
         })
         .collect();
     if favourites.len() != FAVOURITES {

@@ -158,6 +158,12 @@ pub enum Command {
     /// Run a command with credentials served from memory (nothing on disk), renewed while
     /// it runs: by AWS SSO Tray when it runs, else by this process.
     Exec(ExecArgs),
+    /// Amazon EKS: tokens for kubectl, and clusters in your kubeconfig.
+    #[command(subcommand)]
+    Eks(EksCommand),
+    /// Amazon ECR: docker logins from your favourites, through a credential helper.
+    #[command(subcommand)]
+    Ecr(EcrCommand),
     /// Export or import the settings (instances, favourites, preferences; no secrets).
     #[command(subcommand)]
     Settings(SettingsCommand),
@@ -419,4 +425,97 @@ pub enum Format {
     WindowsCmd,
     Fish,
     Json,
+}
+
+/// `aws-sso-auth eks …`
+#[derive(Debug, Subcommand)]
+pub enum EksCommand {
+    /// Print the token kubectl asks its exec plugin for (an `ExecCredential`), signed
+    /// here with the role's credentials.
+    Token(EksTokenArgs),
+    /// Add a cluster, a user and a context to your kubeconfig whose user runs
+    /// `aws-sso-auth eks token`.
+    Kubeconfig(KubeconfigArgs),
+    /// List the clusters a favourite's role sees in its region.
+    Clusters(EksClustersArgs),
+}
+
+/// `aws-sso-auth eks token …`
+#[derive(Debug, Args)]
+pub struct EksTokenArgs {
+    /// The cluster's name.
+    #[arg(long)]
+    pub cluster: String,
+    #[command(flatten)]
+    pub whose: RoleArgs,
+    /// The cluster's region (default: the favourite's, else the instance's).
+    #[arg(long)]
+    pub region: Option<String>,
+    #[command(flatten)]
+    pub instance: InstanceArgs,
+}
+
+/// `aws-sso-auth eks kubeconfig …`
+#[derive(Debug, Args)]
+pub struct KubeconfigArgs {
+    /// The cluster's name.
+    #[arg(long, required_unless_present = "remove")]
+    pub cluster: Option<String>,
+    /// The favourite whose role reaches the cluster.
+    #[arg(long)]
+    pub profile: String,
+    /// The cluster's region (default: the favourite's, else the instance's).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// The context's name (default: PROFILE@CLUSTER).
+    #[arg(long, conflicts_with = "remove")]
+    pub alias: Option<String>,
+    /// Remove this favourite's entries (for the cluster, if one is named) instead of
+    /// adding them: from the file alone, also for a favourite that no longer exists.
+    #[arg(long)]
+    pub remove: bool,
+}
+
+/// `aws-sso-auth eks clusters …`
+#[derive(Debug, Args)]
+pub struct EksClustersArgs {
+    /// The favourite whose role lists them.
+    #[arg(long)]
+    pub profile: String,
+    /// The region (default: the favourite's, else the instance's).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Print JSON instead of a list.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `aws-sso-auth ecr …`
+#[derive(Debug, Subcommand)]
+pub enum EcrCommand {
+    /// Let docker log in to this favourite's account's registry through
+    /// `docker-credential-aws-sso`: names the registry in `credHelpers` of
+    /// `~/.docker/config.json`, and makes the favourite the one docker uses there.
+    Login(EcrLoginArgs),
+    /// Put `docker-credential-aws-sso` beside this program (for installs from source).
+    InstallHelper(InstallHelperArgs),
+}
+
+/// `aws-sso-auth ecr login …`
+#[derive(Debug, Args)]
+pub struct EcrLoginArgs {
+    /// The favourite docker logs in as.
+    #[arg(long)]
+    pub profile: String,
+    /// The registry's region (default: the favourite's, else the instance's).
+    #[arg(long)]
+    pub region: Option<String>,
+}
+
+/// `aws-sso-auth ecr install-helper …`
+#[derive(Debug, Args)]
+pub struct InstallHelperArgs {
+    /// The directory to put it in (default: this program's own, else ~/.local/bin).
+    #[arg(long)]
+    pub dir: Option<std::path::PathBuf>,
 }

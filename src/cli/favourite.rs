@@ -72,6 +72,7 @@ pub async fn run(command: FavouriteCommand) -> Result<(), Error> {
             } else {
                 eprintln!("Removed favourite '{name}'.");
             }
+            kubectl_entries(&world, &name).await;
             Ok(())
         }
         FavouriteCommand::List { json } => {
@@ -81,6 +82,53 @@ pub async fn run(command: FavouriteCommand) -> Result<(), Error> {
             output::favourites(&world.settings().favourites, json);
             Ok(())
         }
+    }
+}
+
+/// After a favourite is removed, its kubectl entries (which now fail) go too if the
+/// person says so on a terminal; otherwise they stay, and the command that removes them is
+/// printed.
+async fn kubectl_entries(
+    world: &aws_sso_device_auth_provider::workspace::Workspace,
+    profile: &str,
+) {
+    use std::io::IsTerminal;
+    let found = match world.kubeconfig_entries(profile).await {
+        Ok(found) if !found.entries.is_empty() => found,
+        Ok(_) => return,
+        Err(e) => return super::warn("its kubectl entries were not looked for", &e),
+    };
+    let what = super::kubeconfig::describe(&found);
+    let file = found.path.display();
+    let shown = aws_sso_device_auth_provider::display::text(profile);
+    let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if terminal
+        && yes(&format!(
+            "{file} holds {what} of '{shown}' for kubectl. Remove them too? [y/N] "
+        ))
+    {
+        let removal = aws_sso_device_auth_provider::eks::kubeconfig::Removal::favourite(profile);
+        match world.remove_from_kubeconfig(removal).await {
+            Ok(removed) => super::kubeconfig::say_removed(profile, &removed),
+            Err(e) => super::warn("its kubectl entries were not removed", &e),
+        }
+        return;
+    }
+    eprintln!(
+        "{file} still holds {what} of '{shown}' for kubectl, which no longer work; remove them with: {}",
+        super::kubeconfig::removal_command(profile)
+    );
+}
+
+/// Asks `question` on the terminal; true for "y" or "yes".
+fn yes(question: &str) -> bool {
+    use std::io::Write;
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    match std::io::stdin().read_line(&mut answer) {
+        Ok(n) if n > 0 => matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"),
+        _ => false,
     }
 }
 

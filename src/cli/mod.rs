@@ -5,8 +5,12 @@
 mod args;
 mod console;
 mod daemon;
+pub(crate) mod ecr;
+mod eks;
+mod eks_token;
 mod exec;
 mod favourite;
+mod kubeconfig;
 mod login;
 mod output;
 mod populate;
@@ -189,6 +193,12 @@ fn hint(e: &Error) -> Option<String> {
         Error::ConsoleNotOpened { .. } | Error::NoBrowser { .. } => {
             "or print the address with --print".into()
         }
+        Error::EksClusterNotFound {
+            profile, region, ..
+        } => format!(
+            "list them with: aws-sso-auth eks clusters --profile {profile} --region {region}"
+        ),
+        Error::KubeContextTaken { .. } => "choose another name with --alias".into(),
         _ => return e.advice(),
     })
 }
@@ -230,6 +240,16 @@ fn wants(command: &Command) -> Wants {
             account: account.clone(),
             role: role.clone(),
         },
+        Command::Eks(args::EksCommand::Token(args)) => {
+            match (&args.whose.profile, &args.whose.account, &args.whose.role) {
+                (Some(profile), _, _) => Wants::Profile(profile.clone()),
+                (None, Some(account), Some(role)) => Wants::Role {
+                    account: account.clone(),
+                    role: role.clone(),
+                },
+                _ => Wants::Unsaid,
+            }
+        }
         Command::Exec(args) => match (&args.whose.profile, &args.whose.account, &args.whose.role) {
             (Some(profile), _, _) => Wants::Profile(profile.clone()),
             (None, Some(account), Some(role)) => Wants::Role {
@@ -367,5 +387,7 @@ async fn run(command: Command) -> Result<(), Error> {
         Command::Console(args) => console::console(args).await,
         // Run by `main`, which gives the command's own exit status.
         Command::Exec(_) => Ok(()),
+        Command::Eks(command) => eks::eks(command).await,
+        Command::Ecr(command) => ecr::ecr(command).await,
     }
 }

@@ -411,6 +411,10 @@ impl Workspace {
             Some(assume) => assume.map(AssumeRole::new).transpose()?,
             None => current.assume_role.clone(),
         };
+        // Docker's logins are to the registries of the account its credentials are of.
+        if f.credentials_account() == current.credentials_account() {
+            f.ecr_regions = current.ecr_regions.clone();
+        }
         let moved = f.account_id != current.account_id;
         if (&f.instance, &f.account_id, &f.role_name)
             != (&current.instance, &current.account_id, &current.role_name)

@@ -24,8 +24,11 @@
 
 mod accounts;
 mod asks;
+mod ecr;
+mod eks;
 mod favourites;
 mod fresh;
+mod kubeconfig;
 mod populate;
 mod serving;
 mod sessions;
@@ -35,6 +38,7 @@ mod status;
 pub mod words;
 
 pub use accounts::{AccountRef, Accounts};
+pub use ecr::{DockerLogin, EcrLogin, HelperInstalled};
 pub use favourites::{
     FavouriteCredentials, FavouriteEdit, NewFavourite, ProfileRequest, RoleTarget, WrittenProfile,
     WrittenVerb,

@@ -174,6 +174,9 @@ impl Workspace {
             if let Err(e) = AccountsCache::new(paths.accounts_cache_dir()).remove(&i) {
                 tracing::warn!(error = %e, "could not remove the cached account list");
             }
+            // A token of this session would still be accepted until it expires.
+            crate::cache::EksTokenCache::new(paths.eks_tokens_cache_dir())
+                .remove_keyed(&format!("{}|", i.key()));
             if !remove {
                 return Ok(Vec::new());
             }
@@ -184,6 +187,8 @@ impl Workspace {
             Ok(files.apply(&changes)?.removed)
         })
         .await;
+        // Registry passwords this session gave go with it, as its EKS tokens did above.
+        self.forget_docker_logins_of(instance).await;
         let (removed, cleanup_error) = match cleaned {
             Ok(removed) => (removed, None),
             Err(e) => (Vec::new(), Some(e)),

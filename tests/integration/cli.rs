@@ -57,6 +57,10 @@ impl Cli {
             .env("AWS_ENDPOINT_URL_SSO", &self.endpoint)
             .env("AWS_ENDPOINT_URL_SSO_OIDC", &self.endpoint)
             .env("AWS_ENDPOINT_URL_STS", &self.endpoint)
+            .env("AWS_ENDPOINT_URL_EKS", &self.endpoint)
+            .env("AWS_ENDPOINT_URL_ECR", &self.endpoint)
+            .env_remove("KUBECONFIG")
+            .env_remove("DOCKER_CONFIG")
             .env_remove("XDG_CONFIG_HOME")
             .env_remove("XDG_CACHE_HOME")
             .env_remove("XDG_STATE_HOME")
@@ -277,7 +281,7 @@ async fn login_then_accounts_roles_and_credentials() {
     assert_eq!(
         text(&out.stderr),
         format!(
-            "note: AWS endpoints from the environment: AWS_ENDPOINT_URL_SSO_OIDC={0}, AWS_ENDPOINT_URL_SSO={0}, AWS_ENDPOINT_URL_STS={0}\n",
+            "note: AWS endpoints from the environment: AWS_ENDPOINT_URL_SSO_OIDC={0}, AWS_ENDPOINT_URL_SSO={0}, AWS_ENDPOINT_URL_STS={0}, AWS_ENDPOINT_URL_EKS={0}, AWS_ENDPOINT_URL_ECR={0}\n",
             emu.endpoint()
         )
     );

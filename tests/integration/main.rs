@@ -14,6 +14,13 @@ mod chain;
 #[cfg(unix)]
 mod cli;
 mod credentials_provider;
+// The CLI helpers, Unix symlinks and modes, python3 and the docker client.
+#[cfg(unix)]
+mod docker;
+// The CLI helpers, awscli (botocore) and kubectl.
+#[cfg(unix)]
+mod eks_token;
+mod emulator_eks_ecr;
 mod emulator_sdk;
 // The CLI helpers, botocore, Unix sockets and runuser.
 #[cfg(target_os = "linux")]
@@ -33,6 +40,9 @@ mod hardening;
 // The CLI helpers, and Node.js with the AWS SDK for JavaScript.
 #[cfg(unix)]
 mod js_sdk;
+// The CLI helpers, Unix modes, and kubectl.
+#[cfg(unix)]
+mod kubeconfig;
 // Botocore, and the CLI helpers.
 #[cfg(target_os = "linux")]
 mod populate;

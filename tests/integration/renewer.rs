@@ -80,6 +80,7 @@ async fn setup(emu: &Emulator, token_margin: Duration, clock: Option<Arc<dyn Clo
             region: (i == 0).then(|| "eu-west-1".to_owned()),
             credential_process: false,
             assume_role: None,
+            ecr_regions: Vec::new(),
         });
     }
     let dir = tempfile::tempdir().expect("tempdir");
