@@ -134,9 +134,10 @@ export function handleEscape() {
  * too: the caller registers `onKeep` with `onEscape` while the question is on screen.
  * `focusKeep(root)` puts the focus on Keep, the safe answer.
  */
-export function removalConfirm(profile, { onRemove, onKeep }) {
+export function removalConfirm(profile, { onRemove, onKeep, extra }) {
   return h('div', { class: 'actions confirm', role: 'group', 'aria-label': 'Confirm removal', testid: 'remove-favourite-ask' },
     h('span', { class: 'small', text: `Remove ${profile} and its profile?` }),
+    extra,
     h('button', { type: 'button', class: 'danger small', testid: 'remove-favourite-confirm', text: 'Remove', onclick: onRemove }),
     h('button', { type: 'button', class: 'small', testid: 'remove-favourite-cancel', text: 'Keep', onclick: onKeep }));
 }

@@ -9,6 +9,9 @@ use crate::error::{CommandError, CommandResult, ErrorCode};
 use crate::view::{AccountsView, AppView, GeneratedView, Written};
 use crate::App;
 use aws_sso_device_auth_provider::display;
+use aws_sso_device_auth_provider::eks::kubeconfig::{
+    Added, EksClusters, KubeconfigRequest, Removal, Removed,
+};
 use aws_sso_device_auth_provider::populate::{self, ProfileRules};
 use aws_sso_device_auth_provider::settings::Preferences;
 use aws_sso_device_auth_provider::workspace::{
@@ -98,11 +101,46 @@ pub async fn edit_favourite(
     Ok(app.world.edit_favourite(&profile, change).await?.into())
 }
 
-/// Removes a favourite and its profile.
+/// Removes a favourite and its profile; with `kubeconfig`, also its entries in the
+/// kubeconfig (the question asks first, with [`kubeconfig_entries`]).
 #[tauri::command]
-pub async fn remove_favourite(app: State<'_>, profile: String) -> CommandResult<()> {
+pub async fn remove_favourite(
+    app: State<'_>,
+    profile: String,
+    kubeconfig: Option<bool>,
+) -> CommandResult<()> {
     app.world.remove_favourite(&profile).await?;
+    if kubeconfig == Some(true) {
+        app.world
+            .remove_from_kubeconfig(Removal::favourite(&profile))
+            .await?;
+    }
     Ok(())
+}
+
+/// What removing a favourite would take from the kubeconfig (read from the file only),
+/// so that the question before the removal can offer it.
+#[tauri::command]
+pub async fn kubeconfig_entries(app: State<'_>, profile: String) -> CommandResult<Removed> {
+    Ok(app.world.kubeconfig_entries(&profile).await?)
+}
+
+/// The EKS clusters a favourite's role sees in `region` (default: the favourite's).
+#[tauri::command]
+pub async fn eks_clusters(
+    app: State<'_>,
+    profile: String,
+    region: Option<String>,
+) -> CommandResult<EksClusters> {
+    let region = region.filter(|r| !r.trim().is_empty());
+    Ok(app.world.eks_clusters(&profile, region.as_deref()).await?)
+}
+
+/// Adds a cluster to the kubeconfig for a favourite, as `aws-sso-auth eks kubeconfig`
+/// does.
+#[tauri::command]
+pub async fn add_to_kubeconfig(app: State<'_>, request: KubeconfigRequest) -> CommandResult<Added> {
+    Ok(app.world.add_to_kubeconfig(request).await?)
 }
 
 /// The profile name the form suggests for a role: the core's rule

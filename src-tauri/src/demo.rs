@@ -10,7 +10,7 @@ use aws_sso_device_auth_provider::settings::{FlowPreference, Settings};
 use aws_sso_device_auth_provider::workspace::{Margins, Options};
 use aws_sso_device_auth_provider::FileLock;
 use aws_sso_device_auth_provider::MemoryStore;
-use aws_sso_emulator::{Emulator, EmulatorConfig};
+use aws_sso_emulator::{EksCluster, Emulator, EmulatorConfig};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,6 +20,9 @@ use std::time::Duration;
 pub const START_URL: &str = "https://demo-org.awsapps.com/start";
 /// Its region.
 pub const REGION: &str = "eu-west-1";
+
+/// The EKS clusters every demo account has, in [`REGION`].
+const DEMO_CLUSTERS: [&str; 2] = ["payments", "platform-tools"];
 
 /// How each demo home's name begins, in the temporary directory.
 const HOME_PREFIX: &str = "aws-sso-tray-demo-";
@@ -114,6 +117,19 @@ pub async fn start() -> std::io::Result<(Demo, Options)> {
         ..EmulatorConfig::default()
     })
     .await?;
+    // Two clusters in every account, in the demo's region, for the kubeconfig button.
+    let accounts: Vec<String> = emulator
+        .organisation()
+        .iter()
+        .map(|a| a.account_id.clone())
+        .collect();
+    emulator.configure(|c| {
+        for account in &accounts {
+            for name in DEMO_CLUSTERS {
+                c.clusters.push(EksCluster::new(account, REGION, name));
+            }
+        }
+    });
     let url = emulator.endpoint();
     let h = home.path();
     let env = Env::process().in_home(h).with_endpoints(&url);

@@ -107,7 +107,10 @@ impl From<&Error> for CommandError {
             | Error::InvalidEndpoint { .. }
             | Error::InvalidPreference { .. }
             | Error::InvalidTemplate { .. }
-            | Error::InvalidAssumeRole { .. } => (C::InvalidInput, None),
+            | Error::InvalidAssumeRole { .. }
+            | Error::InvalidClusterName { .. }
+            | Error::EmptyContextName
+            | Error::SettingsTooLarge { .. } => (C::InvalidInput, None),
             Error::Network { .. } | Error::Throttled { .. } | Error::Gateway { .. } => {
                 (C::Network, None)
             }
@@ -119,14 +122,22 @@ impl From<&Error> for CommandError {
             | Error::NoAwsFile { .. }
             | Error::NoHome { .. }
             | Error::Settings { .. }
-            | Error::SettingsEntry { .. } => (C::Files, None),
+            | Error::SettingsEntry { .. }
+            | Error::KubeconfigUnreadable { .. }
+            | Error::KubeconfigUnsafeEdit { .. } => (C::Files, None),
+            Error::KubeconfigNoCli => (
+                C::Files,
+                Some("Install aws-sso-auth beside the app: the kubeconfig's user runs it"),
+            ),
             Error::AccountNotFound { .. }
             | Error::RoleNotFound { .. }
             | Error::NoSuchFavourite { .. }
-            | Error::NothingToRemove { .. } => (C::NotFound, None),
+            | Error::NothingToRemove { .. }
+            | Error::EksClusterNotFound { .. } => (C::NotFound, None),
             Error::FavouriteNameTaken { .. }
             | Error::AmbiguousAccount { .. }
-            | Error::FavouritesProfile { .. } => {
+            | Error::FavouritesProfile { .. }
+            | Error::KubeContextTaken { .. } => {
                 (C::Conflict, None)
             }
             _ => (C::Internal, None),

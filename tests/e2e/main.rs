@@ -54,7 +54,11 @@ impl World {
             ("AWS_CONFIG_FILE", p(".aws/config")),
             ("AWS_ENDPOINT_URL_SSO", url.clone()),
             ("AWS_ENDPOINT_URL_SSO_OIDC", url.clone()),
-            ("AWS_ENDPOINT_URL_STS", url),
+            ("AWS_ENDPOINT_URL_STS", url.clone()),
+            ("AWS_ENDPOINT_URL_EKS", url.clone()),
+            ("AWS_ENDPOINT_URL_ECR", url),
+            ("KUBECONFIG", p(".kube/config")),
+            ("DOCKER_CONFIG", p(".docker")),
             // The page is approved by this test, as the person would in a browser.
             ("BROWSER", "true".to_owned()),
             ("AWS_SSO_TRAY_LOG", "debug".to_owned()),
@@ -3297,5 +3301,142 @@ async fn an_idle_window_puts_the_caret_away_and_the_next_key_lands_in_the_field(
         .execute("return document.querySelector('[data-testid=instance-start-url]').value;")
         .await;
     assert_eq!(value, "https://x");
+    s.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn a_favourite_s_cluster_goes_into_the_kubeconfig_and_leaves_with_it() {
+    kubeconfig_from_the_window("kube-light", &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn the_kubeconfig_form_in_the_dark_theme() {
+    kubeconfig_from_the_window("kube-dark", &[("GTK_THEME", "Adwaita:dark")]).await;
+}
+
+/// "Add to kubeconfig…" on a favourite lists the EKS clusters its role sees, adds the one
+/// chosen beside the person's own entries (kept with their comment), and removing the
+/// favourite offers to take its context away too, which it then does, and only it.
+async fn kubeconfig_from_the_window(shots: &str, env: &[(&str, &str)]) {
+    let world = World::new(
+        EmulatorConfig {
+            auto_approve: true,
+            ..EmulatorConfig::default()
+        },
+        env,
+    )
+    .await;
+    let account = world.add_favourite("kube-fav", 2);
+    world.emulator.configure(|c| {
+        for name in ["payments", "platform-tools"] {
+            c.clusters.push(aws_sso_emulator::EksCluster::new(
+                &account.account_id,
+                "eu-west-1",
+                name,
+            ));
+        }
+    });
+    let config = world.home.path().join(".kube/config");
+    std::fs::create_dir_all(config.parent().expect("dir")).expect("dir");
+    let own = "# my clusters, by hand\napiVersion: v1\nkind: Config\nclusters:\n- name: mine\n  cluster:\n    server: https://127.0.0.1:6443\ncontexts:\n- name: mine\n  context:\n    cluster: mine\n    user: me\ncurrent-context: mine\nusers:\n- name: me\n  user:\n    token: not-a-real-one\n";
+    std::fs::write(&config, own).expect("kubeconfig");
+
+    let s = world.session(shots).await;
+    s.click_on(&testid("sign-in-start"), 20).await;
+    s.wait_for(&format!("{}:not([hidden])", testid("sign-out")), 30)
+        .await;
+    s.click_on(&testid("tab-favourites"), 5).await;
+    s.click_on(&testid("kube-open"), 10).await;
+    let said = s
+        .wait_for_text(&testid("kube-said"), 20, |t| t.contains("2 clusters"))
+        .await;
+    assert_eq!(said, "2 clusters in eu-west-1.");
+    let options = s
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=kube-cluster] option')].map((o) => o.textContent)",
+        )
+        .await;
+    assert_eq!(options, serde_json::json!(["payments", "platform-tools"]));
+    let placeholder = s
+        .execute("return document.querySelector('[data-testid=kube-alias]').placeholder")
+        .await;
+    assert_eq!(placeholder, "kube-fav@payments");
+    painted_shot(&s, "01-kube-form").await;
+    s.resize(360, 640).await;
+    let out = s
+        .execute(
+            "const w = document.documentElement.clientWidth;
+             return [...document.querySelectorAll('[data-testid=kube-form] *')]
+               .filter((e) => e.getBoundingClientRect().right > w + 0.5).map((e) => e.tagName);",
+        )
+        .await;
+    painted_shot(&s, "02-kube-form-narrow").await;
+    assert_eq!(out, serde_json::json!([]), "the form fits a narrow window");
+    s.resize(800, 600).await;
+
+    s.click_on(&testid("kube-add"), 5).await;
+    let notice = s
+        .wait_for_text(&testid("notice-message"), 20, |t| {
+            t.starts_with("Added context")
+        })
+        .await;
+    assert!(
+        notice.contains("kube-fav@payments")
+            && notice.contains("kubectl config use-context kube-fav@payments"),
+        "the person's current context stays theirs: {notice}"
+    );
+    assert!(
+        s.find_all(&testid("kube-form")).await.is_empty(),
+        "the form closed"
+    );
+    let written = std::fs::read_to_string(&config).expect("kubeconfig");
+    assert!(
+        written.starts_with("# my clusters, by hand\n")
+            && written.contains("current-context: mine")
+            && written.contains("token: not-a-real-one")
+            && written.contains("\"kube-fav@payments\""),
+        "{written}"
+    );
+
+    // Removing the favourite offers its context, ticked; the person's own stay.
+    s.click_on(&testid("remove-favourite"), 5).await;
+    let offer = s.wait_for(&testid("remove-kubeconfig"), 10).await;
+    let label = s
+        .execute(
+            "return document.querySelector('[data-testid=remove-favourite-ask] label').textContent",
+        )
+        .await;
+    assert_eq!(
+        label.as_str().unwrap_or_default(),
+        format!(
+            "Also remove its 1 kubectl context from {}",
+            config.display()
+        )
+    );
+    assert_eq!(
+        s.execute("return document.querySelector('[data-testid=remove-kubeconfig]').checked")
+            .await,
+        true
+    );
+    let _ = offer;
+    painted_shot(&s, "03-remove-offers-the-context").await;
+    s.click_on(&testid("remove-favourite-confirm"), 5).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let now = std::fs::read_to_string(&config).expect("kubeconfig");
+        if !now.contains("kube-fav") {
+            assert!(
+                now.starts_with("# my clusters, by hand\n")
+                    && now.contains("current-context: mine")
+                    && now.contains("token: not-a-real-one"),
+                "{now}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "the context stayed: {now}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     s.close().await;
 }

@@ -1,4 +1,4 @@
-import { h, keepFocus, onEscape, removalConfirm, focusKeep, assumeRoleFields, roleOfArn, formError, submitting } from '../util.js';
+import { h, field, keepFocus, onEscape, removalConfirm, focusKeep, assumeRoleFields, roleOfArn, formError, submitting, errorText } from '../util.js';
 
 export default function favouritesView(el) {
   let confirming = null; // {profile, dropEsc}
@@ -11,6 +11,12 @@ export default function favouritesView(el) {
   // The form of the role a favourite assumes, while open: {profile, node, dropEsc}. Its
   // node is kept across redraws, so what is typed in it stays.
   let assuming = null;
+  // The form that adds one of a favourite's EKS clusters to the kubeconfig, while open:
+  // {profile, node, dropEsc}, kept across redraws as `assuming` is.
+  let kube = null;
+  // What removing the favourite being asked about would take from the kubeconfig:
+  // {profile, count, path, remove} once known (the question offers it, ticked).
+  let kubeEntries = null;
 
   /** The account of `id` as the account list names it, when it does. */
   const accountName = (ctx, id) => ctx.S.accounts?.accounts.find((a) => a.accountId === id)?.accountName ?? null;
@@ -74,6 +80,110 @@ export default function favouritesView(el) {
     fields.first.focus();
   }
 
+  function closeKube(ctx, refocus) {
+    if (!kube) return;
+    const p = kube.profile;
+    kube.dropEsc();
+    kube = null;
+    key = null;
+    update(ctx);
+    if (refocus) el.querySelector(`[data-key="${CSS.escape(p)}"] [data-testid=kube-open]`)?.focus();
+  }
+
+  /** The small form under a favourite's row: one of the EKS clusters its role sees, added
+   * to the kubeconfig with a user that runs `aws-sso-auth eks token`. */
+  function openKube(ctx, f) {
+    if (kube) closeKube(ctx, false);
+    if (assuming) closeAssume(ctx, false);
+    const profile = f.profile;
+    const attrs = { type: 'text', class: 'mono', autocomplete: 'off', spellcheck: 'false' };
+    const region = h('input', { ...attrs, testid: 'kube-region', placeholder: f.region || '' });
+    region.value = f.region || '';
+    const select = h('select', { testid: 'kube-cluster', disabled: true });
+    const alias = h('input', { ...attrs, testid: 'kube-alias', maxlength: 253 });
+    const said = h('p', { class: 'small muted', testid: 'kube-said', 'aria-live': 'polite' });
+    const look = h('button', { type: 'button', class: 'small', testid: 'kube-look', text: 'List clusters' });
+    const add = h('button', { type: 'submit', class: 'primary small', testid: 'kube-add', text: 'Add to kubeconfig', disabled: true });
+    const node = h('form', { class: 'profile-form kube-form', testid: 'kube-form', novalidate: true,
+      'aria-label': `Add a cluster ${profile} reaches to your kubeconfig` },
+      h('p', { class: 'small muted', text: `kubectl then gets its tokens from ${profile}'s role, signed here.` }),
+      h('div', { class: 'row2' }, field('Region', region), h('div', { class: 'field look' }, look)),
+      said,
+      field('Cluster', select),
+      field('Context name (optional)', alias),
+      formError(),
+      h('div', { class: 'actions' }, add,
+        h('button', { type: 'button', class: 'small', testid: 'kube-cancel', text: 'Cancel', onclick: () => closeKube(ctx, true) })));
+    const updatePlaceholder = () => { alias.placeholder = select.value ? `${profile}@${select.value}` : ''; };
+    select.addEventListener('change', updatePlaceholder);
+    let asking = 0;
+    async function list() {
+      const n = ++asking;
+      const r = region.value.trim();
+      select.replaceChildren();
+      select.disabled = true;
+      add.disabled = true;
+      look.disabled = true;
+      said.textContent = `Looking for clusters in ${r || 'the favourite’s region'}…`;
+      let found = null;
+      try {
+        found = await ctx.invoke('eks_clusters', { profile, region: r || null });
+      } catch (e) {
+        if (n !== asking) return;
+        said.textContent = errorText(e);
+        look.disabled = false;
+        return;
+      }
+      if (n !== asking) return;
+      look.disabled = false;
+      // An empty region means the favourite's, else its portal's: say which it was.
+      if (!r) region.placeholder = found.region;
+      // Names from the service: option text, never markup.
+      select.replaceChildren(...found.clusters.map((c) => h('option', { value: c, text: c })));
+      select.disabled = !found.clusters.length;
+      add.disabled = !found.clusters.length;
+      said.textContent = found.clusters.length
+        ? `${found.clusters.length} ${found.clusters.length === 1 ? 'cluster' : 'clusters'} in ${found.region}.`
+        : `${profile}’s role sees no EKS cluster in ${found.region}.`;
+      updatePlaceholder();
+    }
+    look.addEventListener('click', list);
+    region.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') { ev.preventDefault(); list(); } });
+    node.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      if (!select.value) return;
+      const request = { profile, cluster: select.value, region: region.value.trim() || null, alias: alias.value.trim() || null };
+      let added;
+      try {
+        added = await submitting(node, () => ctx.invoke('add_to_kubeconfig', { request }), ctx.showError);
+      } catch { return; /* shown in the form or in the banner */ }
+      if (kube?.node === node) closeKube(ctx, true);
+      const where = added.path;
+      if (!added.changed) ctx.notify(`Context ${added.context} was already in ${where}; nothing changed.`);
+      else if (added.currentContextSet) ctx.notify(`Added context ${added.context} to ${where}; kubectl now uses it.`);
+      else ctx.notify(`Added context ${added.context} to ${where}. Switch to it with: kubectl config use-context ${added.context}`);
+    });
+    kube = { profile, node, dropEsc: onEscape(() => closeKube(ctx, true)) };
+    key = null;
+    update(ctx);
+    select.focus();
+    list();
+  }
+
+  /** Asks the backend what removing `profile` would take from the kubeconfig, for the
+   * question; the question is shown at once and gains the offer when the answer comes. */
+  async function askKubeEntries(ctx, profile) {
+    kubeEntries = null;
+    let r;
+    try { r = await ctx.invoke('kubeconfig_entries', { profile }); } catch { return; /* the question stays as it is */ }
+    if (confirming?.profile !== profile) return;
+    const count = r.entries.contexts.length;
+    if (!count) return;
+    kubeEntries = { profile, count, path: r.path, remove: true };
+    key = null;
+    update(ctx);
+  }
+
   function stopConfirm(ctx, refocus) {
     if (!confirming) return;
     const p = confirming.profile;
@@ -94,6 +204,15 @@ export default function favouritesView(el) {
     try { await ctx.invoke(cmd, args); } catch (e) { asked.delete(profile); ctx.showError(e); }
     busy.delete(`${what}:${profile}`);
     key = null; update(ctx);
+  }
+
+  /** The offer in the question before a removal: the favourite's kubectl contexts go too
+   * (ticked), or stay, broken, for the person to remove. */
+  function kubeOffer(ctx, entries) {
+    const box = h('input', { type: 'checkbox', testid: 'remove-kubeconfig', checked: entries.remove });
+    box.addEventListener('change', () => { entries.remove = box.checked; });
+    const n = entries.count;
+    return field(`Also remove its ${n} kubectl ${n === 1 ? 'context' : 'contexts'} from ${entries.path}`, box);
   }
 
   function row(ctx, f) {
@@ -121,14 +240,22 @@ export default function favouritesView(el) {
     const open = assuming?.profile === f.profile;
     const actions = isConfirming
       ? removalConfirm(f.profile, {
-        onRemove: () => { confirming.dropEsc(); confirming = null; act(ctx, 'remove', f.profile, 'remove_favourite'); },
-        onKeep: () => stopConfirm(ctx, true) })
+        onRemove: () => {
+          const alsoKube = kubeEntries?.profile === f.profile && kubeEntries.remove;
+          confirming.dropEsc(); confirming = null; kubeEntries = null;
+          act(ctx, 'remove', f.profile, 'remove_favourite', { profile: f.profile, kubeconfig: alsoKube });
+        },
+        onKeep: () => stopConfirm(ctx, true),
+        extra: kubeEntries?.profile === f.profile && kubeOffer(ctx, kubeEntries) })
       : h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'small', testid: 'renew-now', text: 'Renew now', disabled: renewing || needsSession,
           title: needsSession ? 'Sign in first: renewing needs a session.' : null,
           onclick: () => act(ctx, 'renew', f.profile, 'renew_now') }),
         h('button', { type: 'button', class: 'small', testid: 'open-console', text: 'Open console',
           onclick: () => ctx.invoke('open_console', { profile: f.profile }).catch(ctx.showError) }),
+        h('button', { type: 'button', class: 'small', testid: 'kube-open', 'aria-expanded': String(kube?.profile === f.profile),
+          text: 'Add to kubeconfig…', title: 'Add one of the EKS clusters this role reaches to your kubeconfig',
+          onclick: () => (kube?.profile === f.profile ? closeKube(ctx, true) : openKube(ctx, f)) }),
         h('button', { type: 'button', class: 'small', testid: 'assume-role-open', 'aria-expanded': String(open),
           text: f.assumeRole ? 'Change assumed role…' : 'Assume a role…',
           onclick: () => (open ? closeAssume(ctx, true) : openAssume(ctx, f)) }),
@@ -137,6 +264,7 @@ export default function favouritesView(el) {
             confirming?.dropEsc();
             confirming = { profile: f.profile, dropEsc: onEscape(() => stopConfirm(ctx, true)) };
             key = null; update(ctx);
+            askKubeEntries(ctx, f.profile);
             focusKeep(el.querySelector(`[data-key="${CSS.escape(f.profile)}"]`));
           } }));
     return h('li', { class: 'fav', testid: 'favourite-row', 'data-profile': f.profile, 'data-key': f.profile },
@@ -147,7 +275,8 @@ export default function favouritesView(el) {
       assumes,
       status,
       actions,
-      assuming?.profile === f.profile && assuming.node);
+      assuming?.profile === f.profile && assuming.node,
+      kube?.profile === f.profile && kube.node);
   }
 
   /** A renewal asked for here that has now written new keys, or failed, is answered. */
@@ -221,14 +350,16 @@ export default function favouritesView(el) {
     answer(ctx, favs);
     // The names of the accounts the favourites' assumed roles are in, as the list has them.
     const named = favs.map((f) => (f.assumeRole ? accountName(ctx, roleOfArn(f.assumeRole.roleArn).accountId) : null));
-    const k = JSON.stringify([favs, once, named, served]) + [...busy].join() + (confirming?.profile || '') + '|' + (assuming?.profile || '');
+    const k = JSON.stringify([favs, once, named, served, kubeEntries]) + [...busy].join() + (confirming?.profile || '') + '|' + (assuming?.profile || '') + '|' + (kube?.profile || '');
     if (k === key) return;
     key = k;
     if (confirming && !favs.some((f) => f.profile === confirming.profile)) { confirming.dropEsc(); confirming = null; }
     if (assuming && !favs.some((f) => f.profile === assuming.profile)) { assuming.dropEsc(); assuming = null; }
+    if (kube && !favs.some((f) => f.profile === kube.profile)) { kube.dropEsc(); kube = null; }
     // A redraw moves the open form into the new row: the field being typed in keeps the
     // focus, and its caret.
-    const typing = assuming?.node.contains(document.activeElement) ? document.activeElement : null;
+    const form = [assuming?.node, kube?.node].find((n) => n?.contains(document.activeElement));
+    const typing = form ? document.activeElement : null;
     const caret = typing && typing.type === 'text' ? [typing.selectionStart, typing.selectionEnd] : null;
     keepFocus(el, () => {
       if (!favs.length) {
@@ -255,7 +386,7 @@ export default function favouritesView(el) {
   return {
     el,
     mount() { key = null; },
-    unmount() { confirming?.dropEsc(); confirming = null; assuming?.dropEsc(); assuming = null; el.replaceChildren(); },
+    unmount() { confirming?.dropEsc(); confirming = null; assuming?.dropEsc(); assuming = null; kube?.dropEsc(); kube = null; kubeEntries = null; el.replaceChildren(); },
     update,
   };
 }
