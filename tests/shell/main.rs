@@ -201,7 +201,9 @@ fn sign_in_browse_add_a_favourite_and_the_tray_follows() {
             "AWS_ENDPOINT_URL_SSO_OIDC",
             "AWS_ENDPOINT_URL_SSO",
             "AWS_ENDPOINT_URL_SIGNIN",
-            "AWS_ENDPOINT_URL_STS"
+            "AWS_ENDPOINT_URL_STS",
+            "AWS_ENDPOINT_URL_EKS",
+            "AWS_ENDPOINT_URL_ECR"
         ]
     );
     let (model, menu) = menu_of(&h);
