@@ -11,18 +11,20 @@ use std::path::PathBuf;
 /// The cache directory and the files in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CredentialsCache {
-    dir: PathBuf,
+    files: super::SecretFiles,
 }
 
 impl CredentialsCache {
     /// A cache in `dir`.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        Self {
+            files: super::SecretFiles::new(dir),
+        }
     }
 
     /// The file of `profile`: its name hashed, since profile names may hold `/`.
     pub fn path_of(&self, profile: &str) -> PathBuf {
-        self.dir.join(super::hashed_file_name(profile))
+        self.files.path_of(profile)
     }
 
     /// The cached credentials of `profile`, if there are readable ones for `target` (the
@@ -30,8 +32,7 @@ impl CredentialsCache {
     /// none). A file that someone else could have put there reads as none
     /// (`atomic_file::read_secret`).
     pub fn get(&self, profile: &str, target: &str) -> Option<RoleCredentials> {
-        let bytes = crate::atomic_file::read_secret(&self.path_of(profile))?;
-        let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+        let v = self.files.read(profile)?;
         let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
         if s("Target").as_deref() != Some(target) {
             return None;
@@ -52,22 +53,21 @@ impl CredentialsCache {
         target: &str,
         credentials: &RoleCredentials,
     ) -> std::io::Result<()> {
-        let json = serde_json::json!({
-            "Target": target,
-            "AccessKeyId": credentials.access_key_id,
-            "SecretAccessKey": credentials.secret_access_key.expose(),
-            "SessionToken": credentials.session_token.expose(),
-            "Expiration": rfc3339(credentials.expiration),
-        });
-        crate::atomic_file::write_secret(&self.path_of(profile), json.to_string().as_bytes())
+        self.files.write(
+            profile,
+            &serde_json::json!({
+                "Target": target,
+                "AccessKeyId": credentials.access_key_id,
+                "SecretAccessKey": credentials.secret_access_key.expose(),
+                "SessionToken": credentials.session_token.expose(),
+                "Expiration": rfc3339(credentials.expiration),
+            }),
+        )
     }
 
-    /// Forgets `profile`; nothing cached is fine.
+    /// Forgets `profile` (and its lock file); nothing cached is fine.
     pub fn remove(&self, profile: &str) -> std::io::Result<()> {
-        match std::fs::remove_file(self.path_of(profile)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
-        }
+        self.files.remove(profile)
     }
 }
 

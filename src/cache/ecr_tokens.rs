@@ -14,31 +14,32 @@ use std::path::PathBuf;
 /// The cache directory and the files in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EcrTokenCache {
-    dir: PathBuf,
+    files: super::SecretFiles,
 }
 
 impl EcrTokenCache {
     /// A cache in `dir`.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        Self {
+            files: super::SecretFiles::new(dir),
+        }
     }
 
     /// The directory.
     pub fn dir(&self) -> &std::path::Path {
-        &self.dir
+        &self.files.dir
     }
 
     /// The file of the registry `registry` (its host): hashed, as every cache file.
     pub fn path_of(&self, registry: &str) -> PathBuf {
-        self.dir.join(super::hashed_file_name(registry))
+        self.files.path_of(registry)
     }
 
     /// The cached token of `registry`, if there is a readable one got with `source` (a
     /// favourite's instance and source). A file that someone else could have put there
     /// reads as none.
     pub fn get(&self, registry: &str, source: &str) -> Option<AuthorizationToken> {
-        let bytes = crate::atomic_file::read_secret(&self.path_of(registry))?;
-        let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+        let v = self.files.read(registry)?;
         let s = |k: &str| v.get(k).and_then(|x| x.as_str());
         if s("Registry")? != registry || s("Source")? != source {
             return None;
@@ -57,44 +58,31 @@ impl EcrTokenCache {
         source: &str,
         token: &AuthorizationToken,
     ) -> std::io::Result<()> {
-        let json = serde_json::json!({
-            "Registry": registry,
-            "Source": source,
-            "AuthorizationToken": token.token.expose(),
-            "ExpiresAt": rfc3339(token.expires_at),
-        });
-        crate::atomic_file::write_secret(&self.path_of(registry), json.to_string().as_bytes())
+        self.files.write(
+            registry,
+            &serde_json::json!({
+                "Registry": registry,
+                "Source": source,
+                "AuthorizationToken": token.token.expose(),
+                "ExpiresAt": rfc3339(token.expires_at),
+            }),
+        )
     }
 
     /// Forgets the token of `registry` (and the lock file beside it); nothing cached is
     /// fine.
     pub fn remove(&self, registry: &str) -> std::io::Result<()> {
-        crate::atomic_file::remove_with_lock(&self.path_of(registry))
+        self.files.remove(registry)
     }
 
     /// Forgets every token got with a source that starts with `prefix` (an instance's
     /// key and `|`: the tokens of its favourites, at its sign-out). Returns how many.
     pub fn remove_sources(&self, prefix: &str) -> std::io::Result<usize> {
-        let entries = match std::fs::read_dir(&self.dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-            Err(e) => return Err(e),
-        };
-        let mut removed = 0;
-        for entry in entries {
-            let path = entry?.path();
-            if path.extension().is_none_or(|x| x != "json") {
-                continue;
-            }
-            let source = crate::atomic_file::read_secret(&path)
-                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-                .and_then(|v| v.get("Source")?.as_str().map(str::to_owned));
-            if source.is_some_and(|s| s.starts_with(prefix)) {
-                crate::atomic_file::remove_with_lock(&path)?;
-                removed += 1;
-            }
-        }
-        Ok(removed)
+        self.files.remove_where(|v| {
+            v.get("Source")
+                .and_then(|s| s.as_str())
+                .is_some_and(|s| s.starts_with(prefix))
+        })
     }
 }
 

@@ -13,25 +13,26 @@ use std::time::SystemTime;
 /// The cache directory and the files in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EksTokenCache {
-    dir: PathBuf,
+    files: super::SecretFiles,
 }
 
 impl EksTokenCache {
     /// A cache in `dir`.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        Self {
+            files: super::SecretFiles::new(dir),
+        }
     }
 
     /// The file of `key`: hashed, since the key holds URLs and `|`.
     pub fn path_of(&self, key: &str) -> PathBuf {
-        self.dir.join(super::hashed_file_name(key))
+        self.files.path_of(key)
     }
 
     /// The cached token of `key`, if there is a readable one kubectl would still use at
     /// `now`. A file that someone else could have put there reads as none.
     pub fn get(&self, key: &str, now: SystemTime) -> Option<EksToken> {
-        let bytes = crate::atomic_file::read_secret(&self.path_of(key))?;
-        let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+        let v = self.files.read(key)?;
         if v.get("Key")?.as_str()? != key {
             return None;
         }
@@ -46,29 +47,16 @@ impl EksTokenCache {
     /// Tokens of other keys that kubectl would no longer use go (a favourite removed, a
     /// cluster no longer used): the directory holds only live ones.
     pub fn put(&self, key: &str, token: &EksToken, now: SystemTime) -> std::io::Result<()> {
-        let json = serde_json::json!({
-            "Key": key,
-            "Token": token.token.expose(),
-            "ValidUntil": epoch_seconds(token.valid_until),
-        });
-        crate::atomic_file::write_secret(&self.path_of(key), json.to_string().as_bytes())?;
-        self.sweep(now);
-        Ok(())
-    }
-
-    /// Forgets every token whose key starts with `prefix` (such as an instance's key and
-    /// `|`, on signing out of it); what cannot be read or removed is left.
-    pub fn remove_keyed(&self, prefix: &str) {
-        self.remove_where(|v| {
-            v.get("Key")
-                .and_then(|k| k.as_str())
-                .is_some_and(|k| k.starts_with(prefix))
-        });
-    }
-
-    /// Removes the tokens no longer handed out at `now`.
-    fn sweep(&self, now: SystemTime) {
-        self.remove_where(|v| {
+        self.files.write(
+            key,
+            &serde_json::json!({
+                "Key": key,
+                "Token": token.token.expose(),
+                "ValidUntil": epoch_seconds(token.valid_until),
+            }),
+        )?;
+        // Best effort: what cannot be removed now goes at a later write.
+        let _ = self.files.remove_where(|v| {
             v.get("ValidUntil")
                 .and_then(|u| u.as_i64())
                 .is_some_and(|until| {
@@ -79,27 +67,17 @@ impl EksTokenCache {
                     .fresh_at(now)
                 })
         });
+        Ok(())
     }
 
-    /// Removes the tokens (and their lock files) whose content `gone` picks; what cannot
-    /// be read or removed is left.
-    fn remove_where(&self, gone: impl Fn(&serde_json::Value) -> bool) {
-        let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.extension().is_none_or(|x| x != "json") {
-                continue;
-            }
-            let picked = std::fs::read(&path)
-                .ok()
-                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-                .is_some_and(|v| gone(&v));
-            if picked {
-                let _ = crate::atomic_file::remove_with_lock(&path);
-            }
-        }
+    /// Forgets every token whose key starts with `prefix` (such as an instance's key and
+    /// `|`, on signing out of it); what cannot be read or removed is left.
+    pub fn remove_keyed(&self, prefix: &str) {
+        let _ = self.files.remove_where(|v| {
+            v.get("Key")
+                .and_then(|k| k.as_str())
+                .is_some_and(|k| k.starts_with(prefix))
+        });
     }
 }
 

@@ -67,10 +67,11 @@ pub fn main() -> ExitCode {
         }
     }
     crate::cli::init_logging(0);
+    // Docker gives no flags: the variable alone, read as clap reads `--no-app`'s.
     let no_app = std::env::var("AWS_SSO_AUTH_NO_APP").is_ok_and(|v| {
         matches!(
             v.trim().to_ascii_lowercase().as_str(),
-            "1" | "true" | "yes" | "on" | "y"
+            "1" | "t" | "true" | "y" | "yes" | "on"
         )
     });
     let _ = crate::cli::ASK_APP.set((!no_app).then(|| {
