@@ -516,11 +516,11 @@ impl Task {
         // tool asks. (By name: each look-up below is one, not a scan.)
         let favourites = by_name(self.favourites.iter().filter(|f| !f.credential_process));
         // A favourite that is gone, or now names another account, role or region, is
-        // forgotten (and so due at once).
+        // forgotten (and so due at once); one whose other settings changed is not.
         self.known.retain(|name, known| {
             favourites
                 .get(name)
-                .is_some_and(|same| same.contains(&&*known))
+                .is_some_and(|same| same.iter().any(|f| f.same_profile(known)))
         });
         let known = &self.known;
         self.due.retain(|name, _| known.contains_key(name));
@@ -567,7 +567,7 @@ impl Task {
             !self.signed_out
                 && current
                     .get(&f.profile)
-                    .is_some_and(|same| same.contains(&f))
+                    .is_some_and(|same| same.iter().any(|c| c.same_profile(f)))
         });
         self.write(writes).await;
     }

@@ -139,6 +139,16 @@ impl Favourite {
             && self.assume_role == other.assume_role
     }
 
+    /// Its profile would hold the same: the same target, region and kind. A change of
+    /// anything else (the account's name, the registries docker logs in to) leaves its
+    /// profile as it is.
+    pub fn same_profile(&self, other: &Favourite) -> bool {
+        self.profile == other.profile
+            && self.same_target(other)
+            && self.region == other.region
+            && self.credential_process == other.credential_process
+    }
+
     /// Checks the parts a person or a file gave.
     pub fn new(
         profile: &str,

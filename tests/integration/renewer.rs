@@ -349,6 +349,37 @@ async fn renew_now_renews_that_profile_only_before_it_is_due() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_favourite_s_other_settings_changed_leave_its_profile_and_a_new_region_renews_it() {
+    let emu = emulator(short_lived(3600, 3600)).await;
+    let s = setup(&emu, Duration::from_secs(60), None).await;
+    let mut rx = s.events.subscribe();
+    let renewer = s.start(quick(60_000), Arc::new(SystemClock));
+    let (_, first) = watch(&s, &mut rx, 2, || SystemClock.now()).await;
+    assert_eq!(count(&first, written), 2, "both written once at start");
+
+    // The account's name and docker's registries: nothing its profile holds.
+    let mut changed = s.favourites.clone();
+    changed[1].account_name = Some("renamed".into());
+    changed[1].ecr_regions = vec!["eu-west-2".into()];
+    renewer.set_favourites(changed.clone());
+    let (_, after) = watch(&s, &mut rx, 2, || SystemClock.now()).await;
+    assert_eq!(count(&after, written), 0, "nothing written: {after:?}");
+
+    // Another region is in its profile: written again at once.
+    changed[1].region = Some("ap-southeast-2".into());
+    renewer.set_favourites(changed);
+    let (_, moved) = watch(&s, &mut rx, 2, || SystemClock.now()).await;
+    let profiles: Vec<&str> = moved
+        .iter()
+        .filter_map(|e| match e {
+            Event::ProfileWritten { profile, .. } => Some(profile.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(profiles, ["fav-1"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_round_writes_what_it_renewed_as_it_goes() {
     // 24 profiles due at once behind a slow portal: the round takes seconds. What it
     // renewed first must be on disk long before the last is fetched.
