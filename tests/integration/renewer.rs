@@ -245,16 +245,17 @@ async fn a_wall_clock_jump_renews_at_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_and_throttling_delay_but_never_break_renewal() {
     // Lifetimes long enough for the SDK's own retries (with their back-off) to fit in the
-    // margin, as minutes do in real life.
-    let emu = emulator(short_lived(12, 8)).await;
-    let s = setup(&emu, Duration::from_secs(5), None).await;
+    // margin, as minutes do in real life, on a machine busy with the other tests: 8 s
+    // between the renewal point and expiry (5 s were too few on a loaded CI machine).
+    let emu = emulator(short_lived(16, 16)).await;
+    let s = setup(&emu, Duration::from_secs(8), None).await;
     // Faults from here on: the sign-in above is not what is tested.
     emu.configure(|c| {
         c.fault_rate = 0.5;
         c.throttle_rps = Some(20.0);
     });
     let mut rx = s.events.subscribe();
-    let _renewer = s.start(quick(5_000), Arc::new(SystemClock));
+    let _renewer = s.start(quick(8_000), Arc::new(SystemClock));
     let (expired, mut events) = watch(&s, &mut rx, 14, || SystemClock.now()).await;
     assert_eq!(expired, 0, "{events:?}");
     assert!(count(&events, written) >= 2 * 2, "{events:?}");

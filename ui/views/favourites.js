@@ -166,7 +166,8 @@ export default function favouritesView(el) {
     kube = { profile, node, dropEsc: onEscape(() => closeKube(ctx, true)) };
     key = null;
     update(ctx);
-    select.focus();
+    // The cluster list is disabled until it is read: the region is where to start.
+    region.focus();
     list();
   }
 
