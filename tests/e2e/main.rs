@@ -1761,8 +1761,11 @@ async fn programs_ask(shots: &str, env: &[(&str, &str)]) {
         let log = world.log();
         move || log.matches("a sign-in is asked for").count() >= n
     };
+    // dbus-monitor, once it has become a monitor (it says so with NameLost): a fixed
+    // wait missed the notification on a loaded machine. Its output is read as it comes.
     let notifications = || async {
-        let monitor = tokio::process::Command::new("dbus-monitor")
+        use tokio::io::AsyncReadExt;
+        let mut child = tokio::process::Command::new("dbus-monitor")
             .args([
                 "--session",
                 "type='method_call',interface='org.freedesktop.Notifications',member='Notify'",
@@ -1771,16 +1774,40 @@ async fn programs_ask(shots: &str, env: &[(&str, &str)]) {
             .kill_on_drop(true)
             .spawn()
             .expect("dbus-monitor");
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        monitor
+        let mut stdout = child.stdout.take().expect("stdout");
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let into = seen.clone();
+        let reader = tokio::spawn(async move {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stdout.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+                into.lock()
+                    .expect("monitor output")
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let ready = eventually(10, || {
+            seen.lock()
+                .expect("monitor output")
+                .contains("member=NameLost")
+        })
+        .await;
+        assert!(ready, "dbus-monitor did not become a monitor");
+        (child, reader, seen)
     };
-    let count = |monitor: tokio::process::Child| async move {
-        let mut monitor = monitor;
-        monitor.start_kill().expect("stop the monitor");
-        let out = monitor.wait_with_output().await.expect("monitor");
-        String::from_utf8_lossy(&out.stdout)
-            .matches("member=Notify")
-            .count()
+    let count = |monitor: (
+        tokio::process::Child,
+        tokio::task::JoinHandle<()>,
+        std::sync::Arc<std::sync::Mutex<String>>,
+    )| async move {
+        let (mut child, reader, seen) = monitor;
+        child.start_kill().expect("stop the monitor");
+        let _ = child.wait().await;
+        let _ = reader.await;
+        let out = seen.lock().expect("monitor output").clone();
+        out.matches("member=Notify").count()
     };
 
     // Twenty callers on a session that is not there.
