@@ -1,3 +1,4 @@
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// The emulator's knobs. All can be changed while it runs through [`super::Emulator::configure`].
@@ -57,9 +58,18 @@ pub struct EmulatorConfig {
     /// request is signed for).
     pub clusters: Vec<EksCluster>,
     /// Role names (as GetRoleCredentials or AssumeRole named them, e.g.
-    /// `ReadOnlyAccess`) whose credentials EKS and ECR refuse with 403
+    /// `ReadOnlyAccess`) whose credentials EKS, ECR and UXC refuse with 403
     /// `AccessDeniedException`, as for a role whose policy grants neither.
     pub denied_roles: Vec<String>,
+    /// The console's multi-session switch (default on): a browser may stay signed in to
+    /// up to five accounts at once. Off, signing in to a second account asks the person
+    /// to log out of the first.
+    pub console_multi_session: bool,
+    /// Each account's colour as AWS User Experience Customization (`GetAccountCustomizations`)
+    /// reports it, by 12-digit account id: one of `none pink purple darkBlue lightBlue
+    /// teal green yellow orange red`; an account not named has `none`. A value is sent
+    /// as given, so that a test can hand a client one outside the set.
+    pub account_colours: BTreeMap<String, String>,
 }
 
 /// One EKS cluster, as `DescribeCluster` describes it.
@@ -143,6 +153,8 @@ impl Default for EmulatorConfig {
             account_names: Vec::new(),
             clusters: Vec::new(),
             denied_roles: Vec::new(),
+            console_multi_session: true,
+            account_colours: BTreeMap::new(),
         }
     }
 }

@@ -29,8 +29,40 @@
 //! the clusters, [`EmulatorConfig::denied_roles`] the roles both refuse. An ECR password
 //! is remembered with its account, region and expiry, so that a registry stand-in can
 //! check it ([`Emulator::ecr_password_owner`], `POST /_emulator/ecr/check`).
+//!
+//! The console federation endpoint (`GET /federation`, as at `signin.aws.amazon.com`)
+//! turns role credentials the emulator issued into a console page. `getSigninToken`
+//! takes a `Session` (the credentials' JSON) and an optional `SessionDuration`: a whole
+//! number of seconds from 900 to 43200, refused (400) with credentials from `AssumeRole`,
+//! as the real endpoint refuses it for role chaining. Its sign-in token works once
+//! within 15 minutes. `login` takes `SigninToken` and `Destination`, which must be an
+//! `https` URL without userinfo or port (and without control characters) on a console
+//! host of an AWS partition: `console.aws.amazon.com`, `console.amazonaws.cn`,
+//! `console.amazonaws-us-gov.com`, or a subdomain of one (regional and multi-session
+//! hosts such as `123456789012-abcd.eu-west-1.console.aws.amazon.com`). Any other
+//! destination is refused (400, `Destination is not an AWS console address`) before the
+//! token is looked at, so it stays usable. The page shows the account, the role, the
+//! destination and the session length (`id="session-seconds"`, `default` when none was
+//! asked for).
+//!
+//! `login` follows the console's multi-session switch,
+//! [`EmulatorConfig::console_multi_session`], with the cookie `emulator-console`: the
+//! comma-separated 12-digit ids of the accounts signed in in that browser, sent back as
+//! `Set-Cookie: emulator-console=<ids>; Path=/; HttpOnly`. With multi-session on (the
+//! default) a browser holds up to five accounts; a sixth gets a page with
+//! `id="too-many-sessions"`. With it off, a browser signed in to another account gets a
+//! page with `id="log-out-first"` ("You must first log out before logging into a
+//! different AWS account."). Either way the token is not spent.
+//!
+//! AWS User Experience Customization (`AWS_ENDPOINT_URL_UXC`, restJson1:
+//! `GetAccountCustomizations`, `GET /v1/account-customizations`) answers on the same port
+//! too, signed with role credentials the emulator issued: the account colour of
+//! [`EmulatorConfig::account_colours`] (`none` for an account not named) for the
+//! credentials' account, `visibleServices` and `visibleRegions` null. It refuses the
+//! roles of [`EmulatorConfig::denied_roles`] with 403 `AccessDeniedException`.
 
 mod config;
+mod console;
 mod ecr;
 mod eks;
 mod org;
@@ -39,6 +71,7 @@ mod routes;
 mod sigv4;
 mod state;
 mod sts;
+mod uxc;
 
 pub use config::{EksCluster, EmulatorConfig, ReplyFault};
 pub use org::OrgAccount;

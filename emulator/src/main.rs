@@ -45,6 +45,42 @@ struct Args {
     /// An EKS cluster, as REGION/NAME, in every account (repeat for more).
     #[arg(long = "cluster", value_name = "REGION/NAME", value_parser = parse_cluster)]
     clusters: Vec<(String, String)>,
+    /// Turn the console's multi-session support off: signing in to a second account in
+    /// one browser asks to log out of the first.
+    #[arg(long)]
+    console_single_session: bool,
+    /// An account's console colour, as ACCOUNT=COLOUR (none, pink, purple, darkBlue,
+    /// lightBlue, teal, green, yellow, orange, red; repeat for more).
+    #[arg(long = "account-colour", value_name = "ACCOUNT=COLOUR", value_parser = parse_account_colour)]
+    account_colours: Vec<(String, String)>,
+}
+
+/// The colours the console gives an account, as UXC names them.
+const COLOURS: [&str; 10] = [
+    "none",
+    "pink",
+    "purple",
+    "darkBlue",
+    "lightBlue",
+    "teal",
+    "green",
+    "yellow",
+    "orange",
+    "red",
+];
+
+/// `ACCOUNT=COLOUR` → (account, colour).
+fn parse_account_colour(s: &str) -> Result<(String, String), String> {
+    let Some((account, colour)) = s.split_once('=') else {
+        return Err("expected ACCOUNT=COLOUR, e.g. 123456789012=red".to_owned());
+    };
+    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("the account must be 12 digits".to_owned());
+    }
+    if !COLOURS.contains(&colour) {
+        return Err(format!("the colour must be one of: {}", COLOURS.join(", ")));
+    }
+    Ok((account.to_owned(), colour.to_owned()))
 }
 
 /// `REGION/NAME` → (region, name).
@@ -89,6 +125,8 @@ async fn serve(a: Args) -> Result<(), String> {
         access_token_lifetime: Duration::from_secs(a.token_lifetime),
         role_credentials_lifetime: Duration::from_secs(a.credentials_lifetime),
         refresh_tokens: !a.no_refresh_tokens,
+        console_multi_session: !a.console_single_session,
+        account_colours: a.account_colours.iter().cloned().collect(),
         ..EmulatorConfig::default()
     };
     let emu = Emulator::start_with(("127.0.0.1", a.port), config, Arc::new(SystemClock))
@@ -115,7 +153,7 @@ async fn serve(a: Args) -> Result<(), String> {
     println!();
     println!("In another terminal:");
     println!(
-        "  export AWS_ENDPOINT_URL_SSO={url} AWS_ENDPOINT_URL_SSO_OIDC={url} AWS_ENDPOINT_URL_STS={url} \\\n    AWS_ENDPOINT_URL_EKS={url} AWS_ENDPOINT_URL_ECR={url}"
+        "  export AWS_ENDPOINT_URL_SSO={url} AWS_ENDPOINT_URL_SSO_OIDC={url} AWS_ENDPOINT_URL_STS={url} \\\n    AWS_ENDPOINT_URL_EKS={url} AWS_ENDPOINT_URL_ECR={url} AWS_ENDPOINT_URL_UXC={url}"
     );
     println!(
         "  aws-sso-auth login --start-url https://example.awsapps.com/start --sso-region us-east-1"

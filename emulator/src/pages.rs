@@ -1,4 +1,5 @@
-//! The pages a person sees: the device verification page and the PKCE consent page.
+//! The pages a person sees: the device verification page, the PKCE consent page, and
+//! the console's after a federation sign-in.
 
 fn escape(s: &str) -> String {
     aws_sso_device_auth_provider::display::text(s)
@@ -75,15 +76,31 @@ pub fn outcome(title: &str, text: &str) -> String {
     page(title, &format!("<p id=\"outcome\">{}</p>", escape(text)))
 }
 
-/// What the console shows after a federation sign-in.
-pub fn console(account_id: &str, role: &str, destination: &str) -> String {
+/// A page that turns a request away, its text in the element `id`.
+pub fn notice(id: &str, title: &str, text: &str) -> String {
+    page(
+        &escape(title),
+        &format!("<p id=\"{}\">{}</p>", escape(id), escape(text)),
+    )
+}
+
+/// What the console shows after a federation sign-in: the account, the role, the
+/// destination and the console session's length (`default` when none was asked for).
+pub fn console(
+    account_id: &str,
+    role: &str,
+    destination: &str,
+    session_seconds: Option<u32>,
+) -> String {
+    let seconds = session_seconds.map_or_else(|| "default".to_owned(), |s| s.to_string());
     page(
         "AWS console (emulated)",
         &format!(
-            r#"<p id="console">Signed in to account <code id="account">{}</code> as <code id="role">{}</code>.</p><p>Destination: <code>{}</code></p>"#,
+            r#"<p id="console">Signed in to account <code id="account">{}</code> as <code id="role">{}</code>.</p><p>Destination: <code id="destination">{}</code></p><p>Session length (seconds): <code id="session-seconds">{}</code></p>"#,
             escape(account_id),
             escape(role),
-            escape(destination)
+            escape(destination),
+            escape(&seconds)
         ),
     )
 }
@@ -95,5 +112,20 @@ mod tests {
         let html = super::device(Some("<script>x</script>"));
         assert!(!html.contains("<script>x"));
         assert!(html.contains("&lt;script&gt;"));
+    }
+
+    #[test]
+    fn the_console_escapes_what_it_shows() {
+        let html = super::console("<a>", "R&D", "https://x/\"><script>", None);
+        assert!(!html.contains("<a>") && !html.contains("<script>"));
+        assert!(html.contains("R&amp;D") && html.contains("&quot;&gt;&lt;script&gt;"));
+        assert!(html.contains(r#"<code id="session-seconds">default</code>"#));
+        let html = super::console(
+            "123456789012",
+            "Admin",
+            "https://console.aws.amazon.com/",
+            Some(900),
+        );
+        assert!(html.contains(r#"<code id="session-seconds">900</code>"#));
     }
 }

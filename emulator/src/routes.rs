@@ -1,6 +1,7 @@
 //! HTTP: the restJson1 operations of both services, STS's Query protocol at `/` (and its
 //! presigned `GET /`), ECR's awsJson1.1 at `POST /` (told apart by `X-Amz-Target`), EKS's
-//! restJson1 under `/clusters`, the approval pages, and a small control API under
+//! restJson1 under `/clusters`, UXC's restJson1 at `/v1/account-customizations`, the
+//! console federation endpoint, the approval pages, and a small control API under
 //! `/_emulator/` for tests in other processes.
 
 use super::config::ReplyFault;
@@ -30,6 +31,10 @@ pub fn router(svc: Arc<Service>, base: String) -> Router {
         .route("/", post(post_root).get(sts_presigned))
         .route("/clusters", get(eks_list_clusters))
         .route("/clusters/{name}", get(eks_describe_cluster))
+        .route(
+            "/v1/account-customizations",
+            get(uxc_account_customizations),
+        )
         .route("/client/register", post(register_client))
         .route("/device_authorization", post(start_device_authorization))
         .route("/token", post(create_token))
@@ -427,27 +432,13 @@ async fn get_role_credentials(
 
 /// The console federation endpoint (signin.aws.amazon.com/federation): `getSigninToken`
 /// and `login`.
-async fn federation(State(c): State<Ctx>, Query(q): Params) -> Response {
-    match q.get("Action").map(String::as_str) {
-        Some("getSigninToken") => match q.get("Session").and_then(|s| c.svc.signin_token(s)) {
-            Some(token) => Json(json!({ "SigninToken": token })).into_response(),
-            None => (
-                StatusCode::BAD_REQUEST,
-                "invalid or expired session credentials",
-            )
-                .into_response(),
-        },
-        Some("login") => match q.get("SigninToken").and_then(|t| c.svc.console_login(t)) {
-            Some((account, role)) => Html(pages::console(
-                &account,
-                &role,
-                q.get("Destination").map(String::as_str).unwrap_or_default(),
-            ))
-            .into_response(),
-            None => (StatusCode::BAD_REQUEST, "invalid or used sign-in token").into_response(),
-        },
-        _ => (StatusCode::BAD_REQUEST, "unknown Action").into_response(),
-    }
+async fn federation(State(c): State<Ctx>, Query(q): Params, h: HeaderMap) -> Response {
+    super::console::federation(&c.svc, &q, &h)
+}
+
+/// UXC `GetAccountCustomizations`.
+async fn uxc_account_customizations(State(c): State<Ctx>, uri: Uri, h: HeaderMap) -> Response {
+    super::uxc::get_account_customizations(&c.svc, &uri, &h).await
 }
 
 /// `POST /`: ECR when `X-Amz-Target` names one of its operations (awsJson1.1), else STS,

@@ -84,6 +84,7 @@ pub struct Counters {
     pub get_caller_identity: AtomicU64,
     pub eks_calls: AtomicU64,
     pub ecr_calls: AtomicU64,
+    pub uxc_calls: AtomicU64,
     pub presigned_identity_calls: AtomicU64,
     pub logout: AtomicU64,
     pub slow_down: AtomicU64,
@@ -116,6 +117,9 @@ pub struct CountersSnapshot {
     /// ECR requests (`GetAuthorizationToken`; answered or refused).
     #[serde(default)]
     pub ecr_calls: u64,
+    /// UXC requests (`GetAccountCustomizations`; answered or refused).
+    #[serde(default)]
+    pub uxc_calls: u64,
     /// Presigned STS `GetCallerIdentity` requests, as EKS tokens carry (answered or
     /// refused).
     #[serde(default)]
@@ -144,6 +148,7 @@ impl Counters {
             get_caller_identity: g(&self.get_caller_identity),
             eks_calls: g(&self.eks_calls),
             ecr_calls: g(&self.ecr_calls),
+            uxc_calls: g(&self.uxc_calls),
             presigned_identity_calls: g(&self.presigned_identity_calls),
             logout: g(&self.logout),
             slow_down: g(&self.slow_down),
@@ -223,8 +228,8 @@ struct Inner {
     /// Role credentials handed out (by GetRoleCredentials and STS AssumeRole), by access
     /// key id.
     issued: HashMap<String, IssuedCredentials>,
-    /// Console sign-in tokens → (account, role, expiry); each works once.
-    signin_tokens: HashMap<String, (String, String, SystemTime)>,
+    /// Console sign-in tokens, with what they open until when; each works once.
+    signin_tokens: HashMap<String, (ConsoleSignin, SystemTime)>,
     /// ECR passwords handed out, with whose they are.
     ecr_passwords: HashMap<String, EcrPassword>,
     next_session: u64,
@@ -241,6 +246,30 @@ struct IssuedCredentials {
     principal: Principal,
     /// The sign-in session they come from (through any chain of AssumeRole).
     session: Option<u64>,
+    /// Issued by STS `AssumeRole` (role chaining), not by GetRoleCredentials: the
+    /// federation endpoint refuses a `SessionDuration` with them.
+    chained: bool,
+}
+
+/// What a console sign-in token opens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleSignin {
+    /// The account signed in to.
+    pub account_id: String,
+    /// The role, as GetRoleCredentials or AssumeRole named it.
+    pub role: String,
+    /// The console session's length `getSigninToken` was asked for, in seconds; `None`:
+    /// the console's default.
+    pub session_seconds: Option<u32>,
+}
+
+/// Why `getSigninToken` refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigninRefusal {
+    /// The session's credentials are not ones the emulator issued, or have expired.
+    Credentials,
+    /// A `SessionDuration` with credentials from `AssumeRole`.
+    ChainedDuration,
 }
 
 /// An ECR password: the account and region it opens, until when.
@@ -963,6 +992,7 @@ impl Service {
             },
             expires,
             Some(session),
+            false,
         );
         Ok((issued.access_key_id, issued.secret, issued.token, millis))
     }
@@ -976,6 +1006,7 @@ impl Service {
         principal: Principal,
         expires_at: SystemTime,
         session: Option<u64>,
+        chained: bool,
     ) -> NewCredentials {
         let (access_key_id, secret, token) = (
             format!("ASIA{}", random(16).to_ascii_uppercase()),
@@ -992,6 +1023,7 @@ impl Service {
                 role: role.to_owned(),
                 principal,
                 session,
+                chained,
             },
         );
         NewCredentials {
@@ -1062,38 +1094,72 @@ impl Service {
             principal.clone(),
             now + lifetime,
             session,
+            true,
         );
         (principal, issued)
     }
 
     /// The federation endpoint's `getSigninToken`: role credentials we issued, still
-    /// valid, buy a console sign-in token that works once within 15 minutes.
-    pub fn signin_token(&self, session_json: &str) -> Option<String> {
-        let session: serde_json::Value = serde_json::from_str(session_json).ok()?;
+    /// valid, buy a console sign-in token that works once within 15 minutes, remembered
+    /// with the console session's length asked for (`session_seconds`, already checked
+    /// to be within 900..=43200). Credentials from `AssumeRole` may not ask for one, as
+    /// the real endpoint refuses `SessionDuration` for role chaining.
+    pub fn signin_token(
+        &self,
+        session_json: &str,
+        session_seconds: Option<u32>,
+    ) -> Result<String, SigninRefusal> {
+        let session: serde_json::Value =
+            serde_json::from_str(session_json).map_err(|_| SigninRefusal::Credentials)?;
         let field = |k: &str| session.get(k).and_then(|v| v.as_str());
         let now = self.clock.now();
         let mut inner = self.inner();
-        let issued = inner.issued.get(field("sessionId")?)?;
-        if Some(issued.secret.as_str()) != field("sessionKey")
-            || Some(issued.token.as_str()) != field("sessionToken")
-            || issued.expires_at <= now
-        {
-            return None;
+        let issued = field("sessionId")
+            .and_then(|id| inner.issued.get(id))
+            .filter(|issued| {
+                Some(issued.secret.as_str()) == field("sessionKey")
+                    && Some(issued.token.as_str()) == field("sessionToken")
+                    && now < issued.expires_at
+            })
+            .ok_or(SigninRefusal::Credentials)?;
+        if issued.chained && session_seconds.is_some() {
+            return Err(SigninRefusal::ChainedDuration);
         }
-        let target = (
-            issued.account_id.clone(),
-            issued.role.clone(),
-            now + Duration::from_secs(900),
-        );
+        let signin = ConsoleSignin {
+            account_id: issued.account_id.clone(),
+            role: issued.role.clone(),
+            session_seconds,
+        };
         let token = random(96);
-        inner.signin_tokens.insert(token.clone(), target);
-        Some(token)
+        inner
+            .signin_tokens
+            .insert(token.clone(), (signin, now + Duration::from_secs(900)));
+        Ok(token)
     }
 
-    /// The federation endpoint's `login`: the account and role a sign-in token opens.
-    pub fn console_login(&self, token: &str) -> Option<(String, String)> {
-        let (account, role, expires_at) = self.inner().signin_tokens.remove(token)?;
-        (self.clock.now() < expires_at).then_some((account, role))
+    /// The federation endpoint's `login`: what a valid sign-in token opens, and whether
+    /// it was spent. `admit` decides, with the token's sign-in in hand, whether the
+    /// sign-in goes ahead (spending the token) or is turned away (leaving it usable);
+    /// deciding under the lock keeps two logins from spending one token. `None`: a token
+    /// never issued, spent or expired.
+    pub fn console_login(
+        &self,
+        token: &str,
+        admit: impl FnOnce(&ConsoleSignin) -> bool,
+    ) -> Option<(ConsoleSignin, bool)> {
+        let now = self.clock.now();
+        let mut inner = self.inner();
+        let (signin, expires_at) = inner.signin_tokens.get(token)?;
+        if *expires_at <= now {
+            inner.signin_tokens.remove(token);
+            return None;
+        }
+        let signin = signin.clone();
+        let spent = admit(&signin);
+        if spent {
+            inner.signin_tokens.remove(token);
+        }
+        Some((signin, spent))
     }
 
     // ---- ECR ----
