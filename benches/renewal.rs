@@ -84,6 +84,7 @@ async fn measure(rate: f64) -> Row {
             credential_process: false,
             assume_role: None,
             ecr_regions: Vec::new(),
+            console: Default::default(),
         })
         .collect();
     let dir = tempfile::tempdir().expect("tempdir");

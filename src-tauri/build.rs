@@ -3,6 +3,10 @@
 
 const COMMANDS: &[&str] = &[
     "get_state",
+    "open_role_console",
+    "console_choices",
+    "set_favourite_console",
+    "set_portal_browser",
     "sign_in",
     "cancel_sign_in",
     "decline_sign_in",

@@ -15,6 +15,7 @@
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use rand::distributions::{Alphanumeric, DistString};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -64,7 +65,7 @@ pub fn web_address(url: &str) -> Result<(), &'static str> {
 /// through a private page in `dir` (see the module's documentation): returns once the
 /// browser was started; the one-time address is served meanwhile, for two minutes at most.
 pub async fn open_sign_in(url: &str, dir: &Path) -> Result<()> {
-    let handoff = Handoff::open(dir, Purpose::SignIn).await?;
+    let handoff = Handoff::open(dir, Purpose::SignIn, &Launch::default()).await?;
     let url = Secret::new(url);
     tokio::spawn(async move {
         match handoff.serve(&url).await {
@@ -79,6 +80,18 @@ pub async fn open_sign_in(url: &str, dir: &Path) -> Result<()> {
         }
     });
     Ok(())
+}
+
+/// How the browser is started on a page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Launch {
+    /// The program and its arguments before the page's address; `None`: `$BROWSER` if
+    /// set, else the desktop's opener.
+    pub command: Option<(PathBuf, Vec<OsString>)>,
+    /// A link the page goes through on its way to the one-time address: this, then
+    /// `url=` and the address form-encoded (a Firefox container extension's link, which
+    /// opens the address in a container).
+    pub link_prefix: Option<String>,
 }
 
 /// What a link handed to the browser leads to.
@@ -137,8 +150,8 @@ pub(crate) struct Handoff {
 
 impl Handoff {
     /// Listens on a loopback port, writes the page that leads to it in `dir` (see
-    /// `atomic_file::private_dir`), and starts the browser on the page.
-    pub(crate) async fn open(dir: &Path, purpose: Purpose) -> Result<Self> {
+    /// `atomic_file::private_dir`), and starts the browser on the page as `launch` says.
+    pub(crate) async fn open(dir: &Path, purpose: Purpose, launch: &Launch) -> Result<Self> {
         let loopback = |source| Error::Loopback {
             action: "listen on a loopback port for the browser",
             source,
@@ -153,6 +166,15 @@ impl Handoff {
             Alphanumeric.sample_string(&mut rand::thread_rng(), 32)
         );
         let local = format!("http://127.0.0.1:{port}{path}");
+        let local = match &launch.link_prefix {
+            Some(prefix) => format!(
+                "{prefix}{}",
+                url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("url", &local)
+                    .finish()
+            ),
+            None => local,
+        };
         let dir = dir.to_owned();
         let page = tokio::task::spawn_blocking(move || Page::write(&dir, purpose, &local))
             .await
@@ -160,7 +182,8 @@ impl Handoff {
                 what: "write of the page for the browser",
             })??;
         let target = page.url()?;
-        let opened = tokio::task::spawn_blocking(move || open(&target)).await;
+        let command = launch.command.clone();
+        let opened = tokio::task::spawn_blocking(move || open(&target, command)).await;
         match opened {
             Ok(Ok(())) => {}
             Ok(Err(source)) => {
@@ -261,12 +284,17 @@ impl Page {
         let mut file = options.open(&path).map_err(io)?;
         let page = Self(Some(path.clone()));
         let title = purpose.title();
+        // The link is a loopback address, or a container extension's link to one whose
+        // parameters are form-encoded: only its `&` needs escaping in an attribute.
+        let attribute = local.replace('&', "&amp;");
+        let script = serde_json::to_string(local).unwrap_or_default();
         std::io::Write::write_all(
             &mut file,
             format!(
                 "<!doctype html><meta charset=\"utf-8\"><meta name=\"referrer\" content=\"no-referrer\">\
-                 <meta http-equiv=\"refresh\" content=\"0;url={local}\"><title>{title}</title>\
-                 <p><a href=\"{local}\">Open the {title}</a></p>\n"
+                 <meta http-equiv=\"refresh\" content=\"0;url={attribute}\"><title>{title}</title>\
+                 <p><a id=\"next\" href=\"{attribute}\">Open the {title}</a></p>\
+                 <script>location.replace({script});</script>\n"
             )
             .as_bytes(),
         )
@@ -348,17 +376,23 @@ async fn answer(
     wanted
 }
 
-/// Starts `$BROWSER` if set, else the desktop's opener, on `url`: only ever the `file:`
-/// URL of a private page (see [`Handoff`]). The URL is passed as one argument, never
-/// through a shell, and never one that an opener would take for an option (a leading
-/// `-`).
-fn open(url: &str) -> std::io::Result<()> {
+/// Starts `command` (a program and its first arguments) if given, else `$BROWSER` if
+/// set, else the desktop's opener, on `url`: only ever the `file:` URL of a private page
+/// (see [`Handoff`]). The URL is passed as one argument, never through a shell, and never
+/// one that an opener would take for an option (a leading `-`).
+fn open(url: &str, command: Option<(PathBuf, Vec<OsString>)>) -> std::io::Result<()> {
     if url.starts_with('-') || url.chars().any(char::is_control) {
         return Err(std::io::Error::other(
             "the address begins with '-' or holds control characters",
         ));
     }
-    let mut cmd = match std::env::var("BROWSER")
+    if let Some((program, args)) = command {
+        let mut cmd = Command::new(&program);
+        cmd.args(args);
+        return start(cmd, url)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", program.display())));
+    }
+    let cmd = match std::env::var("BROWSER")
         .ok()
         .filter(|b| !b.trim().is_empty())
     {
@@ -371,6 +405,11 @@ fn open(url: &str) -> std::io::Result<()> {
         }
         None => Command::new("xdg-open"),
     };
+    start(cmd, url)
+}
+
+/// Starts `cmd` on `url`, with nothing on its standard streams, and reaps it.
+fn start(mut cmd: Command, url: &str) -> std::io::Result<()> {
     cmd.arg(url)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -403,7 +442,7 @@ mod tests {
         ] {
             assert!(web_address(bad).is_err(), "{bad}");
         }
-        assert!(open("--help").is_err());
+        assert!(open("--help", None).is_err());
     }
 
     #[cfg(unix)]

@@ -52,6 +52,7 @@ impl Env {
             .with("AWS_ENDPOINT_URL_STS", url)
             .with("AWS_ENDPOINT_URL_EKS", url)
             .with("AWS_ENDPOINT_URL_ECR", url)
+            .with("AWS_ENDPOINT_URL_UXC", url)
     }
 
     /// The value of `key`.

@@ -662,6 +662,58 @@ pub enum Error {
         waited: Duration,
     },
 
+    /// A console destination that is not a console address of the role's partition.
+    #[error("{shown} cannot be the console's destination: {reason} (console hosts: {hosts} and the hosts under it)")]
+    ConsoleDestination {
+        /// What was given, escaped and capped.
+        shown: String,
+        /// The console hosts allowed.
+        hosts: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
+
+    /// A console service name that is not shaped like one.
+    #[error("{shown} is not a console service name: a service is named as in the console's addresses, in lower-case letters, digits and '-' (s3, ec2, cloudwatch)")]
+    ConsoleService {
+        /// What was given, escaped and capped.
+        shown: String,
+    },
+
+    /// A console session length AWS would refuse.
+    #[error("a console session of {seconds} s cannot be asked for: {why}")]
+    ConsoleSessionLength {
+        /// What was asked.
+        seconds: u32,
+        /// Why not.
+        why: &'static str,
+    },
+
+    /// A browser choice that cannot be used as it is.
+    #[error("{why}")]
+    BrowserChoice {
+        /// What is wrong, in a sentence.
+        why: String,
+    },
+
+    /// The browser chosen for the console is not installed where we look.
+    #[error("{browser} is not installed here: none of {tried} was found on PATH")]
+    BrowserNotFound {
+        /// The browser.
+        browser: &'static str,
+        /// The programs looked for.
+        tried: String,
+    },
+
+    /// The role may not read its account's colour (AWS User Experience Customization).
+    #[error("the role {role_name} may not read the colour of account {account_id}: AWS denied it uxc:GetAccountCustomizations")]
+    AccountColourDenied {
+        /// The account.
+        account_id: String,
+        /// The role.
+        role_name: String,
+    },
+
     /// `credential_process` profiles run `aws-sso-auth`, which is not installed here.
     #[error("credential_process profiles run the aws-sso-auth program, which is not installed beside this one")]
     NoCli,
@@ -743,6 +795,12 @@ impl Error {
             Self::Unquotable { .. } => {
                 "use another format, one that quotes any value (such as powershell or json)".into()
             }
+            Self::ConsoleDestination { .. } => "give an https address of the AWS console (as the console's address bar shows it), or a service with --service".into(),
+            Self::ConsoleService { .. } => "give the service as in the console's addresses, such as s3, ec2 or cloudwatch".into(),
+            Self::ConsoleSessionLength { .. } => "ask for 900 to 43200 seconds, or none for the console's own default".into(),
+            Self::BrowserChoice { .. } => "change the browser choice and try again".into(),
+            Self::BrowserNotFound { .. } => "install it, or give its program's absolute path in the browser choice".into(),
+            Self::AccountColourDenied { .. } => "choose the favourite's colour yourself, or ask for uxc:GetAccountCustomizations on its role".into(),
             Self::ConsoleLinkTaken => "open the console again; only programs that run as this user could read the page that led to the link".into(),
             // ---- EKS tokens: advice ----
             Self::InvalidClusterName { .. } => {

@@ -26,10 +26,13 @@ pub struct Endpoints {
     pub eks: Option<String>,
     /// ECR, for docker's registry passwords (`AWS_ENDPOINT_URL_ECR`).
     pub ecr: Option<String>,
+    /// User Experience Customization, for the console's account colour
+    /// (`AWS_ENDPOINT_URL_UXC`).
+    pub uxc: Option<String>,
 }
 
 /// The variables that point this product at other endpoints than AWS's own.
-pub const ENDPOINT_VARIABLES: [&str; 7] = [
+pub const ENDPOINT_VARIABLES: [&str; 8] = [
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_SSO_OIDC",
     "AWS_ENDPOINT_URL_SSO",
@@ -37,6 +40,7 @@ pub const ENDPOINT_VARIABLES: [&str; 7] = [
     "AWS_ENDPOINT_URL_STS",
     "AWS_ENDPOINT_URL_EKS",
     "AWS_ENDPOINT_URL_ECR",
+    "AWS_ENDPOINT_URL_UXC",
 ];
 
 /// An endpoint override in effect: the variable, and its (checked) value.
@@ -64,7 +68,7 @@ pub fn overrides(get: impl Fn(&str) -> Option<String>) -> Result<Vec<Override>> 
 }
 
 impl Endpoints {
-    /// Both services (and STS) at one URL, as the emulator serves them.
+    /// Both services (and STS, EKS, ECR and UXC) at one URL, as the emulator serves them.
     pub fn both(url: impl Into<String>) -> Self {
         let url = url.into();
         Self {
@@ -73,7 +77,8 @@ impl Endpoints {
             signin: None,
             sts: Some(url.clone()),
             eks: Some(url.clone()),
-            ecr: Some(url),
+            ecr: Some(url.clone()),
+            uxc: Some(url),
         }
     }
 
@@ -93,7 +98,8 @@ impl Endpoints {
             signin: read("AWS_ENDPOINT_URL_SIGNIN")?,
             sts: read("AWS_ENDPOINT_URL_STS")?.or(global.clone()),
             eks: read("AWS_ENDPOINT_URL_EKS")?.or(global.clone()),
-            ecr: read("AWS_ENDPOINT_URL_ECR")?.or(global),
+            ecr: read("AWS_ENDPOINT_URL_ECR")?.or(global.clone()),
+            uxc: read("AWS_ENDPOINT_URL_UXC")?.or(global),
         })
     }
 

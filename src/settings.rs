@@ -9,6 +9,7 @@
 
 use crate::atomic_file;
 use crate::awsfiles::{ProfileName, ProfileWrite};
+use crate::console::{BrowserChoice, Colour, Destination};
 use crate::error::{Error, Result};
 use crate::instance::{validate_region, Instance};
 use crate::portal::RoleCredentials;
@@ -39,6 +40,9 @@ pub struct InstanceSettings {
     pub instance: Instance,
     /// A name for menus; defaults to the start URL's host.
     pub label: Option<String>,
+    /// The browser the console of its roles opens in, unless a favourite chooses one
+    /// (`None`: the desktop's default).
+    pub browser: Option<BrowserChoice>,
 }
 
 impl InstanceSettings {
@@ -57,6 +61,7 @@ impl Serialize for InstanceSettings {
             start_url: self.instance.start_url().to_owned(),
             region: self.instance.region().to_owned(),
             label: self.label.clone(),
+            browser: self.browser.clone(),
         }
         .serialize(s)
     }
@@ -70,6 +75,54 @@ struct InstanceEntry {
     region: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     label: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    browser: Option<BrowserChoice>,
+}
+
+/// How a favourite's console opens: where, for how long, in which browser, and its
+/// colour.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsoleSettings {
+    /// The page it opens on (default: the console's home).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination: Option<Destination>,
+    /// The console session's length in seconds (default: the console's own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_seconds: Option<u32>,
+    /// The browser (default: its access portal's choice, else the desktop's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser: Option<BrowserChoice>,
+    /// Its colour, in the window and the tray menu, and its container's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub colour: Option<Colour>,
+    /// The colour is the account's own, as the console shows it: read from AWS when it
+    /// is chosen and each time the console opens.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub colour_from_account: bool,
+}
+
+impl ConsoleSettings {
+    /// Whether nothing is chosen.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Checks what a person or a file gave, for a favourite whose role is assumed from
+    /// another (`chained`) or not.
+    pub fn checked(mut self, chained: bool) -> Result<Self> {
+        self.destination = match self.destination {
+            Some(Destination::Service(s)) => Some(Destination::service(&s)?),
+            Some(Destination::Url(u)) => Some(Destination::address(&u)?),
+            None => None,
+        };
+        self.session_seconds = self
+            .session_seconds
+            .map(|s| crate::console::check_session_length(s, chained))
+            .transpose()?;
+        self.browser = self.browser.map(BrowserChoice::checked).transpose()?;
+        Ok(self)
+    }
 }
 
 /// An account/role pair kept fresh as a named profile.
@@ -96,6 +149,8 @@ pub struct Favourite {
     /// in to as this favourite (valid region names, each once). At most one favourite
     /// holds an account's region: see [`Settings::choose_ecr_region`].
     pub ecr_regions: Vec<String>,
+    /// How its console opens.
+    pub console: ConsoleSettings,
 }
 
 impl Favourite {
@@ -180,6 +235,7 @@ impl Favourite {
             credential_process: false,
             assume_role: None,
             ecr_regions: Vec::new(),
+            console: ConsoleSettings::default(),
         })
     }
 }
@@ -203,6 +259,8 @@ struct FavouriteEntry {
     assume_role: Option<AssumeRole>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     ecr_regions: Vec<String>,
+    #[serde(default, skip_serializing_if = "ConsoleSettings::is_empty")]
+    console: ConsoleSettings,
 }
 
 impl Serialize for Favourite {
@@ -218,6 +276,7 @@ impl Serialize for Favourite {
             credential_process: self.credential_process,
             assume_role: self.assume_role.clone(),
             ecr_regions: self.ecr_regions.clone(),
+            console: self.console.clone(),
         }
         .serialize(s)
     }
@@ -237,6 +296,7 @@ impl TryFrom<FavouriteEntry> for Favourite {
         f.account_name = e.account_name;
         f.credential_process = e.credential_process;
         f.assume_role = e.assume_role;
+        f.console = e.console.checked(f.assume_role.is_some())?;
         for r in &e.ecr_regions {
             let r = validate_region(r)?;
             if !f.ecr_regions.contains(&r) {
@@ -577,10 +637,16 @@ impl<'de> Deserialize<'de> for Settings {
             let parsed = serde_json::from_value::<InstanceEntry>(value.clone())
                 .map_err(|e| e.to_string())
                 .and_then(|e| {
+                    let browser = e
+                        .browser
+                        .map(BrowserChoice::checked)
+                        .transpose()
+                        .map_err(|e| e.to_string())?;
                     Instance::new(&e.start_url, &e.region)
                         .map(|instance| InstanceSettings {
                             instance,
                             label: e.label,
+                            browser,
                         })
                         .map_err(|e| e.to_string())
                 });
@@ -1129,6 +1195,14 @@ impl Settings {
         Ok(())
     }
 
+    /// Sets the browser of `instance`'s console (remembering the instance if it was not).
+    pub fn set_portal_browser(&mut self, instance: &Instance, browser: Option<BrowserChoice>) {
+        self.remember(instance, None);
+        if let Some(i) = self.instances.iter_mut().find(|i| &i.instance == instance) {
+            i.browser = browser;
+        }
+    }
+
     fn remember(&mut self, instance: &Instance, label: Option<String>) {
         let label = label.filter(|l| !l.trim().is_empty());
         match self.instances.iter_mut().find(|i| &i.instance == instance) {
@@ -1136,6 +1210,7 @@ impl Settings {
             None => self.instances.push(InstanceSettings {
                 instance: instance.clone(),
                 label,
+                browser: None,
             }),
         }
     }

@@ -693,6 +693,7 @@ async fn soak(params: Params) -> Result<Report, String> {
             credential_process: false,
             assume_role: None,
             ecr_regions: Vec::new(),
+            console: Default::default(),
         })
         .collect();
     if favourites.len() != FAVOURITES {

@@ -8,14 +8,15 @@
 use crate::error::{CommandError, CommandResult, ErrorCode};
 use crate::view::{AccountsView, AppView, GeneratedView, Written};
 use crate::App;
+use aws_sso_device_auth_provider::console::{BrowserChoice, Destination};
 use aws_sso_device_auth_provider::display;
 use aws_sso_device_auth_provider::eks::kubeconfig::{
     Added, EksClusters, KubeconfigRequest, Removal, Removed,
 };
 use aws_sso_device_auth_provider::populate::{self, ProfileRules};
-use aws_sso_device_auth_provider::settings::Preferences;
+use aws_sso_device_auth_provider::settings::{ConsoleSettings, Preferences};
 use aws_sso_device_auth_provider::workspace::{
-    FavouriteEdit, GenerateMode, NewFavourite, ProfileRequest, RoleTarget,
+    ConsoleOptions, FavouriteEdit, GenerateMode, NewFavourite, ProfileRequest, RoleTarget,
 };
 use aws_sso_device_auth_provider::Instance;
 use serde::{Deserialize, Serialize};
@@ -195,12 +196,75 @@ pub async fn renew_now(app: State<'_>, profile: String) -> CommandResult<()> {
     Ok(app.world.renew_now(&profile).await?)
 }
 
-/// Opens the AWS console as a favourite's role.
+/// Opens the AWS console as a favourite's role, on its own page or on `service`'s.
 #[tauri::command]
-pub async fn open_console(app: State<'_>, profile: String) -> CommandResult<()> {
+pub async fn open_console(
+    app: State<'_>,
+    profile: String,
+    service: Option<String>,
+) -> CommandResult<()> {
+    let options = ConsoleOptions {
+        destination: service.as_deref().map(Destination::service).transpose()?,
+        ..ConsoleOptions::default()
+    };
     Ok(app
         .world
-        .open_console(RoleTarget::Favourite(profile), None)
+        .open_console(RoleTarget::Favourite(profile), &options)
+        .await?)
+}
+
+/// Opens the AWS console as any role of an account of the current instance (the
+/// account browser), on its home or on `service`'s page; the browser is the access
+/// portal's.
+#[tauri::command]
+pub async fn open_role_console(
+    app: State<'_>,
+    account_id: String,
+    role_name: String,
+    service: Option<String>,
+) -> CommandResult<()> {
+    let options = ConsoleOptions {
+        destination: service.as_deref().map(Destination::service).transpose()?,
+        ..ConsoleOptions::default()
+    };
+    let target = RoleTarget::Role {
+        instance: app.current()?,
+        account_id,
+        role_name,
+    };
+    Ok(app.world.open_console(target, &options).await?)
+}
+
+/// What the window offers for a console: the common services, the colours, the
+/// browsers, the container extensions and the session lengths AWS allows.
+#[tauri::command]
+pub fn console_choices() -> crate::view::ConsoleChoices {
+    crate::view::ConsoleChoices::new()
+}
+
+/// Sets how a favourite's console opens; answers the settings as saved (the colour read
+/// from the account when it is to be its account's).
+#[tauri::command]
+pub async fn set_favourite_console(
+    app: State<'_>,
+    profile: String,
+    console: ConsoleSettings,
+) -> CommandResult<crate::view::ConsoleView> {
+    let saved = app.world.set_favourite_console(&profile, console).await?;
+    Ok(crate::view::ConsoleView::from(&saved))
+}
+
+/// Sets the browser the console of an access portal's roles opens in (`None`: the
+/// default browser).
+#[tauri::command]
+pub async fn set_portal_browser(
+    app: State<'_>,
+    instance: InstanceForm,
+    browser: Option<BrowserChoice>,
+) -> CommandResult<()> {
+    Ok(app
+        .world
+        .set_portal_browser(&instance.instance()?, browser)
         .await?)
 }
 

@@ -461,7 +461,7 @@ pub fn on_menu<R: Runtime>(handle: &AppHandle<R>, id: &str) {
         MenuId::Console(profile) => in_background(handle, async move {
             Ok(app
                 .world
-                .open_console(RoleTarget::Favourite(profile), None)
+                .open_console(RoleTarget::Favourite(profile), &Default::default())
                 .await?)
         }),
         MenuId::Browse | MenuId::Favourites | MenuId::Settings => {

@@ -5,8 +5,9 @@
 use crate::autostart::StartAtLogin;
 use aws_sso_device_auth_provider::awsfiles::generate::Generated;
 use aws_sso_device_auth_provider::clock::epoch_millis;
+use aws_sso_device_auth_provider::console::{self, BrowserChoice, Colour};
 use aws_sso_device_auth_provider::display;
-use aws_sso_device_auth_provider::settings::{InstanceSettings, Preferences};
+use aws_sso_device_auth_provider::settings::{ConsoleSettings, InstanceSettings, Preferences};
 use aws_sso_device_auth_provider::workspace::words::{self, Clock, Line};
 use aws_sso_device_auth_provider::workspace::{
     self, Accounts, ExecStatus, SessionPhase, Status, Workspace,
@@ -86,6 +87,8 @@ pub struct InstanceView {
     pub region: String,
     /// A name for menus.
     pub label: Option<String>,
+    /// The browser its roles' console opens in (`None`: the default browser).
+    pub browser: Option<BrowserChoice>,
 }
 
 impl From<&InstanceSettings> for InstanceView {
@@ -94,7 +97,101 @@ impl From<&InstanceSettings> for InstanceView {
             start_url: i.instance.start_url().to_owned(),
             region: i.instance.region().to_owned(),
             label: i.label.as_deref().map(|l| display::text(l).into_owned()),
+            browser: i.browser.clone(),
         }
+    }
+}
+
+/// How a favourite's console opens, for the window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsoleView {
+    /// As saved (what the window sends back to change it).
+    pub settings: ConsoleSettings,
+    /// The colour as `#rrggbb`, if it has one.
+    pub colour_hex: Option<String>,
+    /// The colour's name for people.
+    pub colour_label: Option<String>,
+}
+
+impl From<&ConsoleSettings> for ConsoleView {
+    fn from(c: &ConsoleSettings) -> Self {
+        Self {
+            settings: c.clone(),
+            colour_hex: c.colour.map(Colour::hex),
+            colour_label: c.colour.map(|c| c.label().to_owned()),
+        }
+    }
+}
+
+/// A choice offered in a list: its name (sent back) and its label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Choice {
+    /// What is sent back.
+    pub name: String,
+    /// What a person reads.
+    pub label: String,
+    /// A colour's `#rrggbb`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hex: Option<String>,
+}
+
+/// What the window offers for a console.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsoleChoices {
+    /// The services offered as a short list.
+    pub services: Vec<Choice>,
+    /// The colours.
+    pub colours: Vec<Choice>,
+    /// The browsers.
+    pub browsers: Vec<Choice>,
+    /// The Firefox container extensions.
+    pub containers: Vec<Choice>,
+    /// The shortest and longest console session AWS grants an SSO role, in seconds.
+    pub session_range: (u32, u32),
+}
+
+impl ConsoleChoices {
+    /// Everything offered.
+    pub fn new() -> Self {
+        let choice = |name: &str, label: &str| Choice {
+            name: name.to_owned(),
+            label: label.to_owned(),
+            hex: None,
+        };
+        Self {
+            services: console::COMMON_SERVICES
+                .iter()
+                .map(|(n, l)| choice(n, l))
+                .collect(),
+            colours: Colour::ALL
+                .iter()
+                .map(|c| Choice {
+                    hex: Some(c.hex()),
+                    ..choice(c.name(), c.label())
+                })
+                .collect(),
+            browsers: console::BrowserKind::ALL
+                .iter()
+                .map(|k| choice(k.name(), k.label()))
+                .collect(),
+            containers: console::ContainerScheme::ALL
+                .iter()
+                .map(|k| choice(k.name(), k.label()))
+                .collect(),
+            session_range: (
+                *console::SESSION_RANGE.start(),
+                *console::SESSION_RANGE.end(),
+            ),
+        }
+    }
+}
+
+impl Default for ConsoleChoices {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -293,6 +390,8 @@ pub struct FavouriteView {
     pub written_at: Option<i64>,
     /// The profile's state, in words.
     pub status: Line,
+    /// How its console opens, and its colour.
+    pub console: ConsoleView,
 }
 
 impl AppView {
@@ -331,6 +430,7 @@ impl AppView {
                 expires_at: f.expires_at.map(ms),
                 error: f.failure.as_ref().map(|e| e.message.clone()),
                 renewing: f.renewing,
+                console: ConsoleView::from(&f.favourite.console),
             })
             .collect();
         let session = SessionView {

@@ -196,11 +196,131 @@ pub struct ConsoleArgs {
     /// The console's region (default: the favourite's, else the instance's).
     #[arg(long)]
     pub region: Option<String>,
+    #[command(flatten)]
+    pub page: PageArgs,
+    /// How long the console session lasts: seconds, or with a unit (90m, 12h); 15
+    /// minutes to 12 hours. Not for a role assumed from another: AWS refuses it.
+    #[arg(long, value_name = "LENGTH", value_parser = parse_length)]
+    pub session_length: Option<u32>,
+    #[command(flatten)]
+    pub browser: BrowserArgs,
     /// Print the sign-in URL instead of opening it (it signs anyone in for 15 minutes).
     #[arg(long)]
     pub print: bool,
     #[command(flatten)]
     pub instance: InstanceArgs,
+}
+
+/// Which console page opens.
+#[derive(Debug, Clone, Args)]
+pub struct PageArgs {
+    /// A service's page, named as in the console's addresses: s3, ec2, cloudwatch, logs,
+    /// lambda, iam, …
+    #[arg(long, value_name = "NAME", conflicts_with = "destination")]
+    pub service: Option<String>,
+    /// A console address (https, a console host of the role's partition).
+    #[arg(long, value_name = "URL")]
+    pub destination: Option<String>,
+}
+
+impl PageArgs {
+    /// The page asked for, checked.
+    pub fn destination(
+        &self,
+    ) -> Result<
+        Option<aws_sso_device_auth_provider::console::Destination>,
+        aws_sso_device_auth_provider::Error,
+    > {
+        use aws_sso_device_auth_provider::console::Destination;
+        match (&self.service, &self.destination) {
+            (Some(s), _) => Destination::service(s).map(Some),
+            (None, Some(d)) => Destination::address(d).map(Some),
+            (None, None) => Ok(None),
+        }
+    }
+}
+
+/// Which browser opens the console.
+#[derive(Debug, Clone, Args)]
+pub struct BrowserArgs {
+    /// The browser: default, chromium, chrome, edge, brave or firefox.
+    #[arg(long, value_name = "BROWSER")]
+    pub browser: Option<String>,
+    /// The browser's profile: a Chromium, Chrome, Edge or Brave profile directory (such
+    /// as "Profile 1"), or a Firefox profile name.
+    #[arg(long, requires = "browser", value_name = "NAME")]
+    pub browser_profile: Option<String>,
+    /// Firefox: open the console in a container, through the links of this extension:
+    /// open-external ("Open external links in a container") or granted ("Granted
+    /// Containers").
+    #[arg(long, requires = "browser", value_name = "EXTENSION")]
+    pub container: Option<String>,
+    /// The container's name (default: the favourite's profile name).
+    #[arg(long, requires = "container", value_name = "NAME")]
+    pub container_name: Option<String>,
+    /// The browser's program, where it is not on PATH under its usual names.
+    #[arg(long, requires = "browser", value_name = "PATH")]
+    pub browser_program: Option<std::path::PathBuf>,
+}
+
+impl BrowserArgs {
+    /// The browser asked for, checked; `None` when none is.
+    pub fn choice(
+        &self,
+    ) -> Result<
+        Option<aws_sso_device_auth_provider::console::BrowserChoice>,
+        aws_sso_device_auth_provider::Error,
+    > {
+        use aws_sso_device_auth_provider::console::{BrowserChoice, BrowserKind, ContainerScheme};
+        let Some(kind) = &self.browser else {
+            return Ok(None);
+        };
+        BrowserChoice {
+            kind: BrowserKind::parse(kind)?,
+            profile: self.browser_profile.clone(),
+            container: self
+                .container
+                .as_deref()
+                .map(ContainerScheme::parse)
+                .transpose()?,
+            container_name: self.container_name.clone(),
+            program: self.browser_program.clone(),
+        }
+        .checked()
+        .map(Some)
+    }
+}
+
+/// A length of time in seconds: a number of seconds, or hours, minutes and seconds with
+/// their units (`1h30m`, `90m`, `3600s`).
+pub fn parse_length(raw: &str) -> Result<u32, String> {
+    let text = raw.trim().to_ascii_lowercase();
+    let bad = || {
+        format!("{raw:?} is not a length: give seconds, or a number with h, m or s (such as 90m or 12h)")
+    };
+    if let Ok(seconds) = text.parse::<u32>() {
+        return Ok(seconds);
+    }
+    let (mut total, mut number) = (0u64, String::new());
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return Err(bad()),
+        };
+        let n: u64 = number.parse().map_err(|_| bad())?;
+        total = total.saturating_add(n.saturating_mul(unit));
+        number.clear();
+    }
+    if !number.is_empty() || text.is_empty() {
+        return Err(bad());
+    }
+    u32::try_from(total).map_err(|_| bad())
 }
 
 /// `aws-sso-auth exec …`
@@ -344,6 +464,37 @@ pub enum FavouriteCommand {
         #[arg(long, conflicts_with = "assume_role")]
         no_assume_role: bool,
     },
+    /// Show or set how a favourite's console opens: its page, session length, browser
+    /// and colour. Without options, prints them.
+    Console {
+        /// Its profile name.
+        name: String,
+        #[command(flatten)]
+        page: PageArgs,
+        /// Open the console's home page (forget the favourite's page).
+        #[arg(long, conflicts_with_all = ["service", "destination"])]
+        home: bool,
+        /// How long its console session lasts: seconds, or with a unit (90m, 12h); 15
+        /// minutes to 12 hours. Not for a role assumed from another: AWS refuses it.
+        #[arg(long, value_name = "LENGTH", value_parser = parse_length)]
+        session_length: Option<u32>,
+        /// The console's own session length (forget the favourite's).
+        #[arg(long, conflicts_with = "session_length")]
+        default_session_length: bool,
+        #[command(flatten)]
+        browser: BrowserArgs,
+        /// Its access portal's browser (forget the favourite's).
+        #[arg(long, conflicts_with = "browser")]
+        portal_browser: bool,
+        /// Its colour: pink, purple, dark-blue, light-blue, teal, green, yellow, orange,
+        /// red; none; or account (the colour its account has in the console, read now
+        /// and whenever the console opens).
+        #[arg(long, value_name = "COLOUR")]
+        colour: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Remove a favourite, and its profile if aws-sso-tray wrote it.
     Remove {
         /// Its profile name.
@@ -400,6 +551,17 @@ pub enum SettingsCommand {
     Import {
         /// The exported file (`-` for stdin).
         file: std::path::PathBuf,
+    },
+    /// Set the browser the console of an access portal's roles opens in (a favourite may
+    /// choose its own: `favourite console NAME --browser …`).
+    Browser {
+        #[command(flatten)]
+        browser: BrowserArgs,
+        /// The desktop's default browser.
+        #[arg(long, conflicts_with = "browser", required_unless_present = "browser")]
+        default: bool,
+        #[command(flatten)]
+        instance: InstanceArgs,
     },
     /// Set one preference: tokenRefreshMinutes or credentialsRefreshMinutes (1–120),
     /// signInFlow (auto, device, pkce), removeProfilesOnSignOut, removeProfilesOnQuit or

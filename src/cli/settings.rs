@@ -1,4 +1,4 @@
-//! `settings export|import|import-aws-config|set`.
+//! `settings export|import|import-aws-config|browser|set`.
 
 use super::args::SettingsCommand;
 use aws_sso_device_auth_provider::settings::Settings;
@@ -48,6 +48,20 @@ pub async fn run(command: SettingsCommand) -> Result<(), Error> {
             eprintln!(
                 "Imported {instances} instances and {favourites} favourites into {}.",
                 world.paths().settings_file().display()
+            );
+            Ok(())
+        }
+        SettingsCommand::Browser {
+            browser,
+            default: _,
+            instance,
+        } => {
+            let instance = super::instance(&world, &instance)?;
+            let choice = browser.choice()?;
+            world.set_portal_browser(&instance, choice.clone()).await?;
+            eprintln!(
+                "The console of {instance}'s roles opens in {} (unless a favourite chooses another).",
+                super::console::describe_browser(choice.as_ref())
             );
             Ok(())
         }

@@ -1,6 +1,8 @@
 //! A URL that signs the user into the AWS console as a role: role credentials exchanged
 //! at the federation endpoint for a sign-in token; and handing it to the browser so that
-//! nobody else can take it first ([`open_once`]).
+//! nobody else can take it first ([`open_once`]). Where the console opens
+//! ([`Destination`]), in which browser ([`BrowserChoice`]), with which colour
+//! ([`Colour`]).
 
 use crate::error::{Error, Result};
 use crate::portal::RoleCredentials;
@@ -18,25 +20,26 @@ pub fn federation_base(region: &str) -> &'static str {
     }
 }
 
-/// The console's home page in `region`.
-pub fn console_home(region: &str) -> String {
-    let host = if region.starts_with("us-gov-") {
-        "console.amazonaws-us-gov.com".to_owned()
-    } else if region.starts_with("cn-") {
-        "console.amazonaws.cn".to_owned()
-    } else {
-        format!("{region}.console.aws.amazon.com")
-    };
-    format!("https://{host}/console/home?region={region}")
+/// What a console sign-in asks for besides the role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visit {
+    /// The page to open after the sign-in (a console address: see [`Destination`]).
+    pub destination: String,
+    /// The console session's length in seconds, if not the console's own default
+    /// (checked: [`check_session_length`]).
+    pub session_seconds: Option<u32>,
 }
 
 /// Exchanges `credentials` for a console sign-in token at `base` (default: the
-/// partition's federation endpoint) and returns the sign-in URL for the console home of
-/// `region`. The URL is a secret: whoever opens it within 15 minutes is signed in.
+/// federation endpoint of `region`'s partition) and returns the sign-in URL that leads
+/// to `visit`'s page. The URL is a secret: whoever opens it within 15 minutes is signed
+/// in. Nothing signs the browser out first, so the console's multi-session keeps the
+/// browser's other sessions.
 pub async fn signin_url(
     credentials: &RoleCredentials,
     region: &str,
     base: Option<&str>,
+    visit: &Visit,
 ) -> Result<Secret> {
     let base = base.unwrap_or_else(|| federation_base(region));
     let endpoint = format!("{}/federation", base.trim_end_matches('/'));
@@ -52,9 +55,14 @@ pub async fn signin_url(
         "sessionToken": credentials.session_token.expose(),
     })
     .to_string();
-    url.query_pairs_mut()
-        .append_pair("Action", "getSigninToken")
-        .append_pair("Session", &session);
+    {
+        let mut query = url.query_pairs_mut();
+        query.append_pair("Action", "getSigninToken");
+        if let Some(seconds) = visit.session_seconds {
+            query.append_pair("SessionDuration", &seconds.to_string());
+        }
+        query.append_pair("Session", &session);
+    }
     let network = |e: reqwest::Error| Error::Network {
         operation: "GetSigninToken",
         endpoint: endpoint.clone(),
@@ -73,7 +81,10 @@ pub async fn signin_url(
         return Err(Error::Service {
             operation: "GetSigninToken",
             code: format!("HTTP {}", status.as_u16()),
-            message: Some("the console sign-in endpoint refused the role credentials".into()),
+            message: Some(match visit.session_seconds {
+                Some(s) => format!("the console sign-in endpoint refused the role credentials or a console session of {s} s"),
+                None => "the console sign-in endpoint refused the role credentials".into(),
+            }),
         });
     }
     let body: serde_json::Value = response.json().await.map_err(|e| Error::UnexpectedReply {
@@ -92,14 +103,24 @@ pub async fn signin_url(
         .query_pairs_mut()
         .append_pair("Action", "login")
         .append_pair("Issuer", "aws-sso-tray")
-        .append_pair("Destination", &console_home(region))
+        .append_pair("Destination", &visit.destination)
         .append_pair("SigninToken", token);
     Ok(Secret::new(login.to_string()))
 }
 
+mod browser;
+mod colour;
+mod destination;
 mod handoff;
+mod uxc;
 
+pub use browser::{BrowserChoice, BrowserKind, ContainerScheme};
+pub use colour::Colour;
+pub use destination::{
+    check_session_length, console_domain, console_home, Destination, COMMON_SERVICES, SESSION_RANGE,
+};
 pub use handoff::open_once;
+pub use uxc::account_colour;
 
 #[cfg(test)]
 mod tests {

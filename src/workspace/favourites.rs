@@ -11,7 +11,6 @@ use crate::clock::later;
 use crate::error::{Error, Result};
 use crate::instance::{validate_region, Instance};
 use crate::portal::RoleCredentials;
-use crate::secret::Secret;
 use crate::settings::Favourite;
 use crate::source::{AssumeRole, AssumeRoleEntry, Fetch, Source};
 use serde::Deserialize;
@@ -221,7 +220,7 @@ impl Workspace {
     }
 
     /// The favourite called `profile`, or why there is none.
-    fn favourite(&self, profile: &str) -> Result<Favourite> {
+    pub(super) fn favourite(&self, profile: &str) -> Result<Favourite> {
         self.settings()
             .find_favourite(profile, &self.shared.paths.settings_file())
             .cloned()
@@ -267,7 +266,11 @@ impl Workspace {
     }
 
     /// The account's name from the cached account list, if it is there.
-    async fn cached_account_name(&self, instance: &Instance, account_id: &str) -> Option<String> {
+    pub(super) async fn cached_account_name(
+        &self,
+        instance: &Instance,
+        account_id: &str,
+    ) -> Option<String> {
         let (dir, i, id) = (
             self.shared.paths.accounts_cache_dir(),
             instance.clone(),
@@ -411,6 +414,11 @@ impl Workspace {
             Some(assume) => assume.map(AssumeRole::new).transpose()?,
             None => current.assume_role.clone(),
         };
+        f.console = current.console.clone();
+        if f.assume_role.is_some() {
+            // AWS refuses a console session length for a role assumed from another.
+            f.console.session_seconds = None;
+        }
         // Docker's logins are to the registries of the account its credentials are of.
         if f.credentials_account() == current.credentials_account() {
             f.ecr_regions = current.ecr_regions.clone();
@@ -608,32 +616,6 @@ impl Workspace {
             favourite: f,
             warning,
         })
-    }
-
-    /// A URL that signs the browser into the AWS console as `target`, in `region` (else
-    /// the favourite's, else the instance's). A secret: whoever opens it within 15
-    /// minutes is signed in.
-    pub async fn console_url(&self, target: RoleTarget, region: Option<&str>) -> Result<Secret> {
-        let region = region.map(validate_region).transpose()?;
-        let Resolved {
-            instance,
-            source,
-            region: own_region,
-            ..
-        } = self.resolve(target)?;
-        let region = region
-            .or(own_region)
-            .unwrap_or_else(|| instance.region().to_owned());
-        let creds = self.credentials(&instance, &source, Fetch::Cached).await?;
-        let signin = crate::Endpoints::from_env(self.shared.options.env.lookup())?.signin;
-        crate::console::signin_url(&creds, &region, signin.as_deref()).await
-    }
-
-    /// Opens the AWS console as `target` in the browser, through a one-time loopback
-    /// address (the sign-in URL never goes on a command line).
-    pub async fn open_console(&self, target: RoleTarget, region: Option<&str>) -> Result<()> {
-        let url = self.console_url(target, region).await?;
-        crate::console::open_once(&url, &self.shared.paths.handoff_dir()).await
     }
 
     /// Forgets the cached credentials of a `credential_process` favourite; a failure is

@@ -24,6 +24,7 @@
 
 mod accounts;
 mod asks;
+mod console;
 mod ecr;
 mod eks;
 mod favourites;
@@ -38,6 +39,7 @@ mod status;
 pub mod words;
 
 pub use accounts::{AccountRef, Accounts};
+pub use console::ConsoleOptions;
 pub use ecr::{DockerLogin, EcrLogin, HelperInstalled};
 pub use favourites::{
     FavouriteCredentials, FavouriteEdit, NewFavourite, ProfileRequest, RoleTarget, WrittenProfile,

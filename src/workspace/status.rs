@@ -207,6 +207,7 @@ impl Workspace {
                         InstanceSettings {
                             instance,
                             label: None,
+                            browser: None,
                         },
                     );
                     let session = state.sessions.get(&i.instance);

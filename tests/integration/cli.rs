@@ -59,6 +59,7 @@ impl Cli {
             .env("AWS_ENDPOINT_URL_STS", &self.endpoint)
             .env("AWS_ENDPOINT_URL_EKS", &self.endpoint)
             .env("AWS_ENDPOINT_URL_ECR", &self.endpoint)
+            .env("AWS_ENDPOINT_URL_UXC", &self.endpoint)
             .env_remove("KUBECONFIG")
             .env_remove("DOCKER_CONFIG")
             .env_remove("XDG_CONFIG_HOME")
@@ -281,7 +282,7 @@ async fn login_then_accounts_roles_and_credentials() {
     assert_eq!(
         text(&out.stderr),
         format!(
-            "note: AWS endpoints from the environment: AWS_ENDPOINT_URL_SSO_OIDC={0}, AWS_ENDPOINT_URL_SSO={0}, AWS_ENDPOINT_URL_STS={0}, AWS_ENDPOINT_URL_EKS={0}, AWS_ENDPOINT_URL_ECR={0}\n",
+            "note: AWS endpoints from the environment: AWS_ENDPOINT_URL_SSO_OIDC={0}, AWS_ENDPOINT_URL_SSO={0}, AWS_ENDPOINT_URL_STS={0}, AWS_ENDPOINT_URL_EKS={0}, AWS_ENDPOINT_URL_ECR={0}, AWS_ENDPOINT_URL_UXC={0}\n",
             emu.endpoint()
         )
     );
@@ -1479,10 +1480,15 @@ async fn console_opens_through_a_one_time_loopback_redirect() {
         session_token: aws_sso_device_auth_provider::Secret::new("t0ken-value"),
         expiration: aws_sso_device_auth_provider::clock::from_epoch_seconds(4_000_000_000),
     };
+    let home_page = aws_sso_device_auth_provider::console::Visit {
+        destination: aws_sso_device_auth_provider::console::console_home("eu-west-1"),
+        session_seconds: None,
+    };
     let err = aws_sso_device_auth_provider::console::signin_url(
         &bogus,
         "eu-west-1",
         Some(&emu.endpoint()),
+        &home_page,
     )
     .await
     .expect_err("refused")
@@ -1499,6 +1505,7 @@ async fn console_opens_through_a_one_time_loopback_redirect() {
         &bogus,
         "eu-west-1",
         Some(&format!("http://127.0.0.1:{closed}")),
+        &home_page,
     )
     .await
     .expect_err("dead network")

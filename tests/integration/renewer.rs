@@ -81,6 +81,7 @@ async fn setup(emu: &Emulator, token_margin: Duration, clock: Option<Arc<dyn Clo
             credential_process: false,
             assume_role: None,
             ecr_regions: Vec::new(),
+            console: Default::default(),
         });
     }
     let dir = tempfile::tempdir().expect("tempdir");

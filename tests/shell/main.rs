@@ -203,7 +203,8 @@ fn sign_in_browse_add_a_favourite_and_the_tray_follows() {
             "AWS_ENDPOINT_URL_SIGNIN",
             "AWS_ENDPOINT_URL_STS",
             "AWS_ENDPOINT_URL_EKS",
-            "AWS_ENDPOINT_URL_ECR"
+            "AWS_ENDPOINT_URL_ECR",
+            "AWS_ENDPOINT_URL_UXC"
         ]
     );
     let (model, menu) = menu_of(&h);
