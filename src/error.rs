@@ -687,6 +687,15 @@ pub enum Error {
         seconds: u32,
         /// Why not.
         why: &'static str,
+        /// The role is assumed from another, so no length may be asked.
+        chained: bool,
+    },
+
+    /// A colour that is not one of the console's.
+    #[error("{why}")]
+    InvalidColour {
+        /// What is wrong, in a sentence.
+        why: String,
     },
 
     /// A browser choice that cannot be used as it is.
@@ -797,7 +806,9 @@ impl Error {
             }
             Self::ConsoleDestination { .. } => "give an https address of the AWS console (as the console's address bar shows it), or a service with --service".into(),
             Self::ConsoleService { .. } => "give the service as in the console's addresses, such as s3, ec2 or cloudwatch".into(),
+            Self::ConsoleSessionLength { chained: true, .. } => "open it without a session length".into(),
             Self::ConsoleSessionLength { .. } => "ask for 900 to 43200 seconds, or none for the console's own default".into(),
+            Self::InvalidColour { .. } => "give one of those colours".into(),
             Self::BrowserChoice { .. } => "change the browser choice and try again".into(),
             Self::BrowserNotFound { .. } => "install it, or give its program's absolute path in the browser choice".into(),
             Self::AccountColourDenied { .. } => "choose the favourite's colour yourself, or ask for uxc:GetAccountCustomizations on its role".into(),

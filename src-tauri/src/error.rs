@@ -110,6 +110,11 @@ impl From<&Error> for CommandError {
             | Error::InvalidAssumeRole { .. }
             | Error::InvalidClusterName { .. }
             | Error::EmptyContextName
+            | Error::ConsoleDestination { .. }
+            | Error::ConsoleService { .. }
+            | Error::ConsoleSessionLength { .. }
+            | Error::BrowserChoice { .. }
+            | Error::InvalidColour { .. }
             | Error::SettingsTooLarge { .. } => (C::InvalidInput, None),
             Error::Network { .. } | Error::Throttled { .. } | Error::Gateway { .. } => {
                 (C::Network, None)
@@ -130,6 +135,7 @@ impl From<&Error> for CommandError {
                 Some("Install aws-sso-auth beside the app: the kubeconfig's user runs it"),
             ),
             Error::AccountNotFound { .. }
+            | Error::BrowserNotFound { .. }
             | Error::RoleNotFound { .. }
             | Error::NoSuchFavourite { .. }
             | Error::NothingToRemove { .. }

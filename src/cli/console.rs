@@ -80,7 +80,7 @@ pub async fn favourite(world: &Workspace, name: &str, change: ConsoleChange) -> 
             "account" => Ok(None),
             other => Colour::parse(other)
                 .map(|c| Some(c.map_or(ColourChange::None, ColourChange::Chosen)))
-                .map_err(|why| Error::BrowserChoice { why }),
+                .map_err(|why| Error::InvalidColour { why }),
         })
         .transpose()?
         .map(|c| c.unwrap_or(ColourChange::Account));

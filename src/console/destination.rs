@@ -189,12 +189,14 @@ pub fn check_session_length(seconds: u32, chained: bool) -> Result<u32> {
         return Err(Error::ConsoleSessionLength {
             seconds,
             why: "AWS lets no role assumed from another role choose its console session length (it lasts as long as the assumed role's credentials, one hour at most)",
+            chained: true,
         });
     }
     if !SESSION_RANGE.contains(&seconds) {
         return Err(Error::ConsoleSessionLength {
             seconds,
             why: "AWS allows 900 to 43,200 seconds (15 minutes to 12 hours)",
+            chained: false,
         });
     }
     Ok(seconds)

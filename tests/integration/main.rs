@@ -13,6 +13,9 @@ mod chain;
 // Shell scripts as $BROWSER, `kill`, Unix symlinks.
 #[cfg(unix)]
 mod cli;
+// Shell scripts and python3 as browsers on PATH, and the CLI helpers.
+#[cfg(unix)]
+mod console;
 mod credentials_provider;
 // The CLI helpers, Unix symlinks and modes, python3 and the docker client.
 #[cfg(unix)]
