@@ -3,6 +3,7 @@
 //! and renewals within minutes without an AWS account and without touching their
 //! `~/.aws`, settings or keychain.
 
+use aws_sso_device_auth_provider::console::Colour;
 use aws_sso_device_auth_provider::env::Env;
 use aws_sso_device_auth_provider::instance::Instance;
 use aws_sso_device_auth_provider::renewer::RenewerConfig;
@@ -23,6 +24,16 @@ pub const REGION: &str = "eu-west-1";
 
 /// The EKS clusters every demo account has, in [`REGION`].
 const DEMO_CLUSTERS: [&str; 2] = ["payments", "platform-tools"];
+
+/// The console colours of the demo's first accounts, in the organisation's order.
+const DEMO_COLOURS: [Colour; 6] = [
+    Colour::Red,
+    Colour::Orange,
+    Colour::Green,
+    Colour::LightBlue,
+    Colour::Purple,
+    Colour::Yellow,
+];
 
 /// How each demo home's name begins, in the temporary directory.
 const HOME_PREFIX: &str = "aws-sso-tray-demo-";
@@ -128,6 +139,12 @@ pub async fn start() -> std::io::Result<(Demo, Options)> {
             for name in DEMO_CLUSTERS {
                 c.clusters.push(EksCluster::new(account, REGION, name));
             }
+        }
+        // The first accounts have a colour in the console, as an organisation marks its
+        // production accounts: a favourite of one takes it with "From the account".
+        for (account, colour) in accounts.iter().zip(DEMO_COLOURS) {
+            c.account_colours
+                .insert(account.clone(), colour.name().to_owned());
         }
     });
     let url = emulator.endpoint();

@@ -81,6 +81,8 @@ pub fn start<R: Runtime>(
 ) -> tauri::Result<()> {
     handle.manage(Desktop::default());
     if with_tray {
+        #[cfg(target_os = "linux")]
+        crate::tray::show_menu_icons();
         let model = TrayModel::from_view(&app.view());
         let menu = build_menu(handle, &model.entries)?;
         TrayIconBuilder::with_id(TRAY_ID)

@@ -4,7 +4,7 @@
 use crate::view::{serving_words, AppView, FavouriteView, Phase};
 use aws_sso_device_auth_provider::display;
 use tauri::image::Image;
-use tauri::menu::{IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
+use tauri::menu::{IconMenuItem, IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::{AppHandle, Runtime};
 
 /// Every clickable item of the tray menu.
@@ -120,6 +120,10 @@ pub enum Entry {
     Label(String),
     /// A clickable item.
     Item(MenuId, String),
+    /// A clickable item with a swatch beside it: a favourite's colour as red, green and
+    /// blue, or a clear space where a favourite has none, so that its label lines up
+    /// with those of its coloured neighbours.
+    Swatched(MenuId, String, Option<[u8; 3]>),
     /// A line.
     Separator,
     /// A submenu.
@@ -206,6 +210,93 @@ fn favourite_line(f: &FavouriteView) -> String {
     )
 }
 
+/// Whether the favourites' items carry swatches: only when one of them has a colour, so
+/// that a menu without colours looks as it always has.
+struct Swatches(bool);
+
+impl Swatches {
+    fn of(favourites: &[FavouriteView]) -> Self {
+        Self(
+            favourites
+                .iter()
+                .any(|f| f.console.settings.colour.is_some()),
+        )
+    }
+
+    /// `f`'s item: with its colour, or a clear space beside coloured neighbours.
+    fn entry(&self, f: &FavouriteView, id: MenuId, text: String) -> Entry {
+        if self.0 {
+            Entry::Swatched(id, text, f.console.settings.colour.map(|c| c.rgb()))
+        } else {
+            Entry::Item(id, text)
+        }
+    }
+}
+
+/// Side of a swatch, in pixels: what a menu draws an item's icon at (a larger image is
+/// scaled down, blurring its edge).
+pub const SWATCH_SIZE: u32 = 16;
+
+/// A swatch of `rgb`: a filled circle, its edge smoothed, with a thin darker rim so that
+/// a light colour (yellow) still stands out on a light menu; clear around it. `None`:
+/// all clear. RGBA, [`SWATCH_SIZE`] square.
+pub fn swatch(rgb: Option<[u8; 3]>) -> Vec<u8> {
+    let size = SWATCH_SIZE as usize;
+    let mut out = vec![0u8; size * size * 4];
+    let Some(fill) = rgb else {
+        return out;
+    };
+    let rim = fill.map(|c| (f32::from(c) * 0.6).round() as u8);
+    let centre = SWATCH_SIZE as f32 / 2.0;
+    let (outer, inner) = (centre - 1.5, centre - 2.5);
+    // Each pixel's coverage, sampled on a 4×4 grid: of the disc, and of the fill inside
+    // the rim.
+    const GRID: usize = 4;
+    for y in 0..size {
+        for x in 0..size {
+            let (mut disc, mut inside) = (0u32, 0u32);
+            for sy in 0..GRID {
+                for sx in 0..GRID {
+                    let px = x as f32 + (sx as f32 + 0.5) / GRID as f32 - centre;
+                    let py = y as f32 + (sy as f32 + 0.5) / GRID as f32 - centre;
+                    let d = (px * px + py * py).sqrt();
+                    disc += u32::from(d <= outer);
+                    inside += u32::from(d <= inner);
+                }
+            }
+            if disc == 0 {
+                continue;
+            }
+            let px = &mut out[(y * size + x) * 4..][..4];
+            for c in 0..3 {
+                let mixed = u32::from(fill[c]) * inside + u32::from(rim[c]) * (disc - inside);
+                px[c] = (mixed / disc) as u8;
+            }
+            px[3] = (disc * 255 / (GRID * GRID) as u32) as u8;
+        }
+    }
+    out
+}
+
+/// Lets a Linux tray show the menu's icons (the favourites' colours). The menu reaches
+/// the tray through dbusmenu, which passes on the icon of a plain GTK menu item (what
+/// Tauri's icon items are) only while GTK's `gtk-menu-images` setting is on; it is off
+/// unless the desktop turns it on, and GTK 3 itself no longer reads it. Call on the main
+/// thread, before the menu is built.
+#[cfg(target_os = "linux")]
+pub fn show_menu_icons() {
+    use gtk::prelude::ObjectExt;
+    const SETTING: &str = "gtk-menu-images";
+    // A GTK without the setting (it is deprecated) leaves the menu without icons, which
+    // is all the setting changes: setting a property GTK lacks would panic.
+    let Some(settings) = gtk::Settings::default() else {
+        return;
+    };
+    if settings.find_property(SETTING).is_some() {
+        settings.set_property(SETTING, true);
+    }
+}
+
 impl TrayModel {
     /// The tray for `view` (whose lines were made at one moment).
     pub fn from_view(view: &AppView) -> Self {
@@ -252,8 +343,10 @@ impl TrayModel {
             ));
         } else {
             entries.push(Entry::Label("Favourites (click to renew now)".into()));
+            let swatches = Swatches::of(&view.favourites);
             for f in &view.favourites {
-                entries.push(Entry::Item(
+                entries.push(swatches.entry(
+                    f,
                     MenuId::Renew(f.profile.clone()),
                     favourite_line(f),
                 ));
@@ -262,7 +355,7 @@ impl TrayModel {
                 "Open console".into(),
                 view.favourites
                     .iter()
-                    .map(|f| Entry::Item(MenuId::Console(f.profile.clone()), target(f)))
+                    .map(|f| swatches.entry(f, MenuId::Console(f.profile.clone()), target(f)))
                     .collect(),
             ));
         }
@@ -320,6 +413,14 @@ fn menu_items<R: Runtime>(
                 id.to_id(),
                 display::menu_label(text, LINE_CHARS),
                 true,
+                None::<&str>,
+            )?),
+            Entry::Swatched(id, text, rgb) => Box::new(IconMenuItem::with_id(
+                app,
+                id.to_id(),
+                display::menu_label(text, LINE_CHARS),
+                true,
+                Some(Image::new_owned(swatch(*rgb), SWATCH_SIZE, SWATCH_SIZE)),
                 None::<&str>,
             )?),
             Entry::Separator => Box::new(PredefinedMenuItem::separator(app)?),
@@ -409,7 +510,7 @@ mod label_tests {
     use super::*;
     use aws_sso_device_auth_provider::workspace::words::{Line, Tone};
 
-    fn favourite(profile: &str, account: &str, role: &str) -> FavouriteView {
+    pub(super) fn favourite(profile: &str, account: &str, role: &str) -> FavouriteView {
         FavouriteView {
             profile: profile.into(),
             start_url: "https://x.awsapps.com/start".into(),
@@ -431,6 +532,9 @@ mod label_tests {
                 details: None,
                 next: None,
             },
+            console: crate::view::ConsoleView::from(
+                &aws_sso_device_auth_provider::settings::ConsoleSettings::default(),
+            ),
         }
     }
 
@@ -501,6 +605,7 @@ mod label_tests {
             start_url: "https://x.awsapps.com/start".into(),
             region: "eu-west-1".into(),
             label: Some("Work".into()),
+            browser: None,
         };
         AppView {
             demo: false,
@@ -578,11 +683,12 @@ mod serving_tests {
         }
     }
 
-    fn signed_in(exec: Vec<ExecView>) -> AppView {
+    pub(super) fn signed_in(exec: Vec<ExecView>) -> AppView {
         let instance = InstanceView {
             start_url: "https://x.awsapps.com/start".into(),
             region: "eu-west-1".into(),
             label: Some("Work".into()),
+            browser: None,
         };
         AppView {
             demo: false,
@@ -649,5 +755,162 @@ mod serving_tests {
         assert!(!labels(&ended).iter().any(|l| l.starts_with("Serving")));
         let one = TrayModel::from_view(&signed_in(vec![command(1, false)]));
         assert_eq!(labels(&one)[1], "Serving 1 command");
+    }
+}
+
+#[cfg(test)]
+mod colour_tests {
+    use super::label_tests::favourite;
+    use super::*;
+    use aws_sso_device_auth_provider::console::Colour;
+
+    fn signed_in(favourites: Vec<FavouriteView>) -> AppView {
+        AppView {
+            favourites,
+            ..super::serving_tests::signed_in(vec![])
+        }
+    }
+
+    /// The favourites' items and the console's, as (id, label, swatch); `None` for the
+    /// swatch of a plain item.
+    type Shown = Vec<(MenuId, String, Option<Option<[u8; 3]>>)>;
+
+    fn favourites_and_consoles(model: &TrayModel) -> (Shown, Shown) {
+        let shown = |e: &Entry| match e {
+            Entry::Item(id @ (MenuId::Renew(_) | MenuId::Console(_)), text) => {
+                Some((id.clone(), text.clone(), None))
+            }
+            Entry::Swatched(id, text, rgb) => Some((id.clone(), text.clone(), Some(*rgb))),
+            _ => None,
+        };
+        let renew = model.entries.iter().filter_map(shown).collect();
+        let console = model
+            .entries
+            .iter()
+            .find_map(|e| match e {
+                Entry::Submenu(title, children) if title == "Open console" => {
+                    Some(children.iter().filter_map(shown).collect())
+                }
+                _ => None,
+            })
+            .expect("an Open console submenu");
+        (renew, console)
+    }
+
+    /// A favourite's colour shows beside it, in its line and under "Open console"; one
+    /// without keeps a clear space so the labels line up; the labels are those of a menu
+    /// without colours.
+    #[test]
+    fn a_coloured_favourite_shows_its_colour_and_its_neighbours_line_up() {
+        let plain = vec![
+            favourite("prod & co", "Payments & Billing", "Admin"),
+            favourite("dev", "Sandbox", "ReadOnly"),
+        ];
+        let mut coloured = plain.clone();
+        coloured[0].console = crate::view::ConsoleView::from(
+            &aws_sso_device_auth_provider::settings::ConsoleSettings {
+                colour: Some(Colour::Red),
+                ..Default::default()
+            },
+        );
+
+        let (renew, console) = favourites_and_consoles(&TrayModel::from_view(&signed_in(plain)));
+        let (c_renew, c_console) =
+            favourites_and_consoles(&TrayModel::from_view(&signed_in(coloured)));
+        // Without a colour anywhere: plain items, as always.
+        assert!(renew.iter().chain(&console).all(|(_, _, s)| s.is_none()));
+        // With one: the coloured favourite's swatch is its colour, the other's is clear.
+        let red = Some(Some(Colour::Red.rgb()));
+        assert_eq!(
+            c_renew.iter().map(|(_, _, s)| *s).collect::<Vec<_>>(),
+            [red, Some(None)]
+        );
+        assert_eq!(
+            c_console.iter().map(|(_, _, s)| *s).collect::<Vec<_>>(),
+            [red, Some(None)]
+        );
+        // The same ids and labels either way.
+        let labels = |s: &Shown| {
+            s.iter()
+                .map(|(id, text, _)| (id.clone(), text.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(labels(&c_renew), labels(&renew));
+        assert_eq!(labels(&c_console), labels(&console));
+        assert_eq!(
+            labels(&c_renew)[0],
+            (
+                MenuId::Renew("prod & co".into()),
+                "prod & co → Payments & Billing / Admin · 59 min left".into()
+            )
+        );
+        assert_eq!(
+            labels(&c_console)[0],
+            (
+                MenuId::Console("prod & co".into()),
+                "Payments & Billing / Admin".into()
+            )
+        );
+    }
+
+    /// The menu built from a swatched entry is an icon item whose label is escaped as a
+    /// plain item's (`&` is a mnemonic marker) and whose icon is the swatch.
+    #[test]
+    fn a_swatched_entry_becomes_an_icon_item_with_an_escaped_label() {
+        let app = tauri::test::mock_app();
+        let entries = [
+            Entry::Swatched(
+                MenuId::Renew("a&b".into()),
+                "a&b → X · 1 min left".into(),
+                Some(Colour::Yellow.rgb()),
+            ),
+            Entry::Item(MenuId::Renew("c&d".into()), "c&d → Y · 1 min left".into()),
+        ];
+        let menu = build_menu(app.handle(), &entries).expect("menu");
+        let items = menu.items().expect("items");
+        let tauri::menu::MenuItemKind::Icon(icon) = &items[0] else {
+            panic!("an icon item: {:?}", items[0].id());
+        };
+        assert_eq!(icon.text().expect("text"), "a&&b → X · 1 min left");
+        assert_eq!(icon.id().as_ref(), "renew:a&b");
+        let tauri::menu::MenuItemKind::MenuItem(plain) = &items[1] else {
+            panic!("a plain item: {:?}", items[1].id());
+        };
+        assert_eq!(plain.text().expect("text"), "c&&d → Y · 1 min left");
+    }
+
+    /// A filled circle of the colour, its rim darker, clear at the corners; a clear
+    /// swatch is clear all over.
+    #[test]
+    fn a_swatch_is_a_circle_of_the_colour_with_a_darker_rim() {
+        let size = SWATCH_SIZE as usize;
+        let at = |px: &[u8], x: usize, y: usize| -> [u8; 4] {
+            px[(y * size + x) * 4..][..4].try_into().expect("4 bytes")
+        };
+        for colour in Colour::ALL {
+            let rgb = colour.rgb();
+            let px = swatch(Some(rgb));
+            assert_eq!(px.len(), size * size * 4);
+            let c = size / 2;
+            assert_eq!(at(&px, c, c), [rgb[0], rgb[1], rgb[2], 255], "{colour}");
+            assert_eq!(at(&px, c - 3, c + 2), [rgb[0], rgb[1], rgb[2], 255]);
+            assert_eq!(at(&px, 0, 0)[3], 0, "a clear corner");
+            assert_eq!(at(&px, size - 1, size - 1)[3], 0);
+            // The rim, on the circle's edge left of the centre: darker, and its outer
+            // edge smoothed (partly clear).
+            let rim = at(&px, 1, c);
+            assert!(rim[3] > 64 && rim[3] < 255, "{colour} {rim:?}");
+            for i in 0..3 {
+                let darker = (f32::from(rgb[i]) * 0.6).round() as u8;
+                assert!(rim[i].abs_diff(darker) <= 1, "{colour} {rim:?}");
+            }
+            // Round: the same at each quarter turn.
+            for y in 0..size {
+                for x in 0..size {
+                    assert_eq!(at(&px, x, y), at(&px, size - 1 - y, x), "{x},{y}");
+                }
+            }
+        }
+        assert!(swatch(None).iter().all(|&b| b == 0));
     }
 }

@@ -710,6 +710,23 @@ async fn a_favourite_keeps_its_console_settings_and_its_container_link_stays_who
     });
     assert_eq!(saved, expected);
     assert_eq!(saved_favourite(&cli, "web")["console"], expected);
+    // A colour that is not one of the console's changes nothing, and says which are.
+    let out = browsers
+        .run(
+            &cli,
+            &["favourite", "console", "web", "--colour", "crimson"],
+        )
+        .await;
+    assert_refused(
+        &out,
+        "\"crimson\" is not a colour; use one of none, pink, purple, darkBlue",
+    );
+    assert!(
+        text(&out.stderr).contains("give one of those colours"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(saved_favourite(&cli, "web")["console"], expected);
 
     let secrets = secrets_of(&cli, "web").await;
     let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
