@@ -328,3 +328,75 @@ export function assumeRoleFields(current) {
   }
   return { node, first: arn, read };
 }
+
+/** What the window offers for a console (services, colours, browsers, container
+ * extensions, session lengths): asked for once, kept for the window's life. */
+let consoleOffer = null;
+export function consoleChoices(invoke) {
+  consoleOffer ||= invoke('console_choices').catch((e) => { consoleOffer = null; throw e; });
+  return consoleOffer;
+}
+
+/** A colour's swatch: its label is its accessible name. The colour is set through the
+ * style object (the page's policy forbids style attributes). */
+export function swatch(hex, label, props = {}) {
+  const el = h('span', { class: 'swatch', role: 'img', 'aria-label': `Colour: ${label}`, title: label, ...props });
+  el.style.setProperty('--swatch', hex);
+  return el;
+}
+
+/**
+ * The fields that choose the browser the console opens in: the browser, its profile (a
+ * named browser only) and, for Firefox, a container extension and (with `containerName`,
+ * the name used when none is typed) the container's name. `inherit` (a label) offers
+ * "as the access portal says" first. Fields that do not apply are hidden, so no choice
+ * the core would refuse can be made by them. Returns `{node, read}`: `read()` gives the
+ * BrowserChoice to send, or null (the portal's, or the desktop's default).
+ */
+export function browserFields(choices, current, { inherit = null, containerName = null } = {}) {
+  const attrs = { type: 'text', class: 'mono', autocomplete: 'off', spellcheck: 'false', maxlength: 100 };
+  const kind = h('select', { testid: 'console-browser' },
+    inherit && h('option', { value: '', text: inherit }),
+    choices.browsers.map((b) => h('option', { value: b.name, text: b.label })));
+  kind.value = current?.kind || (inherit ? '' : 'default');
+  const profile = h('input', { ...attrs, testid: 'console-browser-profile', placeholder: 'its default profile' });
+  profile.value = current?.profile || '';
+  const container = h('select', { testid: 'console-container' },
+    h('option', { value: '', text: 'No container' }),
+    choices.containers.map((c) => h('option', { value: c.name, text: c.label })));
+  container.value = choices.containers.find((c) => c.name === current?.container)?.name || '';
+  const name = containerName != null && h('input', { ...attrs, testid: 'console-container-name', placeholder: containerName });
+  if (name) name.value = current?.containerName || '';
+  const profileField = field('Browser profile (optional)', profile, 'As the browser names it: a directory such as “Profile 1” for Chrome, Edge or Brave; a profile’s name for Firefox.');
+  const containerField = field('Firefox container (optional)', container, 'Opens the console in a container, through this extension.');
+  const nameField = name && field('Container name (optional)', name, `Left empty, it is named ${containerName}.`);
+  // Pairs that take the whole width when one of them is hidden.
+  const firefox = h('div', { class: 'pair' }, containerField, nameField);
+  const sync = () => {
+    const named = !!kind.value && kind.value !== 'default';
+    profileField.hidden = !named;
+    firefox.hidden = kind.value !== 'firefox';
+    if (nameField) nameField.hidden = !container.value;
+  };
+  kind.addEventListener('change', sync);
+  container.addEventListener('change', sync);
+  sync();
+  const node = h('div', { class: 'browser-fields', testid: 'console-browser-fields' },
+    h('div', { class: 'pair' }, field('Browser', kind), profileField),
+    firefox);
+  function read() {
+    const k = kind.value;
+    if (!k) return null;
+    const out = { kind: k };
+    if (k === 'default') return out;
+    if (profile.value.trim()) out.profile = profile.value.trim();
+    if (k === 'firefox' && container.value) {
+      out.container = container.value;
+      if (name && name.value.trim()) out.containerName = name.value.trim();
+    }
+    // A program set elsewhere (the command line) stays with the browser it is for.
+    if (current?.program && current.kind === k) out.program = current.program;
+    return out;
+  }
+  return { node, kind, read, inputs: [kind, profile, container, name].filter(Boolean) };
+}

@@ -88,6 +88,10 @@ impl From<&Error> for CommandError {
                 C::Conflict,
                 Some("Approve the code shown in the window, or cancel it"),
             ),
+            Error::ConsoleDestination { .. } => (
+                C::InvalidInput,
+                Some("Give an https address of the AWS console, as its address bar shows it, or choose a service"),
+            ),
             // Shown in the form where the role was given: that is what to change.
             Error::AssumeRoleRefused { .. } => (C::InvalidInput, None),
             Error::SignInCancelled => (C::Cancelled, None),
@@ -110,7 +114,6 @@ impl From<&Error> for CommandError {
             | Error::InvalidAssumeRole { .. }
             | Error::InvalidClusterName { .. }
             | Error::EmptyContextName
-            | Error::ConsoleDestination { .. }
             | Error::ConsoleService { .. }
             | Error::ConsoleSessionLength { .. }
             | Error::BrowserChoice { .. }

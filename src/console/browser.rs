@@ -127,7 +127,7 @@ impl BrowserKind {
 /// and the page's address as form-encoded parameters, and make the container if it is
 /// not there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "kebab-case")]
 pub enum ContainerScheme {
     /// "Open external links in a container": `ext+container:name=…&color=…&icon=…&url=…`.
     OpenExternal,

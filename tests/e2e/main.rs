@@ -56,7 +56,8 @@ impl World {
             ("AWS_ENDPOINT_URL_SSO_OIDC", url.clone()),
             ("AWS_ENDPOINT_URL_STS", url.clone()),
             ("AWS_ENDPOINT_URL_EKS", url.clone()),
-            ("AWS_ENDPOINT_URL_ECR", url),
+            ("AWS_ENDPOINT_URL_ECR", url.clone()),
+            ("AWS_ENDPOINT_URL_UXC", url),
             ("KUBECONFIG", p(".kube/config")),
             ("DOCKER_CONFIG", p(".docker")),
             // The page is approved by this test, as the person would in a browser.
@@ -3466,4 +3467,755 @@ async fn kubeconfig_from_the_window(shots: &str, env: &[(&str, &str)]) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     s.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn the_console_opens_from_any_role_and_a_favourite_keeps_its_colour() {
+    console_from_the_window("console-light", &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn the_console_choices_in_the_dark_theme() {
+    console_from_the_window("console-dark", &[("GTK_THEME", "Adwaita:dark")]).await;
+}
+
+/// A "browser" for the console: it records its arguments (their count, then each on a
+/// line), and follows a private page's link with curl to the emulator's console page, as a
+/// browser would.
+fn console_following_browser(dir: &Path) -> PathBuf {
+    let browser = dir.join("console-browser");
+    let (argv, page) = (dir.join("argv"), dir.join("console.html"));
+    std::fs::write(
+        &browser,
+        format!(
+            "#!/bin/sh\n\
+             {{ echo \"$#\"; for a in \"$@\"; do echo \"$a\"; done; }} >> '{argv}'\n\
+             case \"$1\" in\n\
+             file://*)\n\
+               link=$(sed -n 's/.*url=\\([^\"]*\\)\".*/\\1/p' \"${{1#file://}}\" | head -n 1)\n\
+               curl -sS -L -o '{page}.part' \"$link\" && mv '{page}.part' '{page}' ;;\n\
+             esac\n",
+            argv = argv.display(),
+            page = page.display()
+        ),
+    )
+    .expect("script");
+    std::fs::set_permissions(
+        &browser,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod");
+    browser
+}
+
+/// Runs `script` (a function body) and returns its text.
+async fn js_text(s: &Session, script: &str) -> String {
+    s.execute(script)
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The console from the window: "Open console" on a role that is no favourite, on the
+/// page chosen beside it, reached from the keyboard, without the row moving; the browser
+/// given only a private page that leads to the console as that role, on that page. A
+/// favourite's colour chosen in its Console… form shows as a swatch, in both themes and
+/// a narrow window, and is saved; an address the core refuses is said in the form with
+/// what was typed kept; a favourite that assumes a role has no session length to choose,
+/// and says why; an access portal's browser is saved from Settings.
+async fn console_from_the_window(shots: &str, env: &[(&str, &str)]) {
+    let mut world = World::new(
+        EmulatorConfig {
+            auto_approve: true,
+            ..EmulatorConfig::default()
+        },
+        env,
+    )
+    .await;
+    let org = world.emulator.organisation();
+    let (plain, target) = (&org[1], &org[4]);
+    world.add_favourite("console-fav", 2);
+    world.add_favourite("console-chain", 3);
+    let settings_file = world.home.path().join(".config/aws-sso-tray/settings.json");
+    let load = || Settings::load(&settings_file).expect("settings");
+    {
+        let mut settings = load();
+        let mut f = settings
+            .favourite("console-chain")
+            .expect("favourite")
+            .clone();
+        f.assume_role = Some(
+            aws_sso_device_auth_provider::source::AssumeRole::new(
+                aws_sso_device_auth_provider::source::AssumeRoleEntry {
+                    role_arn: format!("arn:aws:iam::{}:role/Deploy", target.account_id),
+                    ..Default::default()
+                },
+            )
+            .expect("assume role"),
+        );
+        settings.replace_favourite(f).expect("replace");
+        settings.save(&settings_file).expect("save");
+    }
+    // The app again, with the console's sign-in at the emulator and the browser above.
+    let dir = world.home.path().join("browser");
+    std::fs::create_dir(&dir).expect("dir");
+    let browser = console_following_browser(&dir);
+    world.app_env.extend([
+        (
+            "AWS_ENDPOINT_URL_SIGNIN".to_owned(),
+            world.emulator.endpoint(),
+        ),
+        ("BROWSER".to_owned(), browser.to_string_lossy().into_owned()),
+    ]);
+    world.driver = Driver::start(&world.app_env).await;
+
+    let s = world.session(shots).await;
+    s.click_on(&testid("sign-in-start"), 20).await;
+    s.wait_for(&format!("{}:not([hidden])", testid("sign-out")), 30)
+        .await;
+    // Only what the console's opening gives the browser.
+    let _ = std::fs::remove_file(dir.join("argv"));
+
+    // (a) A role that is no favourite, in the account browser.
+    s.click_on(&testid("tab-accounts"), 5).await;
+    let search = s.wait_for(&testid("account-search"), 30).await;
+    s.type_into(&search, &plain.account_id).await;
+    s.wait_for_text(&testid("accounts-summary"), 30, |t| {
+        t.starts_with("1 account") && !t.contains("still being read")
+    })
+    .await;
+    let role = &plain.roles[0];
+    let row = format!(
+        "[data-account-id=\"{}\"] [data-role-name=\"{role}\"]",
+        plain.account_id
+    );
+    s.wait_for(&format!("{row} {}", testid("add-favourite")), 10)
+        .await;
+    let picker = format!("{row} {}", testid("role-console-page"));
+    let pages = {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let v = s
+                .execute(&format!(
+                    "return [...document.querySelector({}).options].map((o) => [o.value, o.textContent]);",
+                    serde_json::json!(picker)
+                ))
+                .await;
+            if v.as_array().is_some_and(|a| a.len() > 1) || Instant::now() > deadline {
+                break v;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    assert_eq!(pages[0], serde_json::json!(["", "Home"]), "{pages}");
+    assert!(
+        pages
+            .as_array()
+            .expect("options")
+            .contains(&serde_json::json!(["s3", "S3"])),
+        "{pages}"
+    );
+    // The picker is as wide whatever it holds, and wide enough for each page's name.
+    let cut = s
+        .execute(&format!(
+            "const p = document.querySelector({});
+             const cs = getComputedStyle(p);
+             const c = document.createElement('canvas').getContext('2d');
+             c.font = `${{cs.fontWeight}} ${{cs.fontSize}} ${{cs.fontFamily}}`;
+             const room = p.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+             return [...p.options].filter((o) => c.measureText(o.textContent).width > room)
+               .map((o) => `${{o.textContent}} ${{Math.ceil(c.measureText(o.textContent).width)}} of ${{room}}`);",
+            serde_json::json!(picker)
+        ))
+        .await;
+    assert_eq!(cut, serde_json::json!([]), "pages cut in the picker");
+    // The page chosen, then the button reached with the keyboard from the one before it.
+    let before = s
+        .execute(&format!(
+            "const p = document.querySelector({picker}); p.value = 's3';
+             p.dispatchEvent(new Event('change', {{bubbles: true}}));
+             document.querySelector({write}).focus();
+             const r = document.querySelector({row}).getBoundingClientRect();
+             return [r.top, r.height];",
+            picker = serde_json::json!(picker),
+            write = serde_json::json!(format!("{row} {}", testid("write-profile"))),
+            row = serde_json::json!(row),
+        ))
+        .await;
+    s.press("\u{E004}").await; // Tab
+    let focused = js_text(
+        &s,
+        "return `${document.activeElement.dataset.testid}|${document.activeElement.getAttribute('aria-label')}`",
+    )
+    .await;
+    assert_eq!(
+        focused,
+        format!(
+            "role-console|Open the AWS console as {role} in {}",
+            plain.account_name
+        )
+    );
+    painted_shot(&s, "01-role-console").await;
+    s.press(&webdriver::keys::ENTER.to_string()).await;
+    let notice = s
+        .wait_for_text(&testid("notice-message"), 30, |t| t.starts_with("Opened"))
+        .await;
+    assert_eq!(
+        notice,
+        format!(
+            "Opened the AWS console as {role} in {}, on S3.",
+            plain.account_name
+        )
+    );
+    let after = s
+        .execute(&format!(
+            "const r = document.querySelector({}).getBoundingClientRect(); return [r.top, r.height];",
+            serde_json::json!(row)
+        ))
+        .await;
+    assert_eq!(before, after, "the row moved");
+    let argv = std::fs::read_to_string(dir.join("argv")).expect("argv");
+    let lines: Vec<&str> = argv.lines().collect();
+    assert!(
+        lines.len() == 2 && lines[0] == "1" && lines[1].starts_with("file://"),
+        "the browser is given one private page: {argv}"
+    );
+    assert!(
+        !argv.contains("127.0.0.1") && !argv.contains("SigninToken"),
+        "nothing to take in argv: {argv}"
+    );
+    let read_page = || std::fs::read_to_string(dir.join("console.html")).unwrap_or_default();
+    assert!(
+        eventually(15, || read_page().contains("id=\"destination\"")).await,
+        "the browser reached no console page: {}",
+        read_page()
+    );
+    let page = read_page();
+    assert!(
+        page.contains(&format!("<code id=\"account\">{}</code>", plain.account_id))
+            && page.contains(&format!("<code id=\"role\">{role}</code>"))
+            && page.contains("/s3/home"),
+        "{page}"
+    );
+    painted_shot(&s, "02-role-console-opened").await;
+    // The notice floats over the foot of the window: put away, as a person would.
+    s.click_on(&testid("notice-dismiss"), 5).await;
+
+    // (b) A favourite's colour, from its Console… form.
+    s.click_on(&testid("tab-favourites"), 5).await;
+    let fav = "[data-profile=\"console-fav\"]";
+    assert!(
+        s.find_all(&format!("{fav} {}", testid("favourite-colour")))
+            .await
+            .is_empty(),
+        "a colour before one is chosen"
+    );
+    s.click_on(&format!("{fav} {}", testid("console-open")), 10)
+        .await;
+    s.wait_for(&format!("{fav} {}", testid("console-form")), 10)
+        .await;
+    assert_eq!(
+        s.execute("return document.querySelector('[data-testid=console-session]').disabled")
+            .await,
+        false
+    );
+    s.click_on(&testid("console-colour-teal"), 5).await;
+    s.execute(
+        "const l = document.querySelector('[data-testid=console-session]'); l.value = '14400';
+         l.dispatchEvent(new Event('change', {bubbles: true}));",
+    )
+    .await;
+    let unlabelled = s
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=console-form] input, [data-testid=console-form] select')]
+               .filter((i) => !i.labels || !i.labels.length).map((i) => i.dataset.testid || i.name);",
+        )
+        .await;
+    assert_eq!(
+        unlabelled,
+        serde_json::json!([]),
+        "every field has its label"
+    );
+    painted_shot(&s, "03-console-form").await;
+    s.click_on(&testid("console-save"), 5).await;
+    let notice = s
+        .wait_for_text(&testid("notice-message"), 20, |t| {
+            t.starts_with("Saved how")
+        })
+        .await;
+    assert_eq!(
+        notice,
+        "Saved how console-fav’s console opens: Home · 4 hours · Teal."
+    );
+    let swatch = format!("{fav} {}", testid("favourite-colour"));
+    s.wait_for(&swatch, 10).await;
+    let look = s
+        .execute(&format!(
+            "const e = document.querySelector({}); const r = e.getBoundingClientRect();
+             return [getComputedStyle(e).backgroundColor, e.getAttribute('aria-label'), e.title, r.width > 0 && r.height > 0];",
+            serde_json::json!(swatch)
+        ))
+        .await;
+    assert_eq!(
+        look,
+        serde_json::json!(["rgb(19, 156, 148)", "Colour: Teal", "Teal", true])
+    );
+    let saved = load();
+    let console = &saved.favourite("console-fav").expect("favourite").console;
+    assert_eq!(
+        console.colour,
+        Some(aws_sso_device_auth_provider::console::Colour::Teal)
+    );
+    assert_eq!(console.session_seconds, Some(14400));
+    painted_shot(&s, "04-favourite-colour").await;
+    s.click_on(&testid("notice-dismiss"), 5).await;
+    s.resize(420, 760).await;
+    let (out, page_x, main_x) = overflow(&s).await;
+    painted_shot(&s, "05-favourite-colour-narrow").await;
+    assert!(
+        out.is_empty() && page_x <= 0 && main_x <= 0,
+        "{out:?} {page_x} {main_x}"
+    );
+
+    // An address the core refuses: its sentence in the form, what was typed kept.
+    s.click_on(&format!("{fav} {}", testid("console-open")), 10)
+        .await;
+    s.wait_for(&testid("console-form"), 10).await;
+    let checked = js_text(
+        &s,
+        "return document.querySelector('[data-testid=console-form] input[type=radio]:checked').value",
+    )
+    .await;
+    assert_eq!(checked, "teal", "the form opens on what is saved");
+    s.execute(
+        "const p = document.querySelector('[data-testid=console-page]'); p.value = ':address';
+         p.dispatchEvent(new Event('change', {bubbles: true}));",
+    )
+    .await;
+    let address = s.wait_for(&testid("console-address"), 5).await;
+    s.type_into(&address, "https://example.com/s3").await;
+    // Firefox, in a container named, unless a name is typed, after the favourite.
+    let placeholder = s
+        .execute(
+            "const f = document.querySelector('[data-testid=console-form]');
+             const k = f.querySelector('[data-testid=console-browser]'); k.value = 'firefox';
+             k.dispatchEvent(new Event('change', {bubbles: true}));
+             const c = f.querySelector('[data-testid=console-container]'); c.value = 'granted';
+             c.dispatchEvent(new Event('change', {bubbles: true}));
+             const n = f.querySelector('[data-testid=console-container-name]');
+             return [n.placeholder, n.getClientRects().length > 0];",
+        )
+        .await;
+    assert_eq!(placeholder, serde_json::json!(["console-fav", true]));
+    let (out, _, _) = overflow(&s).await;
+    painted_shot(&s, "06-console-form-narrow").await;
+    assert!(out.is_empty(), "{out:?}");
+    s.click_on(&testid("console-save"), 5).await;
+    let said = s
+        .wait_for_text(
+            &format!("{} {}", testid("console-form"), testid("form-error")),
+            10,
+            |t| !t.is_empty(),
+        )
+        .await;
+    assert!(said.contains("console.aws.amazon.com"), "{said}");
+    assert_eq!(
+        js_text(
+            &s,
+            "return document.querySelector('[data-testid=console-address]').value"
+        )
+        .await,
+        "https://example.com/s3"
+    );
+    painted_shot(&s, "07-address-refused-narrow").await;
+    s.click_on(&testid("console-cancel"), 5).await;
+    s.resize(800, 700).await;
+
+    // (c) A favourite that assumes a role: no session length to choose, and why.
+    let chain = "[data-profile=\"console-chain\"]";
+    s.click_on(&format!("{chain} {}", testid("console-open")), 10)
+        .await;
+    s.wait_for(&format!("{chain} {}", testid("console-form")), 10)
+        .await;
+    let why = s
+        .execute(
+            "const l = document.querySelector('[data-testid=console-session]');
+             const hint = document.getElementById(l.getAttribute('aria-describedby'));
+             const r = hint.getBoundingClientRect();
+             return [l.disabled, hint.textContent, r.width > 0 && r.height > 0];",
+        )
+        .await;
+    assert_eq!(
+        why,
+        serde_json::json!([
+            true,
+            "AWS lets no role assumed from another role choose its console session length; it lasts as long as the assumed role’s credentials, one hour at most.",
+            true
+        ])
+    );
+    s.execute(&format!(
+        "document.querySelector({}).scrollIntoView({{block: 'start'}})",
+        serde_json::json!(format!("{chain} {}", testid("console-form")))
+    ))
+    .await;
+    painted_shot(&s, "08-chained-session-length").await;
+    s.click_on(&testid("console-cancel"), 5).await;
+
+    // A favourite's "Open console" on a page chosen beside it: the choice outlasts the
+    // row's redraws while the console opens.
+    let _ = std::fs::remove_file(dir.join("console.html"));
+    s.execute(&format!(
+        "const p = document.querySelector({}); p.value = 'ec2';
+         p.dispatchEvent(new Event('change', {{bubbles: true}}));",
+        serde_json::json!(format!("{fav} {}", testid("open-console-page")))
+    ))
+    .await;
+    s.click_on(&format!("{fav} {}", testid("open-console")), 5)
+        .await;
+    let notice = s
+        .wait_for_text(&testid("notice-message"), 30, |t| t.starts_with("Opened"))
+        .await;
+    assert_eq!(notice, "Opened the AWS console as console-fav, on EC2.");
+    assert!(
+        eventually(15, || read_page().contains("/ec2/home")).await,
+        "{}",
+        read_page()
+    );
+    assert_eq!(
+        js_text(
+            &s,
+            &format!(
+                "return document.querySelector({}).value",
+                serde_json::json!(format!("{fav} {}", testid("open-console-page")))
+            )
+        )
+        .await,
+        "ec2"
+    );
+    s.click_on(&testid("notice-dismiss"), 5).await;
+
+    // An access portal's browser, from Settings: Firefox, in a container.
+    s.click_on(&testid("tab-settings"), 5).await;
+    let kind = format!("{} {}", testid("portal-browser"), testid("console-browser"));
+    s.wait_for(&kind, 10).await;
+    s.execute(&format!(
+        "const k = document.querySelector({}); k.value = 'firefox';
+         k.dispatchEvent(new Event('change', {{bubbles: true}}));",
+        serde_json::json!(kind)
+    ))
+    .await;
+    let portal_browser = || {
+        Settings::load(&settings_file)
+            .ok()
+            .and_then(|s| s.instances[0].browser.clone())
+    };
+    assert!(
+        eventually(10, || portal_browser().is_some_and(
+            |b| b.kind == aws_sso_device_auth_provider::console::BrowserKind::Firefox
+        ))
+        .await,
+        "{:?}",
+        portal_browser()
+    );
+    let container = format!(
+        "{} {}",
+        testid("portal-browser"),
+        testid("console-container")
+    );
+    s.wait_for(&container, 10).await;
+    s.execute(&format!(
+        "const c = document.querySelector({}); c.value = 'open-external';
+         c.dispatchEvent(new Event('change', {{bubbles: true}}));",
+        serde_json::json!(container)
+    ))
+    .await;
+    assert!(
+        eventually(10, || portal_browser()
+            .is_some_and(|b| b.container.is_some()))
+        .await,
+        "the container was not saved: {:?}; the window says {:?}",
+        portal_browser(),
+        js_text(
+            &s,
+            "return document.querySelector('[data-testid=portal-browser-error]')?.textContent"
+        )
+        .await
+    );
+    s.execute(&format!(
+        "document.querySelector({}).scrollIntoView({{block: 'center'}})",
+        serde_json::json!(testid("portal-browser"))
+    ))
+    .await;
+    painted_shot(&s, "09-portal-browser").await;
+    s.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn the_tray_shows_each_favourite_s_colour_and_opens_its_console() {
+    tray_colours("tray-colours-light", &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, tauri-driver and WebKitWebDriver: run by scripts/test"]
+async fn the_tray_s_colours_in_the_dark_theme() {
+    tray_colours("tray-colours-dark", &[("GTK_THEME", "Adwaita:dark")]).await;
+}
+
+/// A tray host as [`tray_host`] starts one, with `env` (a theme: the host draws the
+/// menu).
+async fn tray_host_with(env: &[(&str, &str)]) -> tokio::process::Child {
+    let host = tokio::process::Command::new("gtk-sni-tray-standalone")
+        .arg("--watcher")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("a tray host (haskell-gtk-sni-tray-utils)");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let owned = gdbus(&[
+            "--dest",
+            "org.freedesktop.DBus",
+            "--object-path",
+            "/org/freedesktop/DBus",
+            "--method",
+            "org.freedesktop.DBus.NameHasOwner",
+            "org.kde.StatusNotifierWatcher",
+        ])
+        .await;
+        if owned.contains("true") {
+            return host;
+        }
+        assert!(Instant::now() < deadline, "no watcher on the bus: {owned}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The menu's items with their icons: (dbusmenu id, label, the `icon-data` PNG if any),
+/// separators left out, a submenu's items after it.
+async fn tray_icons(tray: &Tray) -> Vec<(i32, String, Option<Vec<u8>>)> {
+    let layout = gdbus(&[
+        "--dest",
+        &tray.bus,
+        "--object-path",
+        &format!("{ITEM}/Menu"),
+        "--method",
+        "com.canonical.dbusmenu.GetLayout",
+        "0",
+        "int32 -1",
+        "[]",
+    ])
+    .await;
+    // <(7, {'label': <'…'>, 'icon-data': <[byte 0x89, 0x50, …]>}, @av [])>
+    layout
+        .split("<(")
+        .skip(1)
+        .filter_map(|item| {
+            let (id, rest) = item.split_once(", {")?;
+            let label = rest.split("'label': <'").nth(1)?.split("'>").next()?;
+            let icon = rest.split("'icon-data': <[byte ").nth(1).map(|bytes| {
+                bytes
+                    .split("]>")
+                    .next()
+                    .unwrap_or_default()
+                    .split(", ")
+                    .map(|b| u8::from_str_radix(b.trim_start_matches("0x"), 16).expect("a byte"))
+                    .collect()
+            });
+            Some((id.trim().parse().ok()?, label.replace("\\'", "'"), icon))
+        })
+        .collect()
+}
+
+/// The colour at the middle of a PNG icon, and whether it is clear all over.
+fn icon_centre(png: &[u8]) -> ([u8; 4], bool) {
+    let image = tauri::image::Image::from_bytes(png).expect("a PNG");
+    let (w, h) = (image.width() as usize, image.height() as usize);
+    let rgba = image.rgba();
+    let at = ((h / 2) * w + w / 2) * 4;
+    (
+        rgba[at..at + 4].try_into().expect("a pixel"),
+        rgba.chunks(4).all(|p| p[3] == 0),
+    )
+}
+
+async fn tray_colours(shots: &str, env: &[(&str, &str)]) {
+    use aws_sso_device_auth_provider::console::Colour;
+    // The "browser": records each address it is given, one a line, and follows a page
+    // to the console, as a browser would.
+    let tools = tempfile::tempdir().expect("dir");
+    let opened = tools.path().join("opened.txt");
+    let browser = tools.path().join("browser");
+    std::fs::write(
+        &browser,
+        format!(
+            "#!/usr/bin/env python3\n\
+             import re, sys, urllib.parse, urllib.request\n\
+             open({opened:?}, 'a').write(sys.argv[1] + '\\n')\n\
+             page = urllib.request.url2pathname(urllib.parse.urlsplit(sys.argv[1]).path)\n\
+             local = re.search(r'url=([^\"]+)\"', open(page).read()).group(1)\n\
+             open({page:?}, 'wb').write(urllib.request.urlopen(local).read())\n",
+            opened = opened.display().to_string(),
+            page = tools.path().join("page.html").display().to_string(),
+        ),
+    )
+    .expect("script");
+    std::fs::set_permissions(
+        &browser,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod");
+    let mut app_env: Vec<(&str, &str)> = env.to_vec();
+    let browser_path = browser.to_string_lossy().into_owned();
+    app_env.push(("BROWSER", &browser_path));
+    let world = World::new(
+        EmulatorConfig {
+            auto_approve: true,
+            ..EmulatorConfig::default()
+        },
+        &app_env,
+    )
+    .await;
+    let signin = world.emulator.endpoint();
+    // Two favourites, one red: in the settings, as the window or the CLI would leave them.
+    let red = world.add_favourite("tray-red", 2);
+    let plain = world.add_favourite("tray-plain", 3);
+    let path = world.home.path().join(".config/aws-sso-tray/settings.json");
+    let mut settings = Settings::load(&path).expect("settings");
+    let mut f = settings.favourite("tray-red").expect("favourite").clone();
+    f.console.colour = Some(Colour::Red);
+    settings.replace_favourite(f).expect("replace");
+    settings.save(&path).expect("save");
+
+    let _host = tray_host_with(env).await;
+    let _app = tokio::process::Command::new(env!("CARGO_BIN_EXE_aws-sso-tray"))
+        .arg("--hidden")
+        .envs(world.app_env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("AWS_ENDPOINT_URL_SIGNIN", &signin)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the app");
+    let tray = Tray::find().await;
+
+    // Signed in from the tray (the emulator approves at once): both favourites written.
+    tray.click("Sign in").await;
+    let mut labels = Vec::new();
+    for _ in 0..100 {
+        labels = tray.labels().await;
+        let written = |p: &str| {
+            labels
+                .iter()
+                .any(|l| l.starts_with(&format!("{p} →")) && l.ends_with("left"))
+        };
+        if written("tray-red") && written("tray-plain") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(labels[0], "E2E organisation · signed in", "{labels:?}");
+
+    // The red favourite's items carry a red swatch; the other's a clear one (its label
+    // lines up with the red one's), in its line and under "Open console".
+    let items = tray_icons(&tray).await;
+    let swatch = |label: &str| {
+        let (_, _, icon) = items
+            .iter()
+            .find(|(_, l, _)| l.starts_with(label))
+            .unwrap_or_else(|| panic!("no '{label}' in {items:?}"));
+        icon.as_deref().map(icon_centre)
+    };
+    let [r, g, b] = Colour::Red.rgb();
+    let red_console = format!("{} / {}", red.account_name, red.roles[0]);
+    let plain_console = format!("{} / {}", plain.account_name, plain.roles[0]);
+    for label in ["tray-red →", red_console.as_str()] {
+        // No icon at all: dbusmenu passes a menu item's icon on only while GTK's
+        // `gtk-menu-images` is on, which the app turns on.
+        assert_eq!(swatch(label), Some(([r, g, b, 255], false)), "{label}");
+    }
+    for label in ["tray-plain →", plain_console.as_str()] {
+        let icon = swatch(label);
+        assert!(matches!(icon, None | Some((_, true))), "{label}: {icon:?}");
+    }
+    // Nothing else has an icon.
+    let others: Vec<_> = items
+        .iter()
+        .filter(|(_, l, icon)| {
+            icon.is_some() && !l.starts_with("tray-") && *l != red_console && *l != plain_console
+        })
+        .map(|(_, l, _)| l)
+        .collect();
+    assert!(others.is_empty(), "{others:?}");
+
+    // The menu as a person sees it, and its "Open console" submenu.
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("e2e-screenshots")
+        .join(shots);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let xdotool = |args: &[&str]| {
+        let mut c = tokio::process::Command::new("xdotool");
+        c.args(args);
+        c
+    };
+    let shot = |name: &str| {
+        let path = dir.join(format!("{name}.png"));
+        async move {
+            let done = tokio::process::Command::new("import")
+                .args(["-window", "root", "-crop", "900x420+0+0"])
+                .arg(&path)
+                .status()
+                .await
+                .expect("import (imagemagick)");
+            assert!(done.success());
+        }
+    };
+    let opened_menu = xdotool(&["mousemove", "14", "14", "click", "3"])
+        .status()
+        .await
+        .expect("xdotool");
+    assert!(opened_menu.success());
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    shot("01-menu").await;
+    // Down to "Open console" (past Sign out and the two favourites), and into it.
+    for key in ["Down", "Down", "Down", "Down", "Right"] {
+        let _ = xdotool(&["key", key]).status().await;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    shot("02-open-console").await;
+    for _ in 0..2 {
+        let _ = xdotool(&["key", "Escape"]).status().await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // The red favourite's console opens in the browser, which is given a private page
+    // only (no address anyone could take first), and follows it to the console.
+    let _ = std::fs::remove_file(&opened);
+    tray.click(&red_console).await;
+    let page = tools.path().join("page.html");
+    assert!(
+        eventually(20, || std::fs::read_to_string(&page)
+            .is_ok_and(|p| p.contains(&red.account_id)))
+        .await,
+        "the console opened; log:\n{}",
+        world.log()
+    );
+    let given = std::fs::read_to_string(&opened).expect("the browser was started");
+    let given: Vec<&str> = given.lines().collect();
+    assert_eq!(given.len(), 1, "{given:?}");
+    assert!(
+        given[0].starts_with("file://") && given[0].contains("/console-"),
+        "{given:?}"
+    );
+    assert!(
+        !given[0].contains("127.0.0.1") && !given[0].contains("SigninToken"),
+        "{given:?}"
+    );
 }

@@ -1,4 +1,4 @@
-import { h, field, live, num, clock, formError, submitting, onEscape, submitOnEnter, removalConfirm, focusKeep, assumeRoleFields, roleOfArn } from '../util.js';
+import { h, field, live, num, clock, formError, submitting, onEscape, submitOnEnter, removalConfirm, focusKeep, assumeRoleFields, roleOfArn, consoleChoices } from '../util.js';
 import { fold, parseQuery, matchingRoles } from '../search.js';
 
 /** Rows drawn at a time: a keystroke draws one page; scrolling (or the arrow keys) near the
@@ -38,6 +38,11 @@ export default function accountsView(el) {
   // accountId → the account's row: made once, then changed in place where its account
   // changed (roles arriving, a favourite added), so a row a person is using stays the same.
   const rowsOf = new Map();
+  // The console's page list every role's picker is a copy of: "Home" until the services
+  // are known, then filled in everywhere at once (the picker is as wide either way).
+  const pagePicker = h('select', { class: 'page-pick', testid: 'role-console-page' }, h('option', { value: '', text: 'Home' }));
+  let pagesKnown = false;
+  const consoleOpening = new Set(); // "account/role" whose console is being opened
 
   /** The index of `accounts`, in the order given (the core's: by name, whatever the
    * locale). Rows of accounts no longer listed are forgotten. */
@@ -82,6 +87,8 @@ export default function accountsView(el) {
       text: 'Your session ended: this is the list as it was. Sign in to refresh it and to add favourites.' });
     const rows = h('div', { class: 'accounts', id: 'account-list', testid: 'account-list', role: 'listbox', 'aria-label': 'Roles' });
     rows.addEventListener('click', (ev) => {
+      const c = ev.target.closest('button[data-console]');
+      if (c) { openConsole(ctx, c); return; }
       const b = ev.target.closest('button[data-action]');
       if (b) openForm(ctx, b.closest('[data-testid=role-row]'), b.dataset.action);
     });
@@ -92,6 +99,44 @@ export default function accountsView(el) {
     const tools = h('div', { class: 'toolbar' }, search, h('div', { class: 'meta' }, updated, refresh));
     parts = { search, updated, refresh, prog, bar, barText, summary, rows, empty, tools, ended };
     el.replaceChildren(h('h2', { class: 'sr-only', tabindex: '-1', text: 'Accounts' }), ended, tools, prog, empty, summary, rows, more);
+    if (!pagesKnown) {
+      consoleChoices(ctx.invoke).then((c) => {
+        if (pagesKnown) return;
+        pagesKnown = true;
+        const options = c.services.map((sv) => h('option', { value: sv.name, text: sv.label }));
+        pagePicker.append(...options);
+        // Pickers already drawn gain the services in place: their choice and focus stay.
+        for (const row of rowsOf.values()) {
+          for (const role of row.roleEls.values()) role.page.append(...options.map((o) => o.cloneNode(true)));
+        }
+      }, () => { /* the pickers offer the console's home only */ });
+    }
+  }
+
+  /** Opens the console as the role of `btn`'s row, on the page its picker names. The
+   * button stays as it is while the console opens (busy, not disabled: it keeps the
+   * focus and the row keeps its shape); the answer is a notice, or the banner. */
+  async function openConsole(ctx, btn) {
+    const li = btn.closest('[data-testid=role-row]');
+    const accountId = li.closest('[data-account-id]').dataset.accountId;
+    const roleName = li.dataset.roleName;
+    const key = `${accountId}/${roleName}`;
+    if (consoleOpening.has(key)) return;
+    const picker = li.querySelector('[data-testid=role-console-page]');
+    const service = picker?.value || null;
+    const page = service ? picker.selectedOptions[0]?.textContent : null;
+    const name = ctx.S.accounts?.accounts.find((a) => a.accountId === accountId)?.accountName || accountId;
+    consoleOpening.add(key);
+    btn.setAttribute('aria-busy', 'true');
+    try {
+      await ctx.invoke('open_role_console', { accountId, roleName, service });
+      ctx.notify(`Opened the AWS console as ${roleName} in ${name}${page ? `, on ${page}` : ''}.`);
+    } catch (e) {
+      ctx.showError(e);
+    } finally {
+      consoleOpening.delete(key);
+      btn.removeAttribute('aria-busy');
+    }
   }
 
   function progress(ctx) {
@@ -256,10 +301,13 @@ export default function accountsView(el) {
   function roleLine(accountId, r) {
     const fav = h('button', { type: 'button' });
     const write = h('button', { type: 'button', class: 'small', testid: 'write-profile', 'data-action': 'write', text: 'Write profile now' });
+    const open = h('button', { type: 'button', class: 'small', testid: 'role-console', 'data-console': '', text: 'Open console' });
+    const page = pagePicker.cloneNode(true);
     const li = h('li', { class: 'role', testid: 'role-row', role: 'option', 'aria-selected': 'false', id: `role-${accountId}-${r}`, 'data-role-name': r, 'data-key': `${accountId}/${r}` },
       h('div', { class: 'role-line' }, h('span', { class: 'role-name', text: r }),
-        h('span', { class: 'role-actions' }, fav, write)));
-    return { li, fav, write, drawn: null };
+        h('span', { class: 'role-actions' }, fav, write,
+          h('span', { class: 'console-pick', testid: 'role-console-pick' }, open, page))));
+    return { li, fav, write, open, page, drawn: null };
   }
 
   /** A new, empty row of an account; syncRow fills it in. */
@@ -304,6 +352,8 @@ export default function accountsView(el) {
       if (role.drawn !== drawnAs) {
         setFav(role.fav, name, r, f);
         role.write.setAttribute('aria-label', `Write profile now for ${r} in ${name}`);
+        role.open.setAttribute('aria-label', `Open the AWS console as ${r} in ${name}`);
+        role.page.setAttribute('aria-label', `Console page for ${r} in ${name}`);
         role.drawn = drawnAs;
       }
       kids.push(role.li);

@@ -1,4 +1,18 @@
-import { h, field, keepFocus, onEscape, removalConfirm, focusKeep, assumeRoleFields, roleOfArn, formError, submitting, errorText } from '../util.js';
+import { h, field, keepFocus, onEscape, removalConfirm, focusKeep, assumeRoleFields, roleOfArn, formError, submitting, errorText, consoleChoices, browserFields, swatch, instanceName } from '../util.js';
+
+/** The console session lengths offered, in hours (AWS allows 15 minutes to 12 hours). */
+const SESSION_HOURS = [1, 2, 4, 8, 12];
+/** Why a favourite that assumes a role has no session length to choose: the core's rule. */
+const CHAINED_SESSION = 'AWS lets no role assumed from another role choose its console session length; it lasts as long as the assumed role’s credentials, one hour at most.';
+/** The page choice that asks for an address. */
+const ADDRESS = ':address'; // no service's name holds a ':'
+
+/** "4 hours", "1 hour", "90 minutes". */
+function hours(seconds) {
+  if (seconds % 3600) return `${Math.round(seconds / 60)} minutes`;
+  const n = seconds / 3600;
+  return `${n} ${n === 1 ? 'hour' : 'hours'}`;
+}
 
 export default function favouritesView(el) {
   let confirming = null; // {profile, dropEsc}
@@ -17,6 +31,12 @@ export default function favouritesView(el) {
   // What removing the favourite being asked about would take from the kubeconfig:
   // {profile, count, path, remove} once known (the question offers it, ticked).
   let kubeEntries = null;
+  // The form of how a favourite's console opens, while open: {profile, node, dropEsc},
+  // kept across redraws as `kube` is.
+  let consoleForm = null;
+  let choices = null;      // the console's choices, once known
+  let askedChoices = false;
+  const pageOf = new Map(); // profile → the service chosen beside its "Open console"
 
   /** The account of `id` as the account list names it, when it does. */
   const accountName = (ctx, id) => ctx.S.accounts?.accounts.find((a) => a.accountId === id)?.accountName ?? null;
@@ -171,6 +191,161 @@ export default function favouritesView(el) {
     list();
   }
 
+  function closeConsole(ctx, refocus) {
+    if (!consoleForm) return;
+    const p = consoleForm.profile;
+    consoleForm.dropEsc();
+    consoleForm = null;
+    key = null;
+    update(ctx);
+    if (refocus) el.querySelector(`[data-key="${CSS.escape(p)}"] [data-testid=console-open]`)?.focus();
+  }
+
+  /** The page a favourite's console opens on, in words: "Home", "S3", "its address". */
+  function pageName(d) {
+    if (!d) return 'Home';
+    if (d.url) return 'its saved address';
+    return choices?.services.find((s) => s.name === d.service)?.label ?? d.service;
+  }
+
+  /** The small form under a favourite's row: the page its console opens on, the session's
+   * length, the browser and the colour. What is typed stays until it is saved or given up. */
+  async function openConsoleForm(ctx, f) {
+    try { choices = await consoleChoices(ctx.invoke); } catch (e) { ctx.showError(e); return; }
+    f = ctx.S.app.favourites.find((x) => x.profile === f.profile);
+    if (!f) return;
+    if (consoleForm) closeConsole(ctx, false);
+    const profile = f.profile;
+    const now = f.console?.settings ?? {};
+    const chained = !!f.assumeRole;
+    const uid = `c${Math.random().toString(36).slice(2, 8)}`;
+
+    // The page: home, a common service, or a console address.
+    const saved = now.destination;
+    const page = h('select', { testid: 'console-page' },
+      h('option', { value: '', text: 'Home' }),
+      choices.services.map((s) => h('option', { value: s.name, text: s.label })),
+      saved?.service && !choices.services.some((s) => s.name === saved.service) && h('option', { value: saved.service, text: saved.service }),
+      h('option', { value: ADDRESS, text: 'Address…' }));
+    page.value = saved?.url ? ADDRESS : saved?.service ?? '';
+    const address = h('input', { type: 'url', class: 'mono', testid: 'console-address', autocomplete: 'off', spellcheck: 'false',
+      placeholder: `https://${f.region || ctx.S.app.instance?.region || 'us-east-1'}.console.aws.amazon.com/…` });
+    address.value = saved?.url ?? '';
+    const addressField = field('Console address', address, 'An https address of the AWS console, as its address bar shows it.');
+    const syncPage = () => { addressField.hidden = page.value !== ADDRESS; };
+    page.addEventListener('change', () => { syncPage(); if (page.value === ADDRESS) address.focus(); });
+    syncPage();
+
+    // The session's length: none to choose for a role assumed from another.
+    const length = h('select', { testid: 'console-session', disabled: chained },
+      h('option', { value: '', text: 'The console’s default' }),
+      SESSION_HOURS.map((n) => h('option', { value: String(n * 3600), text: hours(n * 3600) })),
+      now.sessionSeconds && !SESSION_HOURS.includes(now.sessionSeconds / 3600) && h('option', { value: String(now.sessionSeconds), text: hours(now.sessionSeconds) }));
+    length.value = now.sessionSeconds ? String(now.sessionSeconds) : '';
+    const lengthField = field('Session length', length, chained ? CHAINED_SESSION : null);
+    if (chained) lengthField.querySelector('.hint').dataset.testid = 'console-session-why';
+
+    // The browser: as the access portal says, or its own.
+    const portal = ctx.S.app.instances.find((i) => i.startUrl === f.startUrl && i.region === f.ssoRegion);
+    const portalBrowser = portal?.browser ? choices.browsers.find((b) => b.name === portal.browser.kind)?.label : null;
+    const browser = browserFields(choices, now.browser, {
+      inherit: `${portal ? instanceName(portal) : 'Its access portal'}’s: ${portalBrowser || 'the default browser'}`,
+      containerName: profile,
+    });
+
+    // The colour: none, one of the console's nine, or the account's own.
+    const colour = now.colourFromAccount ? 'account' : now.colour ?? '';
+    const radio = (value, testid, ...label) => {
+      const input = h('input', { type: 'radio', name: `${uid}-colour`, value, testid, checked: colour === value });
+      return h('label', { class: 'colour-choice' }, input, ...label);
+    };
+    const colours = h('fieldset', { class: 'colours', testid: 'console-colours' },
+      h('legend', { text: 'Colour' }),
+      h('div', { class: 'colour-list' },
+        radio('', 'console-colour-none', h('span', { class: 'swatch none', 'aria-hidden': 'true' }), 'None'),
+        choices.colours.map((c) => radio(c.name, `console-colour-${c.name}`, swatch(c.hex, c.label, { role: null, 'aria-label': null, title: null, 'aria-hidden': 'true' }), c.label)),
+        radio('account', 'console-colour-account',
+          now.colourFromAccount && f.console.colourHex ? swatch(f.console.colourHex, f.console.colourLabel, { role: null, 'aria-label': null, title: null, 'aria-hidden': 'true' }) : h('span', { class: 'swatch account', 'aria-hidden': 'true' }),
+          now.colourFromAccount && f.console.colourLabel ? `From the account (${f.console.colourLabel})` : 'From the account')),
+      h('p', { class: 'hint', text: 'Shown beside its name here and in the tray menu, and given to its Firefox container. The account’s own is the one the console shows, read from AWS.' }));
+
+    const node = h('form', { class: 'profile-form console-form', testid: 'console-form', novalidate: true,
+      'aria-label': `How ${profile}’s console opens` },
+      h('div', { class: 'row2' }, field('Page', page), lengthField),
+      addressField,
+      browser.node,
+      colours,
+      formError(),
+      h('div', { class: 'actions' },
+        h('button', { type: 'submit', class: 'primary small', testid: 'console-save', text: 'Save' }),
+        h('button', { type: 'button', class: 'small', testid: 'console-cancel', text: 'Cancel', onclick: () => closeConsole(ctx, true) })));
+    node.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const msg = node.querySelector('.form-error');
+      const save = node.querySelector('[data-testid=console-save]');
+      msg.hidden = true;
+      const picked = node.querySelector(`input[name="${uid}-colour"]:checked`)?.value ?? '';
+      const destination = page.value === ADDRESS
+        ? (address.value.trim() ? { url: address.value.trim() } : null)
+        : page.value ? { service: page.value } : null;
+      if (page.value === ADDRESS && !destination) {
+        msg.textContent = 'Enter the console address to open, or choose another page.';
+        msg.hidden = false;
+        address.focus();
+        return;
+      }
+      const settings = {
+        ...now, // keeps what this form does not know about
+        destination,
+        sessionSeconds: !chained && length.value ? Number(length.value) : null,
+        browser: browser.read(),
+        colour: picked === 'account' ? now.colour ?? null : picked || null,
+        colourFromAccount: picked === 'account',
+      };
+      save.disabled = true;
+      let saved;
+      try {
+        saved = await ctx.invoke('set_favourite_console', { profile, console: settings });
+      } catch (e) {
+        // The core's sentence, in the form: what was typed stays, to be changed.
+        if (node.isConnected) {
+          msg.textContent = errorText(e);
+          msg.hidden = false;
+          msg.scrollIntoView({ block: 'nearest' });
+        }
+        if (e?.code === 'signInNeeded') ctx.showError(e);
+        return;
+      } finally {
+        save.disabled = false;
+      }
+      if (consoleForm?.node === node) closeConsole(ctx, true);
+      const s = saved.settings;
+      const said = [pageName(s.destination)];
+      if (s.sessionSeconds) said.push(hours(s.sessionSeconds));
+      if (s.browser) said.push(choices.browsers.find((b) => b.name === s.browser.kind)?.label ?? s.browser.kind);
+      if (saved.colourLabel) said.push(saved.colourLabel);
+      ctx.notify(`Saved how ${profile}’s console opens: ${said.join(' · ')}.`);
+    });
+    consoleForm = { profile, node, dropEsc: onEscape(() => closeConsole(ctx, true)) };
+    key = null;
+    update(ctx);
+    page.focus();
+  }
+
+  /** Opens `f`'s console, on the page chosen beside the button (its own when none). */
+  async function openConsole(ctx, f) {
+    const service = pageOf.get(f.profile) || null;
+    const label = service ? choices?.services.find((s) => s.name === service)?.label ?? service : null;
+    busy.add(`console:${f.profile}`);
+    key = null; update(ctx);
+    try {
+      await ctx.invoke('open_console', { profile: f.profile, service });
+      ctx.notify(`Opened the AWS console as ${f.profile}${label ? `, on ${label}` : ''}.`);
+    } catch (e) { ctx.showError(e); }
+    busy.delete(`console:${f.profile}`);
+    key = null; update(ctx);
+  }
+
   /** Asks the backend what removing `profile` would take from the kubeconfig, for the
    * question; the question is shown at once and gains the offer when the answer comes. */
   async function askKubeEntries(ctx, profile) {
@@ -252,8 +427,14 @@ export default function favouritesView(el) {
         h('button', { type: 'button', class: 'small', testid: 'renew-now', text: 'Renew now', disabled: renewing || needsSession,
           title: needsSession ? 'Sign in first: renewing needs a session.' : null,
           onclick: () => act(ctx, 'renew', f.profile, 'renew_now') }),
-        h('button', { type: 'button', class: 'small', testid: 'open-console', text: 'Open console',
-          onclick: () => ctx.invoke('open_console', { profile: f.profile }).catch(ctx.showError) }),
+        h('span', { class: 'console-pick' },
+          h('button', { type: 'button', class: 'small', testid: 'open-console', text: 'Open console',
+            'aria-busy': busy.has(`console:${f.profile}`) ? 'true' : null,
+            onclick: () => { if (!busy.has(`console:${f.profile}`)) openConsole(ctx, f); } }),
+          pagePicker(f)),
+        h('button', { type: 'button', class: 'small', testid: 'console-open', 'aria-expanded': String(consoleForm?.profile === f.profile),
+          text: 'Console…', title: 'The page, session length, browser and colour of this favourite’s console',
+          onclick: () => (consoleForm?.profile === f.profile ? closeConsole(ctx, true) : openConsoleForm(ctx, f)) }),
         h('button', { type: 'button', class: 'small', testid: 'kube-open', 'aria-expanded': String(kube?.profile === f.profile),
           text: 'Add to kubeconfig…', title: 'Add one of the EKS clusters this role reaches to your kubeconfig',
           onclick: () => (kube?.profile === f.profile ? closeKube(ctx, true) : openKube(ctx, f)) }),
@@ -268,8 +449,10 @@ export default function favouritesView(el) {
             askKubeEntries(ctx, f.profile);
             focusKeep(el.querySelector(`[data-key="${CSS.escape(f.profile)}"]`));
           } }));
+    const tint = f.console?.colourHex && swatch(f.console.colourHex, f.console.colourLabel, { testid: 'favourite-colour' });
     return h('li', { class: 'fav', testid: 'favourite-row', 'data-profile': f.profile, 'data-key': f.profile },
       h('div', { class: 'fav-head' },
+        tint,
         h('h3', { class: 'mono', text: f.profile }),
         f.credentialProcess && h('span', { class: 'tag', title: 'credential_process profile', text: 'on demand' })),
       h('p', { class: 'muted small' }, acct, ' · ', h('bdi', { text: f.roleName }), ' · ', f.region || 'no region'),
@@ -277,7 +460,21 @@ export default function favouritesView(el) {
       status,
       actions,
       assuming?.profile === f.profile && assuming.node,
-      kube?.profile === f.profile && kube.node);
+      kube?.profile === f.profile && kube.node,
+      consoleForm?.profile === f.profile && consoleForm.node);
+  }
+
+  /** The page beside a favourite's "Open console": its own (as saved), or a common
+   * service's. Its choice is kept across redraws. */
+  function pagePicker(f) {
+    const own = f.console?.settings?.destination;
+    const chosen = pageOf.get(f.profile) ?? '';
+    const services = (choices?.services ?? []).filter((s) => s.name !== own?.service);
+    const sel = h('select', { class: 'page-pick', testid: 'open-console-page', 'aria-label': `Console page for ${f.profile}` },
+      h('option', { value: '', text: pageName(own), selected: !chosen }),
+      services.map((s) => h('option', { value: s.name, text: s.label, selected: s.name === chosen })));
+    sel.addEventListener('change', () => { if (sel.value) pageOf.set(f.profile, sel.value); else pageOf.delete(f.profile); });
+    return sel;
   }
 
   /** A renewal asked for here that has now written new keys, or failed, is answered. */
@@ -351,15 +548,21 @@ export default function favouritesView(el) {
     answer(ctx, favs);
     // The names of the accounts the favourites' assumed roles are in, as the list has them.
     const named = favs.map((f) => (f.assumeRole ? accountName(ctx, roleOfArn(f.assumeRole.roleArn).accountId) : null));
-    const k = JSON.stringify([favs, once, named, served, kubeEntries]) + [...busy].join() + (confirming?.profile || '') + '|' + (assuming?.profile || '') + '|' + (kube?.profile || '');
+    const k = JSON.stringify([favs, once, named, served, kubeEntries, !!choices]) + [...busy].join() + (confirming?.profile || '') + '|' + (assuming?.profile || '') + '|' + (kube?.profile || '') + '|' + (consoleForm?.profile || '');
     if (k === key) return;
     key = k;
     if (confirming && !favs.some((f) => f.profile === confirming.profile)) { confirming.dropEsc(); confirming = null; }
     if (assuming && !favs.some((f) => f.profile === assuming.profile)) { assuming.dropEsc(); assuming = null; }
     if (kube && !favs.some((f) => f.profile === kube.profile)) { kube.dropEsc(); kube = null; }
+    if (consoleForm && !favs.some((f) => f.profile === consoleForm.profile)) { consoleForm.dropEsc(); consoleForm = null; }
+    // The service list beside "Open console" comes once the choices are known.
+    if (!choices && !askedChoices) {
+      askedChoices = true;
+      consoleChoices(ctx.invoke).then((c) => { choices = c; key = null; if (!el.hidden) update(ctx); }, () => { askedChoices = false; });
+    }
     // A redraw moves the open form into the new row: the field being typed in keeps the
     // focus, and its caret.
-    const form = [assuming?.node, kube?.node].find((n) => n?.contains(document.activeElement));
+    const form = [assuming?.node, kube?.node, consoleForm?.node].find((n) => n?.contains(document.activeElement));
     const typing = form ? document.activeElement : null;
     const caret = typing && typing.type === 'text' ? [typing.selectionStart, typing.selectionEnd] : null;
     keepFocus(el, () => {
@@ -387,7 +590,7 @@ export default function favouritesView(el) {
   return {
     el,
     mount() { key = null; },
-    unmount() { confirming?.dropEsc(); confirming = null; assuming?.dropEsc(); assuming = null; kube?.dropEsc(); kube = null; kubeEntries = null; el.replaceChildren(); },
+    unmount() { confirming?.dropEsc(); confirming = null; assuming?.dropEsc(); assuming = null; kube?.dropEsc(); kube = null; consoleForm?.dropEsc(); consoleForm = null; kubeEntries = null; el.replaceChildren(); },
     update,
   };
 }

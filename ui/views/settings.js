@@ -1,4 +1,4 @@
-import { h, field, instanceName, instanceForm, keepFocus, submitting, formError, onEscape } from '../util.js';
+import { h, field, instanceName, instanceForm, keepFocus, submitting, formError, onEscape, consoleChoices, browserFields, errorText } from '../util.js';
 import { cliProfilesCard } from './cliprofiles.js';
 import { awsConfigCard } from './awsconfig.js';
 
@@ -12,6 +12,10 @@ export default function settingsView(el) {
   let dirty = false;     // preferences edited but not saved
   let savePrefs = null;  // saves what the form says; called on leaving the tab too
   let savedTimer;
+  let choices = null;    // the console's choices, once known
+  // An access portal's console browser as changed here and not saved (the core refused
+  // it): key → {browser, error}. What was chosen and typed stays until it is saved.
+  const browserDrafts = new Map();
 
   function closeAdd(refocus) {
     if (!addForm) return;
@@ -38,7 +42,7 @@ export default function settingsView(el) {
   function renderInstances(ctx) {
     const { instance, instances } = ctx.S.app;
     const keyOf = (i) => `${i.startUrl}|${i.region}`;
-    const k = JSON.stringify([instance && keyOf(instance), instances, removing]);
+    const k = JSON.stringify([instance && keyOf(instance), instances, removing, !!choices, [...browserDrafts]]);
     if (k === instKey) return;
     instKey = k;
     const call = (cmd, i) => ctx.invoke(cmd, { instance: { startUrl: i.startUrl, region: i.region } }).catch(ctx.showError);
@@ -50,6 +54,7 @@ export default function settingsView(el) {
           h('strong', { text: instanceName(i) }),
           current && h('span', { class: 'tag ok', testid: 'instance-current', text: 'current' })),
         h('p', { class: 'muted small mono', text: `${i.startUrl} · ${i.region}` }),
+        choices && portalBrowser(ctx, i, keyOf(i)),
         confirm
           ? h('div', { class: 'actions confirm' },
             h('span', { class: 'small', text: 'Remove this access portal and sign out of it?' }),
@@ -67,6 +72,46 @@ export default function settingsView(el) {
                 p.instList.querySelector(`[data-key="${CSS.escape(keyOf(i))}"] [data-testid=instance-remove-cancel]`)?.focus();
               } })));
     }) : [h('li', { class: 'muted', text: 'No access portal yet.' })])));
+  }
+
+  /** The browser the console of an access portal's roles opens in, unless a favourite
+   * chooses its own: saved as soon as it is changed (a name when it is left, or on Enter),
+   * as every setting is. */
+  function portalBrowser(ctx, i, key) {
+    const draft = browserDrafts.get(key);
+    const fields = browserFields(choices, draft ? draft.browser : i.browser);
+    const msg = h('p', { class: 'form-error', role: 'alert', testid: 'portal-browser-error', hidden: !draft?.error, text: draft?.error || '' });
+    const node = h('fieldset', { class: 'portal-browser', testid: 'portal-browser' },
+      h('legend', { text: 'Console browser' }),
+      h('p', { class: 'hint', text: 'The AWS console of this access portal’s roles opens here, unless a favourite chooses its own browser. A Firefox container is named after the favourite.' }),
+      fields.node,
+      msg);
+    let asked = 0;
+    const save = async () => {
+      const browser = fields.read();
+      const n = ++asked;
+      try {
+        await ctx.invoke('set_portal_browser', { instance: { startUrl: i.startUrl, region: i.region }, browser });
+      } catch (e) {
+        if (n !== asked) return;
+        browserDrafts.set(key, { browser, error: errorText(e) });
+        msg.textContent = errorText(e);
+        msg.hidden = false;
+        return;
+      }
+      if (n !== asked) return;
+      const had = browserDrafts.delete(key);
+      msg.hidden = true;
+      if (had) renderInstances(ctx);
+      const label = choices.browsers.find((b) => b.name === (browser?.kind || 'default'))?.label ?? browser.kind;
+      const extra = [browser?.profile && `profile ${browser.profile}`, browser?.container && 'in a container'].filter(Boolean);
+      ctx.notify(`The AWS console of ${instanceName(i)}’s roles now opens in ${label}${extra.length ? ` (${extra.join(', ')})` : ''}.`);
+    };
+    node.addEventListener('change', save);
+    node.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter' && ev.target.tagName === 'INPUT') { ev.preventDefault(); save(); }
+    });
+    return node;
   }
 
   function fillPrefs(prefs, fixed) {
@@ -184,7 +229,12 @@ export default function settingsView(el) {
 
   return {
     el,
-    mount(ctx) { instKey = null; removing = null; dirty = false; build(ctx); },
+    mount(ctx) {
+      instKey = null; removing = null; dirty = false; build(ctx);
+      if (!choices) {
+        consoleChoices(ctx.invoke).then((c) => { choices = c; if (p) renderInstances(ctx); }, () => {});
+      }
+    },
     unmount() {
       if (dirty) savePrefs({ leaving: true });
       closeAdd(); el.replaceChildren(); p = null; cli = null; aws = null; savePrefs = null;
