@@ -87,11 +87,11 @@ pub async fn open_sign_in(url: &str, dir: &Path) -> Result<()> {
 pub struct Launch {
     /// The program and its arguments before the page's address; `None`: `$BROWSER` if
     /// set, else the desktop's opener.
-    pub command: Option<(PathBuf, Vec<OsString>)>,
+    pub(crate) command: Option<(PathBuf, Vec<OsString>)>,
     /// A link the page goes through on its way to the one-time address: this, then
     /// `url=` and the address form-encoded (a Firefox container extension's link, which
     /// opens the address in a container).
-    pub link_prefix: Option<String>,
+    pub(crate) link_prefix: Option<String>,
 }
 
 /// What a link handed to the browser leads to.
@@ -284,15 +284,19 @@ impl Page {
         let mut file = options.open(&path).map_err(io)?;
         let page = Self(Some(path.clone()));
         let title = purpose.title();
-        // The link is a loopback address, or a container extension's link to one whose
-        // parameters are form-encoded: only its `&` needs escaping in an attribute.
-        let attribute = local.replace('&', "&amp;");
-        let script = serde_json::to_string(local).unwrap_or_default();
+        // The link is escaped for where it goes, whatever it holds: an attribute, and a
+        // script (where `<` could end the element).
+        let attribute = html_attribute(local);
+        let script = serde_json::to_string(local)
+            .unwrap_or_default()
+            .replace('<', "\\u003c");
+        // One automatic step: the script, else (no script) the refresh; the link for a
+        // person. Two could ask for the one-time address twice.
         std::io::Write::write_all(
             &mut file,
             format!(
                 "<!doctype html><meta charset=\"utf-8\"><meta name=\"referrer\" content=\"no-referrer\">\
-                 <meta http-equiv=\"refresh\" content=\"0;url={attribute}\"><title>{title}</title>\
+                 <noscript><meta http-equiv=\"refresh\" content=\"0;url={attribute}\"></noscript><title>{title}</title>\
                  <p><a id=\"next\" href=\"{attribute}\">Open the {title}</a></p>\
                  <script>location.replace({script});</script>\n"
             )
@@ -329,6 +333,22 @@ impl Drop for Page {
             let _ = std::fs::remove_file(path);
         }
     }
+}
+
+/// `text` escaped for a double-quoted HTML attribute.
+fn html_attribute(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Answers one connection; whether it asked for the one-time address.
@@ -389,6 +409,10 @@ fn open(url: &str, command: Option<(PathBuf, Vec<OsString>)>) -> std::io::Result
     if let Some((program, args)) = command {
         let mut cmd = Command::new(&program);
         cmd.args(args);
+        // A browser started here outlives this program: not in its process group, so a
+        // Ctrl-C meant for this command does not reach it.
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         return start(cmd, url)
             .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", program.display())));
     }
@@ -469,6 +493,16 @@ mod tests {
         );
         drop(page);
         assert!(!path.exists(), "removed when dropped");
+        // Whatever a link holds, it stays inside its attribute and its script.
+        let odd = "ext+x:name=a\"b'<c>&url=http://127.0.0.1:1/x</script><b>";
+        let page = Page::write(&dir, Purpose::Console, odd).expect("page");
+        let html = std::fs::read_to_string(page.0.clone().expect("path")).expect("read");
+        assert_eq!(html.matches("</script>").count(), 1, "{html}");
+        assert!(!html.contains("<b>"), "{html}");
+        assert!(
+            html.contains("href=\"ext+x:name=a&quot;b&#39;&lt;c&gt;&amp;url="),
+            "{html}"
+        );
     }
 
     #[test]

@@ -673,6 +673,15 @@ pub enum Error {
         reason: &'static str,
     },
 
+    /// A console region in another partition than the role's.
+    #[error("the console cannot open in {region}: it is in another AWS partition than the role's access portal ({portal_region})")]
+    ConsoleRegion {
+        /// The region asked for.
+        region: String,
+        /// The access portal's region.
+        portal_region: String,
+    },
+
     /// A console service name that is not shaped like one.
     #[error("{shown} is not a console service name: a service is named as in the console's addresses, in lower-case letters, digits and '-' (s3, ec2, cloudwatch)")]
     ConsoleService {
@@ -805,6 +814,7 @@ impl Error {
                 "use another format, one that quotes any value (such as powershell or json)".into()
             }
             Self::ConsoleDestination { .. } => "give an https address of the AWS console (as the console's address bar shows it), or a service with --service".into(),
+            Self::ConsoleRegion { .. } => "choose a region of the role's partition".into(),
             Self::ConsoleService { .. } => "give the service as in the console's addresses, such as s3, ec2 or cloudwatch".into(),
             Self::ConsoleSessionLength { chained: true, .. } => "open it without a session length".into(),
             Self::ConsoleSessionLength { .. } => "ask for 900 to 43200 seconds, or none for the console's own default".into(),

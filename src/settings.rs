@@ -61,7 +61,11 @@ impl Serialize for InstanceSettings {
             start_url: self.instance.start_url().to_owned(),
             region: self.instance.region().to_owned(),
             label: self.label.clone(),
-            browser: self.browser.clone(),
+            browser: self
+                .browser
+                .as_ref()
+                .and_then(|b| serde_json::to_value(b).ok())
+                .unwrap_or_default(),
         }
         .serialize(s)
     }
@@ -75,8 +79,9 @@ struct InstanceEntry {
     region: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     label: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    browser: Option<BrowserChoice>,
+    /// Read leniently, as a favourite's console choices are.
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    browser: serde_json::Value,
 }
 
 /// How a favourite's console opens: where, for how long, in which browser, and its
@@ -259,8 +264,31 @@ struct FavouriteEntry {
     assume_role: Option<AssumeRole>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     ecr_regions: Vec<String>,
-    #[serde(default, skip_serializing_if = "ConsoleSettings::is_empty")]
-    console: ConsoleSettings,
+    /// Read leniently ([`lenient`]): a console choice this version cannot use loses the
+    /// choice, not the favourite.
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    console: serde_json::Value,
+}
+
+/// `value` as a `T` that `check` accepts, else `T::default()`, with a warning that names
+/// `what` and why: for the parts of an entry that only choose how something looks or
+/// opens, so that a choice from another version or a hand edit never makes the entry
+/// itself vanish.
+fn lenient<T: serde::de::DeserializeOwned + Default>(
+    value: serde_json::Value,
+    what: &str,
+    check: impl FnOnce(T) -> Result<T>,
+) -> T {
+    if value.is_null() {
+        return T::default();
+    }
+    let checked = serde_json::from_value::<T>(value)
+        .map_err(|e| e.to_string())
+        .and_then(|t| check(t).map_err(|e| e.to_string()));
+    checked.unwrap_or_else(|why| {
+        tracing::warn!(what, %why, "a setting was not used");
+        T::default()
+    })
 }
 
 impl Serialize for Favourite {
@@ -276,7 +304,11 @@ impl Serialize for Favourite {
             credential_process: self.credential_process,
             assume_role: self.assume_role.clone(),
             ecr_regions: self.ecr_regions.clone(),
-            console: self.console.clone(),
+            console: if self.console.is_empty() {
+                serde_json::Value::Null
+            } else {
+                serde_json::to_value(&self.console).unwrap_or_default()
+            },
         }
         .serialize(s)
     }
@@ -296,7 +328,18 @@ impl TryFrom<FavouriteEntry> for Favourite {
         f.account_name = e.account_name;
         f.credential_process = e.credential_process;
         f.assume_role = e.assume_role;
-        f.console = e.console.checked(f.assume_role.is_some())?;
+        let chained = f.assume_role.is_some();
+        f.console = lenient(
+            e.console,
+            "a favourite's console choices",
+            |mut c: ConsoleSettings| {
+                if chained {
+                    // Left from before the role was assumed from it: AWS refuses it now.
+                    c.session_seconds = None;
+                }
+                c.checked(chained)
+            },
+        );
         for r in &e.ecr_regions {
             let r = validate_region(r)?;
             if !f.ecr_regions.contains(&r) {
@@ -637,11 +680,11 @@ impl<'de> Deserialize<'de> for Settings {
             let parsed = serde_json::from_value::<InstanceEntry>(value.clone())
                 .map_err(|e| e.to_string())
                 .and_then(|e| {
-                    let browser = e
-                        .browser
-                        .map(BrowserChoice::checked)
-                        .transpose()
-                        .map_err(|e| e.to_string())?;
+                    let browser = lenient(
+                        e.browser,
+                        "an access portal's console browser",
+                        |b: Option<BrowserChoice>| b.map(BrowserChoice::checked).transpose(),
+                    );
                     Instance::new(&e.start_url, &e.region)
                         .map(|instance| InstanceSettings {
                             instance,
@@ -1302,6 +1345,65 @@ mod tests {
         )
         .unwrap();
         assert_eq!(old.default_instance().unwrap().instance, one);
+    }
+
+    #[test]
+    fn console_choices_round_trip_and_an_unusable_one_loses_only_itself() {
+        let json = r#"{
+            "instances": [
+                {"startUrl": "https://a.awsapps.com/start", "region": "eu-west-1",
+                 "browser": {"kind": "safari"}},
+                {"startUrl": "https://b.awsapps.com/start", "region": "eu-west-1",
+                 "browser": {"kind": "chrome", "profile": "Profile 2"}}
+            ],
+            "favourites": [
+                {"profile": "odd", "startUrl": "https://a.awsapps.com/start", "ssoRegion": "eu-west-1",
+                 "accountId": "111122223333", "roleName": "R", "console": {"colour": "crimson"}},
+                {"profile": "kept", "startUrl": "https://a.awsapps.com/start", "ssoRegion": "eu-west-1",
+                 "accountId": "111122223333", "roleName": "R",
+                 "console": {"destination": {"service": "s3"}, "sessionSeconds": 7200,
+                             "browser": {"kind": "firefox", "container": "open-external"},
+                             "colour": "darkBlue", "colourFromAccount": true}}
+            ]
+        }"#;
+        let s: Settings = serde_json::from_str(json).unwrap();
+        assert!(s.skipped.is_empty(), "{:?}", s.skipped);
+        assert_eq!(s.instances.len(), 2);
+        assert_eq!(
+            s.instances[0].browser, None,
+            "an unknown browser is not used"
+        );
+        assert_eq!(
+            s.instances[1]
+                .browser
+                .as_ref()
+                .and_then(|b| b.profile.as_deref()),
+            Some("Profile 2")
+        );
+        let odd = s.favourite("odd").expect("the favourite stays");
+        assert!(odd.console.is_empty(), "{:?}", odd.console);
+        let kept = s.favourite("kept").expect("kept");
+        assert_eq!(kept.console.colour, Some(Colour::DarkBlue));
+        assert_eq!(kept.console.session_seconds, Some(7200));
+        let written = serde_json::to_value(&s).unwrap();
+        assert_eq!(
+            written["favourites"][1]["console"],
+            serde_json::json!({"destination": {"service": "s3"}, "sessionSeconds": 7200,
+                "browser": {"kind": "firefox", "container": "open-external"},
+                "colour": "darkBlue", "colourFromAccount": true})
+        );
+        assert!(written["favourites"][0].get("console").is_none());
+        // A chained favourite may not keep a session length: only that is dropped.
+        let chained: Settings = serde_json::from_str(
+            r#"{"favourites": [{"profile": "c", "startUrl": "https://a.awsapps.com/start",
+                "ssoRegion": "eu-west-1", "accountId": "111122223333", "roleName": "R",
+                "assumeRole": {"roleArn": "arn:aws:iam::444455556666:role/Deploy"},
+                "console": {"sessionSeconds": 3600, "colour": "red"}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(chained.favourites.len(), 1);
+        assert_eq!(chained.favourites[0].console.session_seconds, None);
+        assert_eq!(chained.favourites[0].console.colour, Some(Colour::Red));
     }
 
     #[test]

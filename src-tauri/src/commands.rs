@@ -248,8 +248,14 @@ pub fn console_choices() -> crate::view::ConsoleChoices {
 pub async fn set_favourite_console(
     app: State<'_>,
     profile: String,
-    console: ConsoleSettings,
+    mut console: ConsoleSettings,
 ) -> CommandResult<crate::view::ConsoleView> {
+    let stored = app
+        .world
+        .settings()
+        .favourite(&profile)
+        .and_then(|f| f.console.browser.clone());
+    console.browser = console.browser.map(|b| keep_program(b, stored.as_ref()));
     let saved = app.world.set_favourite_console(&profile, console).await?;
     Ok(crate::view::ConsoleView::from(&saved))
 }
@@ -262,10 +268,26 @@ pub async fn set_portal_browser(
     instance: InstanceForm,
     browser: Option<BrowserChoice>,
 ) -> CommandResult<()> {
-    Ok(app
+    let instance = instance.instance()?;
+    let stored = app
         .world
-        .set_portal_browser(&instance.instance()?, browser)
-        .await?)
+        .settings()
+        .instances
+        .iter()
+        .find(|i| i.instance == instance)
+        .and_then(|i| i.browser.clone());
+    let browser = browser.map(|b| keep_program(b, stored.as_ref()));
+    Ok(app.world.set_portal_browser(&instance, browser).await?)
+}
+
+/// `choice` with the program `stored` names for the same browser, if any: the window
+/// never chooses a program (that is the command line's), so whatever program it sends
+/// is not taken, and one chosen on the command line is kept.
+fn keep_program(mut choice: BrowserChoice, stored: Option<&BrowserChoice>) -> BrowserChoice {
+    choice.program = stored
+        .filter(|s| s.kind == choice.kind)
+        .and_then(|s| s.program.clone());
+    choice
 }
 
 /// Replaces the preferences.
@@ -434,4 +456,28 @@ pub async fn set_default_instance(app: State<'_>, instance: InstanceForm) -> Com
 #[tauri::command]
 pub fn stop_exec_session(app: State<'_>, id: u64) -> bool {
     app.world.end_exec_session(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sso_device_auth_provider::console::BrowserKind;
+
+    #[test]
+    fn the_window_never_chooses_a_browser_s_program() {
+        let choice = |kind, program: Option<&str>| BrowserChoice {
+            kind,
+            program: program.map(Into::into),
+            ..BrowserChoice::default()
+        };
+        let stored = choice(BrowserKind::Firefox, Some("/opt/firefox/firefox"));
+        // A program sent by the window is dropped; the one the command line set stays.
+        let sent = choice(BrowserKind::Firefox, Some("/bin/sh"));
+        assert_eq!(keep_program(sent, Some(&stored)).program, stored.program);
+        // Another browser does not inherit it; nothing stored, nothing kept.
+        let sent = choice(BrowserKind::Chrome, Some("/bin/sh"));
+        assert_eq!(keep_program(sent, Some(&stored)).program, None);
+        let sent = choice(BrowserKind::Firefox, Some("/bin/sh"));
+        assert_eq!(keep_program(sent, None).program, None);
+    }
 }

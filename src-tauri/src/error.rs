@@ -115,6 +115,7 @@ impl From<&Error> for CommandError {
             | Error::InvalidClusterName { .. }
             | Error::EmptyContextName
             | Error::ConsoleService { .. }
+            | Error::ConsoleRegion { .. }
             | Error::ConsoleSessionLength { .. }
             | Error::BrowserChoice { .. }
             | Error::InvalidColour { .. }

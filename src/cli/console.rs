@@ -49,7 +49,9 @@ pub fn describe_browser(choice: Option<&BrowserChoice>) -> String {
     if let Some(c) = b.container {
         match &b.container_name {
             Some(n) => out.push_str(&format!(", container '{}'", display::text(n))),
-            None => out.push_str(", a container named after the favourite"),
+            None => {
+                out.push_str(", a container named after the favourite (or the account and role)")
+            }
         }
         out.push_str(&format!(" (through {})", c.label()));
     }
@@ -77,13 +79,12 @@ pub async fn favourite(world: &Workspace, name: &str, change: ConsoleChange) -> 
         .colour
         .as_deref()
         .map(|c| match c.trim().to_ascii_lowercase().as_str() {
-            "account" => Ok(None),
+            "account" => Ok(ColourChange::Account),
             other => Colour::parse(other)
-                .map(|c| Some(c.map_or(ColourChange::None, ColourChange::Chosen)))
+                .map(|c| c.map_or(ColourChange::None, ColourChange::Chosen))
                 .map_err(|why| Error::InvalidColour { why }),
         })
-        .transpose()?
-        .map(|c| c.unwrap_or(ColourChange::Account));
+        .transpose()?;
     let settings = world.settings();
     let current = settings
         .favourite(name)

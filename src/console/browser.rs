@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum BrowserKind {
-    /// The desktop's default browser (`$BROWSER`, else `xdg-open`, `open`).
+    /// The desktop's default browser (`$BROWSER`, else `xdg-open`; `open` on macOS,
+    /// `rundll32 url.dll,FileProtocolHandler` on Windows).
     #[default]
     Default,
     /// Chromium.
@@ -245,15 +246,8 @@ impl BrowserChoice {
             .map(|p| check_name("container name", &p))
             .transpose()?;
         self.program = self.program.filter(|p| !p.as_os_str().is_empty());
-        if self.kind == BrowserKind::Default {
-            if self.profile.is_some() || self.program.is_some() {
-                return Err(refuse("a browser profile or program needs a named browser (chromium, chrome, edge, brave or firefox), not the default one"));
-            }
-            if self.container.is_some() {
-                return Err(refuse(
-                    "containers are Firefox's: choose firefox as the browser",
-                ));
-            }
+        if self.kind == BrowserKind::Default && (self.profile.is_some() || self.program.is_some()) {
+            return Err(refuse("a browser profile or program needs a named browser (chromium, chrome, edge, brave or firefox), not the default one"));
         }
         if self.container.is_some() && self.kind != BrowserKind::Firefox {
             return Err(refuse(

@@ -1,31 +1,22 @@
 //! Where the console opens: its home, a service's page (`--service s3`), or any console
 //! address of the role's partition (`--destination URL`); and how long its session lasts.
 
+use super::Partition;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
-/// The partitions' console hosts: the bare host, and any host under it (regional,
-/// `eu-west-1.console.aws.amazon.com`, and multi-session,
+/// The console's domain in `region`'s partition: its hosts are this one and those under
+/// it (regional, `eu-west-1.console.aws.amazon.com`, and multi-session,
 /// `<account>-<id>.eu-west-1.console.aws.amazon.com`).
-const CONSOLE_DOMAINS: [(&str, &str); 3] = [
-    ("us-gov-", "console.amazonaws-us-gov.com"),
-    ("cn-", "console.amazonaws.cn"),
-    ("", "console.aws.amazon.com"),
-];
-
-/// The console's domain in `region`'s partition.
 pub fn console_domain(region: &str) -> &'static str {
-    CONSOLE_DOMAINS
-        .iter()
-        .find(|(prefix, _)| region.starts_with(prefix))
-        .map_or("console.aws.amazon.com", |(_, domain)| domain)
+    Partition::of(region).console_domain()
 }
 
 /// The console's host for a page in `region`.
 fn console_host(region: &str) -> String {
-    match console_domain(region) {
-        "console.aws.amazon.com" => format!("{region}.console.aws.amazon.com"),
-        other => other.to_owned(),
+    match Partition::of(region) {
+        Partition::Aws => format!("{region}.console.aws.amazon.com"),
+        other => other.console_domain().to_owned(),
     }
 }
 
@@ -102,11 +93,10 @@ impl Destination {
     }
 
     /// A console address, checked against every partition's console hosts (its own
-    /// partition is checked when the console opens: [`Self::url`]).
+    /// partition is checked when the console opens: [`Self::url`]); kept as the URL
+    /// parser writes it, which is what is sent.
     pub fn address(raw: &str) -> Result<Self> {
-        let raw = raw.trim();
-        check_address(raw, None)?;
-        Ok(Self::Url(raw.to_owned()))
+        check_address(raw.trim(), None).map(Self::Url)
     }
 
     /// Reads what a person typed: an `https://` address, else a service name.
@@ -122,10 +112,7 @@ impl Destination {
     pub fn url(&self, region: &str, partition_region: &str) -> Result<String> {
         match self {
             Self::Service(name) => Ok(service_page(name, region)),
-            Self::Url(url) => {
-                check_address(url, Some(partition_region))?;
-                Ok(url.clone())
-            }
+            Self::Url(url) => check_address(url, Some(partition_region)),
         }
     }
 
@@ -137,13 +124,15 @@ impl Destination {
     }
 }
 
-/// Whether `url` is an `https` address of a console host of `partition_region`'s
-/// partition (of any partition when `None`): nothing but scheme, host, path, query and
-/// fragment, no control characters.
-fn check_address(url: &str, partition_region: Option<&str>) -> Result<()> {
+/// `url` as the URL parser writes it, if it is an `https` address of a console host of
+/// `partition_region`'s partition (of any partition when `None`): nothing but scheme,
+/// host, path, query and fragment, no control characters, and a host written as the
+/// parser reads it (no user, port, backslash, escapes, upper case or other scripts that
+/// another parser could read otherwise).
+fn check_address(url: &str, partition_region: Option<&str>) -> Result<String> {
     let domains: Vec<&str> = match partition_region {
         Some(r) => vec![console_domain(r)],
-        None => CONSOLE_DOMAINS.iter().map(|(_, d)| *d).collect(),
+        None => Partition::ALL.iter().map(|p| p.console_domain()).collect(),
     };
     let refuse = |reason: &'static str| Error::ConsoleDestination {
         shown: crate::display::capped(&url.escape_debug().to_string(), 120),
@@ -153,8 +142,11 @@ fn check_address(url: &str, partition_region: Option<&str>) -> Result<()> {
     if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err(refuse("it holds spaces or control characters"));
     }
+    if url.contains('\\') {
+        return Err(refuse("it holds a backslash"));
+    }
     if url.len() > 2048 {
-        return Err(refuse("it is longer than 2,048 characters"));
+        return Err(refuse("it is longer than 2,048 bytes"));
     }
     let parsed = url::Url::parse(url).map_err(|_| refuse("it is not a web address"))?;
     if parsed.scheme() != "https" {
@@ -163,17 +155,30 @@ fn check_address(url: &str, partition_region: Option<&str>) -> Result<()> {
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(refuse("it names a user"));
     }
-    if parsed.port().is_some() {
-        return Err(refuse("it names a port"));
-    }
     let host = parsed.host_str().unwrap_or_default();
+    // The authority as typed must be the host as parsed: nothing for two parsers to read
+    // two ways.
+    let authority = url
+        .get("https://".len()..)
+        .unwrap_or_default()
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default();
+    if authority.contains('@') {
+        return Err(refuse("it names a user"));
+    }
+    if authority != host {
+        return Err(refuse(
+            "its host is not written plainly (a port, an escape, upper case or another script)",
+        ));
+    }
     let ours = domains
         .iter()
         .any(|d| host == *d || host.strip_suffix(d).is_some_and(|h| h.ends_with('.')));
     if !ours {
         return Err(refuse("its host is not the console's"));
     }
-    Ok(())
+    Ok(parsed.into())
 }
 
 /// The longest console session AWS grants credentials of an SSO role (12 hours); the
@@ -255,6 +260,12 @@ mod tests {
             "https://console.aws.amazon.com/ x",
             "file:///etc/passwd",
             "https://signin.aws.amazon.com/federation",
+            "https://console.aws.amazon.com\\@evil.example/",
+            "https://console.aws.amazon.com:443/",
+            "HTTPS://CONSOLE.AWS.AMAZON.COM/",
+            "https://ｃｏｎｓｏｌｅ.aws.amazon.com/",
+            "https://console%2Eaws.amazon.com/",
+            "https://console.aws.amazon.com./",
         ] {
             let err = Destination::parse(bad).expect_err(bad);
             assert!(

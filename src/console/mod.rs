@@ -11,13 +11,7 @@ use std::time::Duration;
 
 /// The federation endpoint's base URL for `region`'s partition.
 pub fn federation_base(region: &str) -> &'static str {
-    if region.starts_with("us-gov-") {
-        "https://signin.amazonaws-us-gov.com"
-    } else if region.starts_with("cn-") {
-        "https://signin.amazonaws.cn"
-    } else {
-        "https://signin.aws.amazon.com"
-    }
+    Partition::of(region).signin_base()
 }
 
 /// What a console sign-in asks for besides the role.
@@ -112,6 +106,7 @@ mod browser;
 mod colour;
 mod destination;
 mod handoff;
+mod partition;
 mod uxc;
 
 pub use browser::{BrowserChoice, BrowserKind, ContainerScheme};
@@ -120,6 +115,7 @@ pub use destination::{
     check_session_length, console_domain, console_home, Destination, COMMON_SERVICES, SESSION_RANGE,
 };
 pub use handoff::open_once;
+pub use partition::Partition;
 pub use uxc::account_colour;
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The account's colour as the AWS console shows it: AWS User Experience Customization
 //! (UXC) `GetAccountCustomizations`, signed here with the role's credentials.
 
-use super::Colour;
+use super::{Colour, Partition};
 use crate::error::{Error, Result};
 use crate::portal::RoleCredentials;
 use std::time::{Duration, SystemTime};
@@ -17,22 +17,12 @@ const MAX_MESSAGE: usize = 200;
 
 /// The one region UXC answers in for `region`'s partition; requests are signed for it.
 fn partition_region(region: &str) -> &'static str {
-    if region.starts_with("us-gov-") {
-        "us-gov-west-1"
-    } else if region.starts_with("cn-") {
-        "cn-north-1"
-    } else {
-        "us-east-1"
-    }
+    Partition::of(region).uxc_region()
 }
 
 /// UXC's public endpoint for `region`'s partition.
 fn default_endpoint(region: &str) -> &'static str {
-    match partition_region(region) {
-        "us-gov-west-1" => "https://uxc.us-gov-west-1.api.aws",
-        "cn-north-1" => "https://uxc.cn-north-1.api.amazonwebservices.com.cn",
-        _ => "https://uxc.us-east-1.api.aws",
-    }
+    Partition::of(region).uxc_endpoint()
 }
 
 /// The colour the AWS console gives `account_id`, read with the credentials of its role

@@ -5,7 +5,7 @@ use super::favourites::Resolved;
 use super::{RoleTarget, Workspace};
 use crate::console::{
     account_colour, check_session_length, console_home, open_once, signin_url, BrowserChoice,
-    Colour, Destination, Visit,
+    Colour, Destination, Partition, Visit,
 };
 use crate::error::{Error, Result};
 use crate::instance::{validate_region, Instance};
@@ -13,6 +13,9 @@ use crate::portal::RoleCredentials;
 use crate::secret::Secret;
 use crate::settings::{ConsoleSettings, Favourite};
 use crate::source::Fetch;
+
+/// How long opening a console in a container waits for the account's colour.
+const COLOUR_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What to open in the console besides whose role it is. Each choice left `None` is the
 /// favourite's, else its access portal's (the browser), else the default.
@@ -57,6 +60,12 @@ impl Workspace {
                 .clone()
                 .unwrap_or_else(|| resolved.instance.region().to_owned()),
         };
+        if Partition::of(&region) != Partition::of(resolved.instance.region()) {
+            return Err(Error::ConsoleRegion {
+                region,
+                portal_region: resolved.instance.region().to_owned(),
+            });
+        }
         let destination = match options
             .destination
             .as_ref()
@@ -136,8 +145,9 @@ impl Workspace {
     /// Opens the AWS console as `target` in the chosen browser, through a one-time
     /// loopback address (the sign-in URL never goes on a command line). Nothing signs
     /// the browser out first: with the console's multi-session on, the browser's other
-    /// sessions stay. A favourite whose colour is its account's has it read again
-    /// meanwhile (a failure keeps the colour it had).
+    /// sessions stay. A favourite whose colour is its account's has it read again on the
+    /// way: waited for (a few seconds at most) only when it colours a container, and a
+    /// failure keeps the colour it had.
     pub async fn open_console(&self, target: RoleTarget, options: &ConsoleOptions) -> Result<()> {
         let plan = self.plan(target, options).await?;
         let path = self.shared.options.env.get("PATH");
@@ -145,31 +155,45 @@ impl Workspace {
         // A browser that is not there is said before any call to AWS.
         plan.browser.launch(path, &plan.container, None)?;
         let creds = self.plan_credentials(&plan).await?;
-        let from_account = plan
-            .favourite
-            .as_ref()
-            .filter(|f| f.console.colour_from_account);
-        let read = async {
-            match from_account {
-                Some(f) => Some(self.read_account_colour(f, &creds).await),
-                None => None,
-            }
-        };
-        let (url, read) = tokio::join!(self.signin(&plan, &creds), read);
-        let url = url?;
-        let mut colour = plan.favourite.as_ref().and_then(|f| f.console.colour);
-        match (read, from_account) {
-            (Some(Ok(read)), Some(f)) if read != colour => {
-                colour = read;
-                if let Err(e) = self.save_colour(f, read).await {
-                    tracing::warn!(error = %e, "could not save the account's colour");
+        let kept = plan.favourite.as_ref().and_then(|f| f.console.colour);
+        let refresh = async {
+            let f = plan
+                .favourite
+                .as_ref()
+                .filter(|f| f.console.colour_from_account)?;
+            let read = tokio::time::timeout(COLOUR_WAIT, self.read_account_colour(f, &creds));
+            match read.await {
+                Ok(Ok(colour)) => Some((f, colour)),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "could not read the account's colour");
+                    None
+                }
+                Err(_) => {
+                    tracing::warn!(
+                        waited = COLOUR_WAIT.as_secs(),
+                        "the account's colour was not read in time"
+                    );
+                    None
                 }
             }
-            (Some(Err(e)), _) => tracing::warn!(error = %e, "could not read the account's colour"),
-            _ => {}
+        };
+        let dir = self.shared.paths.handoff_dir();
+        let (opened, read) = if plan.browser.container.is_some() {
+            let (url, read) = tokio::join!(self.signin(&plan, &creds), refresh);
+            let colour = read.map_or(kept, |(_, c)| c);
+            let launch = plan.browser.launch(path, &plan.container, colour)?;
+            (open_once(&url?, &dir, &launch).await, read)
+        } else {
+            let url = self.signin(&plan, &creds).await?;
+            let launch = plan.browser.launch(path, &plan.container, kept)?;
+            tokio::join!(open_once(&url, &dir, &launch), refresh)
+        };
+        if let Some((f, colour)) = read.filter(|(_, c)| *c != kept) {
+            if let Err(e) = self.save_colour(f, colour).await {
+                tracing::warn!(error = %e, "could not save the account's colour");
+            }
         }
-        let launch = plan.browser.launch(path, &plan.container, colour)?;
-        open_once(&url, &self.shared.paths.handoff_dir(), &launch).await
+        opened
     }
 
     /// The colour `f`'s account has in the console, read with `creds` (its role's).

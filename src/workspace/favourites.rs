@@ -419,6 +419,11 @@ impl Workspace {
             // AWS refuses a console session length for a role assumed from another.
             f.console.session_seconds = None;
         }
+        if f.console.colour_from_account && f.credentials_account() != current.credentials_account()
+        {
+            // Another account's colour: read when its console next opens.
+            f.console.colour = None;
+        }
         // Docker's logins are to the registries of the account its credentials are of.
         if f.credentials_account() == current.credentials_account() {
             f.ecr_regions = current.ecr_regions.clone();

@@ -544,6 +544,14 @@ async fn the_console_opens_on_the_page_asked_for_and_nowhere_else() {
             "https://eu-west-1.console.aws.amazon.com/ec2/\nSet-Cookie: x=1",
             "it holds spaces or control characters",
         ),
+        (
+            "https://console.aws.amazon.com\\@evil.example/",
+            "it holds a backslash",
+        ),
+        (
+            "https://CONSOLE.aws.amazon.com/",
+            "its host is not written plainly",
+        ),
     ] {
         let out = browsers
             .run_with(
@@ -570,6 +578,26 @@ async fn the_console_opens_on_the_page_asked_for_and_nowhere_else() {
         )
         .await;
     assert_refused(&out, "is not a console service name");
+    // A region of another partition than the role's: no page of it can be the role's.
+    let out = browsers
+        .run_with(
+            &cli,
+            &[
+                "console",
+                "--profile",
+                "web",
+                "--service",
+                "s3",
+                "--region",
+                "cn-north-1",
+            ],
+            &signin,
+        )
+        .await;
+    assert_refused(
+        &out,
+        "the console cannot open in cn-north-1: it is in another AWS partition",
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(calls.load(Ordering::SeqCst), 0, "no federation call");
     assert_eq!(
@@ -692,7 +720,7 @@ async fn a_favourite_keeps_its_console_settings_and_its_container_link_stays_who
     for line in [
         "page            service s3",
         "session length  7200 s",
-        "browser         Firefox, a container named after the favourite (through Granted Containers)",
+        "browser         Firefox, a container named after the favourite (or the account and role) (through Granted Containers)",
         "colour          Red",
     ] {
         assert!(shown.contains(line), "{line:?} in {shown}");
@@ -983,6 +1011,30 @@ async fn a_favourite_s_colour_can_be_its_account_s_read_when_the_console_opens()
     assert_eq!(run.field("account"), Some(account.clone()));
     let console = &saved_favourite(&cli, "web")["console"];
     assert_eq!(console["colour"], "darkBlue", "{console}");
+    assert_eq!(console["colourFromAccount"], true, "{console}");
+
+    // Pointed at another account, it keeps asking for its account's colour, but not the
+    // old account's: read when its console next opens.
+    let other = emu
+        .organisation()
+        .iter()
+        .find(|a| a.account_id != account)
+        .cloned()
+        .expect("another account");
+    let out = cli
+        .run(&[
+            "favourite",
+            "edit",
+            "web",
+            "--account",
+            &other.account_id,
+            "--role",
+            &other.roles[0],
+        ])
+        .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let console = &saved_favourite(&cli, "web")["console"];
+    assert_eq!(console.get("colour"), None, "{console}");
     assert_eq!(console["colourFromAccount"], true, "{console}");
 
     // A role that may not read its account's colour: said in one sentence, nothing saved.

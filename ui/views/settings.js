@@ -83,7 +83,7 @@ export default function settingsView(el) {
     const msg = h('p', { class: 'form-error', role: 'alert', testid: 'portal-browser-error', hidden: !draft?.error, text: draft?.error || '' });
     const node = h('fieldset', { class: 'portal-browser', testid: 'portal-browser' },
       h('legend', { text: 'Console browser' }),
-      h('p', { class: 'hint', text: 'The AWS console of this access portal’s roles opens here, unless a favourite chooses its own browser. A Firefox container is named after the favourite.' }),
+      h('p', { class: 'hint', text: 'The AWS console of this access portal’s roles opens here, unless a favourite chooses its own browser. A Firefox container is named after the favourite, or after the account and role.' }),
       fields.node,
       msg);
     let asked = 0;
