@@ -466,35 +466,7 @@ pub enum FavouriteCommand {
     },
     /// Show or set how a favourite's console opens: its page, session length, browser
     /// and colour. Without options, prints them.
-    Console {
-        /// Its profile name.
-        name: String,
-        #[command(flatten)]
-        page: PageArgs,
-        /// Open the console's home page (forget the favourite's page).
-        #[arg(long, conflicts_with_all = ["service", "destination"])]
-        home: bool,
-        /// How long its console session lasts: seconds, or with a unit (90m, 12h); 15
-        /// minutes to 12 hours. Not for a role assumed from another: AWS refuses it.
-        #[arg(long, value_name = "LENGTH", value_parser = parse_length)]
-        session_length: Option<u32>,
-        /// The console's own session length (forget the favourite's).
-        #[arg(long, conflicts_with = "session_length")]
-        default_session_length: bool,
-        #[command(flatten)]
-        browser: BrowserArgs,
-        /// Its access portal's browser (forget the favourite's).
-        #[arg(long, conflicts_with = "browser")]
-        portal_browser: bool,
-        /// Its colour: pink, purple, dark-blue, light-blue, teal, green, yellow, orange,
-        /// red; none; or account (the colour its account has in the console, read now
-        /// and whenever the console opens).
-        #[arg(long, value_name = "COLOUR")]
-        colour: Option<String>,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Console(FavouriteConsoleArgs),
     /// Remove a favourite, and its profile if aws-sso-tray wrote it.
     Remove {
         /// Its profile name.
@@ -506,6 +478,38 @@ pub enum FavouriteCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `aws-sso-auth favourite console NAME …`
+#[derive(Debug, Args)]
+pub struct FavouriteConsoleArgs {
+    /// Its profile name.
+    pub name: String,
+    #[command(flatten)]
+    pub page: PageArgs,
+    /// Open the console's home page (forget the favourite's page).
+    #[arg(long, conflicts_with_all = ["service", "destination"])]
+    pub home: bool,
+    /// How long its console session lasts: seconds, or with a unit (90m, 12h); 15
+    /// minutes to 12 hours. Not for a role assumed from another: AWS refuses it.
+    #[arg(long, value_name = "LENGTH", value_parser = parse_length)]
+    pub session_length: Option<u32>,
+    /// The console's own session length (forget the favourite's).
+    #[arg(long, conflicts_with = "session_length")]
+    pub default_session_length: bool,
+    #[command(flatten)]
+    pub browser: BrowserArgs,
+    /// Its access portal's browser (forget the favourite's).
+    #[arg(long, conflicts_with = "browser")]
+    pub portal_browser: bool,
+    /// Its colour: pink, purple, dark-blue, light-blue, teal, green, yellow, orange,
+    /// red; none; or account (the colour its account has in the console, read now
+    /// and whenever the console opens).
+    #[arg(long, value_name = "COLOUR")]
+    pub colour: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// A role to assume with the SSO role's credentials (role chaining).

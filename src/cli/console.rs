@@ -1,7 +1,7 @@
 //! `console`: the AWS console as a role, in the browser; and `favourite console`: how a
 //! favourite's console opens.
 
-use super::args::{BrowserArgs, ConsoleArgs, PageArgs};
+use super::args::{ConsoleArgs, FavouriteConsoleArgs};
 use aws_sso_device_auth_provider::console::{BrowserChoice, BrowserKind, Colour, Destination};
 use aws_sso_device_auth_provider::display;
 use aws_sso_device_auth_provider::settings::ConsoleSettings;
@@ -58,21 +58,10 @@ pub fn describe_browser(choice: Option<&BrowserChoice>) -> String {
     out
 }
 
-/// What `favourite console NAME …` asked to change.
-pub struct ConsoleChange {
-    pub page: PageArgs,
-    pub home: bool,
-    pub session_length: Option<u32>,
-    pub default_session_length: bool,
-    pub browser: BrowserArgs,
-    pub portal_browser: bool,
-    pub colour: Option<String>,
-    pub json: bool,
-}
-
 /// `favourite console NAME …`: prints, and with options first changes, how the
 /// favourite's console opens.
-pub async fn favourite(world: &Workspace, name: &str, change: ConsoleChange) -> Result<(), Error> {
+pub async fn favourite(world: &Workspace, change: FavouriteConsoleArgs) -> Result<(), Error> {
+    let name = change.name.as_str();
     let destination = change.page.destination()?;
     let browser = change.browser.choice()?;
     let colour = change

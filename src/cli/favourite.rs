@@ -66,29 +66,7 @@ pub async fn run(command: FavouriteCommand) -> Result<(), Error> {
             kept(&world, &written);
             Ok(())
         }
-        FavouriteCommand::Console {
-            name,
-            page,
-            home,
-            session_length,
-            default_session_length,
-            browser,
-            portal_browser,
-            colour,
-            json,
-        } => {
-            let change = super::console::ConsoleChange {
-                page,
-                home,
-                session_length,
-                default_session_length,
-                browser,
-                portal_browser,
-                colour,
-                json,
-            };
-            super::console::favourite(&world, &name, change).await
-        }
+        FavouriteCommand::Console(args) => super::console::favourite(&world, args).await,
         FavouriteCommand::Remove { name } => {
             if world.remove_favourite(&name).await? {
                 eprintln!("Removed favourite '{name}' and its profile.");

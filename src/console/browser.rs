@@ -67,17 +67,7 @@ impl BrowserKind {
 
     /// Reads a kind by its name.
     pub fn parse(raw: &str) -> Result<Self> {
-        let key = raw.trim().to_ascii_lowercase();
-        Self::ALL
-            .into_iter()
-            .find(|k| k.name() == key)
-            .ok_or_else(|| Error::BrowserChoice {
-                why: format!(
-                    "{:?} is not a browser this program knows; use one of {}",
-                    crate::display::capped(raw, 40),
-                    Self::ALL.map(Self::name).join(", ")
-                ),
-            })
+        by_name(&Self::ALL, Self::name, raw, "a browser")
     }
 
     /// The programs it goes by, in the order they are looked for on `PATH`, then
@@ -158,17 +148,7 @@ impl ContainerScheme {
 
     /// Reads a scheme by its name.
     pub fn parse(raw: &str) -> Result<Self> {
-        let key = raw.trim().to_ascii_lowercase();
-        Self::ALL
-            .into_iter()
-            .find(|k| k.name() == key)
-            .ok_or_else(|| Error::BrowserChoice {
-                why: format!(
-                    "{:?} is not a container extension this program knows; use {}",
-                    crate::display::capped(raw, 40),
-                    Self::ALL.map(Self::name).join(" or ")
-                ),
-            })
+        by_name(&Self::ALL, Self::name, raw, "a container extension")
     }
 
     /// The link's scheme.
@@ -200,6 +180,22 @@ pub struct BrowserChoice {
     /// The browser's program, where it is not on `PATH` under its usual names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub program: Option<PathBuf>,
+}
+
+/// The one of `all` whose `name` is `raw` (any case); else a sentence that says `raw` is
+/// not `what` this program knows, and lists the names.
+fn by_name<T: Copy>(all: &[T], name: fn(T) -> &'static str, raw: &str, what: &str) -> Result<T> {
+    let key = raw.trim().to_ascii_lowercase();
+    all.iter()
+        .copied()
+        .find(|k| name(*k) == key)
+        .ok_or_else(|| Error::BrowserChoice {
+            why: format!(
+                "{:?} is not {what} this program knows; use one of {}",
+                crate::display::capped(raw, 40),
+                all.iter().map(|k| name(*k)).collect::<Vec<_>>().join(", ")
+            ),
+        })
 }
 
 /// What a name given to a browser may be: a few words, no control characters, nothing

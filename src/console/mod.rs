@@ -14,6 +14,16 @@ pub fn federation_base(region: &str) -> &'static str {
     Partition::of(region).signin_base()
 }
 
+/// An HTTP client for a call to `endpoint` that carries role credentials: 30 s at most,
+/// and never through a proxy to this machine, where it would cross in clear.
+pub(crate) fn client_for(endpoint: &str) -> reqwest::Result<reqwest::Client> {
+    let mut client = reqwest::Client::builder().timeout(Duration::from_secs(30));
+    if crate::sdk::is_loopback_endpoint(endpoint) {
+        client = client.no_proxy();
+    }
+    client.build()
+}
+
 /// What a console sign-in asks for besides the role.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Visit {
@@ -63,13 +73,12 @@ pub async fn signin_url(
         // The request URL carries the credentials: never in a message.
         source: Box::new(e.without_url()),
     };
-    let mut client = reqwest::Client::builder().timeout(Duration::from_secs(30));
-    if crate::sdk::is_loopback_endpoint(&endpoint) {
-        // The request carries the role's credentials: never through a proxy in clear.
-        client = client.no_proxy();
-    }
-    let client = client.build().map_err(network)?;
-    let response = client.get(url).send().await.map_err(network)?;
+    let response = client_for(&endpoint)
+        .map_err(network)?
+        .get(url)
+        .send()
+        .await
+        .map_err(network)?;
     let status = response.status();
     if !status.is_success() {
         return Err(Error::Service {

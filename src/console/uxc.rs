@@ -4,7 +4,7 @@
 use super::{Colour, Partition};
 use crate::error::{Error, Result};
 use crate::portal::RoleCredentials;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 const OPERATION: &str = "GetAccountCustomizations";
 const PATH: &str = "/v1/account-customizations";
@@ -51,13 +51,7 @@ pub async fn account_colour(
         endpoint: endpoint.clone(),
         source: Box::new(e.without_url()),
     };
-    let mut client = reqwest::Client::builder().timeout(Duration::from_secs(30));
-    if crate::sdk::is_loopback_endpoint(&endpoint) {
-        // The request carries the role's session token: never through a proxy in clear.
-        client = client.no_proxy();
-    }
-    let client = client.build().map_err(network)?;
-    let mut request = client.get(&url);
+    let mut request = super::client_for(&endpoint).map_err(network)?.get(&url);
     for (name, value, sensitive) in headers {
         let mut value =
             reqwest::header::HeaderValue::from_str(&value).map_err(|_| Error::UnexpectedReply {
