@@ -400,3 +400,10 @@ export function browserFields(choices, current, { inherit = null, containerName 
   }
   return { node, kind, read, inputs: [kind, profile, container, name].filter(Boolean) };
 }
+
+/** Scrolls a form that was just opened wholly into view, if it fits: its buttons too. Only
+ * as far as needed; a form taller than the view is left where its first field is. */
+export function showWhole(node) {
+  const view = node.closest('main');
+  if (view && node.offsetHeight < view.clientHeight) node.scrollIntoView({ block: 'nearest' });
+}

@@ -1,4 +1,4 @@
-import { h, field, live, num, clock, formError, submitting, onEscape, submitOnEnter, removalConfirm, focusKeep, assumeRoleFields, roleOfArn, consoleChoices } from '../util.js';
+import { h, field, live, num, clock, formError, submitting, onEscape, submitOnEnter, removalConfirm, focusKeep, assumeRoleFields, roleOfArn, consoleChoices, showWhole } from '../util.js';
 import { fold, parseQuery, matchingRoles } from '../search.js';
 
 /** Rows drawn at a time: a keystroke draws one page; scrolling (or the arrow keys) near the
@@ -505,6 +505,7 @@ export default function accountsView(el) {
     const first = editing ? region : name;
     first.focus();
     first.select();
+    showWhole(node);
   }
 
   return {

@@ -1,4 +1,4 @@
-import { h, field, keepFocus, onEscape, removalConfirm, focusKeep, assumeRoleFields, roleOfArn, formError, submitting, errorText, consoleChoices, browserFields, swatch, instanceName } from '../util.js';
+import { h, field, keepFocus, onEscape, removalConfirm, focusKeep, assumeRoleFields, roleOfArn, formError, submitting, errorText, consoleChoices, browserFields, swatch, instanceName, showWhole } from '../util.js';
 
 /** The console session lengths offered, in hours (AWS allows 15 minutes to 12 hours). */
 const SESSION_HOURS = [1, 2, 4, 8, 12];
@@ -98,6 +98,7 @@ export default function favouritesView(el) {
     key = null;
     update(ctx);
     fields.first.focus();
+    showWhole(node);
   }
 
   function closeKube(ctx, refocus) {
@@ -188,6 +189,7 @@ export default function favouritesView(el) {
     update(ctx);
     // The cluster list is disabled until it is read: the region is where to start.
     region.focus();
+    showWhole(node);
     list();
   }
 
@@ -330,6 +332,7 @@ export default function favouritesView(el) {
     key = null;
     update(ctx);
     page.focus();
+    showWhole(node);
   }
 
   /** Opens `f`'s console, on the page chosen beside the button (its own when none). */
