@@ -160,24 +160,48 @@ pub fn init_file(path: &std::path::Path, env_var: &str, default: &str) -> std::i
     Ok(())
 }
 
+/// Everything a test's subscriber wrote, kept for the test to read.
+#[cfg(test)]
+#[derive(Clone, Default)]
+pub(crate) struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+#[cfg(test)]
+impl Captured {
+    /// What was written so far.
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8(self.0.lock().expect("lock").clone()).expect("utf-8")
+    }
+}
+
+#[cfg(test)]
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs `f` with every event down to TRACE written as text (no filter), and returns its
+/// answer and what was written: for tests that a secret never reaches a log.
+#[cfg(test)]
+pub(crate) fn trace_of<T>(f: impl FnOnce() -> T) -> (T, String) {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let out = tracing::subscriber::with_default(subscriber, f);
+    (out, captured.text())
+}
+
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
+    use super::Captured;
     use tracing_subscriber::layer::SubscriberExt;
-
-    /// Everything written, kept for the test to read.
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().expect("lock").extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
 
     #[test]
     fn text_from_outside_reaches_the_log_escaped() {
@@ -192,7 +216,7 @@ mod tests {
             let error = std::io::Error::other(hostile);
             tracing::warn!(error = %error, name = hostile, "could not renew {hostile}");
         });
-        let out = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("utf-8");
+        let out = captured.text();
         assert_eq!(out.matches('\n').count(), 1, "one line: {out:?}");
         let acting = out
             .trim_end_matches('\n')

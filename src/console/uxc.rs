@@ -574,24 +574,7 @@ mod tests {
 
     #[test]
     fn signing_logs_no_secret() {
-        #[derive(Clone, Default)]
-        struct Buf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-        impl std::io::Write for Buf {
-            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(b);
-                Ok(b.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let logs = Buf::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_writer(move || writer.clone())
-            .finish();
-        tracing::subscriber::with_default(subscriber, || {
+        let (_, logs) = crate::logging::trace_of(|| {
             tracing::trace!("signing");
             sign(
                 &creds(),
@@ -601,7 +584,6 @@ mod tests {
             )
             .unwrap()
         });
-        let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
         assert!(logs.contains("signing"), "the capture works: {logs}");
         for secret in [SESSION_TOKEN, SECRET_KEY] {
             assert!(!logs.contains(secret), "{secret} in {logs}");
