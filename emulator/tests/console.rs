@@ -7,95 +7,14 @@ use aws_sdk_sts::config::{BehaviorVersion, Credentials, Region};
 use aws_sso_device_auth_provider::clock::{Clock, SystemClock};
 use aws_sso_emulator::{Emulator, EmulatorConfig};
 
-const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+mod common;
+use common::{emulator, sso_credentials};
+
 const BAD_DURATION: &str = "SessionDuration must be a whole number of seconds from 900 to 43200";
 const CHAINED_DURATION: &str =
     "SessionDuration is not allowed with credentials from role chaining (AssumeRole)";
 const BAD_DESTINATION: &str = "Destination is not an AWS console address";
 const CONSOLE: &str = "https://console.aws.amazon.com/console/home";
-
-async fn emulator(config: EmulatorConfig) -> Emulator {
-    Emulator::start(EmulatorConfig {
-        auto_approve: true,
-        ..config
-    })
-    .await
-    .expect("emulator starts")
-}
-
-/// An access token from the device flow (approved at once), then role credentials for
-/// the first role of each of the organisation's accounts numbered in `accounts`:
-/// (credentials, account id, role name) each.
-async fn sso_credentials(emu: &Emulator, accounts: &[usize]) -> Vec<(Credentials, String, String)> {
-    let oidc = aws_sdk_ssooidc::Client::from_conf(
-        aws_sdk_ssooidc::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(emu.endpoint())
-            .build(),
-    );
-    let reg = oidc
-        .register_client()
-        .client_name("console-test")
-        .client_type("public")
-        .send()
-        .await
-        .expect("RegisterClient");
-    let (id, secret) = (
-        reg.client_id().expect("id"),
-        reg.client_secret().expect("secret"),
-    );
-    let auth = oidc
-        .start_device_authorization()
-        .client_id(id)
-        .client_secret(secret)
-        .start_url("https://example.awsapps.com/start")
-        .send()
-        .await
-        .expect("StartDeviceAuthorization");
-    let token = oidc
-        .create_token()
-        .client_id(id)
-        .client_secret(secret)
-        .grant_type(DEVICE_GRANT)
-        .device_code(auth.device_code().expect("device code"))
-        .send()
-        .await
-        .expect("CreateToken");
-    let portal = aws_sdk_sso::Client::from_conf(
-        aws_sdk_sso::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(emu.endpoint())
-            .build(),
-    );
-    let org = emu.organisation();
-    let mut all = Vec::new();
-    for &i in accounts {
-        let (account, role) = (org[i].account_id.clone(), org[i].roles[0].clone());
-        let out = portal
-            .get_role_credentials()
-            .account_id(&account)
-            .role_name(&role)
-            .access_token(token.access_token().expect("access token"))
-            .send()
-            .await
-            .expect("GetRoleCredentials");
-        let c = out.role_credentials().expect("credentials");
-        all.push((
-            Credentials::new(
-                c.access_key_id().expect("key"),
-                c.secret_access_key().expect("secret"),
-                c.session_token().map(str::to_owned),
-                None,
-                "emulator",
-            ),
-            account,
-            role,
-        ));
-    }
-    all
-}
 
 /// Credentials from STS `AssumeRole` of `role_arn`, signed with `creds`.
 async fn assume(emu: &Emulator, creds: Credentials, role_arn: &str) -> Credentials {

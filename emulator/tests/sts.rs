@@ -7,90 +7,14 @@ use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::operation::RequestId;
 use aws_sso_device_auth_provider::clock::{Clock, ManualClock, SystemClock};
 use aws_sso_emulator::{Emulator, EmulatorConfig};
+
+mod common;
+use common::{emulator, sso_credentials};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 const CHAINING: &str =
     "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.";
-
-async fn emulator(config: EmulatorConfig) -> Emulator {
-    Emulator::start(EmulatorConfig {
-        auto_approve: true,
-        ..config
-    })
-    .await
-    .expect("emulator starts")
-}
-
-/// An access token from the device flow (approved at once), then role credentials for
-/// the organisation's first account and role: (credentials, account id, role name).
-async fn sso_credentials(emu: &Emulator) -> (Credentials, String, String) {
-    let oidc = aws_sdk_ssooidc::Client::from_conf(
-        aws_sdk_ssooidc::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(emu.endpoint())
-            .build(),
-    );
-    let reg = oidc
-        .register_client()
-        .client_name("sts-test")
-        .client_type("public")
-        .send()
-        .await
-        .expect("RegisterClient");
-    let (id, secret) = (
-        reg.client_id().expect("id"),
-        reg.client_secret().expect("secret"),
-    );
-    let auth = oidc
-        .start_device_authorization()
-        .client_id(id)
-        .client_secret(secret)
-        .start_url("https://example.awsapps.com/start")
-        .send()
-        .await
-        .expect("StartDeviceAuthorization");
-    let token = oidc
-        .create_token()
-        .client_id(id)
-        .client_secret(secret)
-        .grant_type(DEVICE_GRANT)
-        .device_code(auth.device_code().expect("device code"))
-        .send()
-        .await
-        .expect("CreateToken");
-    let org = emu.organisation();
-    let (account, role) = (org[0].account_id.clone(), org[0].roles[0].clone());
-    let portal = aws_sdk_sso::Client::from_conf(
-        aws_sdk_sso::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(emu.endpoint())
-            .build(),
-    );
-    let out = portal
-        .get_role_credentials()
-        .account_id(&account)
-        .role_name(&role)
-        .access_token(token.access_token().expect("access token"))
-        .send()
-        .await
-        .expect("GetRoleCredentials");
-    let c = out.role_credentials().expect("credentials");
-    (
-        Credentials::new(
-            c.access_key_id().expect("key"),
-            c.secret_access_key().expect("secret"),
-            c.session_token().map(str::to_owned),
-            None,
-            "emulator",
-        ),
-        account,
-        role,
-    )
-}
 
 fn sts(emu: &Emulator, credentials: Credentials) -> aws_sdk_sts::Client {
     sts_with_retries(
@@ -151,7 +75,7 @@ fn seconds_from_now(t: &aws_sdk_sts::primitives::DateTime) -> i64 {
 #[tokio::test]
 async fn assumes_a_role_with_role_credentials() {
     let emu = emulator(EmulatorConfig::default()).await;
-    let (creds, account, role) = sso_credentials(&emu).await;
+    let (creds, account, role) = sso_credentials(&emu, &[0]).await.remove(0);
     let client = sts(&emu, creds);
 
     let me = client
@@ -228,7 +152,7 @@ async fn assumes_a_role_with_role_credentials() {
 #[tokio::test]
 async fn roles_chain_and_their_credentials_open_the_console() {
     let emu = emulator(EmulatorConfig::default()).await;
-    let (creds, _, _) = sso_credentials(&emu).await;
+    let (creds, _, _) = sso_credentials(&emu, &[0]).await.remove(0);
     let first = sts(&emu, creds)
         .assume_role()
         .role_arn("arn:aws:iam::111111111111:role/Hop1")
@@ -300,7 +224,7 @@ async fn roles_chain_and_their_credentials_open_the_console() {
 #[tokio::test]
 async fn a_role_that_trusts_no_one_denies_the_sso_user() {
     let emu = emulator(EmulatorConfig::default()).await;
-    let (creds, _, _) = sso_credentials(&emu).await;
+    let (creds, _, _) = sso_credentials(&emu, &[0]).await.remove(0);
     let client = sts(&emu, creds);
     let me = client.get_caller_identity().send().await.expect("identity");
     let target = "arn:aws:iam::123456789012:role/NoTrustAdmin";
@@ -337,7 +261,7 @@ async fn a_role_that_trusts_no_one_denies_the_sso_user() {
 #[tokio::test]
 async fn an_external_role_requires_the_external_id() {
     let emu = emulator(EmulatorConfig::default()).await;
-    let (creds, _, _) = sso_credentials(&emu).await;
+    let (creds, _, _) = sso_credentials(&emu, &[0]).await.remove(0);
     let client = sts(&emu, creds);
     let target = "arn:aws:iam::123456789012:role/VendorExternal";
     let ask = |id: Option<&str>| {
@@ -378,7 +302,7 @@ async fn credentials_not_issued_or_expired_are_refused() {
     )
     .await
     .expect("emulator starts");
-    let (creds, _, _) = sso_credentials(&emu).await;
+    let (creds, _, _) = sso_credentials(&emu, &[0]).await.remove(0);
     let target = "arn:aws:iam::123456789012:role/Deploy";
     let assume = |c: Credentials| {
         let client = sts(&emu, c);
@@ -446,7 +370,7 @@ async fn credentials_not_issued_or_expired_are_refused() {
 #[tokio::test]
 async fn requests_outside_the_limits_are_validation_errors() {
     let emu = emulator(EmulatorConfig::default()).await;
-    let (creds, _, _) = sso_credentials(&emu).await;
+    let (creds, _, _) = sso_credentials(&emu, &[0]).await.remove(0);
     let client = sts(&emu, creds);
     let target = "arn:aws:iam::123456789012:role/Deploy";
     let ask = |arn: &str, session: &str, duration: Option<i32>| {
@@ -503,7 +427,7 @@ async fn a_configured_lifetime_caps_the_credentials() {
         ..EmulatorConfig::default()
     })
     .await;
-    let (creds, _, _) = sso_credentials(&emu).await;
+    let (creds, _, _) = sso_credentials(&emu, &[0]).await.remove(0);
     let out = sts(&emu, creds)
         .assume_role()
         .role_arn("arn:aws:iam::123456789012:role/Deploy")
@@ -518,7 +442,7 @@ async fn a_configured_lifetime_caps_the_credentials() {
 #[tokio::test]
 async fn a_throttled_request_is_retried_as_throttling() {
     let emu = emulator(EmulatorConfig::default()).await;
-    let (creds, _, _) = sso_credentials(&emu).await;
+    let (creds, _, _) = sso_credentials(&emu, &[0]).await.remove(0);
     // One request a very long while: the bucket's first token, then refusals.
     emu.configure(|c| c.throttle_rps = Some(0.0001));
     let retry = aws_sdk_sts::config::retry::RetryConfig::standard()
