@@ -1306,6 +1306,16 @@ impl Tray {
 
     /// The menu's items: (dbusmenu id, label), separators left out.
     async fn items(&self) -> Vec<(i32, String)> {
+        self.items_with_icons()
+            .await
+            .into_iter()
+            .map(|(id, label, _)| (id, label))
+            .collect()
+    }
+
+    /// The menu's items with their icons: (dbusmenu id, label, the `icon-data` PNG if any),
+    /// separators left out, a submenu's items after it.
+    async fn items_with_icons(&self) -> Vec<(i32, String, Option<Vec<u8>>)> {
         let layout = gdbus(&[
             "--dest",
             &self.bus,
@@ -1318,14 +1328,25 @@ impl Tray {
             "[]",
         ])
         .await;
-        // <(3, {'label': <'Sign in…'>}, @av [])>
+        // <(7, {'label': <'…'>, 'icon-data': <[byte 0x89, 0x50, …]>}, @av [])>
         layout
             .split("<(")
             .skip(1)
             .filter_map(|item| {
                 let (id, rest) = item.split_once(", {")?;
                 let label = rest.split("'label': <'").nth(1)?.split("'>").next()?;
-                Some((id.trim().parse().ok()?, label.replace("\\'", "'")))
+                let icon = rest.split("'icon-data': <[byte ").nth(1).map(|bytes| {
+                    bytes
+                        .split("]>")
+                        .next()
+                        .unwrap_or_default()
+                        .split(", ")
+                        .map(|b| {
+                            u8::from_str_radix(b.trim_start_matches("0x"), 16).expect("a byte")
+                        })
+                        .collect()
+                });
+                Some((id.trim().parse().ok()?, label.replace("\\'", "'"), icon))
             })
             .collect()
     }
@@ -1361,6 +1382,11 @@ impl Tray {
 /// item). A host that has not claimed the watcher's name within 15 s is started again,
 /// once: under load one was seen never to claim it.
 async fn tray_host() -> tokio::process::Child {
+    tray_host_with(&[]).await
+}
+
+/// [`tray_host`] with `env` added to its environment (a theme, for the menu it draws).
+async fn tray_host_with(env: &[(&str, &str)]) -> tokio::process::Child {
     let watching = || async {
         gdbus(&[
             "--dest",
@@ -1377,6 +1403,7 @@ async fn tray_host() -> tokio::process::Child {
     for _ in 0..2 {
         let host = tokio::process::Command::new("gtk-sni-tray-standalone")
             .arg("--watcher")
+            .envs(env.iter().copied())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .kill_on_drop(true)
@@ -3965,73 +3992,6 @@ async fn the_tray_s_colours_in_the_dark_theme() {
     tray_colours("tray-colours-dark", &[("GTK_THEME", "Adwaita:dark")]).await;
 }
 
-/// A tray host as [`tray_host`] starts one, with `env` (a theme: the host draws the
-/// menu).
-async fn tray_host_with(env: &[(&str, &str)]) -> tokio::process::Child {
-    let host = tokio::process::Command::new("gtk-sni-tray-standalone")
-        .arg("--watcher")
-        .envs(env.iter().copied())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("a tray host (haskell-gtk-sni-tray-utils)");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let owned = gdbus(&[
-            "--dest",
-            "org.freedesktop.DBus",
-            "--object-path",
-            "/org/freedesktop/DBus",
-            "--method",
-            "org.freedesktop.DBus.NameHasOwner",
-            "org.kde.StatusNotifierWatcher",
-        ])
-        .await;
-        if owned.contains("true") {
-            return host;
-        }
-        assert!(Instant::now() < deadline, "no watcher on the bus: {owned}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// The menu's items with their icons: (dbusmenu id, label, the `icon-data` PNG if any),
-/// separators left out, a submenu's items after it.
-async fn tray_icons(tray: &Tray) -> Vec<(i32, String, Option<Vec<u8>>)> {
-    let layout = gdbus(&[
-        "--dest",
-        &tray.bus,
-        "--object-path",
-        &format!("{ITEM}/Menu"),
-        "--method",
-        "com.canonical.dbusmenu.GetLayout",
-        "0",
-        "int32 -1",
-        "[]",
-    ])
-    .await;
-    // <(7, {'label': <'…'>, 'icon-data': <[byte 0x89, 0x50, …]>}, @av [])>
-    layout
-        .split("<(")
-        .skip(1)
-        .filter_map(|item| {
-            let (id, rest) = item.split_once(", {")?;
-            let label = rest.split("'label': <'").nth(1)?.split("'>").next()?;
-            let icon = rest.split("'icon-data': <[byte ").nth(1).map(|bytes| {
-                bytes
-                    .split("]>")
-                    .next()
-                    .unwrap_or_default()
-                    .split(", ")
-                    .map(|b| u8::from_str_radix(b.trim_start_matches("0x"), 16).expect("a byte"))
-                    .collect()
-            });
-            Some((id.trim().parse().ok()?, label.replace("\\'", "'"), icon))
-        })
-        .collect()
-}
-
 /// The colour at the middle of a PNG icon, and whether it is clear all over.
 fn icon_centre(png: &[u8]) -> ([u8; 4], bool) {
     let image = tauri::image::Image::from_bytes(png).expect("a PNG");
@@ -4123,7 +4083,7 @@ async fn tray_colours(shots: &str, env: &[(&str, &str)]) {
 
     // The red favourite's items carry a red swatch; the other's a clear one (its label
     // lines up with the red one's), in its line and under "Open console".
-    let items = tray_icons(&tray).await;
+    let items = tray.items_with_icons().await;
     let swatch = |label: &str| {
         let (_, _, icon) = items
             .iter()
